@@ -1,0 +1,121 @@
+"""The terminal adapter: `bots chat` and `bots ask` render engine events as plain text."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
+from typing import TextIO
+
+from bots.engine import Engine
+from bots.models import (
+    Citation,
+    EngineEvent,
+    FinalReply,
+    HandoffRequested,
+    IncomingMessage,
+    SilenceReason,
+    Silent,
+    TextDelta,
+    ThreadKey,
+)
+from bots.persona import Persona
+
+PLATFORM = "console"
+ReadLine = Callable[[str], Awaitable[str | None]]
+
+
+def new_thread_key(user: str, persona: str) -> ThreadKey:
+    return ThreadKey(PLATFORM, user, persona, uuid.uuid4().hex[:12])
+
+
+def message_for(key: ThreadKey, user: str, text: str) -> IncomingMessage:
+    return IncomingMessage(
+        key=key, author_id=user, author_name=user, text=text, message_id=uuid.uuid4().hex
+    )
+
+
+class ConsoleRenderer:
+    """Writes one turn's events: deltas as they come, then sources or the hand-off notice."""
+
+    def __init__(self, out: TextIO, name: str, *, stream: bool = True) -> None:
+        self._out = out
+        self._name = name
+        self._stream = stream
+        self._streamed = ""
+
+    def render(self, event: EngineEvent) -> None:
+        if isinstance(event, TextDelta) and self._stream:
+            if not self._streamed:
+                self._out.write(f"{self._name}: ")
+            self._streamed += event.text
+            self._out.write(event.text)
+        elif isinstance(event, FinalReply):
+            self._finish(event.text)
+            self._write_sources(event.citations)
+        elif isinstance(event, HandoffRequested):
+            self._finish(event.message)
+            self._out.write(f"[handed to the support team: {event.detail}]\n")
+        elif isinstance(event, Silent) and event.why is SilenceReason.HUMAN_OWNS_THREAD:
+            self._out.write("[a person from the team has this conversation; the bot stays quiet]\n")
+        self._out.flush()
+
+    def _finish(self, text: str) -> None:
+        if self._streamed and self._streamed.strip() == text.strip():
+            self._out.write("\n")
+        elif self._streamed:
+            # The stream broke off and the engine answered another way: show the real answer.
+            self._out.write(f"\n\n{self._name}: {text}\n")
+        else:
+            self._out.write(f"{self._name}: {text}\n" if self._stream else f"{text}\n")
+        self._streamed = ""
+
+    def _write_sources(self, citations: Sequence[Citation]) -> None:
+        for citation in citations:
+            link = f" <{citation.url}>" if citation.url else ""
+            self._out.write(f"  source: {citation.title}{link}\n")
+
+
+async def run_turn(
+    engine: Engine, message: IncomingMessage, persona: str, renderer: ConsoleRenderer
+) -> None:
+    async with aclosing(engine.handle(message, persona)) as events:
+        async for event in events:
+            renderer.render(event)
+
+
+async def chat(
+    engine: Engine,
+    persona: Persona,
+    key: ThreadKey,
+    user: str,
+    read_line: ReadLine,
+    out: TextIO,
+    *,
+    resumed: bool = False,
+) -> None:
+    """The interactive loop. Ends on EOF, `/quit` or `/exit`."""
+    renderer = ConsoleRenderer(out, persona.display_name)
+    if resumed:
+        out.write(f"(continuing conversation {key.thread})\n")
+    else:
+        for opening in (persona.greeting, persona.ai_disclosure):
+            if opening.strip():
+                out.write(f"{persona.display_name}: {opening.strip()}\n")
+    out.write("(type /quit to leave)\n")
+    out.flush()
+    while True:
+        line = await read_line("you: ")
+        if line is None or line.strip() in ("/quit", "/exit"):
+            out.write("\n")
+            return
+        if not line.strip():
+            continue
+        await run_turn(engine, message_for(key, user, line), persona.name, renderer)
+
+
+async def ask(engine: Engine, persona: Persona, user: str, question: str, out: TextIO) -> None:
+    """One question, one answer, on stdout: for scripts and quick checks."""
+    key = new_thread_key(user, persona.name)
+    renderer = ConsoleRenderer(out, persona.display_name, stream=False)
+    await run_turn(engine, message_for(key, user, question), persona.name, renderer)

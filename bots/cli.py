@@ -1,0 +1,161 @@
+"""The composition root: reads settings once, builds the objects, runs the chosen command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bots.config import Settings
+from bots.engine import Engine, PersonaRuntime
+from bots.errors import BotsError
+from bots.knowledge import load_knowledge
+from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
+from bots.persona import Persona, load_persona
+from bots.store import Store, open_store
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+        _configure_logging(settings.log_level)
+        return int(asyncio.run(args.run(settings, args)))
+    except BotsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # bm25s sets its own logger to DEBUG on import; keep it at our level.
+    logging.getLogger("bm25s").setLevel(max(logging.getLevelName(level), logging.INFO))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bots", description="Support bots for Discord and Slack.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    chat = commands.add_parser("chat", help="chat with a persona in the terminal")
+    chat.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
+    chat.add_argument("--resume", action="store_true", help="continue the last conversation")
+    chat.set_defaults(run=_chat)
+
+    ask = commands.add_parser("ask", help="ask one question and print the answer")
+    ask.add_argument("question")
+    ask.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
+    ask.set_defaults(run=_ask)
+    return parser
+
+
+@dataclass(frozen=True)
+class App:
+    engine: Engine
+    persona: Persona
+    store: Store
+
+
+@asynccontextmanager
+async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterator[App]:
+    """Everything one persona needs, opened and closed together."""
+    name = persona_name or settings.default_persona
+    persona = load_persona(_persona_path(settings, name))
+    knowledge_root = _existing(settings.knowledge_dir)
+    entries = load_knowledge(knowledge_root, persona.knowledge.sets)
+    runtime = PersonaRuntime.build(persona, entries, settings.model_override)
+    store = open_store(settings.database_url)
+    await store.open()
+    llm = _llm_client(settings)
+    try:
+        engine = Engine(store=store, personas={name: runtime}, default_persona=name, llm=llm)
+        yield App(engine=engine, persona=persona, store=store)
+    finally:
+        if isinstance(llm, OpenAIChatClient):
+            await llm.aclose()
+        await store.close()
+
+
+def _llm_client(settings: Settings) -> ChatModel | None:
+    if settings.api_key is None:
+        return None
+    return OpenAIChatClient(
+        settings.base_url,
+        settings.api_key,
+        timeout=settings.llm_timeout_seconds,
+        retry=RetryPolicy(max_attempts=settings.llm_max_attempts),
+    )
+
+
+def _persona_path(settings: Settings, name: str) -> Path:
+    directory = _existing(settings.personas_dir)
+    path = directory / f"{name}.yaml"
+    if not path.is_file():
+        known = sorted(
+            p.stem for p in directory.glob("*.yaml") if not p.name.endswith(".tests.yaml")
+        )
+        raise BotsError(
+            f"no persona named {name!r} in {directory}; available: {', '.join(known) or 'none'}"
+        )
+    return path
+
+
+def _existing(directory: Path) -> Path:
+    """A relative folder is looked up in the current directory, then in the project checkout."""
+    if directory.is_absolute() or directory.is_dir():
+        return directory
+    fallback = _PROJECT_ROOT / directory
+    return fallback if fallback.is_dir() else directory
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bots.adapters import console
+
+    user = _local_user()
+    async with build_app(settings, args.persona) as app:
+        key = console.new_thread_key(user, app.persona.name)
+        resumed = False
+        if args.resume:
+            latest = await app.store.latest_conversation(console.PLATFORM, user, app.persona.name)
+            if latest is not None:
+                key, resumed = latest.key, True
+            else:
+                print("(no earlier conversation to resume; starting a new one)")
+        if settings.api_key is None:
+            print("(no OPENAI_API_KEY set: answering from the knowledge base only)")
+        await console.chat(
+            app.engine, app.persona, key, user, _read_line, sys.stdout, resumed=resumed
+        )
+    return 0
+
+
+async def _ask(settings: Settings, args: argparse.Namespace) -> int:
+    from bots.adapters import console
+
+    async with build_app(settings, args.persona) as app:
+        await console.ask(app.engine, app.persona, _local_user(), args.question, sys.stdout)
+    return 0
+
+
+async def _read_line(prompt: str) -> str | None:
+    try:
+        return await asyncio.to_thread(input, prompt)
+    except EOFError:
+        return None
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"

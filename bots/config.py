@@ -1,0 +1,92 @@
+"""Settings, read once from the environment at the edge into a frozen object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bots.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class Secret:
+    """A string that never shows itself in repr, str or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("bots", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_key: Secret | None = None
+    base_url: str = DEFAULT_BASE_URL
+    model_override: str | None = None
+    database_url: str = ""
+    personas_dir: Path = Path("personas")
+    knowledge_dir: Path = Path("knowledge")
+    default_persona: str = "restaurant"
+    llm_timeout_seconds: float = 60.0
+    llm_max_attempts: int = 4
+    log_level: str = "WARNING"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.api_key is not None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], *, data_dir: Path | None = None) -> Settings:
+        """Build settings from an environment mapping (the CLI passes the process environment)."""
+        key = environ.get("OPENAI_API_KEY", "").strip()
+        database_url = environ.get("DATABASE_URL", "").strip()
+        if not database_url:
+            directory = data_dir if data_dir is not None else default_data_dir()
+            database_url = f"sqlite:///{directory / 'bots.sqlite3'}"
+        return cls(
+            api_key=Secret(key) if key else None,
+            base_url=(environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/"),
+            model_override=environ.get("BOTS_MODEL", "").strip() or None,
+            database_url=database_url,
+            personas_dir=Path(environ.get("BOTS_PERSONAS_DIR", "") or "personas"),
+            knowledge_dir=Path(environ.get("BOTS_KNOWLEDGE_DIR", "") or "knowledge"),
+            default_persona=environ.get("BOTS_PERSONA", "").strip() or "restaurant",
+            llm_timeout_seconds=_positive_float(environ, "BOTS_LLM_TIMEOUT", 60.0),
+            llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
+            log_level=(environ.get("BOTS_LOG_LEVEL", "") or "WARNING").upper(),
+        )
+
+
+def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    return value

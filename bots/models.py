@@ -1,0 +1,145 @@
+"""Frozen value objects that cross module boundaries: messages in, engine events out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadKey:
+    """Where a conversation lives. Platform ids are opaque strings: the core never parses them."""
+
+    platform: str
+    workspace: str
+    channel: str
+    thread: str
+
+    def as_id(self) -> str:
+        """A stable, printable conversation id (also the store's key)."""
+        return "/".join((self.platform, self.workspace, self.channel, self.thread))
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One user (or staff) message, already translated from the platform's event."""
+
+    key: ThreadKey
+    author_id: str
+    text: str
+    message_id: str
+    author_name: str = ""
+    is_staff: bool = False
+
+
+class ConversationState(StrEnum):
+    BOT = "bot"
+    WAITING_FOR_HUMAN = "waiting_for_human"
+    HUMAN = "human"
+    RESOLVED = "resolved"
+
+
+class Role(StrEnum):
+    USER = "user"
+    ASSISTANT = "assistant"
+    STAFF = "staff"
+    NOTE = "note"
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One recorded message of a conversation."""
+
+    role: Role
+    text: str
+    author_id: str
+    message_id: str
+    created_at: datetime
+    token_count: int
+    cited_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    key: ThreadKey
+    persona: str
+    state: ConversationState
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A knowledge entry a reply was grounded in, for adapters to show as a source."""
+
+    entry_id: str
+    title: str
+    url: str | None = None
+
+
+class ReplySource(StrEnum):
+    LLM = "llm"
+    KNOWLEDGE = "knowledge"
+    FALLBACK = "fallback"
+
+
+class HandoffReason(StrEnum):
+    USER_ASKED = "user_asked"
+    MODEL_TOOL = "model_tool"
+    NO_ANSWER = "no_answer"
+    LLM_UNAVAILABLE = "llm_unavailable"
+    STAFF = "staff"
+
+
+class SilenceReason(StrEnum):
+    DUPLICATE = "duplicate"
+    HUMAN_OWNS_THREAD = "human_owns_thread"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the reply as it streams in; the FinalReply that follows is authoritative."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class FinalReply:
+    """The complete reply. Adapters that streamed deltas replace them with this text."""
+
+    text: str
+    source: ReplySource
+    citations: tuple[Citation, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRequested:
+    """The thread should go to a person; `message` is what the user is told."""
+
+    reason: HandoffReason
+    detail: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Silent:
+    why: SilenceReason
+
+
+EngineEvent = TextDelta | FinalReply | HandoffRequested | Silent

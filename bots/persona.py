@@ -1,0 +1,182 @@
+"""Personas: the YAML files that give the bot its voice, model settings and knowledge sets."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bots.errors import PersonaError
+from bots.yamlfile import YamlDocument, read_yaml
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class ModelSettings(_Section):
+    """Which model answers and how. Any OpenAI-compatible server works."""
+
+    name: str = Field("gpt-4o-mini", min_length=1, description="Model name sent to the API.")
+    temperature: float = Field(0.3, ge=0, le=2)
+    max_tokens: int = Field(600, ge=16, le=32_000, description="Longest reply, in tokens.")
+    top_p: float = Field(1.0, gt=0, le=1)
+    presence_penalty: float = Field(0.0, ge=-2, le=2)
+    frequency_penalty: float = Field(0.0, ge=-2, le=2)
+    stop: tuple[str, ...] = Field((), max_length=4)
+    context_window: int = Field(
+        16_000, ge=1_024, description="Tokens the model can read; the prompt is kept within it."
+    )
+
+
+class KnowledgeSettings(_Section):
+    sets: tuple[str, ...] = Field(
+        (), description="Folders under knowledge/ that this persona answers from."
+    )
+    max_snippets: int = Field(5, ge=1, le=20, description="Entries put in front of the model.")
+    snippet_budget_share: float = Field(
+        0.5, gt=0, le=0.9, description="Share of the prompt budget that knowledge may use."
+    )
+
+
+class HandoffTexts(_Section):
+    message: str = Field(
+        "I'm passing this conversation to a member of our team. Someone will reply here.",
+        min_length=1,
+        description="What the user is told when a person takes over.",
+    )
+    offer: str = Field(
+        "Would you like me to get a person from our team?",
+        min_length=1,
+        description="Added when the bot cannot answer.",
+    )
+
+
+class FallbackTexts(_Section):
+    unknown: str = Field(
+        "I'm sorry, I don't know the answer to that.",
+        min_length=1,
+        description="Said when the knowledge base has nothing on the question.",
+    )
+    llm_unavailable: str = Field(
+        "I can't reach my answering service right now.",
+        min_length=1,
+        description="Said, with the best FAQ answer, when the AI service is down.",
+    )
+    knowledge_intro: str = Field(
+        "Here is what I found:",
+        min_length=1,
+        description="Introduces an answer taken straight from the FAQ.",
+    )
+
+
+class Persona(_Section):
+    """One assistant: who it is, how it talks, what it knows."""
+
+    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    display_name: str = Field(min_length=1)
+    instructions: str = Field(min_length=1, description="Who the assistant is and how it talks.")
+    greeting: str = ""
+    ai_disclosure: str = Field(
+        "I'm an AI assistant; I can make mistakes.",
+        description="Shown at the start so people know they are talking to an AI.",
+    )
+    model: ModelSettings = ModelSettings()
+    knowledge: KnowledgeSettings = KnowledgeSettings()
+    handoff: HandoffTexts = HandoffTexts()
+    fallback: FallbackTexts = FallbackTexts()
+
+    @field_validator("instructions")
+    @classmethod
+    def _instructions_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+
+_PLAIN_MESSAGES = {
+    "missing": "this field is required but is missing",
+    "extra_forbidden": "this field is not known",
+    "string_type": "expected text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "tuple_type": "expected a list",
+    "model_type": "expected a group of fields (key: value lines)",
+    "dict_type": "expected a group of fields (key: value lines)",
+    "string_pattern_mismatch": "use lowercase letters, digits, '-' and '_' only",
+}
+
+
+def load_persona(path: Path) -> Persona:
+    """Read and validate one persona file; a problem raises PersonaError naming file:line:field."""
+    document = read_yaml(path, PersonaError)
+    problems = persona_problems(document)
+    if problems:
+        first = problems[0]
+        if len(problems) > 1:
+            first.detail += f" (and {len(problems) - 1} more problem(s); run `bots check`)"
+            first.args = (first.describe(),)
+        raise first
+    return Persona.model_validate(document.data)
+
+
+def persona_problems(document: YamlDocument) -> list[PersonaError]:
+    """Every problem of a parsed persona file, in file order."""
+    if not isinstance(document.data, dict):
+        return [
+            PersonaError(
+                document.path, "a persona file must be a group of `key: value` lines", line=1
+            )
+        ]
+    try:
+        Persona.model_validate(document.data)
+    except ValidationError as exc:
+        problems = [_problem(document, error) for error in exc.errors()]
+        return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
+    return []
+
+
+def _problem(document: YamlDocument, error: Any) -> PersonaError:
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    line, column = document.where(loc) or (None, None)
+    kind = error["type"]
+    message = _PLAIN_MESSAGES.get(kind) or error["msg"].removeprefix("Value error, ")
+    field = ".".join(str(part) for part in loc) or None
+    if kind == "extra_forbidden":
+        message += _suggestion(loc)
+    elif kind == "missing":
+        line, column = document.where(loc[:-1]) or (1, 1)
+    return PersonaError(document.path, message, line=line, column=column, field=field)
+
+
+def _suggestion(loc: tuple[str | int, ...]) -> str:
+    model: type[BaseModel] = Persona
+    for part in loc[:-1]:
+        annotation = model.model_fields[str(part)].annotation
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean `{close[0]}`?"
+    return f"; expected one of: {', '.join(known)}"
+
+
+def load_personas(directory: Path) -> dict[str, Persona]:
+    """Every `*.yaml` persona in `directory`, keyed by name. Test files (`*.tests.yaml`) skipped."""
+    personas: dict[str, Persona] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.name.endswith(".tests.yaml"):
+            continue
+        persona = load_persona(path)
+        if persona.name in personas:
+            raise PersonaError(path, f"another persona file already uses the name {persona.name!r}")
+        personas[persona.name] = persona
+    return personas

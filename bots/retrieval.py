@@ -1,0 +1,130 @@
+"""Finding the knowledge entries that answer a question (BM25 via bm25s), with a confidence."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from bots.knowledge import KnowledgeEntry
+
+# Phrasings are written to match how people ask; the question+answer document also catches
+# questions answered only in the body, but weighs less so it does not drown the phrasings.
+_PHRASING_WEIGHT = 1.0
+_FULL_TEXT_WEIGHT = 0.8
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredEntry:
+    entry: KnowledgeEntry
+    score: float
+    coverage: float
+    """Share of the question's informative words (weighted by rarity) found in the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalResult:
+    query: str
+    hits: tuple[ScoredEntry, ...]
+    confident: bool
+    """False means "no confident match": no entry is good enough to answer from."""
+
+    @property
+    def best(self) -> ScoredEntry | None:
+        return self.hits[0] if self.hits else None
+
+
+class Retriever:
+    """An in-memory index over a fixed set of entries. Build once, search many times."""
+
+    def __init__(self, entries: Sequence[KnowledgeEntry], *, min_coverage: float = 0.5) -> None:
+        self.entries = tuple(entries)
+        self.min_coverage = min_coverage
+        self._stemmer = Stemmer.Stemmer("english")
+        texts, weights, starts = _documents(self.entries)
+        self._starts = np.asarray(starts, dtype=np.int64)
+        self._weights = np.asarray(weights, dtype=np.float32)
+        self._index = bm25s.BM25()
+        self._entry_terms: list[frozenset[str]] = []
+        self._idf: dict[str, float] = {}
+        if not texts:
+            return
+        documents = [self._analyze(text) for text in texts]
+        self._index.index(documents, show_progress=False)
+        bounds = [*starts, len(documents)]
+        self._entry_terms = [
+            frozenset(term for doc in documents[bounds[n] : bounds[n + 1]] for term in doc)
+            for n in range(len(starts))
+        ]
+        self._idf = _idf(self._entry_terms)
+        self._unknown_idf = math.log(1 + (len(self.entries) + 0.5) / 0.5)
+
+    def search(self, query: str, k: int = 5) -> RetrievalResult:
+        terms = self._query_terms(query)
+        known = [term for term in terms if term in self._idf]
+        if not self.entries or not known:
+            return RetrievalResult(query=query, hits=(), confident=False)
+        doc_scores = self._index.get_scores(known) * self._weights
+        entry_scores = np.maximum.reduceat(doc_scores, self._starts)
+        top = _top_k(entry_scores, k)
+        hits = tuple(
+            ScoredEntry(
+                entry=self.entries[i],
+                score=float(entry_scores[i]),
+                coverage=self._coverage(terms, self._entry_terms[i]),
+            )
+            for i in top
+            if entry_scores[i] > 0
+        )
+        confident = bool(hits) and hits[0].coverage >= self.min_coverage
+        return RetrievalResult(query=query, hits=hits, confident=confident)
+
+    def _analyze(self, text: str) -> list[str]:
+        words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+        return list(self._stemmer.stemWords(words))
+
+    def _query_terms(self, query: str) -> list[str]:
+        return list(dict.fromkeys(self._analyze(query)))
+
+    def _coverage(self, terms: list[str], entry_terms: frozenset[str]) -> float:
+        weights = {t: self._idf.get(t, self._unknown_idf) for t in terms}
+        total = sum(weights.values())
+        found = sum(w for t, w in weights.items() if t in entry_terms)
+        return found / total if total else 0.0
+
+
+def _documents(
+    entries: Sequence[KnowledgeEntry],
+) -> tuple[list[str], list[float], list[int]]:
+    texts: list[str] = []
+    weights: list[float] = []
+    starts: list[int] = []
+    for entry in entries:
+        starts.append(len(texts))
+        for phrasing in entry.phrasings:
+            texts.append(phrasing)
+            weights.append(_PHRASING_WEIGHT)
+        texts.append(" ".join((entry.question, entry.answer, *entry.tags)))
+        weights.append(_FULL_TEXT_WEIGHT)
+    return texts, weights, starts
+
+
+def _idf(entry_terms: list[frozenset[str]]) -> dict[str, float]:
+    frequency = Counter(term for terms in entry_terms for term in terms)
+    n = len(entry_terms)
+    return {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in frequency.items()}
+
+
+def _top_k(scores: np.ndarray, k: int) -> list[int]:
+    k = min(k, len(scores))
+    candidates = np.argpartition(-scores, k - 1)[:k]
+    return sorted(candidates.tolist(), key=lambda i: (-scores[i], i))

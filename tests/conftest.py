@@ -1,0 +1,93 @@
+"""Shared fixtures: a small test persona and knowledge, a temp SQLite store, a fake LLM server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bots.config import Secret
+from bots.engine import Engine, PersonaRuntime
+from bots.knowledge import load_knowledge
+from bots.llm import OpenAIChatClient, RetryPolicy
+from bots.persona import Persona, load_persona
+from bots.store.sqlite import SQLiteStore
+from tests.fakes.fake_llm import FakeLLMServer
+
+DATA = Path(__file__).parent / "data"
+API_KEY = "sk-test-0123456789-secret"
+
+
+class RecordingSleep:
+    """Stands in for asyncio.sleep so retry back-off is observed, never waited."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def cafe_persona() -> Persona:
+    return load_persona(DATA / "personas" / "cafe.yaml")
+
+
+@pytest.fixture
+def cafe_runtime(cafe_persona: Persona) -> PersonaRuntime:
+    entries = load_knowledge(DATA / "knowledge", cafe_persona.knowledge.sets)
+    return PersonaRuntime.build(cafe_persona, entries, None)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "bots.sqlite3"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = SQLiteStore(db_path)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def llm_server() -> Iterator[FakeLLMServer]:
+    with FakeLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+async def llm_client(
+    llm_server: FakeLLMServer, sleep: RecordingSleep
+) -> AsyncIterator[OpenAIChatClient]:
+    client = OpenAIChatClient(
+        llm_server.base_url,
+        Secret(API_KEY),
+        timeout=0.3,
+        retry=RetryPolicy(max_attempts=3),
+        sleep=sleep,
+    )
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def engine(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime, llm_client: OpenAIChatClient
+) -> Engine:
+    return Engine(
+        store=store, personas={"cafe": cafe_runtime}, default_persona="cafe", llm=llm_client
+    )
+
+
+@pytest.fixture
+def offline_engine(store: SQLiteStore, cafe_runtime: PersonaRuntime) -> Engine:
+    return Engine(store=store, personas={"cafe": cafe_runtime}, default_persona="cafe", llm=None)

@@ -1,0 +1,1 @@
+"""Test doubles for the outside world: fake servers and in-memory stand-ins."""

@@ -1,0 +1,258 @@
+"""A fake OpenAI-compatible chat-completions server on 127.0.0.1, speaking real HTTP."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A completion: SSE chunks when the request streams, else one JSON body.
+
+    `usage=None` sends a rough count; `send_usage=False` sends none at all.
+    """
+
+    text: str = ""
+    tool_calls: tuple[tuple[str, str], ...] = ()  # (name, arguments JSON)
+    usage: tuple[int, int] | None = None
+    chunk_size: int = 8
+    send_usage: bool = True
+
+
+@dataclass(frozen=True)
+class RateLimited:
+    retry_after: str | None = "1"
+
+
+@dataclass(frozen=True)
+class ServerError:
+    status: int = 500
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Wait (or until the server closes), then answer with the default responder."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CutStream:
+    """Stream the first `after_chars` of `text`, then close without finish_reason or [DONE]."""
+
+    text: str
+    after_chars: int
+
+
+@dataclass(frozen=True)
+class Malformed:
+    body: str = "<html>502 Bad Gateway</html>"
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class ContextLengthError:
+    pass
+
+
+Step = Reply | RateLimited | ServerError | Stall | CutStream | Malformed | ContextLengthError
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+def _error(message: str, kind: str, code: str | None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+_CONTEXT_ERROR = _error(
+    "This model's maximum context length is 8192 tokens. However, your messages resulted in "
+    "9100 tokens. Please reduce the length of the messages.",
+    "invalid_request_error",
+    "context_length_exceeded",
+)
+
+
+def _pieces(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), max(size, 1))]
+
+
+def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int]:
+    if reply.usage is not None:
+        prompt, completion = reply.usage
+    else:
+        prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+        prompt, completion = prompt_chars // 4 + 1, len(reply.text) // 4 + 1
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
+
+
+def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if reply.tool_calls:
+        message["tool_calls"] = [
+            {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
+            for i, (n, a) in enumerate(reply.tool_calls)
+        ]
+    finish = "tool_calls" if reply.tool_calls else "stop"
+    result = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "model": body.get("model", ""),
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+    }
+    return result | ({"usage": _usage(reply, body)} if reply.send_usage else {})
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+    choice = {"index": 0, "delta": delta, "finish_reason": finish}
+    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "choices": [choice]}
+
+
+def _stream_chunks(reply: Reply, body: dict[str, Any]) -> list[dict[str, Any]]:
+    chunks = [_chunk({"role": "assistant", "content": ""})]
+    chunks += [_chunk({"content": piece}) for piece in _pieces(reply.text, reply.chunk_size)]
+    for i, (name, arguments) in enumerate(reply.tool_calls):
+        head = {"index": i, "id": f"call_{i}", "type": "function"}
+        chunks.append(
+            _chunk({"tool_calls": [head | {"function": {"name": name, "arguments": ""}}]})
+        )
+        for piece in _pieces(arguments, reply.chunk_size):
+            fragment = {"index": i, "function": {"arguments": piece}}
+            chunks.append(_chunk({"tool_calls": [fragment]}))
+    chunks.append(_chunk({}, "tool_calls" if reply.tool_calls else "stop"))
+    wants_usage = (body.get("stream_options") or {}).get("include_usage")
+    if wants_usage and reply.send_usage:
+        chunks.append({"id": "chatcmpl-fake", "choices": [], "usage": _usage(reply, body)})
+    return chunks
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes
+    server: _Server
+
+    def do_POST(self) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.loads(raw or b"{}")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        fake = self.server.fake
+        step = fake._take(RecordedRequest(self.path, headers, body))
+        if isinstance(step, Stall):
+            fake._closing.wait(step.seconds)
+            step = fake.default(body)
+        self._answer(step, body)
+
+    def _answer(self, step: Step, body: dict[str, Any]) -> None:
+        match step:
+            case Reply() if body.get("stream"):
+                self._sse([f"data: {json.dumps(c)}" for c in _stream_chunks(step, body)])
+            case Reply():
+                self._json(200, _completion(step, body))
+            case RateLimited(retry_after=after):
+                extra = {"Retry-After": after} if after is not None else {}
+                self._json(429, _error("Rate limit reached", "requests", "rate_limit"), extra)
+            case ServerError(status=status):
+                self._json(status, _error("The server had an error", "server_error", None))
+            case CutStream(text=text, after_chars=n):
+                self._sse([f"data: {json.dumps(_chunk({'content': text[:n]}))}"], done=False)
+            case Malformed(body=text, content_type=kind):
+                self._send(200, text.encode(), {"Content-Type": kind})
+            case ContextLengthError():
+                self._json(400, _CONTEXT_ERROR)
+            case _:
+                raise TypeError(f"not a fake LLM step: {step!r}")
+
+    def _json(self, status: int, data: object, extra: dict[str, str] | None = None) -> None:
+        self._send(
+            status, json.dumps(data).encode(), {"Content-Type": "application/json"} | (extra or {})
+        )
+
+    def _send(self, status: int, payload: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def _sse(self, events: list[str], *, done: bool = True) -> None:
+        # No Content-Length: the body ends when the connection closes, as HTTP/1.1 allows.
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        for event in [*events, "data: [DONE]"] if done else events:
+            self.wfile.write(f"{event}\n\n".encode())
+            self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # tests inspect `requests`; access lines on stderr would only be noise
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: FakeLLMServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # clients that time out hang up mid-reply; that is expected here
+
+
+class FakeLLMServer:
+    """`with FakeLLMServer() as server:` then point a client at `server.base_url`."""
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self.default: Callable[[dict[str, Any]], Step] = lambda body: Reply(text="OK")
+        self._steps: deque[Step] = deque()
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd.fake = self
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def script(self, *steps: Step) -> None:
+        with self._lock:
+            self._steps.extend(steps)
+
+    def _take(self, request: RecordedRequest) -> Step:
+        with self._lock:
+            self.requests.append(request)
+            return self._steps.popleft() if self._steps else self.default(request.body)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)

@@ -1,0 +1,122 @@
+"""The command line as a user runs it: real processes, a temp database, the fake LLM server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import API_KEY
+from tests.fakes.fake_llm import FakeLLMServer, Reply
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_"))}
+    base.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    return base
+
+
+def bots(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bots", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_ask_without_api_key_answers_from_the_knowledge(env: dict[str, str]) -> None:
+    result = bots(["ask", "is there parking near the restaurant?"], env)
+    assert result.returncode == 0, result.stderr
+    assert "car park" in result.stdout
+    assert "source:" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_through_the_model_with_a_key(env: dict[str, str]) -> None:
+    with FakeLLMServer() as server:
+        server.script(Reply("We open at noon on Sundays."))
+        env.update(OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=server.base_url, BOTS_LOG_LEVEL="DEBUG")
+        result = bots(["ask", "when do you open on sunday?"], env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "We open at noon on Sundays."
+    assert API_KEY not in result.stderr + result.stdout
+    assert server.requests[0].headers["authorization"] == f"Bearer {API_KEY}"
+
+
+def test_model_override_from_the_environment(env: dict[str, str]) -> None:
+    with FakeLLMServer() as server:
+        env.update(OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=server.base_url, BOTS_MODEL="llama3.1")
+        assert bots(["ask", "hi"], env).returncode == 0
+    assert server.requests[0].body["model"] == "llama3.1"
+
+
+def test_info_logs_carry_no_message_text(env: dict[str, str]) -> None:
+    env.update(BOTS_LOG_LEVEL="INFO")
+    result = bots(["ask", "zebra-unicorn-question about parking"], env)
+    assert result.returncode == 0
+    assert "turn done" in result.stderr
+    assert "zebra-unicorn" not in result.stderr
+
+
+def test_llm_outage_is_an_honest_answer_not_a_traceback(env: dict[str, str]) -> None:
+    env.update(
+        OPENAI_API_KEY=API_KEY,
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+        BOTS_LLM_ATTEMPTS="1",
+        BOTS_LLM_TIMEOUT="2",
+    )
+    result = bots(["ask", "is there parking near the restaurant?"], env)
+    assert result.returncode == 0, result.stderr
+    assert "car park" in result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_chat_then_resume_continues_the_same_conversation(env: dict[str, str]) -> None:
+    with FakeLLMServer() as server:
+        env.update(OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=server.base_url)
+        server.script(Reply("Yes, we have vegan dishes."))
+        first = bots(["chat"], env, stdin="do you have vegan food?\n/quit\n")
+        server.script(Reply("The falafel."))
+        second = bots(["chat", "--resume"], env, stdin="which one do you recommend?\n")
+    assert first.returncode == 0, first.stderr
+    assert "Yes, we have vegan dishes." in first.stdout
+    assert "continuing conversation" in second.stdout
+    sent = [(m["role"], m["content"]) for m in server.requests[-1].body["messages"][1:]]
+    assert sent == [
+        ("user", "do you have vegan food?"),
+        ("assistant", "Yes, we have vegan dishes."),
+        ("user", "which one do you recommend?"),
+    ]
+
+
+def test_unknown_persona_is_a_one_line_error(env: dict[str, str]) -> None:
+    result = bots(["ask", "--persona", "nope", "hi"], env)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: no persona named 'nope'")
+    assert "restaurant" in result.stderr
+
+
+def test_broken_persona_names_file_line_and_field(env: dict[str, str], tmp_path: Path) -> None:
+    personas = tmp_path / "personas"
+    personas.mkdir()
+    (personas / "shop.yaml").write_text(
+        "name: shop\ndisplay_name: Shop\ninstructions: hi\nmodel:\n  temprature: 1\n",
+        encoding="utf-8",
+    )
+    env.update(BOTS_PERSONAS_DIR=str(personas))
+    result = bots(["ask", "--persona", "shop", "hi"], env)
+    assert result.returncode == 2
+    assert f"{personas / 'shop.yaml'}:5:3: `model.temprature`" in result.stderr
+    assert "did you mean `temperature`?" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,99 @@
+"""Knowledge files load with clear errors; retrieval ranks entries and knows when it has none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bots.errors import KnowledgeError
+from bots.knowledge import load_knowledge, load_knowledge_set, markdown_entries
+from bots.retrieval import Retriever
+from tests.conftest import DATA
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def retriever() -> Retriever:
+    return Retriever(load_knowledge(DATA / "knowledge", ["cafe"]))
+
+
+def test_yaml_and_markdown_entries_load() -> None:
+    entries = {e.id: e for e in load_knowledge_set(DATA / "knowledge", "cafe")}
+    assert entries["opening-hours"].url == "https://cafe.example/hours"
+    assert entries["opening-hours"].also_asked == (
+        "What are your opening hours?",
+        "open on sunday?",
+    )
+    assert entries["story-our-roastery"].question == "About the Test Cafe: Our roastery"
+    assert "every Monday" in entries["story-our-roastery"].answer
+
+
+def test_sample_knowledge_is_rich_and_unique() -> None:
+    entries = load_knowledge_set(ROOT / "knowledge", "restaurant")
+    assert len(entries) >= 25
+    assert len({e.id for e in entries}) == len(entries)
+
+
+def test_markdown_split_ignores_headings_in_code_blocks() -> None:
+    text = "# Page\n\n## One\nbody one\n```\n## not a heading\n```\n## Two\nbody two\n"
+    entries = markdown_entries(text, Path("page.md"))
+    assert [e.id for e in entries] == ["page-one", "page-two"]
+    assert "## not a heading" in entries[0].answer
+
+
+def test_missing_set_is_named(tmp_path: Path) -> None:
+    with pytest.raises(KnowledgeError, match="knowledge set 'menu' does not exist"):
+        load_knowledge_set(tmp_path, "menu")
+
+
+def test_entry_without_answer_names_line(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "faq.yaml").write_text(
+        "entries:\n  - id: a\n    question: Q?\n    answer: A.\n  - id: b\n    question: Q2?\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge_set(tmp_path, "s")
+    assert caught.value.field == "entry 2 `answer`"
+    assert caught.value.line == 5
+
+
+def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    entry = "  - id: a\n    question: Q?\n    answer: A.\n"
+    (tmp_path / "s" / "faq.yaml").write_text("entries:\n" + entry * 2, encoding="utf-8")
+    with pytest.raises(KnowledgeError, match="'a' is used twice"):
+        load_knowledge_set(tmp_path, "s")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("parking?", "parking"),
+        ("What time do you open on Sunday?", "opening-hours"),
+        ("can I bring my dog", "dogs"),
+        ("is there oat milk for my coffee", "vegan"),
+        ("what's the wifi password", "wifi"),
+        ("who roasts your beans?", "story-our-roastery"),
+    ],
+)
+def test_finds_the_right_entry(retriever: Retriever, question: str, expected: str) -> None:
+    result = retriever.search(question, k=3)
+    assert result.confident
+    assert result.best is not None
+    assert result.best.entry.id == expected
+
+
+@pytest.mark.parametrize(
+    "question", ["hello", "can you fix my motorbike gearbox", "what is the capital of peru"]
+)
+def test_no_confident_match_for_unrelated_questions(retriever: Retriever, question: str) -> None:
+    assert not retriever.search(question, k=3).confident
+
+
+def test_empty_knowledge_never_matches() -> None:
+    result = Retriever([]).search("parking?")
+    assert result.hits == ()
+    assert not result.confident

@@ -1,0 +1,92 @@
+"""Persona files: the samples load, and every mistake names the file, line and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bots.errors import PersonaError
+from bots.persona import load_persona, load_personas
+
+ROOT = Path(__file__).resolve().parent.parent
+VALID = """\
+name: shop
+display_name: Shop Helper
+instructions: Be brief.
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "shop.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_personas_load() -> None:
+    personas = load_personas(ROOT / "personas")
+    assert "restaurant" in personas
+    restaurant = personas["restaurant"]
+    assert restaurant.knowledge.sets == ("restaurant",)
+    assert restaurant.greeting
+    assert restaurant.ai_disclosure
+
+
+def test_minimal_persona_gets_defaults(tmp_path: Path) -> None:
+    persona = load_persona(write(tmp_path, VALID))
+    assert persona.model.name == "gpt-4o-mini"
+    assert persona.handoff.offer
+
+
+def test_misspelt_key_names_line_and_suggests(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "model:\n  temprature: 0.5\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    error = caught.value
+    assert (error.line, error.column, error.field) == (5, 3, "model.temprature")
+    assert "did you mean `temperature`?" in str(error)
+    assert str(error).startswith(f"{path}:5:3: ")
+
+
+def test_wrong_type_is_explained_in_plain_words(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "model:\n  max_tokens: lots\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.line == 5
+    assert "expected a whole number" in str(caught.value)
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: shop\ndisplay_name: Shop\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.field == "instructions"
+    assert "required" in str(caught.value)
+
+
+def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "greeting: Hello: welcome\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.line == 4
+    assert "quotes" in str(caught.value)
+
+
+def test_not_a_mapping(tmp_path: Path) -> None:
+    with pytest.raises(PersonaError, match="group of `key: value` lines"):
+        load_persona(write(tmp_path, "- just\n- a list\n"))
+
+
+def test_several_problems_are_counted(tmp_path: Path) -> None:
+    path = write(tmp_path, "name: Shop Name\ndisplay_name: ''\ninstructions: ok\ncolour: red\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.line == 1
+    assert "and 2 more problem(s)" in str(caught.value)
+
+
+def test_duplicate_names_across_files(tmp_path: Path) -> None:
+    write(tmp_path, VALID, "a.yaml")
+    write(tmp_path, VALID, "b.yaml")
+    with pytest.raises(PersonaError, match="already uses the name 'shop'"):
+        load_personas(tmp_path)

@@ -1,0 +1,53 @@
+"""Reply cleaning: citation markers removed, mentions defused, and streaming agrees with whole."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bots.text import StreamCleaner, clean_reply, neutralise_mentions
+
+KNOWN = {"hours", "parking"}
+SAMPLE = (
+    "We open at 11 [hours]. Parking is free [parking, hours] for @everyone and @here, "
+    "see <!channel> <@U42> <!subteam^S1> [not-an-id] and [unclosed bracket text here.\n\nBye."
+)
+
+
+def test_known_citations_are_stripped_and_returned_in_order() -> None:
+    text, cited = clean_reply("A [parking]. B [hours, parking]. C [other].", KNOWN)
+    assert text == "A. B. C [other]."
+    assert cited == ("parking", "hours")
+
+
+@pytest.mark.parametrize(
+    "mention",
+    [
+        "@everyone",
+        "@here",
+        "@channel",
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "<!subteam^S0123|team>",
+        "<@U123>",
+        "<@&987>",
+        "<#C1>",
+    ],
+)
+def test_mentions_are_defused(mention: str) -> None:
+    assert mention not in neutralise_mentions(f"hi {mention} there")
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_stream_pieces_add_up_to_the_cleaned_whole(seed: int) -> None:
+    rng = random.Random(seed)
+    cleaner = StreamCleaner(KNOWN)
+    out, i = "", 0
+    while i < len(SAMPLE):
+        step = rng.randint(1, 12)
+        out += cleaner.feed(SAMPLE[i : i + step])
+        i += step
+    out += cleaner.flush()
+    assert out == clean_reply(SAMPLE, KNOWN)[0]

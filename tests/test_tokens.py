@@ -1,0 +1,33 @@
+"""Token counting: exact for known encodings without any download, safe for unknown models."""
+
+from __future__ import annotations
+
+from bots.tokens import CharEstimateCounter, counter_for_model, encoding_for_model
+
+
+def test_known_models_map_to_their_encodings() -> None:
+    assert encoding_for_model("gpt-4o-mini") == "o200k_base"
+    assert encoding_for_model("openai/gpt-4o") == "o200k_base"
+    assert encoding_for_model("gpt-4-turbo") == "cl100k_base"
+    assert encoding_for_model("gpt-3.5-turbo-0125") == "cl100k_base"
+    assert encoding_for_model("llama3.1:8b") is None
+    assert encoding_for_model("gpt-4oops") is None
+
+
+def test_exact_counts_for_o200k_and_cl100k() -> None:
+    # Reference values from OpenAI's tokenizer for these encodings.
+    assert counter_for_model("gpt-4o").count("hello world") == 2
+    assert counter_for_model("gpt-4").count("hello world") == 2
+    assert counter_for_model("gpt-4o").exact
+
+
+def test_unknown_models_get_a_padded_estimate() -> None:
+    text = "Bonjour! Quelle heure est-il à Montréal? " * 20
+    unknown = counter_for_model("mistral-7b-instruct")
+    assert not unknown.exact
+    assert unknown.count(text) > counter_for_model("gpt-4").count(text)
+
+
+def test_character_estimate_over_counts() -> None:
+    text = "The quick brown fox jumps over the lazy dog. " * 10
+    assert CharEstimateCounter().count(text) >= counter_for_model("gpt-4o").count(text)
