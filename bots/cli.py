@@ -8,6 +8,7 @@ import getpass
 import logging
 import os
 import sys
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from bots.engine import Engine, PersonaRuntime
 from bots.errors import BotsError
 from bots.knowledge import load_knowledge
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
-from bots.persona import Persona, load_persona
+from bots.persona import Persona, check_knowledge_sets, load_persona
 from bots.store import Store, open_store
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -70,8 +71,10 @@ class App:
 async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterator[App]:
     """Everything one persona needs, opened and closed together."""
     name = persona_name or settings.default_persona
-    persona = load_persona(_persona_path(settings, name))
+    path = _persona_path(settings, name)
+    persona = load_persona(path)
     knowledge_root = _existing(settings.knowledge_dir)
+    check_knowledge_sets(path, persona, knowledge_root)
     entries = load_knowledge(knowledge_root, persona.knowledge.sets)
     runtime = PersonaRuntime.build(persona, entries, settings.model_override)
     store = open_store(settings.database_url)
@@ -142,16 +145,32 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
 async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     from bots.adapters import console
 
+    if not args.question.strip():
+        raise BotsError('nothing to ask: give the question in quotes, e.g. bots ask "parking?"')
     async with build_app(settings, args.persona) as app:
         await console.ask(app.engine, app.persona, _local_user(), args.question, sys.stdout)
     return 0
 
 
 async def _read_line(prompt: str) -> str | None:
-    try:
-        return await asyncio.to_thread(input, prompt)
-    except EOFError:
-        return None
+    """input() on a daemon thread: Ctrl-C ends the program without waiting for Enter."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str | None] = loop.create_future()
+
+    def read() -> None:
+        try:
+            line: str | None = input(prompt)
+        except (EOFError, OSError, ValueError):
+            line = None
+        loop.call_soon_threadsafe(_settle, answer, line)
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    return await answer
+
+
+def _settle(future: asyncio.Future[str | None], value: str | None) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def _local_user() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bots.errors import ConfigError
 
@@ -67,7 +68,7 @@ class Settings:
             database_url = f"sqlite:///{directory / 'bots.sqlite3'}"
         return cls(
             api_key=Secret(key) if key else None,
-            base_url=(environ.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL).rstrip("/"),
+            base_url=_base_url(environ.get("OPENAI_BASE_URL", "")),
             model_override=environ.get("BOTS_MODEL", "").strip() or None,
             database_url=database_url,
             personas_dir=Path(environ.get("BOTS_PERSONAS_DIR", "") or "personas"),
@@ -75,8 +76,28 @@ class Settings:
             default_persona=environ.get("BOTS_PERSONA", "").strip() or "restaurant",
             llm_timeout_seconds=_positive_float(environ, "BOTS_LLM_TIMEOUT", 60.0),
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
-            log_level=(environ.get("BOTS_LOG_LEVEL", "") or "WARNING").upper(),
+            log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
         )
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper() or "WARNING"
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"BOTS_LOG_LEVEL must be one of {', '.join(_LOG_LEVELS)}, got {raw!r}")
+    return level
+
+
+def _base_url(raw: str) -> str:
+    url = raw.strip() or DEFAULT_BASE_URL
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            f"OPENAI_BASE_URL must be a web address such as {DEFAULT_BASE_URL}, got {url!r}"
+        )
+    return url.rstrip("/")
 
 
 def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:

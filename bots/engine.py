@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bots.errors import ContextTooLong, LLMError
@@ -27,6 +27,7 @@ from bots.models import (
     SilenceReason,
     Silent,
     TextDelta,
+    ThreadKey,
     Turn,
     Usage,
 )
@@ -35,7 +36,7 @@ from bots.persona import Persona
 from bots.prompt import HANDOFF_TOOL, Prompt, SnippetCatalog, build_prompt
 from bots.retrieval import RetrievalResult, Retriever
 from bots.store import Store
-from bots.text import StreamCleaner, clean_reply
+from bots.text import StreamCleaner, clean_reply, safe_text
 from bots.tokens import TokenCounter, counter_for_model, message_tokens
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,12 @@ class Engine:
     async def handle(
         self, message: IncomingMessage, persona: str | None = None
     ) -> AsyncGenerator[EngineEvent, None]:
-        """Process one message. Messages of one conversation are handled one at a time, in order."""
+        """Process one message. Messages of one conversation are handled one at a time, in order.
+
+        The conversation stays locked until this generator finishes, so a caller that stops
+        early must close it (`contextlib.aclosing`), as every adapter does.
+        """
+        message = replace(message, text=safe_text(message.text))
         if not message.text.strip():
             yield Silent(SilenceReason.EMPTY)
             return
@@ -116,8 +122,10 @@ class Engine:
             runtime = self._personas.get(conversation.persona) or self._personas[self._default]
             history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
             incoming = self._incoming_turn(message, runtime.counter)
-            event_id = f"{message.key.platform}:{message.message_id}"
-            if not await self._store.record_incoming(conversation.id, event_id, incoming):
+            # Message ids are unique per channel on some platforms (Slack's `ts`), not globally.
+            key = message.key
+            event_id = ThreadKey(key.platform, key.workspace, key.channel, message.message_id)
+            if not await self._store.record_incoming(conversation.id, event_id.as_id(), incoming):
                 yield Silent(SilenceReason.DUPLICATE)
                 return
             if conversation.state in _QUIET_STATES:
@@ -171,10 +179,10 @@ class Engine:
         if outcome.handoff_reason is not None:
             yield await self._hand_off(conversation, runtime, outcome.handoff_reason)
             return
-        if not outcome.text.strip():
-            reply = offline_reply(runtime.persona, retrieval, llm_down=True)
-        else:
-            reply = self._final_reply(runtime, outcome)
+        reply = self._final_reply(runtime, outcome)
+        if not reply.text:
+            # The model said nothing usable (or only citation markers): answer as if offline.
+            reply = offline_reply(runtime.persona, retrieval, llm_down=False)
         await self._record_reply(conversation, runtime, reply)
         yield reply
 
@@ -247,7 +255,7 @@ class Engine:
         prompt = outcome.prompt
         assert prompt is not None
         text, cited = clean_reply(outcome.text, prompt.entry_ids)
-        by_id = {entry.id: entry for entry in runtime.catalog.entries}
+        by_id = runtime.catalog.by_id
         usage = outcome.usage
         if usage == Usage():
             usage = Usage(prompt.token_count, runtime.counter.count(outcome.text))

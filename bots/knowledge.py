@@ -42,7 +42,7 @@ def load_knowledge_set(root: Path, name: str) -> tuple[KnowledgeEntry, ...]:
         if path.suffix in (".yaml", ".yml"):
             entries.extend(_yaml_entries(read_yaml(path, KnowledgeError)))
         elif path.suffix == ".md":
-            entries.extend(markdown_entries(path.read_text(encoding="utf-8"), path))
+            entries.extend(markdown_entries(_read_text(path), path))
     _check_unique(entries)
     return tuple(entries)
 
@@ -51,6 +51,15 @@ def load_knowledge(root: Path, names: Iterable[str]) -> tuple[KnowledgeEntry, ..
     entries = [entry for name in names for entry in load_knowledge_set(root, name)]
     _check_unique(entries)
     return tuple(entries)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise KnowledgeError(path, "the file is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise KnowledgeError(path, f"cannot read the file ({exc.strerror})") from None
 
 
 def _check_unique(entries: list[KnowledgeEntry]) -> None:
@@ -82,7 +91,7 @@ def _yaml_entry(document: YamlDocument, index: int, item: Any) -> KnowledgeEntry
 
     def fail(field: str | None, message: str) -> KnowledgeError:
         line, column = document.where((*base, field) if field else base) or (None, None)
-        label = f"entry {index + 1}" + (f" `{field}`" if field else "")
+        label = f"entry {index + 1}" + (f": {field}" if field else "")
         return KnowledgeError(document.path, message, line=line, column=column, field=label)
 
     if not isinstance(item, dict):
@@ -92,11 +101,12 @@ def _yaml_entry(document: YamlDocument, index: int, item: Any) -> KnowledgeEntry
         raise fail(sorted(unknown)[0], "this field is not known")
     text = {name: item.get(name) for name in ("id", "question", "answer")}
     for name, value in text.items():
-        if not isinstance(value, str | int) or not str(value).strip():
-            raise fail(name, "this field is required and must be text")
+        # YAML reads `yes`/`no`/`on` as true/false: quote such words to keep them as text.
+        if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+            raise fail(name, "this field is required and must be text (put quotes around it)")
     entry_id = str(text["id"]).strip()
     if not _ID_PATTERN.match(entry_id):
-        raise fail("id", "use letters, digits and '-' only")
+        raise fail("id", "start with a letter or digit; then use letters, digits, '-' or '_'")
     also_asked = _text_list(item.get("also_asked"), lambda m: fail("also_asked", m))
     tags = _text_list(item.get("tags"), lambda m: fail("tags", m))
     url = item.get("url")
@@ -126,30 +136,34 @@ def _text_list(value: Any, fail: Any) -> tuple[str, ...]:
 def markdown_entries(text: str, path: Path) -> list[KnowledgeEntry]:
     """One entry per section below a heading; the heading is the question, the body the answer.
 
-    The page's single top `# Title` (if any) names the page and is not an entry of its own.
-    Headings inside fenced code blocks are ignored.
+    The page's top `# Title` (if any) names the page; text before the first sub-heading is an
+    entry of its own (titled by the page, or the file name). Headings inside fenced code
+    blocks are ignored.
     """
-    sections: list[tuple[str, list[str]]] = []
+    sections: list[tuple[str, list[str]]] = [("", [])]
     title = ""
     in_fence = False
     for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
             in_fence = not in_fence
         heading = None if in_fence else _HEADING.match(line)
-        if heading and len(heading.group(1)) == 1 and not title and not sections:
+        if heading and len(heading.group(1)) == 1 and not title and len(sections) == 1:
             title = heading.group(2)
         elif heading:
             sections.append((heading.group(2), []))
-        elif sections:
+        else:
             sections[-1][1].append(line)
+    intro_heading = title or path.stem.replace("-", " ").replace("_", " ")
+    sections[0] = (intro_heading, sections[0][1])
     entries = []
     used: set[str] = set()
-    for heading_text, body in sections:
+    for number, (heading_text, body) in enumerate(sections):
         answer = "\n".join(body).strip()
         if not answer:
             continue
-        entry_id = _unique(f"{path.stem}-{_slug(heading_text)}", used)
-        question = f"{title}: {heading_text}" if title else heading_text
+        candidate = path.stem if number == 0 else f"{path.stem}-{_slug(heading_text)}"
+        entry_id = _unique(candidate, used)
+        question = f"{title}: {heading_text}" if title and heading_text != title else heading_text
         entries.append(
             KnowledgeEntry(id=entry_id, question=question, answer=answer, source=str(path))
         )

@@ -99,11 +99,19 @@ class ChatModel(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
+    """How long a chat user may be kept waiting while the API recovers.
+
+    A person is waiting for the answer, so the defaults give up within about half a minute
+    (then the engine answers from the knowledge base) and do not wait out a `Retry-After`
+    longer than `max_retry_after`: such a server will not be back in time anyway.
+    """
+
     max_attempts: int = 4
     initial_wait: float = 0.5
-    max_wait: float = 20.0
+    max_wait: float = 8.0
     jitter: float = 0.5
-    max_retry_after: float = 60.0
+    max_retry_after: float = 10.0
+    total_seconds: float = 30.0
 
 
 class _Garbled(LLMBadResponse):
@@ -204,11 +212,18 @@ class OpenAIChatClient:
                 return min(float(hint), policy.max_retry_after)
             return float(backoff(state))
 
+        def retry(state: tenacity.RetryCallState) -> bool:
+            hint = getattr(_failure(state), "retry_after", None)
+            if isinstance(hint, float | int) and hint > policy.max_retry_after:
+                return False
+            return _should_retry(state)
+
         return tenacity.AsyncRetrying(
             sleep=self._sleep,
-            stop=tenacity.stop_after_attempt(policy.max_attempts),
+            stop=tenacity.stop_after_attempt(policy.max_attempts)
+            | tenacity.stop_before_delay(policy.total_seconds),
             wait=wait,
-            retry=_should_retry,
+            retry=retry,
             before_sleep=_log_retry,
             reraise=True,
         )

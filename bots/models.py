@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from urllib.parse import quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,8 +18,11 @@ class ThreadKey:
     thread: str
 
     def as_id(self) -> str:
-        """A stable, printable conversation id (also the store's key)."""
-        return "/".join((self.platform, self.workspace, self.channel, self.thread))
+        """A stable, printable conversation id (also the store's key); parts are %-escaped."""
+        return "/".join(quote(part, safe="") for part in self.astuple())
+
+    def astuple(self) -> tuple[str, str, str, str]:
+        return (self.platform, self.workspace, self.channel, self.thread)
 
 
 @dataclass(frozen=True, slots=True)

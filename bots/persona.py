@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bots.errors import PersonaError
 from bots.yamlfile import YamlDocument, read_yaml
@@ -29,6 +29,15 @@ class ModelSettings(_Section):
     context_window: int = Field(
         16_000, ge=1_024, description="Tokens the model can read; the prompt is kept within it."
     )
+
+    @model_validator(mode="after")
+    def _room_for_the_prompt(self) -> ModelSettings:
+        if self.max_tokens > self.context_window // 2:
+            raise ValueError(
+                f"max_tokens ({self.max_tokens}) must be at most half of context_window "
+                f"({self.context_window}), to leave room for the conversation and the FAQ"
+            )
+        return self
 
 
 class KnowledgeSettings(_Section):
@@ -123,7 +132,18 @@ def load_persona(path: Path) -> Persona:
             first.detail += f" (and {len(problems) - 1} more problem(s); run `bots check`)"
             first.args = (first.describe(),)
         raise first
-    return Persona.model_validate(document.data)
+    persona = Persona.model_validate(document.data)
+    if persona.name != path.stem:
+        line, column = document.where(("name",)) or (1, 1)
+        raise PersonaError(
+            path,
+            f"the file is called {path.name} but its name is {persona.name!r}; "
+            f"make them the same (name: {path.stem}, or rename the file)",
+            line=line,
+            column=column,
+            field="name",
+        )
+    return persona
 
 
 def persona_problems(document: YamlDocument) -> list[PersonaError]:
@@ -169,14 +189,30 @@ def _suggestion(loc: tuple[str | int, ...]) -> str:
     return f"; expected one of: {', '.join(known)}"
 
 
-def load_personas(directory: Path) -> dict[str, Persona]:
-    """Every `*.yaml` persona in `directory`, keyed by name. Test files (`*.tests.yaml`) skipped."""
-    personas: dict[str, Persona] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        if path.name.endswith(".tests.yaml"):
+def check_knowledge_sets(path: Path, persona: Persona, knowledge_root: Path) -> None:
+    """Name the persona file and line when it asks for a knowledge folder that is not there."""
+    for name in persona.knowledge.sets:
+        if (knowledge_root / name).is_dir():
             continue
-        persona = load_persona(path)
-        if persona.name in personas:
-            raise PersonaError(path, f"another persona file already uses the name {persona.name!r}")
-        personas[persona.name] = persona
-    return personas
+        available = sorted(p.name for p in knowledge_root.glob("*") if p.is_dir())
+        line, column = read_yaml(path, PersonaError).where(("knowledge", "sets")) or (None, None)
+        raise PersonaError(
+            path,
+            f"there is no knowledge folder {name!r} in {knowledge_root}; "
+            f"available: {', '.join(available) or 'none'}",
+            line=line,
+            column=column,
+            field="knowledge.sets",
+        )
+
+
+def load_personas(directory: Path) -> dict[str, Persona]:
+    """Every `*.yaml` persona in `directory`, keyed by name (= file name without `.yaml`).
+
+    Test files (`*.tests.yaml`) are skipped.
+    """
+    return {
+        path.stem: load_persona(path)
+        for path in sorted(directory.glob("*.yaml"))
+        if not path.name.endswith(".tests.yaml")
+    }

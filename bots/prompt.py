@@ -73,6 +73,7 @@ class SnippetCatalog:
 
     def __init__(self, entries: Sequence[KnowledgeEntry], counter: TokenCounter) -> None:
         self.entries = tuple(entries)
+        self.by_id = {e.id: e for e in self.entries}
         self._rendered = {e.id: render_entry(e) for e in self.entries}
         self._tokens = {e.id: counter.count(text) + 1 for e, text in self._zip()}
         self.total_tokens = sum(self._tokens.values())
@@ -83,9 +84,9 @@ class SnippetCatalog:
     def select(self, ranked: Sequence[KnowledgeEntry], budget: int, limit: int) -> list[str]:
         """Ids to include: all of the knowledge when it fits, else the ranked ones that fit."""
         if self.total_tokens <= budget:
-            ranked_ids = [e.id for e in ranked]
-            rest = [e.id for e in self.entries if e.id not in set(ranked_ids)]
-            return ranked_ids + rest
+            ranked_ids = list(dict.fromkeys(e.id for e in ranked))
+            first = set(ranked_ids)
+            return ranked_ids + [e.id for e in self.entries if e.id not in first]
         chosen: list[str] = []
         used = 0
         for entry in ranked[:limit]:
@@ -122,6 +123,7 @@ def build_prompt(
     """Fill `budget` tokens: rules + persona, knowledge, the new message, then recent history."""
     fixed = system_text(persona, catalog.block([]), "entry-id")
     remaining = budget - REPLY_PRIMER - message_tokens(counter, fixed)
+    user_text = fit_text(counter, user_text, max(remaining // 2, 16))
     user_cost = message_tokens(counter, user_text)
     snippet_budget = min(
         int(budget * persona.knowledge.snippet_budget_share), remaining - user_cost
@@ -144,6 +146,21 @@ def build_prompt(
     return Prompt(
         messages=messages, entry_ids=tuple(ids), history_turns=len(kept), token_count=used
     )
+
+
+TRUNCATION_NOTE = " […message shortened…]"
+
+
+def fit_text(counter: TokenCounter, text: str, limit: int) -> str:
+    """`text`, cut at a word boundary if needed so that it counts at most `limit` tokens."""
+    tokens = message_tokens(counter, text)
+    while tokens > limit and text:
+        keep = max(int(len(text) * limit / tokens * 0.9), 0)
+        text = text[:keep].rsplit(" ", 1)[0] if " " in text[:keep] else text[:keep]
+        tokens = message_tokens(counter, text + TRUNCATION_NOTE)
+        if tokens <= limit:
+            return text + TRUNCATION_NOTE
+    return text
 
 
 def _prefix(turn: Turn) -> str:

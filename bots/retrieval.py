@@ -19,8 +19,13 @@ from bots.knowledge import KnowledgeEntry
 # questions answered only in the body, but weighs less so it does not drown the phrasings.
 _PHRASING_WEIGHT = 1.0
 _FULL_TEXT_WEIGHT = 0.8
+ANSWER_ONLY_WEIGHT = 0.5
+# "No confident match" below this coverage (see Retriever._coverage).
+MIN_COVERAGE = 0.3
 _WORD = re.compile(r"(?u)\b\w\w+\b")
-_STOPWORDS = frozenset(STOPWORDS_EN_PLUS)
+# Chat filler carries no topic; left in, "yes please" matches whichever answer says "yes".
+_CHAT_FILLER = "yes yeah yep please pls thanks thank thx hi hello hey ok okay sure great cool"
+_STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(_CHAT_FILLER.split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +51,9 @@ class RetrievalResult:
 class Retriever:
     """An in-memory index over a fixed set of entries. Build once, search many times."""
 
-    def __init__(self, entries: Sequence[KnowledgeEntry], *, min_coverage: float = 0.5) -> None:
+    def __init__(
+        self, entries: Sequence[KnowledgeEntry], *, min_coverage: float = MIN_COVERAGE
+    ) -> None:
         self.entries = tuple(entries)
         self.min_coverage = min_coverage
         self._stemmer = Stemmer.Stemmer("english")
@@ -55,6 +62,7 @@ class Retriever:
         self._weights = np.asarray(weights, dtype=np.float32)
         self._index = bm25s.BM25()
         self._entry_terms: list[frozenset[str]] = []
+        self._phrasing_terms: list[frozenset[str]] = []
         self._idf: dict[str, float] = {}
         if not texts:
             return
@@ -63,6 +71,11 @@ class Retriever:
         bounds = [*starts, len(documents)]
         self._entry_terms = [
             frozenset(term for doc in documents[bounds[n] : bounds[n + 1]] for term in doc)
+            for n in range(len(starts))
+        ]
+        # The last document of each entry is the full text; the others are its phrasings.
+        self._phrasing_terms = [
+            frozenset(term for doc in documents[bounds[n] : bounds[n + 1] - 1] for term in doc)
             for n in range(len(starts))
         ]
         self._idf = _idf(self._entry_terms)
@@ -80,12 +93,16 @@ class Retriever:
             ScoredEntry(
                 entry=self.entries[i],
                 score=float(entry_scores[i]),
-                coverage=self._coverage(terms, self._entry_terms[i]),
+                coverage=self._coverage(terms, i),
             )
             for i in top
             if entry_scores[i] > 0
         )
-        confident = bool(hits) and hits[0].coverage >= self.min_coverage
+        confident = (
+            bool(hits)
+            and hits[0].coverage >= self.min_coverage
+            and self._asked_about(terms, top[0])
+        )
         return RetrievalResult(query=query, hits=hits, confident=confident)
 
     def _analyze(self, text: str) -> list[str]:
@@ -95,10 +112,28 @@ class Retriever:
     def _query_terms(self, query: str) -> list[str]:
         return list(dict.fromkeys(self._analyze(query)))
 
-    def _coverage(self, terms: list[str], entry_terms: frozenset[str]) -> float:
+    def _asked_about(self, terms: list[str], entry: int) -> bool:
+        """A word of the question is among the entry's phrasings, or two are in its answer.
+
+        One word that merely occurs in an answer ("hello" in an e-mail address) is chance.
+        """
+        if not self._phrasing_terms[entry].isdisjoint(terms):
+            return True
+        return len(self._entry_terms[entry].intersection(terms)) >= 2
+
+    def _coverage(self, terms: list[str], entry: int) -> float:
+        """How much of the question the entry answers, by rarity-weighted words.
+
+        Words found in the entry's question or phrasings count fully; words found only in
+        its answer count half, so a lone common word ("hello", "yes") that happens to sit in
+        some answer is not taken for a match.
+        """
         weights = {t: self._idf.get(t, self._unknown_idf) for t in terms}
         total = sum(weights.values())
-        found = sum(w for t, w in weights.items() if t in entry_terms)
+        asked, anywhere = self._phrasing_terms[entry], self._entry_terms[entry]
+        found = sum(
+            w if t in asked else ANSWER_ONLY_WEIGHT * w for t, w in weights.items() if t in anywhere
+        )
         return found / total if total else 0.0
 
 

@@ -40,8 +40,8 @@ def clean_reply(text: str, known_ids: Collection[str]) -> tuple[str, tuple[str, 
 class StreamCleaner:
     """Applies `clean_reply` to a stream so that the pieces add up to the cleaned whole.
 
-    It only releases text up to a point where no marker or mention can still be forming:
-    before the last whitespace, and before an unclosed `[`.
+    It only releases text up to a point where no marker or mention can still be forming, so
+    replies in languages without spaces stream as smoothly as any other.
     """
 
     def __init__(self, known_ids: Collection[str]) -> None:
@@ -59,20 +59,26 @@ class StreamCleaner:
         return clean_reply(ready, self._known)[0] if ready else ""
 
 
+# What may still grow into something clean_reply changes: an unclosed `[` (a citation marker),
+# a trailing `@word` or `<...` (a mention), and trailing whitespace (markers take the space
+# before them along).
+_UNFINISHED_MENTION = re.compile(r"(?:@\w*|<[^\s<>]*)$")
+
+
 def _safe_cut(text: str) -> int:
-    """The end of the longest prefix that ends before whitespace and has no unclosed `[`."""
-    position = len(text)
-    while position > 0:
-        position = max(text.rfind(" ", 0, position), text.rfind("\n", 0, position))
-        if position <= 0:
-            return 0
-        while position > 0 and text[position - 1].isspace():
-            position -= 1
-        if not _open_bracket(text[:position]):
-            return position
-    return 0
-
-
-def _open_bracket(text: str) -> bool:
+    """The end of the longest prefix that nothing later in the stream can change."""
+    cut = len(text)
     opened = text.rfind("[")
-    return opened > text.rfind("]") and len(text) - opened <= 220
+    if opened > text.rfind("]") and len(text) - opened <= 220:
+        cut = opened
+    mention = _UNFINISHED_MENTION.search(text, 0, cut)
+    if mention:
+        cut = mention.start()
+    while cut > 0 and text[cut - 1].isspace():
+        cut -= 1
+    return cut
+
+
+def safe_text(text: str) -> str:
+    """Text that every encoder accepts: lone surrogates and NULs from platforms replaced."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")

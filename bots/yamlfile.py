@@ -57,8 +57,18 @@ def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) ->
     except yaml.YAMLError as exc:
         raise error(path, f"the YAML is not valid ({exc})") from None
     locations: dict[PathKey, Location] = {}
+    duplicates: list[tuple[PathKey, Location]] = []
     if node is not None:
-        _collect(node, (), locations)
+        _collect(node, (), locations, duplicates)
+    if duplicates:
+        key, (line, column) = duplicates[0]
+        raise error(
+            path,
+            "this key appears twice in the same group; keep only one of them",
+            line=line,
+            column=column,
+            field=".".join(str(part) for part in key),
+        )
     return YamlDocument(path=path, data=data, locations=locations)
 
 
@@ -70,15 +80,24 @@ def _syntax_hint(problem: str) -> str:
     return ""
 
 
-def _collect(node: yaml.Node, key: PathKey, out: dict[PathKey, Location]) -> None:
+def _collect(
+    node: yaml.Node,
+    key: PathKey,
+    out: dict[PathKey, Location],
+    duplicates: list[tuple[PathKey, Location]],
+) -> None:
+    """Record positions; PyYAML silently keeps the last of two equal keys, so list those."""
     out.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 continue
             child = (*key, str(key_node.value))
-            out[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _collect(value_node, child, out)
+            where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if child in out:
+                duplicates.append((child, where))
+            out[child] = where
+            _collect(value_node, child, out, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _collect(item, (*key, index), out)
+            _collect(item, (*key, index), out, duplicates)

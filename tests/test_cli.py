@@ -69,6 +69,23 @@ def test_info_logs_carry_no_message_text(env: dict[str, str]) -> None:
     assert "zebra-unicorn" not in result.stderr
 
 
+def test_info_logs_through_the_model_carry_no_text_or_key(env: dict[str, str]) -> None:
+    with FakeLLMServer() as server:
+        server.script(Reply("Secret-sauce-reply about parking."))
+        env.update(OPENAI_API_KEY=API_KEY, OPENAI_BASE_URL=server.base_url, BOTS_LOG_LEVEL="INFO")
+        result = bots(["ask", "zebra-unicorn-question about parking"], env)
+    assert result.returncode == 0, result.stderr
+    assert "turn done" in result.stderr
+    for secret in ("zebra-unicorn", "Secret-sauce", API_KEY):
+        assert secret not in result.stderr
+
+
+def test_ask_with_nothing_to_ask_is_an_error(env: dict[str, str]) -> None:
+    result = bots(["ask", "  "], env)
+    assert result.returncode == 2
+    assert "nothing to ask" in result.stderr
+
+
 def test_llm_outage_is_an_honest_answer_not_a_traceback(env: dict[str, str]) -> None:
     env.update(
         OPENAI_API_KEY=API_KEY,
@@ -120,3 +137,18 @@ def test_broken_persona_names_file_line_and_field(env: dict[str, str], tmp_path:
     assert f"{personas / 'shop.yaml'}:5:3: `model.temprature`" in result.stderr
     assert "did you mean `temperature`?" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_missing_knowledge_set_names_the_persona_line(env: dict[str, str], tmp_path: Path) -> None:
+    personas = tmp_path / "personas"
+    personas.mkdir()
+    (personas / "shop.yaml").write_text(
+        "name: shop\ndisplay_name: Shop\ninstructions: hi\nknowledge:\n  sets: [menu]\n",
+        encoding="utf-8",
+    )
+    env.update(BOTS_PERSONAS_DIR=str(personas))
+    result = bots(["ask", "--persona", "shop", "hi"], env)
+    assert result.returncode == 2
+    assert f"{personas / 'shop.yaml'}:5:3: `knowledge.sets`" in result.stderr
+    assert "no knowledge folder 'menu'" in result.stderr
+    assert "restaurant" in result.stderr  # the folders that do exist

@@ -5,13 +5,24 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bots.config import Secret
 from bots.engine import Engine, PersonaRuntime
-from bots.llm import OpenAIChatClient
+from bots.knowledge import KnowledgeEntry, load_knowledge
+from bots.llm import (
+    ChatRequest,
+    Completed,
+    ContentDelta,
+    LLMEvent,
+    OpenAIChatClient,
+    RetryPolicy,
+)
 from bots.models import (
     ConversationState,
     EngineEvent,
@@ -26,9 +37,11 @@ from bots.models import (
     TextDelta,
     ThreadKey,
     Turn,
+    Usage,
 )
+from bots.persona import Persona
 from bots.store.sqlite import SQLiteStore
-from tests.conftest import API_KEY
+from tests.conftest import API_KEY, DATA, RecordingSleep
 from tests.fakes.fake_llm import (
     ContextLengthError,
     CutStream,
@@ -37,7 +50,6 @@ from tests.fakes.fake_llm import (
     RateLimited,
     Reply,
     ServerError,
-    Stall,
 )
 
 _ids = itertools.count(1)
@@ -206,10 +218,9 @@ async def test_transient_fault_then_success_gives_the_model_reply(
     [
         [RateLimited(retry_after="1")] * 3,
         [ServerError(500)] * 3,
-        [Stall(2.0)] * 3,
         [CutStream("Our opening hours are from eight", after_chars=20)],
     ],
-    ids=["429-storm", "500-storm", "timeouts", "cut-stream"],
+    ids=["429-storm", "500-storm", "cut-stream"],
 )
 async def test_persistent_fault_falls_back_honestly_to_the_knowledge(
     engine: Engine, llm_server: FakeLLMServer, store: SQLiteStore, faults: list[object]
@@ -356,3 +367,107 @@ async def test_clock_is_injected(store: SQLiteStore, cafe_runtime: PersonaRuntim
     )
     await run(engine, message("is there wifi?"))
     assert {t.created_at for t in await history(store)} == {moment}
+
+
+async def test_timeouts_fall_back_to_the_knowledge(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime, sleep: RecordingSleep
+) -> None:
+    calls: list[httpx.Request] = []
+
+    def time_out(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ReadTimeout("no answer", request=request)
+
+    client = OpenAIChatClient(
+        "http://llm.test/v1",
+        Secret(API_KEY),
+        transport=httpx.MockTransport(time_out),
+        retry=RetryPolicy(max_attempts=3),
+        sleep=sleep,
+    )
+    engine = Engine(
+        store=store, personas={"cafe": cafe_runtime}, default_persona="cafe", llm=client
+    )
+    reply = final(await run(engine, message("What are your opening hours?")))
+    await client.aclose()
+    assert reply.source is ReplySource.KNOWLEDGE
+    assert "8:00 to 18:00" in reply.text
+    assert len(calls) == 3
+    assert len(sleep.calls) == 2
+
+
+class GatedModel:
+    """Answers only once `expected` calls are waiting at the same time."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.waiting = 0
+        self.most_at_once = 0
+        self.open = asyncio.Event()
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[LLMEvent]:
+        self.waiting += 1
+        self.most_at_once = max(self.most_at_once, self.waiting)
+        if self.waiting >= self.expected:
+            self.open.set()
+        await asyncio.wait_for(self.open.wait(), timeout=5)
+        self.waiting -= 1
+        yield ContentDelta("ok")
+        yield Completed("ok", (), Usage(1, 1), "stop")
+
+
+async def test_different_conversations_run_concurrently(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime
+) -> None:
+    model = GatedModel(expected=20)
+    engine = Engine(store=store, personas={"cafe": cafe_runtime}, default_persona="cafe", llm=model)
+    results = await asyncio.gather(
+        *(run(engine, message("hello there", thread=f"t{n}")) for n in range(20))
+    )
+    assert model.most_at_once == 20
+    assert all(final(events).text == "ok" for events in results)
+
+
+async def test_large_knowledge_sends_only_the_retrieved_entries(
+    store: SQLiteStore,
+    cafe_persona: Persona,
+    llm_client: OpenAIChatClient,
+    llm_server: FakeLLMServer,
+) -> None:
+    filler = tuple(
+        KnowledgeEntry(f"filler-{n}", f"Question about topic {n}?", "Some long answer. " * 30)
+        for n in range(200)
+    )
+    cafe = load_knowledge(DATA / "knowledge", ["cafe"])
+    runtime = PersonaRuntime.build(cafe_persona, cafe + filler, None)
+    assert runtime.catalog.total_tokens > runtime.budget  # the whole set cannot fit
+    engine = Engine(store=store, personas={"cafe": runtime}, default_persona="cafe", llm=llm_client)
+    await run(engine, message("Is there parking for my car?"))
+    system = llm_server.requests[-1].body["messages"][0]["content"]
+    assert '<entry id="parking">' in system
+    assert '<entry id="wifi">' not in system
+    assert system.count("<entry id=") <= cafe_persona.knowledge.max_snippets
+
+
+async def test_same_message_id_in_two_channels_is_two_messages(offline_engine: Engine) -> None:
+    first = IncomingMessage(ThreadKey("test", "w1", "c1", "t"), "u", "wifi?", "1700000000.1")
+    second = IncomingMessage(ThreadKey("test", "w1", "c2", "t"), "u", "wifi?", "1700000000.1")
+    assert isinstance((await run(offline_engine, first))[-1], FinalReply)
+    assert isinstance((await run(offline_engine, second))[-1], FinalReply)
+
+
+async def test_broken_unicode_from_a_platform_does_not_crash(
+    engine: Engine, store: SQLiteStore
+) -> None:
+    reply = final(await run(engine, message("wifi \ud800 password\x00?")))
+    assert reply.text
+    assert "\ud800" not in (await history(store))[0].text
+
+
+async def test_a_reply_of_only_citation_markers_is_not_sent_empty(
+    engine: Engine, llm_server: FakeLLMServer
+) -> None:
+    llm_server.script(Reply("[wifi]"))
+    reply = final(await run(engine, message("do you have wifi?")))
+    assert reply.text
+    assert reply.source is ReplySource.KNOWLEDGE

@@ -40,7 +40,37 @@ def test_markdown_split_ignores_headings_in_code_blocks() -> None:
     text = "# Page\n\n## One\nbody one\n```\n## not a heading\n```\n## Two\nbody two\n"
     entries = markdown_entries(text, Path("page.md"))
     assert [e.id for e in entries] == ["page-one", "page-two"]
+    assert entries[0].question == "Page: One"
     assert "## not a heading" in entries[0].answer
+
+
+def test_markdown_text_before_the_first_heading_is_kept() -> None:
+    entries = markdown_entries(
+        "# About us\n\nA family cafe.\n\n## Story\nSince 2019.\n", Path("about.md")
+    )
+    assert [(e.id, e.question, e.answer) for e in entries] == [
+        ("about", "About us", "A family cafe."),
+        ("about-story", "About us: Story", "Since 2019."),
+    ]
+    assert (
+        markdown_entries("No headings at all.", Path("notes.md"))[0].answer == "No headings at all."
+    )
+
+
+def test_yes_as_an_id_is_refused_not_turned_into_true(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "faq.yaml").write_text(
+        "entries:\n  - id: yes\n    question: Q?\n    answer: A.\n", encoding="utf-8"
+    )
+    with pytest.raises(KnowledgeError, match="put quotes around it"):
+        load_knowledge_set(tmp_path, "s")
+
+
+def test_a_markdown_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "page.md").write_bytes(b"# Caf\xe9\n\nbody\n")
+    with pytest.raises(KnowledgeError, match="not UTF-8"):
+        load_knowledge_set(tmp_path, "s")
 
 
 def test_missing_set_is_named(tmp_path: Path) -> None:
@@ -56,7 +86,7 @@ def test_entry_without_answer_names_line(tmp_path: Path) -> None:
     )
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge_set(tmp_path, "s")
-    assert caught.value.field == "entry 2 `answer`"
+    assert caught.value.field == "entry 2: answer"
     assert caught.value.line == 5
 
 
@@ -97,3 +127,33 @@ def test_empty_knowledge_never_matches() -> None:
     result = Retriever([]).search("parking?")
     assert result.hits == ()
     assert not result.confident
+
+
+@pytest.fixture(scope="module")
+def restaurant() -> Retriever:
+    return Retriever(load_knowledge(ROOT / "knowledge", ["restaurant"]))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("parking?", "parking"),
+        ("what time do you open on sunday", "hours-sunday"),
+        ("can I cancel my booking", "reservations-cancellation"),
+        ("do you have gluten free pasta", "gluten-free"),
+        ("can I bring my dog", "pets"),
+        ("is there a dress code", "dress-code"),
+    ],
+)
+def test_sample_knowledge_answers_common_questions(
+    restaurant: Retriever, question: str, expected: str
+) -> None:
+    result = restaurant.search(question, k=3)
+    assert result.confident
+    assert result.best is not None
+    assert result.best.entry.id == expected
+
+
+@pytest.mark.parametrize("small_talk", ["hello", "yes", "yes please", "thanks", "ok", "hi there"])
+def test_small_talk_is_not_a_confident_match(restaurant: Retriever, small_talk: str) -> None:
+    assert not restaurant.search(small_talk, k=3).confident

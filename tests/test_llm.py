@@ -251,13 +251,30 @@ async def test_rate_limit_waits_the_servers_retry_after_then_succeeds(
     assert sleeps.calls == [2.0]
 
 
-async def test_retry_after_is_capped(server: FakeLLMServer, sleeps: RecordingSleep) -> None:
+async def test_a_retry_after_longer_than_a_user_waits_gives_up_at_once(
+    server: FakeLLMServer, sleeps: RecordingSleep
+) -> None:
     server.script(RateLimited(retry_after="3600"))
     policy = RetryPolicy(max_retry_after=7.0)
     async with OpenAIChatClient(server.base_url, Secret(KEY), retry=policy, sleep=sleeps) as llm:
-        await collect(llm, ask())
+        with pytest.raises(LLMRateLimited) as caught:
+            await collect(llm, ask())
 
-    assert sleeps.calls == [7.0]
+    assert caught.value.retry_after == 3600.0
+    assert sleeps.calls == []
+    assert len(server.requests) == 1
+
+
+async def test_retries_stop_at_the_total_time_limit(server: FakeLLMServer) -> None:
+    server.default = lambda body: ServerError()
+    policy = RetryPolicy(
+        max_attempts=50, initial_wait=0.01, max_wait=0.01, jitter=0.0, total_seconds=0.05
+    )
+    async with OpenAIChatClient(server.base_url, Secret(KEY), retry=policy) as llm:
+        with pytest.raises(LLMServerError):
+            await collect(llm, ask())
+
+    assert 1 < len(server.requests) < 50
 
 
 async def test_server_errors_are_retried_with_growing_backoff(
@@ -540,11 +557,6 @@ async def test_key_and_message_text_never_leak_into_errors_or_logs(
     assert caplog.records
     assert KEY not in caplog.text
     assert QUESTION not in caplog.text
-
-
-def test_api_key_is_not_in_the_clients_repr() -> None:
-    llm = OpenAIChatClient("http://llm.test/v1", Secret(KEY))
-    assert KEY not in repr(vars(llm))
 
 
 # --- Retry-After ----------------------------------------------------------------------------

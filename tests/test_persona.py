@@ -85,8 +85,34 @@ def test_several_problems_are_counted(tmp_path: Path) -> None:
     assert "and 2 more problem(s)" in str(caught.value)
 
 
-def test_duplicate_names_across_files(tmp_path: Path) -> None:
-    write(tmp_path, VALID, "a.yaml")
-    write(tmp_path, VALID, "b.yaml")
-    with pytest.raises(PersonaError, match="already uses the name 'shop'"):
-        load_personas(tmp_path)
+def test_name_must_match_the_file_name(tmp_path: Path) -> None:
+    with pytest.raises(PersonaError) as caught:
+        load_persona(write(tmp_path, VALID, "store.yaml"))
+    assert (caught.value.line, caught.value.field) == (1, "name")
+    assert "store.yaml" in str(caught.value)
+
+
+def test_duplicate_keys_are_refused_not_silently_merged(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "model:\n  name: a\nmodel:\n  name: b\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert (caught.value.line, caught.value.field) == (6, "model")
+    assert "appears twice" in str(caught.value)
+
+
+def test_reply_length_must_leave_room_for_the_prompt(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "model:\n  max_tokens: 3000\n  context_window: 4000\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.field == "model"
+    assert "at most half of context_window" in str(caught.value)
+
+
+def test_tabs_get_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(PersonaError, match="use spaces, not tabs"):
+        load_persona(write(tmp_path, VALID + "model:\n\tname: x\n"))
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(PersonaError, match="group of `key: value` lines"):
+        load_persona(write(tmp_path, ""))

@@ -120,3 +120,21 @@ def test_system_message_holds_rules_persona_and_snippets(cafe_runtime: PersonaRu
     assert "handoff_to_human" in system.content
     assert cafe_runtime.persona.instructions.strip() in system.content
     assert "<knowledge>" in system.content
+
+
+def test_an_over_long_message_is_cut_to_fit_the_budget(cafe_runtime: PersonaRuntime) -> None:
+    huge = "please read this " * 3_000
+    budget = 1_500
+    prompt = build_prompt(
+        persona=cafe_runtime.persona,
+        counter=COUNTER,
+        catalog=cafe_runtime.catalog,
+        ranked=[],
+        history=[],
+        user_text=huge,
+        budget=budget,
+    )
+    sent = prompt.messages[-1].content
+    assert sent.endswith("[…message shortened…]")
+    assert sent.startswith("please read this")
+    assert sum(message_tokens(COUNTER, m.content) for m in prompt.messages) + 3 <= budget

@@ -51,3 +51,18 @@ def test_stream_pieces_add_up_to_the_cleaned_whole(seed: int) -> None:
         i += step
     out += cleaner.flush()
     assert out == clean_reply(SAMPLE, KNOWN)[0]
+
+
+def test_text_without_spaces_streams_before_the_end() -> None:
+    cleaner = StreamCleaner(KNOWN)
+    released = cleaner.feed("我们每天早上八点开门，") + cleaner.feed("晚上六点关门。")
+    assert released.startswith("我们每天早上八点开门")
+    assert released + cleaner.flush() == "我们每天早上八点开门，晚上六点关门。"
+
+
+def test_a_mention_split_across_pieces_is_still_defused() -> None:
+    cleaner = StreamCleaner(KNOWN)
+    out = "".join(cleaner.feed(p) for p in ["hi <", "@U1", "23> and @every", "one!"])
+    out += cleaner.flush()
+    assert "<@U123>" not in out
+    assert "@everyone" not in out

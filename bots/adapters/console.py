@@ -55,9 +55,9 @@ class ConsoleRenderer:
             self._write_sources(event.citations)
         elif isinstance(event, HandoffRequested):
             self._finish(event.message)
-            self._out.write(f"[handed to the support team: {event.detail}]\n")
+            self._out.write(f"[handed to the support team: {event.detail}; /new starts over]\n")
         elif isinstance(event, Silent) and event.why is SilenceReason.HUMAN_OWNS_THREAD:
-            self._out.write("[a person from the team has this conversation; the bot stays quiet]\n")
+            self._out.write("[a person from the team has this conversation; /new starts over]\n")
         self._out.flush()
 
     def _finish(self, text: str) -> None:
@@ -94,7 +94,7 @@ async def chat(
     *,
     resumed: bool = False,
 ) -> None:
-    """The interactive loop. Ends on EOF, `/quit` or `/exit`."""
+    """The interactive loop. Ends on EOF, `/quit` or `/exit`; `/new` starts a new conversation."""
     renderer = ConsoleRenderer(out, persona.display_name)
     if resumed:
         out.write(f"(continuing conversation {key.thread})\n")
@@ -102,14 +102,16 @@ async def chat(
         for opening in (persona.greeting, persona.ai_disclosure):
             if opening.strip():
                 out.write(f"{persona.display_name}: {opening.strip()}\n")
-    out.write("(type /quit to leave)\n")
+    out.write("(type /new to start over, /quit to leave)\n")
     out.flush()
     while True:
         line = await read_line("you: ")
         if line is None or line.strip() in ("/quit", "/exit"):
             out.write("\n")
             return
-        if not line.strip():
+        if line.strip() == "/new":
+            key = new_thread_key(user, persona.name)
+            out.write(f"(new conversation {key.thread})\n")
             continue
         await run_turn(engine, message_for(key, user, line), persona.name, renderer)
 
