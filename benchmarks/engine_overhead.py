@@ -29,7 +29,7 @@ from pathlib import Path
 import httpx
 
 from bots.config import Secret
-from bots.engine import Engine, PersonaRuntime
+from bots.engine import Engine
 from bots.knowledge import KnowledgeEntry
 from bots.llm import (
     ChatModel,
@@ -42,6 +42,7 @@ from bots.llm import (
 )
 from bots.models import FinalReply, IncomingMessage, ThreadKey, Usage
 from bots.persona import Persona
+from bots.runtime import PersonaRuntime
 from bots.store.sqlite import SQLiteStore
 
 REPLY = "Thanks for asking! Our kitchen is open until ten tonight [e-7]. See you soon."

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bots.config import Settings
-from bots.engine import Engine, PersonaRuntime
+from bots.engine import Engine
 from bots.errors import BotsError
 from bots.knowledge import load_knowledge
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.persona import Persona, check_knowledge_sets, load_persona
+from bots.runtime import PersonaRuntime
 from bots.store import Store, open_store
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
     ask.set_defaults(run=_ask)
+
+    evaluate = commands.add_parser("eval", help="measure a part of the bot on labelled data")
+    evaluations = evaluate.add_subparsers(dest="evaluation", required=True)
+    handoff = evaluations.add_parser("handoff", help="score the ask-for-a-person detector")
+    handoff.add_argument("--data", required=True, type=Path, help="utterances, JSON Lines")
+    handoff.add_argument("--json", action="store_true", help="print one JSON object only")
+    handoff.set_defaults(run=_eval_handoff)
     return parser
 
 
@@ -149,6 +157,35 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
         raise BotsError('nothing to ask: give the question in quotes, e.g. bots ask "parking?"')
     async with build_app(settings, args.persona) as app:
         await console.ask(app.engine, app.persona, _local_user(), args.question, sys.stdout)
+    return 0
+
+
+async def _eval_handoff(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bots.evals import HANDOFF_FIELDS, ProgressLine, evaluate_handoff, load_jsonl
+
+    examples: dict[str, list[str]] = {}
+    progress = ProgressLine(f"eval handoff {args.data.name}")
+    rows = load_jsonl(args.data, required=HANDOFF_FIELDS)
+    try:
+        result = evaluate_handoff(rows, progress=progress, examples=examples)
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"hand-off detector on {args.data}")
+    for key, value in result.items():
+        print(f"  {key:<24}{value}")
+    missed, flagged = examples.get("false_negatives", []), examples.get("false_positives", [])
+    shown = max(10, 20 - len(flagged))  # up to 20 in all, shared when both kinds exist
+    for label, texts in (
+        ("false negative", missed[:shown]),
+        ("false positive", flagged[: 20 - len(missed[:shown])]),
+    ):
+        for text in texts:
+            print(f"  {label}: {text}")
     return 0
 
 

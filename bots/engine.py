@@ -1,89 +1,54 @@
-"""One conversation turn: guard -> retrieve -> prompt -> LLM (or offline) -> record -> events."""
+"""One conversation turn: guard -> hand-off triggers -> retrieve -> reply -> record -> events."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
-from bots.errors import ContextTooLong, LLMError
-from bots.knowledge import KnowledgeEntry
-from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, ToolCall
+from bots.answer import ModelAnswer
+from bots.errors import LLMError
+from bots.handoff import HandoffDesk, HandoffSink
+from bots.handoff_detect import is_affirmative, wants_human
+from bots.llm import ChatModel
 from bots.models import (
     Conversation,
     ConversationState,
     EngineEvent,
     FinalReply,
     HandoffReason,
-    HandoffRequested,
     IncomingMessage,
     ReplySource,
     Role,
     SilenceReason,
     Silent,
-    TextDelta,
     ThreadKey,
     Turn,
     Usage,
 )
-from bots.offline import citation_for, offline_reply
-from bots.persona import Persona
-from bots.prompt import HANDOFF_TOOL, Prompt, SnippetCatalog, build_prompt
-from bots.retrieval import RetrievalResult, Retriever
+from bots.offline import offline_reply
+from bots.retrieval import RetrievalResult
+from bots.runtime import PersonaRuntime
 from bots.store import Store
-from bots.text import StreamCleaner, clean_reply, safe_text
-from bots.tokens import TokenCounter, counter_for_model, message_tokens
+from bots.text import safe_text
+from bots.tokens import message_tokens
 
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 60
-# Longer messages are cut before they reach the model; the stored turn keeps the full text.
-MAX_INPUT_CHARS = 6_000
-# After the server says the prompt is too long, retry once with this share of the budget.
-SHRINK_FACTOR = 0.6
-_QUIET_STATES = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
+_PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class PersonaRuntime:
-    """A persona with everything built once for it: retrieval index, snippets, token counter."""
-
-    persona: Persona
-    model: str
-    retriever: Retriever
-    catalog: SnippetCatalog
-    counter: TokenCounter
-
-    @classmethod
-    def build(
-        cls, persona: Persona, entries: tuple[KnowledgeEntry, ...], model_override: str | None
-    ) -> PersonaRuntime:
-        model = model_override or persona.model.name
-        counter = counter_for_model(model)
-        return cls(
-            persona=persona,
-            model=model,
-            retriever=Retriever(entries),
-            catalog=SnippetCatalog(entries, counter),
-            counter=counter,
-        )
-
-    @property
-    def budget(self) -> int:
-        return self.persona.model.context_window - self.persona.model.max_tokens
-
-
 class Engine:
-    """Decides what the bot does with each incoming message and says it as events."""
+    """Decides what the bot does with each message and each staff action, as events."""
 
     def __init__(
         self,
@@ -93,6 +58,7 @@ class Engine:
         default_persona: str,
         llm: ChatModel | None,
         clock: Callable[[], datetime] = utc_now,
+        handoff_sinks: Sequence[HandoffSink] = (),
     ) -> None:
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -102,6 +68,9 @@ class Engine:
         self._llm = llm
         self._clock = clock
         self._locks = _KeyedLocks()
+        self._desk = HandoffDesk(store=store, llm=llm, clock=clock, sinks=handoff_sinks)
+
+    # -- messages -----------------------------------------------------------------------
 
     async def handle(
         self, message: IncomingMessage, persona: str | None = None
@@ -119,39 +88,54 @@ class Engine:
             started = time.perf_counter()
             wanted = persona if persona in self._personas else self._default
             conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
-            runtime = self._personas.get(conversation.persona) or self._personas[self._default]
+            runtime = self._runtime(conversation)
             history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
-            incoming = self._incoming_turn(message, runtime.counter)
-            # Message ids are unique per channel on some platforms (Slack's `ts`), not globally.
-            key = message.key
-            event_id = ThreadKey(key.platform, key.workspace, key.channel, message.message_id)
-            if not await self._store.record_incoming(conversation.id, event_id.as_id(), incoming):
+            if not await self._record_incoming(conversation, message, runtime):
                 yield Silent(SilenceReason.DUPLICATE)
                 return
-            if conversation.state in _QUIET_STATES:
-                yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
-                return
-            retrieval = runtime.retriever.search(
-                message.text, k=runtime.persona.knowledge.max_snippets
-            )
-            async for event in self._reply(conversation, runtime, retrieval, history, message):
+            async for event in self._turn(conversation, runtime, history, message):
                 yield event
             log.info(
-                "turn done conversation=%s ms=%.1f confident=%s",
+                "turn done conversation=%s ms=%.1f",
                 conversation.id,
                 (time.perf_counter() - started) * 1000,
-                retrieval.confident,
             )
 
-    def _incoming_turn(self, message: IncomingMessage, counter: TokenCounter) -> Turn:
-        return Turn(
-            role=Role.STAFF if message.is_staff else Role.USER,
-            text=message.text,
-            author_id=message.author_id,
-            message_id=message.message_id,
-            created_at=self._clock(),
-            token_count=message_tokens(counter, message.text),
-        )
+    async def _turn(
+        self,
+        conversation: Conversation,
+        runtime: PersonaRuntime,
+        history: list[Turn],
+        message: IncomingMessage,
+    ) -> AsyncIterator[EngineEvent]:
+        state = conversation.state
+        if message.is_staff and state is ConversationState.WAITING_FOR_HUMAN:
+            claimed = await self._desk.claim(conversation, message.author_id)
+            yield claimed or Silent(SilenceReason.HUMAN_OWNS_THREAD)
+            return
+        if state in _PEOPLE_HAVE_IT:
+            yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
+            return
+        if state is ConversationState.RESOLVED:
+            await self._store.set_state(conversation.id, ConversationState.BOT, self._clock())
+        trigger = self._requested_handoff(conversation, message.text)
+        if trigger is not None:
+            yield await self._hand_off(conversation, runtime, trigger, "", message.author_id)
+            return
+        retrieval = runtime.retriever.search(message.text, k=runtime.persona.knowledge.max_snippets)
+        async for event in self._reply(conversation, runtime, retrieval, history, message):
+            yield event
+
+    @staticmethod
+    def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:
+        """Hand-off triggers checked before any model is asked (cheap, work offline)."""
+        if conversation.offer_reason and is_affirmative(text):
+            if conversation.offer_reason == HandoffReason.FEEDBACK.value:
+                return HandoffReason.FEEDBACK
+            return HandoffReason.NO_ANSWER
+        if wants_human(text):
+            return HandoffReason.USER_ASKED
+        return None
 
     async def _reply(
         self,
@@ -163,156 +147,190 @@ class Engine:
     ) -> AsyncIterator[EngineEvent]:
         if self._llm is None:
             reply = offline_reply(runtime.persona, retrieval, llm_down=False)
-            await self._record_reply(conversation, runtime, reply)
-            yield reply
+        else:
+            answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text)
+            try:
+                async for delta in answer.stream():
+                    yield delta
+            except LLMError as exc:
+                log.warning(
+                    "llm failed conversation=%s error=%s", conversation.id, type(exc).__name__
+                )
+                if not retrieval.confident:
+                    reason, detail = HandoffReason.LLM_UNAVAILABLE, type(exc).__name__
+                    yield await self._hand_off(
+                        conversation, runtime, reason, detail, message.author_id
+                    )
+                    return
+                reply = offline_reply(runtime.persona, retrieval, llm_down=True)
+            else:
+                if answer.handoff_reason is not None:
+                    reason, detail = HandoffReason.MODEL_TOOL, answer.handoff_reason
+                    yield await self._hand_off(
+                        conversation, runtime, reason, detail, message.author_id
+                    )
+                    return
+                reply = answer.reply()
+                if not reply.text:
+                    # Nothing usable (or only citation markers): answer as if offline.
+                    reply = offline_reply(runtime.persona, retrieval, llm_down=False)
+        async for event in self._deliver(conversation, runtime, reply, message):
+            yield event
+
+    async def _deliver(
+        self,
+        conversation: Conversation,
+        runtime: PersonaRuntime,
+        reply: FinalReply,
+        message: IncomingMessage,
+    ) -> AsyncIterator[EngineEvent]:
+        """Send the reply, and hand off after too many answers in a row it could not give.
+
+        Only knowledge-base fallbacks ("I don't know") count as unanswered: a model reply
+        without citations may be small talk, and the model has the hand-off tool for the
+        questions it cannot answer.
+        """
+        unanswered = reply.source is ReplySource.FALLBACK
+        failed_turns = conversation.failed_turns + 1 if unanswered else 0
+        if unanswered and failed_turns >= runtime.persona.handoff.after_failed_turns:
+            # Saying "I don't know, want a person?" yet again helps nobody: get the person.
+            reason, detail = HandoffReason.NO_ANSWER, f"{failed_turns} unanswered in a row"
+            yield await self._hand_off(conversation, runtime, reason, detail, message.author_id)
             return
-        outcome = _LLMOutcome()
-        try:
-            async for delta in self._ask_llm(runtime, retrieval, history, message, outcome):
-                yield delta
-        except LLMError as exc:
-            log.warning("llm failed conversation=%s error=%s", conversation.id, type(exc).__name__)
-            reply = offline_reply(runtime.persona, retrieval, llm_down=True)
-            await self._record_reply(conversation, runtime, reply)
-            yield reply
-            return
-        if outcome.handoff_reason is not None:
-            yield await self._hand_off(conversation, runtime, outcome.handoff_reason)
-            return
-        reply = self._final_reply(runtime, outcome)
-        if not reply.text:
-            # The model said nothing usable (or only citation markers): answer as if offline.
-            reply = offline_reply(runtime.persona, retrieval, llm_down=False)
         await self._record_reply(conversation, runtime, reply)
+        offer = HandoffReason.NO_ANSWER.value if unanswered else None
+        if (failed_turns, offer) != (conversation.failed_turns, conversation.offer_reason):
+            await self._store.set_counters(
+                conversation.id, failed_turns=failed_turns, offer_reason=offer
+            )
         yield reply
 
-    async def _ask_llm(
-        self,
-        runtime: PersonaRuntime,
-        retrieval: RetrievalResult,
-        history: list[Turn],
-        message: IncomingMessage,
-        outcome: _LLMOutcome,
-    ) -> AsyncIterator[TextDelta]:
-        assert self._llm is not None
-        budget = runtime.budget
-        for attempt in (1, 2):
-            prompt = self._prompt(runtime, retrieval, history, message, budget)
-            outcome.prompt = prompt
-            cleaner = StreamCleaner(prompt.entry_ids)
-            try:
-                async for event in self._llm.stream(self._request(runtime, prompt)):
-                    if isinstance(event, ContentDelta):
-                        if piece := cleaner.feed(event.text):
-                            yield TextDelta(piece)
-                    elif isinstance(event, ToolCall):
-                        outcome.take_tool_call(event)
-                    elif isinstance(event, Completed):
-                        outcome.text, outcome.usage = event.text, event.usage
-            except ContextTooLong:
-                if attempt == 2:
-                    raise
-                budget = int(budget * SHRINK_FACTOR)
-                continue
-            if tail := cleaner.flush():
-                yield TextDelta(tail)
-            return
-
-    def _prompt(
-        self,
-        runtime: PersonaRuntime,
-        retrieval: RetrievalResult,
-        history: list[Turn],
-        message: IncomingMessage,
-        budget: int,
-    ) -> Prompt:
-        return build_prompt(
-            persona=runtime.persona,
-            counter=runtime.counter,
-            catalog=runtime.catalog,
-            ranked=[hit.entry for hit in retrieval.hits],
-            history=history,
-            user_text=message.text[:MAX_INPUT_CHARS],
-            budget=budget,
-        )
-
-    @staticmethod
-    def _request(runtime: PersonaRuntime, prompt: Prompt) -> ChatRequest:
-        settings = runtime.persona.model
-        return ChatRequest(
-            model=runtime.model,
-            messages=prompt.messages,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-            top_p=settings.top_p,
-            presence_penalty=settings.presence_penalty,
-            frequency_penalty=settings.frequency_penalty,
-            stop=settings.stop,
-            tools=(HANDOFF_TOOL,),
-        )
-
-    def _final_reply(self, runtime: PersonaRuntime, outcome: _LLMOutcome) -> FinalReply:
-        prompt = outcome.prompt
-        assert prompt is not None
-        text, cited = clean_reply(outcome.text, prompt.entry_ids)
-        by_id = runtime.catalog.by_id
-        usage = outcome.usage
-        if usage == Usage():
-            usage = Usage(prompt.token_count, runtime.counter.count(outcome.text))
-        return FinalReply(
-            text=text.strip(),
-            source=ReplySource.LLM,
-            citations=tuple(citation_for(by_id[i]) for i in cited),
-            usage=usage,
-        )
-
     async def _hand_off(
-        self, conversation: Conversation, runtime: PersonaRuntime, reason: str
-    ) -> HandoffRequested:
+        self,
+        conversation: Conversation,
+        runtime: PersonaRuntime,
+        reason: HandoffReason,
+        detail: str,
+        user_id: str,
+    ) -> EngineEvent:
+        event = await self._desk.hand_off(
+            conversation, runtime.persona, runtime.model, reason, detail, user_id
+        )
+        return event or Silent(SilenceReason.HUMAN_OWNS_THREAD)
+
+    # -- staff and feedback ------------------------------------------------------------
+
+    async def claim(self, key: ThreadKey, staff_id: str) -> EngineEvent:
+        """A staff member takes a waiting thread (claim button or command)."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.get_conversation(key)
+            if conversation is None:
+                return Silent(SilenceReason.NOT_HANDED_OFF)
+            claimed = await self._desk.claim(conversation, staff_id)
+            return claimed or Silent(SilenceReason.NOT_HANDED_OFF)
+
+    async def resolve(self, key: ThreadKey, staff_id: str | None) -> EngineEvent:
+        """Staff hand the thread back to the bot (resolve button or command)."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.get_conversation(key)
+            if conversation is None:
+                return Silent(SilenceReason.NOT_HANDED_OFF)
+            resolved = await self._desk.resolve(
+                conversation, self._runtime(conversation).persona, staff_id
+            )
+            return resolved or Silent(SilenceReason.NOT_HANDED_OFF)
+
+    async def staff_handoff(self, key: ThreadKey, staff_id: str, reason: str) -> EngineEvent:
+        """Staff move a thread to the team themselves (a command on the thread)."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.ensure_conversation(key, self._default, self._clock())
+            runtime = self._runtime(conversation)
+            detail = f"{reason} (by {staff_id})" if reason else f"by {staff_id}"
+            return await self._hand_off(conversation, runtime, HandoffReason.STAFF, detail, "")
+
+    async def feedback(
+        self, key: ThreadKey, message_id: str, user_id: str, positive: bool
+    ) -> FinalReply | None:
+        """Record a thumbs up/down; a thumbs-down returns the offer of a person to show."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.get_conversation(key)
+            if conversation is None:
+                return None
+            await self._store.add_feedback(
+                conversation.id, message_id, user_id, positive, self._clock()
+            )
+            if positive or conversation.state in _PEOPLE_HAVE_IT:
+                return None
+            await self._store.set_counters(
+                conversation.id,
+                failed_turns=conversation.failed_turns,
+                offer_reason=HandoffReason.FEEDBACK.value,
+            )
+            offer = self._runtime(conversation).persona.handoff.offer
+            return FinalReply(text=offer, source=ReplySource.FALLBACK)
+
+    async def tick(self) -> list[EngineEvent]:
+        """Timed work, called every minute or so by the adapter: reminders and hand-backs."""
+        events: list[EngineEvent] = list(await self._desk.reminders(self._reminder_minutes))
         now = self._clock()
-        await self._store.set_state(conversation.id, ConversationState.WAITING_FOR_HUMAN, now)
-        text = runtime.persona.handoff.message
-        await self._store.append_turn(conversation.id, self._bot_turn(runtime, text, ()))
-        return HandoffRequested(reason=HandoffReason.MODEL_TOOL, detail=reason, message=text)
+        limits = [r.persona.handoff.resolve_after_quiet_minutes for r in self._personas.values()]
+        shortest = min((m for m in limits if m > 0), default=0)
+        if shortest <= 0:
+            return events
+        quiet = await self._store.quiet_conversations(
+            ConversationState.HUMAN, now - timedelta(minutes=shortest)
+        )
+        for conversation in quiet:
+            runtime = self._runtime(conversation)
+            limit = runtime.persona.handoff.resolve_after_quiet_minutes
+            if limit > 0 and now - conversation.updated_at >= timedelta(minutes=limit):
+                events.append(await self.resolve(conversation.key, None))
+        return [e for e in events if not isinstance(e, Silent)]
+
+    async def aclose(self) -> None:
+        """Let background deliveries (webhooks) finish."""
+        await self._desk.drain()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _runtime(self, conversation: Conversation) -> PersonaRuntime:
+        return self._personas.get(conversation.persona) or self._personas[self._default]
+
+    def _reminder_minutes(self, persona: str) -> int:
+        runtime = self._personas.get(persona) or self._personas[self._default]
+        return runtime.persona.handoff.reminder_minutes
+
+    async def _record_incoming(
+        self, conversation: Conversation, message: IncomingMessage, runtime: PersonaRuntime
+    ) -> bool:
+        turn = Turn(
+            role=Role.STAFF if message.is_staff else Role.USER,
+            text=message.text,
+            author_id=message.author_id,
+            message_id=message.message_id,
+            created_at=self._clock(),
+            token_count=message_tokens(runtime.counter, message.text),
+        )
+        # Message ids are unique per channel on some platforms (Slack's `ts`), not globally.
+        key = message.key
+        event_id = ThreadKey(key.platform, key.workspace, key.channel, message.message_id)
+        return await self._store.record_incoming(conversation.id, event_id.as_id(), turn)
 
     async def _record_reply(
         self, conversation: Conversation, runtime: PersonaRuntime, reply: FinalReply
     ) -> None:
-        cited = tuple(c.entry_id for c in reply.citations)
-        await self._store.append_turn(conversation.id, self._bot_turn(runtime, reply.text, cited))
-        if reply.usage != Usage():
-            await self._store.add_usage(conversation.id, reply.usage)
-
-    def _bot_turn(self, runtime: PersonaRuntime, text: str, cited: tuple[str, ...]) -> Turn:
-        return Turn(
+        turn = Turn(
             role=Role.ASSISTANT,
-            text=text,
+            text=reply.text,
             author_id="bot",
             message_id="",
             created_at=self._clock(),
-            token_count=message_tokens(runtime.counter, text),
-            cited_ids=cited,
+            token_count=message_tokens(runtime.counter, reply.text),
+            cited_ids=tuple(c.entry_id for c in reply.citations),
         )
-
-
-class _LLMOutcome:
-    """What one model call produced, gathered while its deltas stream out."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.usage = Usage()
-        self.prompt: Prompt | None = None
-        self.handoff_reason: str | None = None
-
-    def take_tool_call(self, call: ToolCall) -> None:
-        if call.name != HANDOFF_TOOL.name:
-            return
-        try:
-            arguments = json.loads(call.arguments or "{}")
-        except json.JSONDecodeError:
-            arguments = {}
-        reason = arguments.get("reason") if isinstance(arguments, dict) else None
-        self.handoff_reason = str(reason or "the assistant could not help")
+        await self._store.append_turn(conversation.id, turn)
+        if reply.usage != Usage():
+            await self._store.add_usage(conversation.id, reply.usage)
 
 
 class _KeyedLocks:

@@ -72,6 +72,27 @@ class Conversation:
     state: ConversationState
     created_at: datetime
     updated_at: datetime
+    failed_turns: int = 0
+    """Consecutive turns the bot could not answer from its knowledge."""
+    offer_reason: str | None = None
+    """Set while the bot's last message offered a person (why it did); a "yes" accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """One hand-off of a conversation to people, from request to hand-back."""
+
+    id: int
+    conversation_id: str
+    reason: str
+    detail: str
+    summary: tuple[str, ...]
+    requested_at: datetime
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    reminded_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,13 +127,33 @@ class HandoffReason(StrEnum):
     MODEL_TOOL = "model_tool"
     NO_ANSWER = "no_answer"
     LLM_UNAVAILABLE = "llm_unavailable"
+    FEEDBACK = "feedback"
     STAFF = "staff"
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffRecord:
+    """What the support team gets when a thread is handed to them."""
+
+    conversation_id: str
+    key: ThreadKey
+    persona: str
+    user_id: str
+    reason: HandoffReason
+    detail: str
+    summary: tuple[str, ...]
+    """About three short lines: what the user wants and what happened so far."""
+    last_messages: tuple[tuple[str, str], ...]
+    """The latest turns as (who, text), oldest first: "user", "assistant" or "staff"."""
+    requested_at: datetime
+    out_of_hours: bool = False
 
 
 class SilenceReason(StrEnum):
     DUPLICATE = "duplicate"
     HUMAN_OWNS_THREAD = "human_owns_thread"
     EMPTY = "empty"
+    NOT_HANDED_OFF = "not_handed_off"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +175,37 @@ class FinalReply:
 
 @dataclass(frozen=True, slots=True)
 class HandoffRequested:
-    """The thread should go to a person; `message` is what the user is told."""
+    """The thread goes to a person: tell the user `message`, send `record` to the team."""
 
     reason: HandoffReason
     detail: str
     message: str
+    record: HandoffRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffClaimed:
+    """A staff member took the thread (claim command, or wrote in it): the bot stays quiet."""
+
+    key: ThreadKey
+    staff_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffResolved:
+    """Staff handed the thread back (or it went quiet): tell the user `message`."""
+
+    key: ThreadKey
+    staff_id: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffReminder:
+    """A hand-off is still unclaimed after the persona's reminder delay."""
+
+    record: HandoffRecord
+    waiting_minutes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,4 +213,12 @@ class Silent:
     why: SilenceReason
 
 
-EngineEvent = TextDelta | FinalReply | HandoffRequested | Silent
+EngineEvent = (
+    TextDelta
+    | FinalReply
+    | HandoffRequested
+    | HandoffClaimed
+    | HandoffResolved
+    | HandoffReminder
+    | Silent
+)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -50,6 +52,42 @@ class KnowledgeSettings(_Section):
     )
 
 
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class SupportHours(_Section):
+    """When people on the team answer hand-offs. Days left out are closed days."""
+
+    timezone: str = Field("UTC", description="An IANA time zone, e.g. Europe/Paris.")
+    days: dict[str, str] = Field(
+        default_factory=dict,
+        description='Opening times per day, e.g. monday: "09:00-17:00".',
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use a name like Europe/Paris") from None
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _valid_days(cls, value: dict[str, str]) -> dict[str, str]:
+        for day, span in value.items():
+            if day not in _DAYS:
+                close = difflib.get_close_matches(day, _DAYS, n=1)
+                hint = f"; did you mean `{close[0]}`?" if close else ""
+                raise ValueError(f"{day!r} is not a day of the week{hint}")
+            match = _SPAN.match(str(span))
+            if not match or match.group(1, 2) >= match.group(3, 4):
+                raise ValueError(f'{day}: expected opening times like "09:00-17:00"')
+        return value
+
+
 class HandoffTexts(_Section):
     message: str = Field(
         "I'm passing this conversation to a member of our team. Someone will reply here.",
@@ -60,6 +98,33 @@ class HandoffTexts(_Section):
         "Would you like me to get a person from our team?",
         min_length=1,
         description="Added when the bot cannot answer.",
+    )
+    out_of_hours_message: str = Field(
+        "Our team is away right now; someone will reply here {next_open}.",
+        min_length=1,
+        description="Said instead of `message` outside the support hours; {next_open} "
+        'becomes e.g. "on Monday at 09:00 (Europe/Paris)".',
+    )
+    handback_message: str = Field(
+        "You're back with the assistant. Ask me anything else!",
+        min_length=1,
+        description="Said when the team hands the conversation back to the assistant.",
+    )
+    after_failed_turns: int = Field(
+        3, ge=1, le=20, description="Hand off after this many answers in a row it could not give."
+    )
+    reminder_minutes: int = Field(
+        15, ge=0, le=1440, description="Remind the team once if unclaimed this long (0: never)."
+    )
+    resolve_after_quiet_minutes: int = Field(
+        240,
+        ge=0,
+        le=10_080,
+        description="Give the thread back to the assistant after this long without messages "
+        "while a person has it (0: never).",
+    )
+    hours: SupportHours | None = Field(
+        None, description="When the team answers; leave out if someone is always there."
     )
 
 

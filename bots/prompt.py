@@ -43,7 +43,6 @@ short reason.
 6. Never mention @everyone, @here, channels, groups or other users."""
 
 _STAFF_PREFIX = "[A person from the support team wrote]: "
-_NOTE_PREFIX = "[Note]: "
 _TAG_LIKE = re.compile(r"<(/?\s*(?:knowledge|entry)\b)", re.IGNORECASE)
 
 
@@ -164,9 +163,11 @@ def fit_text(counter: TokenCounter, text: str, limit: int) -> str:
 
 
 def _prefix(turn: Turn) -> str:
-    return {Role.STAFF: _STAFF_PREFIX, Role.NOTE: _NOTE_PREFIX}.get(turn.role, "")
+    return _STAFF_PREFIX if turn.role is Role.STAFF else ""
 
 
 def _history_message(turn: Turn) -> ChatMessage:
+    if turn.role is Role.NOTE:
+        return ChatMessage("system", turn.text)
     role = "user" if turn.role is Role.USER else "assistant"
     return ChatMessage(role, _prefix(turn) + turn.text)

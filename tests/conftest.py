@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from bots.config import Secret
-from bots.engine import Engine, PersonaRuntime
+from bots.engine import Engine
 from bots.knowledge import load_knowledge
 from bots.llm import OpenAIChatClient, RetryPolicy
 from bots.persona import Persona, load_persona
+from bots.runtime import PersonaRuntime
 from bots.store.sqlite import SQLiteStore
 from tests.fakes.fake_llm import FakeLLMServer
 

@@ -280,3 +280,84 @@ class StoreContract:
             turns = await store.recent_turns(key.as_id(), 10)
             assert [t.text for t in turns] == [f"question {n}", f"answer {n}"]
             assert await store.usage(key.as_id()) == Usage(n, 1)
+
+    # -- hand-off lifecycle -------------------------------------------------------------
+
+    async def test_handoff_lifecycle_moves_through_every_state(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        opened = await store.open_handoff(conversation.id, "user_asked", "asked", ["a", "b"], at(1))
+        assert opened is not None
+        assert (opened.reason, opened.summary, opened.requested_at) == (
+            "user_asked",
+            ("a", "b"),
+            at(1),
+        )
+        assert await _state(store) is ConversationState.WAITING_FOR_HUMAN
+
+        assert await store.open_handoff(conversation.id, "again", "", [], at(2)) is None
+        assert await store.claim_handoff(conversation.id, "staff-1", at(3))
+        assert not await store.claim_handoff(conversation.id, "staff-2", at(4))
+        assert await _state(store) is ConversationState.HUMAN
+
+        closed = await store.resolve_handoff(conversation.id, "staff-1", at(5))
+        assert closed is not None
+        assert (closed.claimed_by, closed.claimed_at) == ("staff-1", at(3))
+        assert (closed.resolved_by, closed.resolved_at) == ("staff-1", at(5))
+        assert await _state(store) is ConversationState.RESOLVED
+        assert await store.resolve_handoff(conversation.id, "staff-1", at(6)) is None
+
+        # A resolved conversation can be handed off again: a new record.
+        second = await store.open_handoff(conversation.id, "model_tool", "x", [], at(7))
+        assert second is not None
+        assert second.id != opened.id
+        assert await store.current_handoff(conversation.id) == second
+
+    async def test_concurrent_handoffs_open_once(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        results = await asyncio.gather(
+            *(store.open_handoff(conversation.id, "r", "", [], at(i)) for i in range(10))
+        )
+        assert len([r for r in results if r is not None]) == 1
+
+    async def test_counters_round_trip_and_reset_on_handoff(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        await store.set_counters(conversation.id, failed_turns=2, offer_reason="no_answer")
+        stored = await store.get_conversation(KEY)
+        assert stored is not None
+        assert (stored.failed_turns, stored.offer_reason) == (2, "no_answer")
+        await store.open_handoff(conversation.id, "r", "", [], at(1))
+        stored = await store.get_conversation_by_id(conversation.id)
+        assert stored is not None
+        assert (stored.failed_turns, stored.offer_reason) == (0, None)
+
+    async def test_reminders_are_found_once(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        handoff = await store.open_handoff(conversation.id, "r", "", [], at(10))
+        assert handoff is not None
+        assert await store.unclaimed_handoffs(at(10)) == []
+        due = await store.unclaimed_handoffs(at(11))
+        assert [h.id for h in due] == [handoff.id]
+        assert await store.mark_reminded(handoff.id, at(12))
+        assert not await store.mark_reminded(handoff.id, at(13))
+        assert await store.unclaimed_handoffs(at(100)) == []
+
+    async def test_claimed_handoffs_need_no_reminder(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        await store.open_handoff(conversation.id, "r", "", [], at(1))
+        await store.claim_handoff(conversation.id, "s", at(2))
+        assert await store.unclaimed_handoffs(at(100)) == []
+
+    async def test_quiet_conversations(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        await store.open_handoff(conversation.id, "r", "", [], at(1))
+        await store.claim_handoff(conversation.id, "s", at(2))
+        await store.append_turn(conversation.id, make_turn("staff says hi", seconds=30))
+        assert await store.quiet_conversations(ConversationState.HUMAN, at(30)) == []
+        quiet = await store.quiet_conversations(ConversationState.HUMAN, at(31))
+        assert [c.id for c in quiet] == [conversation.id]
+
+
+async def _state(store: Store) -> ConversationState:
+    conversation = await store.get_conversation(KEY)
+    assert conversation is not None
+    return conversation.state

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bots.engine import PersonaRuntime
 from bots.knowledge import KnowledgeEntry
 from bots.models import Role, Turn
 from bots.prompt import SnippetCatalog, build_prompt, escape_data, render_entry
+from bots.runtime import PersonaRuntime
 from bots.tokens import counter_for_model, message_tokens
 
 COUNTER = counter_for_model("gpt-4o-mini")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
@@ -12,7 +13,11 @@ from bots.models import (
     Citation,
     EngineEvent,
     FinalReply,
+    HandoffClaimed,
+    HandoffReason,
+    HandoffReminder,
     HandoffRequested,
+    HandoffResolved,
     IncomingMessage,
     SilenceReason,
     Silent,
@@ -29,10 +34,30 @@ def new_thread_key(user: str, persona: str) -> ThreadKey:
     return ThreadKey(PLATFORM, user, persona, uuid.uuid4().hex[:12])
 
 
-def message_for(key: ThreadKey, user: str, text: str) -> IncomingMessage:
+def message_for(key: ThreadKey, user: str, text: str, *, staff: bool = False) -> IncomingMessage:
     return IncomingMessage(
-        key=key, author_id=user, author_name=user, text=text, message_id=uuid.uuid4().hex
+        key=key,
+        author_id=user,
+        author_name=user,
+        text=text,
+        message_id=uuid.uuid4().hex,
+        is_staff=staff,
     )
+
+
+STAFF_ID = "console-staff"
+_REASONS = {
+    HandoffReason.USER_ASKED: "a person was asked for",
+    HandoffReason.MODEL_TOOL: "the assistant could not help",
+    HandoffReason.NO_ANSWER: "no answer in the knowledge base",
+    HandoffReason.LLM_UNAVAILABLE: "the answering service is down",
+    HandoffReason.FEEDBACK: "the answer did not help",
+    HandoffReason.STAFF: "the team took it",
+}
+HELP = (
+    "(commands: /new start over, /quit leave; to play the support team: /claim, /resolve, "
+    "/staff TEXT, /handoff [REASON]; feedback on the last answer: /good, /bad)\n"
+)
 
 
 class ConsoleRenderer:
@@ -55,9 +80,24 @@ class ConsoleRenderer:
             self._write_sources(event.citations)
         elif isinstance(event, HandoffRequested):
             self._finish(event.message)
-            self._out.write(f"[handed to the support team: {event.detail}; /new starts over]\n")
+            why = _REASONS.get(event.reason, event.reason.value)
+            detail = f" ({event.detail})" if event.detail else ""
+            self._out.write(f"[handed to the support team: {why}{detail}]\n")
+        elif isinstance(event, HandoffClaimed):
+            self._out.write(f"[{event.staff_id} from the team took this conversation]\n")
+        elif isinstance(event, HandoffResolved):
+            self._out.write(f"{self._name}: {event.message}\n[handed back to the assistant]\n")
+        elif isinstance(event, HandoffReminder):
+            waited = event.waiting_minutes
+            self._out.write(f"[reminder to the team: unclaimed for {waited} min]\n")
         elif isinstance(event, Silent) and event.why is SilenceReason.HUMAN_OWNS_THREAD:
             self._out.write("[a person from the team has this conversation; /new starts over]\n")
+        elif isinstance(event, Silent) and event.why is SilenceReason.NOT_HANDED_OFF:
+            self._out.write("[nothing to do: this conversation is not with the team]\n")
+        self._out.flush()
+
+    def write(self, text: str) -> None:
+        self._out.write(text)
         self._out.flush()
 
     def _finish(self, text: str) -> None:
@@ -93,6 +133,7 @@ async def chat(
     out: TextIO,
     *,
     resumed: bool = False,
+    tick_seconds: float = 30.0,
 ) -> None:
     """The interactive loop. Ends on EOF, `/quit` or `/exit`; `/new` starts a new conversation."""
     renderer = ConsoleRenderer(out, persona.display_name)
@@ -102,18 +143,56 @@ async def chat(
         for opening in (persona.greeting, persona.ai_disclosure):
             if opening.strip():
                 out.write(f"{persona.display_name}: {opening.strip()}\n")
-    out.write("(type /new to start over, /quit to leave)\n")
+    out.write(HELP)
     out.flush()
+    ticker = asyncio.create_task(_tick_forever(engine, renderer, tick_seconds))
+    try:
+        while True:
+            line = await read_line("you: ")
+            if line is None or line.strip() in ("/quit", "/exit"):
+                out.write("\n")
+                return
+            if line.strip() == "/new":
+                key = new_thread_key(user, persona.name)
+                out.write(f"(new conversation {key.thread})\n")
+            elif line.startswith("/") and line.split()[0] in _COMMANDS:
+                await _command(engine, key, user, persona.name, line, renderer)
+            else:
+                await run_turn(engine, message_for(key, user, line), persona.name, renderer)
+    finally:
+        ticker.cancel()
+
+
+_COMMANDS = ("/claim", "/resolve", "/staff", "/handoff", "/good", "/bad", "/help")
+
+
+async def _command(
+    engine: Engine, key: ThreadKey, user: str, persona: str, line: str, renderer: ConsoleRenderer
+) -> None:
+    """Console stand-ins for the buttons and slash commands of the chat platforms."""
+    name, _, rest = line.strip().partition(" ")
+    if name == "/claim":
+        renderer.render(await engine.claim(key, STAFF_ID))
+    elif name == "/resolve":
+        renderer.render(await engine.resolve(key, STAFF_ID))
+    elif name == "/handoff":
+        renderer.render(await engine.staff_handoff(key, STAFF_ID, rest.strip()))
+    elif name == "/staff" and rest.strip():
+        staff_message = message_for(key, STAFF_ID, rest, staff=True)
+        await run_turn(engine, staff_message, persona, renderer)
+    elif name in ("/good", "/bad"):
+        offer = await engine.feedback(key, "", user, positive=name == "/good")
+        if offer is not None:
+            renderer.render(offer)
+    else:
+        renderer.write(HELP)
+
+
+async def _tick_forever(engine: Engine, renderer: ConsoleRenderer, seconds: float) -> None:
     while True:
-        line = await read_line("you: ")
-        if line is None or line.strip() in ("/quit", "/exit"):
-            out.write("\n")
-            return
-        if line.strip() == "/new":
-            key = new_thread_key(user, persona.name)
-            out.write(f"(new conversation {key.thread})\n")
-            continue
-        await run_turn(engine, message_for(key, user, line), persona.name, renderer)
+        await asyncio.sleep(seconds)
+        for event in await engine.tick():
+            renderer.render(event)
 
 
 async def ask(engine: Engine, persona: Persona, user: str, question: str, out: TextIO) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from bots.errors import ConfigError
-from bots.models import Conversation, ConversationState, ThreadKey, Turn, Usage
+from bots.models import Conversation, ConversationState, Handoff, ThreadKey, Turn, Usage
 
 
 class Store(Protocol):
@@ -59,6 +60,52 @@ class Store(Protocol):
         self, conversation_id: str, state: ConversationState, now: datetime
     ) -> None:
         """Set the hand-off state as of `now`. StoreError if no such conversation."""
+
+    async def get_conversation_by_id(self, conversation_id: str) -> Conversation | None: ...
+
+    async def set_counters(
+        self, conversation_id: str, *, failed_turns: int, offer_reason: str | None
+    ) -> None:
+        """Remember unanswered turns in a row, and whether a person was just offered (why)."""
+
+    async def open_handoff(
+        self,
+        conversation_id: str,
+        reason: str,
+        detail: str,
+        summary: Sequence[str],
+        now: datetime,
+    ) -> Handoff | None:
+        """`bot`/`resolved` -> `waiting_for_human` plus a hand-off record, atomically.
+
+        None, changing nothing, when people already have the conversation.
+        """
+
+    async def claim_handoff(self, conversation_id: str, staff_id: str, now: datetime) -> bool:
+        """`waiting_for_human` -> `human`, atomically; False when it was not waiting."""
+
+    async def resolve_handoff(
+        self, conversation_id: str, staff_id: str | None, now: datetime
+    ) -> Handoff | None:
+        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None."""
+
+    async def current_handoff(self, conversation_id: str) -> Handoff | None:
+        """The newest hand-off of the conversation, open or closed."""
+
+    async def unclaimed_handoffs(self, requested_before: datetime) -> list[Handoff]:
+        """Open, unclaimed, not yet reminded hand-offs requested before the given time."""
+
+    async def mark_reminded(self, handoff_id: int, now: datetime) -> bool:
+        """Record that the reminder went out; False if it already had (another process)."""
+
+    async def quiet_conversations(
+        self, state: ConversationState, updated_before: datetime
+    ) -> list[Conversation]:
+        """Conversations in `state` with no activity since `updated_before`."""
+
+    async def add_feedback(
+        self, conversation_id: str, message_id: str, user_id: str, positive: bool, now: datetime
+    ) -> None: ...
 
     async def add_usage(self, conversation_id: str, usage: Usage) -> None:
         """Add `usage` to the conversation's running token totals."""

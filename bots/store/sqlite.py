@@ -14,7 +14,23 @@ from typing import Any, Final
 import aiosqlite
 
 from bots.errors import StoreError
-from bots.models import Conversation, ConversationState, Role, ThreadKey, Turn, Usage
+from bots.models import (
+    Conversation,
+    ConversationState,
+    Handoff,
+    Role,
+    ThreadKey,
+    Turn,
+    Usage,
+)
+from bots.store.sqlite_schema import (
+    CONVERSATION_COLUMNS,
+    HANDOFF_COLUMNS,
+    INSERT_INCOMING,
+    INSERT_TURN,
+    MIGRATIONS,
+    TURN_COLUMNS,
+)
 
 MEMORY: Final = ":memory:"
 BUSY_TIMEOUT_MS: Final = 5_000
@@ -26,106 +42,6 @@ BUSY_TIMEOUT_MS: Final = 5_000
 CHECKPOINT_EVERY_WRITES: Final = 500
 WRITER_AUTOCHECKPOINT_PAGES: Final = 4_000
 WAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
-
-# Each migration is a list of single SQL statements, applied in order in one transaction
-# that also sets `PRAGMA user_version` to the migration's number (1-based). Never edit a
-# released migration: append a new one. (The pattern follows simonw/llm's migrations.)
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
-    # 1: the initial schema.
-    (
-        """
-        CREATE TABLE conversations (
-            id          TEXT PRIMARY KEY,
-            platform    TEXT NOT NULL,
-            workspace   TEXT NOT NULL,
-            channel     TEXT NOT NULL,
-            thread      TEXT NOT NULL,
-            persona     TEXT NOT NULL,
-            state       TEXT NOT NULL,
-            created_at  TEXT NOT NULL,
-            updated_at  TEXT NOT NULL
-        )
-        """,
-        """
-        CREATE INDEX conversations_by_channel
-            ON conversations (platform, workspace, channel, updated_at)
-        """,
-        """
-        CREATE TABLE turns (
-            id              INTEGER PRIMARY KEY AUTOINCREMENT,
-            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-            role            TEXT NOT NULL,
-            text            TEXT NOT NULL,
-            author_id       TEXT NOT NULL,
-            message_id      TEXT NOT NULL,
-            created_at      TEXT NOT NULL,
-            token_count     INTEGER NOT NULL,
-            cited_ids       TEXT NOT NULL DEFAULT '[]'
-        )
-        """,
-        "CREATE INDEX turns_by_conversation ON turns (conversation_id, id)",
-        # Every recorded turn is activity: keep `updated_at` at the newest turn's time
-        # without spending a second statement (and a transaction) per append.
-        """
-        CREATE TRIGGER turns_touch_conversation AFTER INSERT ON turns
-        BEGIN
-            UPDATE conversations SET updated_at = NEW.created_at
-             WHERE id = NEW.conversation_id AND updated_at < NEW.created_at;
-        END
-        """,
-        """
-        CREATE TABLE processed_events (
-            event_id        TEXT PRIMARY KEY,
-            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
-            processed_at    TEXT NOT NULL
-        ) WITHOUT ROWID
-        """,
-        # `record_incoming` in one statement, so in one transaction and one round trip:
-        # inserting a row into this view runs the trigger below, which marks the event
-        # processed and appends the turn. A repeated event id violates the primary key of
-        # processed_events, which aborts the whole statement: nothing at all is written.
-        """
-        CREATE VIEW incoming_messages (
-            event_id, conversation_id, role, text, author_id, message_id,
-            created_at, token_count, cited_ids
-        ) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0
-        """,
-        """
-        CREATE TRIGGER incoming_messages_insert INSTEAD OF INSERT ON incoming_messages
-        BEGIN
-            INSERT INTO processed_events (event_id, conversation_id, processed_at)
-                 VALUES (NEW.event_id, NEW.conversation_id, NEW.created_at);
-            INSERT INTO turns (
-                conversation_id, role, text, author_id, message_id,
-                created_at, token_count, cited_ids
-            ) VALUES (
-                NEW.conversation_id, NEW.role, NEW.text, NEW.author_id, NEW.message_id,
-                NEW.created_at, NEW.token_count, NEW.cited_ids
-            );
-        END
-        """,
-        """
-        CREATE TABLE usage (
-            conversation_id   TEXT PRIMARY KEY
-                              REFERENCES conversations (id) ON DELETE CASCADE,
-            prompt_tokens     INTEGER NOT NULL DEFAULT 0,
-            completion_tokens INTEGER NOT NULL DEFAULT 0
-        ) WITHOUT ROWID
-        """,
-    ),
-)
-
-_CONVERSATION_COLUMNS: Final = (
-    "id, platform, workspace, channel, thread, persona, state, created_at, updated_at"
-)
-_TURN_COLUMNS: Final = "role, text, author_id, message_id, created_at, token_count, cited_ids"
-_INSERT_INCOMING: Final = (
-    f"INSERT INTO incoming_messages (event_id, conversation_id, {_TURN_COLUMNS})"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_TURN: Final = (
-    f"INSERT INTO turns (conversation_id, {_TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 class SQLiteStore:
@@ -301,8 +217,8 @@ class SQLiteStore:
                 return found
             stamp = _to_text(now)
             await db.execute(
-                f"INSERT INTO conversations ({_CONVERSATION_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                f"INSERT INTO conversations ({CONVERSATION_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL) ON CONFLICT (id) DO NOTHING",
                 (
                     conversation_id,
                     key.platform,
@@ -362,7 +278,7 @@ class SQLiteStore:
         values = (event_id, *_turn_values(conversation_id, turn))
         async with self._connection("record the incoming message") as db:
             try:
-                await db.execute(_INSERT_INCOMING, values)
+                await db.execute(INSERT_INCOMING, values)
             except sqlite3.IntegrityError as exc:
                 if exc.sqlite_errorname == "SQLITE_CONSTRAINT_PRIMARYKEY":
                     return False  # processed_events already holds event_id
@@ -374,7 +290,7 @@ class SQLiteStore:
         """Append `turn` (e.g. the bot's reply); `updated_at` moves to the turn's time."""
         values = _turn_values(conversation_id, turn)
         async with self._connection("record the message") as db:
-            await db.execute(_INSERT_TURN, values)
+            await db.execute(INSERT_TURN, values)
             self._wrote()
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
@@ -383,13 +299,195 @@ class SQLiteStore:
             return []
         async with self._connection("read the conversation's messages") as db:
             rows = await db.execute_fetchall(
-                f"SELECT {_TURN_COLUMNS} FROM ("
-                f"  SELECT id, {_TURN_COLUMNS} FROM turns WHERE conversation_id = ?"
+                f"SELECT {TURN_COLUMNS} FROM ("
+                f"  SELECT id, {TURN_COLUMNS} FROM turns WHERE conversation_id = ?"
                 "   ORDER BY id DESC LIMIT ?"
                 ") ORDER BY id",
                 (conversation_id, limit),
             )
         return [_turn_from_row(row) for row in rows]
+
+    # -- hand-offs ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _transaction(self, action: str) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT: the checks and writes inside happen as one step, even
+        against other processes sharing the file."""
+        async with self._connection(action) as db:
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+            self._wrote()
+
+    async def set_counters(
+        self, conversation_id: str, *, failed_turns: int, offer_reason: str | None
+    ) -> None:
+        """Remember unanswered turns in a row, and whether a person was just offered."""
+        async with self._connection("update the conversation") as db:
+            await db.execute(
+                "UPDATE conversations SET failed_turns = ?, offer_reason = ? WHERE id = ?",
+                (failed_turns, offer_reason, conversation_id),
+            )
+            self._wrote()
+
+    async def open_handoff(
+        self,
+        conversation_id: str,
+        reason: str,
+        detail: str,
+        summary: Sequence[str],
+        now: datetime,
+    ) -> Handoff | None:
+        """Move a conversation the bot owns to `waiting_for_human` and record the hand-off.
+
+        Returns None, changing nothing, when people already have it: two triggers (or two
+        processes) racing hand the thread over once.
+        """
+        stamp = _to_text(now)
+        async with self._transaction("hand the conversation over") as db:
+            cursor = await db.execute(
+                "UPDATE conversations SET state = ?, failed_turns = 0, offer_reason = NULL,"
+                " updated_at = max(updated_at, ?) WHERE id = ? AND state IN (?, ?)",
+                (
+                    ConversationState.WAITING_FOR_HUMAN.value,
+                    stamp,
+                    conversation_id,
+                    ConversationState.BOT.value,
+                    ConversationState.RESOLVED.value,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return None
+            cursor = await db.execute(
+                "INSERT INTO handoffs (conversation_id, reason, detail, summary, requested_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, reason, detail, json.dumps(list(summary)), stamp),
+            )
+            handoff_id = cursor.lastrowid
+        assert handoff_id is not None
+        return Handoff(handoff_id, conversation_id, reason, detail, tuple(summary), now)
+
+    async def claim_handoff(self, conversation_id: str, staff_id: str, now: datetime) -> bool:
+        """`waiting_for_human` -> `human`; False when the thread was not waiting."""
+        stamp = _to_text(now)
+        async with self._transaction("claim the conversation") as db:
+            cursor = await db.execute(
+                "UPDATE conversations SET state = ?, updated_at = max(updated_at, ?)"
+                " WHERE id = ? AND state = ?",
+                (
+                    ConversationState.HUMAN.value,
+                    stamp,
+                    conversation_id,
+                    ConversationState.WAITING_FOR_HUMAN.value,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "UPDATE handoffs SET claimed_by = ?, claimed_at = ?"
+                " WHERE conversation_id = ? AND resolved_at IS NULL",
+                (staff_id, stamp, conversation_id),
+            )
+        return True
+
+    async def resolve_handoff(
+        self, conversation_id: str, staff_id: str | None, now: datetime
+    ) -> Handoff | None:
+        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None if none."""
+        stamp = _to_text(now)
+        async with self._transaction("hand the conversation back") as db:
+            cursor = await db.execute(
+                "UPDATE conversations SET state = ?, updated_at = max(updated_at, ?)"
+                " WHERE id = ? AND state IN (?, ?)",
+                (
+                    ConversationState.RESOLVED.value,
+                    stamp,
+                    conversation_id,
+                    ConversationState.WAITING_FOR_HUMAN.value,
+                    ConversationState.HUMAN.value,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return None
+            await db.execute(
+                "UPDATE handoffs SET resolved_by = ?, resolved_at = ?"
+                " WHERE conversation_id = ? AND resolved_at IS NULL",
+                (staff_id, stamp, conversation_id),
+            )
+            rows = list(
+                await db.execute_fetchall(
+                    f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
+                    " ORDER BY id DESC LIMIT 1",
+                    (conversation_id,),
+                )
+            )
+        return _handoff_from_row(rows[0]) if rows else None
+
+    async def current_handoff(self, conversation_id: str) -> Handoff | None:
+        """The newest hand-off of the conversation (open or closed), if any."""
+        async with self._connection("read the hand-off") as db:
+            rows = list(
+                await db.execute_fetchall(
+                    f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
+                    " ORDER BY id DESC LIMIT 1",
+                    (conversation_id,),
+                )
+            )
+        return _handoff_from_row(rows[0]) if rows else None
+
+    async def unclaimed_handoffs(self, requested_before: datetime) -> list[Handoff]:
+        """Waiting hand-offs older than `requested_before` that got no reminder yet."""
+        async with self._connection("find unclaimed hand-offs") as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {', '.join('h.' + c.strip() for c in HANDOFF_COLUMNS.split(','))}"
+                " FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
+                " WHERE h.resolved_at IS NULL AND h.reminded_at IS NULL"
+                " AND h.requested_at < ? AND c.state = ? ORDER BY h.id",
+                (_to_text(requested_before), ConversationState.WAITING_FOR_HUMAN.value),
+            )
+        return [_handoff_from_row(row) for row in rows]
+
+    async def mark_reminded(self, handoff_id: int, now: datetime) -> bool:
+        """Record the reminder; False if another process already sent it."""
+        async with self._connection("record the reminder") as db:
+            cursor = await db.execute(
+                "UPDATE handoffs SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
+                (_to_text(now), handoff_id),
+            )
+            self._wrote()
+            return cursor.rowcount == 1
+
+    async def quiet_conversations(
+        self, state: ConversationState, updated_before: datetime
+    ) -> list[Conversation]:
+        """Conversations in `state` with no activity since `updated_before`."""
+        async with self._connection("find quiet conversations") as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {CONVERSATION_COLUMNS} FROM conversations"
+                " WHERE state = ? AND updated_at < ? ORDER BY updated_at",
+                (ConversationState(state).value, _to_text(updated_before)),
+            )
+        return [_conversation_from_row(row) for row in rows]
+
+    async def get_conversation_by_id(self, conversation_id: str) -> Conversation | None:
+        async with self._connection("read the conversation") as db:
+            return await _select_conversation(db, "WHERE id = ?", (conversation_id,))
+
+    async def add_feedback(
+        self, conversation_id: str, message_id: str, user_id: str, positive: bool, now: datetime
+    ) -> None:
+        async with self._connection("record feedback") as db:
+            await db.execute(
+                "INSERT INTO feedback (conversation_id, message_id, user_id, positive, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (conversation_id, message_id, user_id, int(positive), _to_text(now)),
+            )
+            self._wrote()
 
     # -- usage ----------------------------------------------------------------------------
 
@@ -432,14 +530,14 @@ async def _select_conversation(
 ) -> Conversation | None:
     rows = list(
         await db.execute_fetchall(
-            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations {where}", parameters
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations {where}", parameters
         )
     )
     return _conversation_from_row(rows[0]) if rows else None
 
 
 def _conversation_from_row(row: Sequence[Any]) -> Conversation:
-    cid, platform, workspace, channel, thread, persona, state, created, updated = row
+    cid, platform, workspace, channel, thread, persona, state, created, updated = row[:9]
     return Conversation(
         id=cid,
         key=ThreadKey(platform, workspace, channel, thread),
@@ -447,7 +545,31 @@ def _conversation_from_row(row: Sequence[Any]) -> Conversation:
         state=ConversationState(state),
         created_at=_from_text(created),
         updated_at=_from_text(updated),
+        failed_turns=row[9],
+        offer_reason=row[10],
     )
+
+
+def _handoff_from_row(row: Sequence[Any]) -> Handoff:
+    hid, cid, reason, detail, summary, requested = row[:6]
+    claimed_by, claimed_at, resolved_by, resolved_at, reminded_at = row[6:]
+    return Handoff(
+        id=hid,
+        conversation_id=cid,
+        reason=reason,
+        detail=detail,
+        summary=tuple(json.loads(summary)),
+        requested_at=_from_text(requested),
+        claimed_by=claimed_by,
+        claimed_at=_maybe_time(claimed_at),
+        resolved_by=resolved_by,
+        resolved_at=_maybe_time(resolved_at),
+        reminded_at=_maybe_time(reminded_at),
+    )
+
+
+def _maybe_time(text: str | None) -> datetime | None:
+    return None if text is None else _from_text(text)
 
 
 def _turn_values(conversation_id: str, turn: Turn) -> tuple[Any, ...]:

@@ -1,0 +1,117 @@
+"""Asking the model for one turn's reply: prompt, stream, clean, and one shrink on overflow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+
+from bots.errors import ContextTooLong
+from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, ToolCall
+from bots.models import FinalReply, ReplySource, TextDelta, Turn, Usage
+from bots.offline import citation_for
+from bots.prompt import HANDOFF_TOOL, Prompt, build_prompt
+from bots.retrieval import RetrievalResult
+from bots.runtime import PersonaRuntime
+from bots.text import StreamCleaner, clean_reply
+
+# Longer messages are cut before they reach the model; the stored turn keeps the full text.
+MAX_INPUT_CHARS = 6_000
+# After the server says the prompt is too long, retry once with this share of the budget.
+SHRINK_FACTOR = 0.6
+
+
+class ModelAnswer:
+    """One model call for one turn. Iterate `stream()` for the cleaned text as it arrives;
+    afterwards `reply()` is the final reply, or `handoff_reason` says the model asked for a
+    person (the handoff_to_human tool). LLM errors propagate to the caller."""
+
+    def __init__(
+        self,
+        llm: ChatModel,
+        runtime: PersonaRuntime,
+        retrieval: RetrievalResult,
+        history: Sequence[Turn],
+        user_text: str,
+    ) -> None:
+        self._llm = llm
+        self._runtime = runtime
+        self._retrieval = retrieval
+        self._history = history
+        self._user_text = user_text[:MAX_INPUT_CHARS]
+        self.text = ""
+        self.usage = Usage()
+        self.prompt: Prompt | None = None
+        self.handoff_reason: str | None = None
+
+    async def stream(self) -> AsyncIterator[TextDelta]:
+        budget = self._runtime.budget
+        for attempt in (1, 2):
+            self.prompt = self._build(budget)
+            cleaner = StreamCleaner(self.prompt.entry_ids)
+            try:
+                async for event in self._llm.stream(self._request(self.prompt)):
+                    if isinstance(event, ContentDelta):
+                        if piece := cleaner.feed(event.text):
+                            yield TextDelta(piece)
+                    elif isinstance(event, ToolCall):
+                        self._take_tool_call(event)
+                    elif isinstance(event, Completed):
+                        self.text, self.usage = event.text, event.usage
+            except ContextTooLong:
+                if attempt == 2:
+                    raise
+                budget = int(budget * SHRINK_FACTOR)
+                continue
+            if tail := cleaner.flush():
+                yield TextDelta(tail)
+            return
+
+    def reply(self) -> FinalReply:
+        """The cleaned reply with the entries it cited (empty text if it said nothing)."""
+        assert self.prompt is not None, "stream() first"
+        runtime = self._runtime
+        text, cited = clean_reply(self.text, self.prompt.entry_ids)
+        usage = self.usage
+        if usage == Usage():
+            usage = Usage(self.prompt.token_count, runtime.counter.count(self.text))
+        return FinalReply(
+            text=text.strip(),
+            source=ReplySource.LLM,
+            citations=tuple(citation_for(runtime.catalog.by_id[i]) for i in cited),
+            usage=usage,
+        )
+
+    def _build(self, budget: int) -> Prompt:
+        return build_prompt(
+            persona=self._runtime.persona,
+            counter=self._runtime.counter,
+            catalog=self._runtime.catalog,
+            ranked=[hit.entry for hit in self._retrieval.hits],
+            history=self._history,
+            user_text=self._user_text,
+            budget=budget,
+        )
+
+    def _request(self, prompt: Prompt) -> ChatRequest:
+        settings = self._runtime.persona.model
+        return ChatRequest(
+            model=self._runtime.model,
+            messages=prompt.messages,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            top_p=settings.top_p,
+            presence_penalty=settings.presence_penalty,
+            frequency_penalty=settings.frequency_penalty,
+            stop=settings.stop,
+            tools=(HANDOFF_TOOL,),
+        )
+
+    def _take_tool_call(self, call: ToolCall) -> None:
+        if call.name != HANDOFF_TOOL.name:
+            return
+        try:
+            arguments = json.loads(call.arguments or "{}")
+        except json.JSONDecodeError:
+            arguments = {}
+        reason = arguments.get("reason") if isinstance(arguments, dict) else None
+        self.handoff_reason = str(reason or "the assistant could not help")

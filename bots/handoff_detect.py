@@ -1,0 +1,665 @@
+"""Spotting, before any model call, a user who asks for a person (and a short yes to our offer)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Detection:
+    """Which rule table fired; never the message itself, so it is safe to log."""
+
+    language: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class _Rule:
+    name: str
+    pattern: re.Pattern[str]
+    # Rules whose match starts at a verb of wanting or contacting can be cancelled by what comes
+    # just before it ("I don't want to talk to a human", "am I talking to a person?").
+    guarded: bool = True
+
+
+def wants_human(text: str) -> bool:
+    return detect(text) is not None
+
+
+def detect(text: str) -> Detection | None:
+    normal = _normalise(text)
+    if not normal:
+        return None
+    for language, rules in _RULES:
+        for rule in rules:
+            for match in rule.pattern.finditer(normal):
+                if rule.guarded and _cancelled(normal[: match.start()], language):
+                    continue
+                return Detection(language, rule.name)
+    return None
+
+
+def is_affirmative(text: str) -> bool:
+    """A short yes ("yes please", "sure", "oui", "ja gerne", "yes, get me a person").
+
+    Used only right after the bot offered a person, so it must stay strict: anything that adds
+    a new question or topic ("yes but what time do you close?") is not a yes to the offer.
+    """
+    normal = _normalise(text)
+    words = [w for w in normal.split() if w != "."]
+    if not words or len(words) > 8:
+        return False
+    rest = " ".join(words)
+    matched = False
+    # Peel yes-words and politeness off the front: "yes please", "oui merci", "si por favor".
+    while True:
+        found = _AFFIRMATIVE_HEAD.match(rest)
+        if found is None:
+            break
+        matched = True
+        rest = rest[found.end() :].lstrip()
+    if not matched:
+        return False
+    if not rest:
+        return True
+    # The only tail allowed is the request itself: "yes, get me a person".
+    return len(rest.split()) <= 6 and wants_human(rest)
+
+
+# --- normalisation ---------------------------------------------------------------------------
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "-": " "})
+_PUNCTUATION = re.compile(r"[^\w\s']+")
+_SPACES = re.compile(r"\s+")
+# Swear words and intensifiers sit between the article and the noun ("a fucking human") and
+# never change what is asked; dropping them keeps every noun-phrase pattern simple.
+_FILLERS = _words(
+    "fucking fuckin fking effing freaking freakin frickin damn damned goddamn goddamned bloody "
+    "bleeding flipping dang darn"
+)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _normalise(text: str) -> str:
+    """Lower case, accents folded, punctuation runs as a lone ".", typos in key words fixed."""
+    # A request for a person is short or comes early; the cap bounds the time on pasted logs.
+    folded = _fold(text[:2000]).translate(_APOSTROPHES)
+    spaced = _PUNCTUATION.sub(" . ", folded)
+    words: list[str] = []
+    for word in _SPACES.split(spaced):
+        if not word or word in _FILLERS:
+            continue
+        words.extend(_repair(word))
+    return " ".join(words)
+
+
+# Typo repair. Real users (and the noisy data sets) write "humna", "ocntact", "tospeak"; the
+# rules below only need their key words right, so a word that is one edit away from a key word
+# (and is not itself a common word) is read as that key word. The key words are the long,
+# distinctive ones: a short word is too often one edit away from an unrelated real word.
+_KEY_WORDS = _words(
+    "human humans person persons someone somebody agent agents operator representative "
+    "assistant speak speaking talking chatting contact contacting transfer available supervisor "
+    "manager customer service support talk with"
+)
+# Real words one edit away from a key word: they mean what they say ("you arent helping" is
+# not about an agent, "taking" is not "talking").
+_NOT_TYPOS = _words(
+    "humane humus persona parson someones agenda argent urgent arent anent "
+    "sneak steak speck spear speaks peak walking stalking balking taking tacking tasking "
+    "tanking charting chattin contract contacts contracts contracting transfers operators "
+    "supervisors managers managed manages manger customers services serviced servile supports "
+    "humanly walk tall tale talc balk task tack tank stalk talks wish wits witch width withe "
+    "pith kith thereto"
+)
+# Words glued together ("tospeak", "Italk", "issomeone", "humanagent"): split in two when both
+# halves are words the rules read and the longer half is not a two-letter scrap ("toan" stays).
+_GLUE_SHORT = _words("to i is a an u me there chat")
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _build_typo_index(words: Iterable[str]) -> dict[str, set[str]]:
+    index: dict[str, set[str]] = {}
+    for word in words:
+        for key in _deletes(word) | {word}:
+            index.setdefault(key, set()).add(word)
+    return index
+
+
+_TYPO_INDEX = _build_typo_index(_KEY_WORDS)
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diffs = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diffs) == 1:
+            return True
+        i, j = diffs[0], diffs[-1]
+        return len(diffs) == 2 and j == i + 1 and a[i] == b[j] and a[j] == b[i]
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+@lru_cache(maxsize=4096)
+def _repair(word: str) -> tuple[str, ...]:
+    if not 4 <= len(word) <= 24 or not word.isalpha():
+        return (word,)
+    if word in _KEY_WORDS or word in _NOT_TYPOS or word in _PROTECTED:
+        return (word,)
+    candidates = set(_TYPO_INDEX.get(word, ()))
+    for key in _deletes(word):
+        candidates |= _TYPO_INDEX.get(key, set())
+    close = sorted(c for c in candidates if _one_edit(word, c))
+    if len(close) == 1:
+        return (close[0],)
+    for cut in range(1, len(word)):
+        head, tail = word[:cut], word[cut:]
+        known = {head, tail} <= _KEY_WORDS | _GLUE_SHORT
+        if known and max(len(head), len(tail)) >= 4:
+            return (head, tail)
+    return (word,)
+
+
+# --- guards ----------------------------------------------------------------------------------
+
+# What just before a match turns it into something else: a refusal ("I don't want to talk to a
+# human"), or a question about the conversation itself ("am I talking to a person?"). "Can't"
+# is deliberately absent: "I can't reach an agent" is a request.
+_CANCEL = {
+    "en": re.compile(
+        # The negation must govern the request itself ("I don't really want to talk to..."),
+        # not an earlier complaint ("you're not helping so talk to a human").
+        r"(?:\b(?:don'?t|do not|doesn'?t|does not|didn'?t|did not|never|no need to|not|without"
+        r"|rather not|won'?t|will not|wouldn'?t|instead of)\s+(?:(?:really|even|actually|ever"
+        r"|want|wanna|need|wish|like|have|going|gonna|trying|care|to|be)\s+){0,3}"
+        r"|\b(?:am i|are we|was i|were we|have i been|i am|i'?m|im|is this|are you|r u|is it)"
+        r"\s+(?:\w+\s+)?"
+        # Whether a person is *required* ("do I have to talk to someone to close my account?").
+        r"|\b(?:do|does|will|would|must) (?:i|we|you|one) (?:have|need|got) to\s+(?:\w+\s+)?"
+        # A noun, not a verb: "I made a transfer to someone".
+        r"|\b(?:a|an|the|my|your|his|her|their|our)\s+)$"
+    ),
+    "es": re.compile(r"\b(?:no|nunca|sin|ni)\s+(?:\w+\s+){0,2}$|\b(?:estoy|eres|es)\s+$"),
+    "fr": re.compile(r"\b(?:ne|n'|pas|jamais|sans)\s*(?:\w+\s+){0,2}$|\b(?:suis je|es tu)\s+$"),
+    "de": re.compile(r"\b(?:nicht|kein\w*|nie|ohne)\s+(?:\w+\s+){0,2}$"),
+    "pt": re.compile(r"\b(?:nao|nunca|sem)\s+(?:\w+\s+){0,2}$|\b(?:estou|voce e|e)\s+$"),
+    "it": re.compile(r"\b(?:non|mai|senza)\s+(?:\w+\s+){0,2}$|\b(?:sto|sei)\s+$"),
+}
+
+
+def _cancelled(before: str, language: str) -> bool:
+    guard = _CANCEL.get(language)
+    return guard is not None and guard.search(before[-60:]) is not None
+
+
+# --- rule tables -----------------------------------------------------------------------------
+
+_END = r"(?=\s*(?:\.|$))"
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    # Readable sources: " ?" is optional space, " " a word gap, "_" a space inside a phrase.
+    return re.compile(pattern.replace(" ?", r"\s*").replace(" ", r"\s+").replace("_", " "))
+
+
+# English. The noun phrases are closed: a determiner, a few adjectives that make a person *more*
+# of a person ("real", "live", "actual"), then a person noun. That is what keeps "my travel agent"
+# and "a real estate agent" out while "a real live human agent" stays in.
+_EN_DET = (
+    r"(?:(?:a|an|the|some|any|one|another|other|a_different|one_of_(?:your|ur|the)|your|ur) )?"
+)
+_EN_ADJ = (
+    r"(?:(?:real|live|actual|human|physical|living|breathing|flesh_and_blood|real_life|proper"
+    r"|different|senior|qualified|customer|client|support|service|care|sales|technical|tech"
+    r"|help_?desk) )*"
+)
+# People who work there. "assistant" counts only after a verb of contact ("speak to an
+# assistant"); alone it is too often the bot itself.
+_EN_STAFF = (
+    r"(?:human(?:s|_being|_beings)?|person|persons|agents?|operators?|representatives?|reps?"
+    r"|staff(?:_members?)?|employees?|managers?|supervisors?|advisors?|advisers?|associates?"
+    r"|consultants?|specialists?|(?:real|live|actual) (?:people|one))"
+)
+_EN_ANYONE = r"(?:someone|somebody|anyone|anybody|some_one)"
+_EN_TEAM = (
+    r"(?:(?:the|your|ur) )?(?:customer|client|tech(?:nical)?) (?:service|support|care)"
+    r"(?: (?:team|desk|department|line))?|(?:(?:the|your|ur) )?(?:support|help_?desk)"
+    r"(?: (?:team|desk|department|line|staff))?"
+)
+_EN_WHO = rf"(?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|assistants?)|{_EN_ANYONE}(?: real)?|{_EN_TEAM})\b"
+_EN_WANT_WHO = rf"{_EN_DET}{_EN_ADJ}{_EN_STAFF}\b"
+_EN_TALK = r"(?:talk|talking|speak|speaking|chat|chatting|converse|discuss_this|discuss_it)"
+_EN_REACH = (
+    r"(?:contact|contacting|reach|reaching|get_in_touch_with|get_hold_of|get_ahold_of"
+    r"|getting_hold_of|get_through_to|in_touch_with)"
+)
+_EN_MOVE = (
+    r"(?:connect|connecting|transfer|transferring|put|putting|pass|forward|redirect|direct"
+    r"|route|hand|patch|escalate|escalating|switch|bring)"
+)
+_EN_RULES = (
+    # A verb of conversation aimed at a person: "can I talk to a real person", "chat with
+    # someone", "speak to customer service".
+    _Rule("talk-to-person", _compile(rf"\b{_EN_TALK} (?:(?:to|with|wit) )+{_EN_WHO}")),
+    # Reaching a person is a request for one; reaching a *department* ("contact customer
+    # service") is usually a request for its phone number, which the FAQ may answer.
+    _Rule(
+        "reach-person",
+        _compile(
+            rf"\b{_EN_REACH} (?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|assistants?)|{_EN_ANYONE})\b"
+        ),
+    ),
+    # Moving the conversation: "transfer me to an agent", "put me through to someone",
+    # "escalate this to a manager". The object (me, us, this, my call) keeps "connect to wifi"
+    # and "send a text to someone" out.
+    _Rule(
+        "move-me-to-person",
+        _compile(
+            rf"\b{_EN_MOVE} (?:me|us|this|it|my_(?:call|chat|case|ticket|issue|question)) "
+            rf"(?:(?:through|over|back|up) )?(?:to|with|towards) {_EN_WHO}"
+            # Without an object only staff will do: "transfer to someone" is often money.
+            rf"|\b{_EN_MOVE} (?:(?:through|over|back|up) )?(?:to|with|towards) (?:me )?"
+            rf"(?:{_EN_DET}{_EN_ADJ}(?:human|agent|operator|representative|rep|staff|manager"
+            rf"|supervisor|(?:real|live|actual) (?:people|person))s?\b|{_EN_TEAM})"
+            # The passive of a request ("can I be transferred to an agent"), not of a story
+            # ("I was transferred to an agent yesterday").
+            rf"|\b(?:be|get|getting|being) (?:transferred|connected|put_through|passed|redirected"
+            rf"|forwarded|escalated|handed_over) (?:to|with) {_EN_WHO}"
+        ),
+    ),
+    # Asking for a person as an object: "I want a human", "get me a manager", "I need an
+    # agent". It must end the clause (or go on with "please", "now", "to talk"), so "I need an
+    # agent to book my flight" and "I want a human resources contact" stay out.
+    _Rule(
+        "want-person",
+        _compile(
+            rf"\b(?:want|wanna|need|needs|(?:would|'d|\bid) like|prefer|request|requesting|demand"
+            rf"|require|get_me|give_me|gimme|find_me|bring_me|send_me|put_me_on_with|get"
+            rf"|(?:can|could|may)_i_have) (?:to_(?:have|get|see) )?"
+            rf"(?:{_EN_WANT_WHO}|(?:some )?human_(?:help|assistance|support))"
+            rf"(?:{_END}| (?:please|pls|plz|now|asap|right_now|instead|here|immediately"
+            rf"|on_the_(?:line|phone)|not_a_bot|not_a_robot|not_a_machine"
+            rf"|to_(?:talk|speak|chat|call)))"
+        ),
+    ),
+    # "is there a human available?", "is there anyone I can talk to": a person's availability.
+    _Rule(
+        "person-available",
+        _compile(
+            rf"\b(?:(?:is|are|'s) (?:there|their)|(?:there|their) (?:is|are|'s)) "
+            rf"(?:(?:any|a|an|some) )?{_EN_ADJ}"
+            rf"(?:{_EN_STAFF}|{_EN_ANYONE}) (?:(?:available|online|around|free|on_duty|here)"
+            rf"(?:{_END}| (?:now|right_now|today|please|to_(?:talk|speak|chat)))"
+            rf"|i_can_(?:talk|speak|chat)|to_(?:talk|speak|chat))"
+        ),
+    ),
+    # A person calling back: "can someone call me", "have an agent contact me".
+    _Rule(
+        "person-call-me",
+        _compile(
+            rf"\b(?:have|get|can|could|let|would|will) (?:{_EN_DET}{_EN_ADJ}{_EN_STAFF}"
+            rf"|{_EN_ANYONE}) (?:please )?(?:call|phone|ring|contact|email|text) (?:me|us)\b"
+            rf"|\b(?:can|could|would|will) {_EN_DET}{_EN_ADJ}{_EN_STAFF} (?:please )?"
+            rf"(?:help|assist|look_at|take_over|handle|deal_with) (?:me|us|this|it|my)\b"
+        ),
+        guarded=False,
+    ),
+    # Someone to talk to, as the thing wanted: "I need someone to talk to", "find me a person I
+    # can speak with".
+    _Rule(
+        "someone-to-talk-to",
+        _compile(
+            rf"\b(?:need|want|wanna|like|find|get|have|give_me) (?:{_EN_ANYONE}|{_EN_WANT_WHO})"
+            rf" (?:(?:real|who_is_real) )?(?:i_can|i_could|to) (?:talk|speak|chat)\b"
+            rf"|\b(?:get|give|bring) me {_EN_ANYONE}(?: real)?(?:{_END}| (?:please|now))"
+        ),
+    ),
+    # Asking to escalate the conversation itself.
+    _Rule(
+        "escalate",
+        _compile(
+            r"\bescalat(?:e|ing) (?:(?:this|it|me|my_(?:case|ticket|issue|complaint|request))"
+            rf"(?:{_END}| (?:please|now|to))|please|now)"
+        ),
+    ),
+    # Terse demands: the whole message is a person noun, maybe with "please" ("agent please",
+    # "human pls", "representative!", "live agent", "operator").
+    _Rule(
+        "person-only",
+        _compile(
+            rf"^(?:(?:please|pls|plz|hey|hi|hello|ok|yes|just) (?:\. )?)*(?:i_want )?"
+            rf"{_EN_DET}(?:(?:real|live|actual|human) )*"
+            rf"(?:{_EN_STAFF}|customer_(?:service|support|care)|live_chat|real_one"
+            rf"|human_(?:help|assistance|support))"
+            rf"(?: (?:\.|please|pls|plz|now|asap|thanks|thank_you|needed|required|here))*$"
+        ),
+        guarded=False,
+    ),
+)
+
+# Spanish. Nouns for a person who works there; adjectives ("real", "humano", "de verdad") come
+# after the noun.
+_ES_WHO = (
+    r"(?:(?:un|una|el|la|algun|alguna|otro|otra|uno_de_sus|una_de_sus) )?"
+    r"(?:persona|ser_humano|humano|humana|agente|operador|operadora|asesor|asesora|representante"
+    r"|ejecutivo|ejecutiva|encargado|encargada|gerente|supervisor|supervisora|empleado|empleada"
+    r"|alguien|atencion_al_cliente|servicio_al_cliente|soporte)"
+    r"(?: (?:real|reales|humano|humana|de_verdad|de_carne_y_hueso|en_vivo))?\b"
+    r"(?! (?:virtual|automatico|digital))"
+)
+_ES_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            r"\b(?:hablar|hablo|hable|habla|platicar|conversar|chatear|comunicar(?:me|nos)?"
+            r"|comunica(?:me)?|comuniqueme|contactar(?:me)?|conectar(?:me)?|conecta(?:me)?"
+            r"|conecteme|pasar(?:me)?|pasa(?:me)?|paseme|transferir(?:me)?|transfiere(?:me)?"
+            r"|transfierame|poner(?:me)?_en_contacto|ponme_en_contacto|contacto|comunicacion) "
+            rf"(?:(?:por_favor|porfa|ya|ahora) )?(?:con|a) {_ES_WHO}"
+        ),
+    ),
+    _Rule(
+        "want-person",
+        _compile(
+            r"\b(?:quiero|quisiera|necesito|me_gustaria|deseo|prefiero|pido|exijo|dame|deme"
+            r"|denme|pasame|paseme|ponme|pongame) (?:(?:hablar|comunicarme) con )?"
+            r"(?:(?:un|una|el|la|a) )?"
+            r"(?:persona(?: real| de_verdad)?|ser_humano|humano|agente|operador|operadora|asesor"
+            r"|asesora|representante|ejecutivo|ejecutiva|encargado|gerente|supervisor"
+            r"|atencion_humana|persona_real)(?: (?:real|humano|humana|de_verdad))?"
+            rf"(?:{_END}| (?:por_favor|porfa|ya|ahora|que_me_(?:atienda|ayude)|para_hablar))"
+        ),
+    ),
+    # "¿hay alguien disponible?", "¿hay un agente con quien hablar?"
+    _Rule(
+        "person-available",
+        _compile(
+            r"\bhay (?:(?:algun|alguna|un|una) )?(?:alguien|persona|humano|agente|asesor|asesora"
+            r"|operador|operadora|representante) (?:disponible|en_linea|con_quien_hablar)"
+        ),
+    ),
+    _Rule(
+        "person-only",
+        _compile(
+            r"^(?:(?:por_favor|porfa|hola) )*(?:un|una)? ?"
+            r"(?:persona|humano|agente|operador|operadora|asesor|asesora|representante"
+            r"|atencion_humana)(?: (?:real|humano|humana|de_verdad))?"
+            r"(?: (?:\.|por_favor|porfavor|porfa|ya|ahora|gracias))*$"
+        ),
+        guarded=False,
+    ),
+)
+
+# French. "personne" alone also means "nobody" ("je ne veux parler à personne"), so it needs an
+# article; "quelqu'un" is typed with and without its apostrophe.
+_FR_WHO = (
+    r"(?:(?:un|une|le|la|l'|au|a_un|a_une|des|un_vrai|une_vraie|un_autre|une_autre) ?)"
+    r"(?:etre_humain|humain|vraie_personne|personne(?: reelle| physique)?|agent|conseiller"
+    r"|conseillere|operateur|operatrice|representant|representante|responsable|employe|employee"
+    r"|interlocuteur|interlocutrice|superviseur|manager|service_client(?:s|ele)?|support)"
+    r"(?: (?:humain|humaine|reel|reelle|en_chair_et_en_os))?\b"
+    r"(?! (?:virtuel|virtuelle|automatique))"
+    r"|quelqu ?'? ?un(?: de_reel| d'humain)?\b"
+)
+_FR_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            r"\b(?:parler|parle|parlez|discuter|causer|echanger|joindre|contacter|contactez"
+            r"|avoir|passez_moi|passe_moi|en_relation|en_contact|transferer|transferez(?: moi)?"
+            r"|transfere(?: moi)?|rediriger|redirigez(?: moi)?|redirige(?: moi)?|connecter"
+            r"|connectez(?: moi)?|mettre_en_relation|mettez_moi_en_relation|mets_moi_en_relation)"
+            rf" (?:(?:avec|a|vers|aupres_d'?) ?)?{_FR_WHO}"
+        ),
+    ),
+    _Rule(
+        "want-person",
+        _compile(
+            r"\b(?:je_veux|je_voudrais|j'?aimerais|je_souhaite|il_me_faut|je_demande|j'?exige"
+            r"|donnez_moi|donne_moi|j'?ai_besoin_d'?) ?"
+            r"(?:un|une|le|la) ?(?:(?:vrai|vraie|veritable) )?(?:etre_humain|humain|vraie_personne"
+            r"|personne(?: reelle)?|agent|conseiller|conseillere|operateur|operatrice|representant"
+            r"|responsable)"
+            r"(?: (?:humain|reel|reelle))?"
+            rf"(?:{_END}| (?:svp|s'?il_vous_plait|s'?il_te_plait|maintenant|tout_de_suite))"
+        ),
+    ),
+    # "y a-t-il quelqu'un de disponible ?", "il y a un conseiller disponible ?"
+    _Rule(
+        "person-available",
+        _compile(
+            r"\by a (?:t )?(?:il )?(?:un |une )?(?:quelqu ?'? ?un|conseiller|conseillere|agent"
+            r"|humain|operateur|operatrice) (?:de )?(?:disponible|en_ligne)"
+        ),
+    ),
+    _Rule(
+        "person-only",
+        _compile(
+            r"^(?:(?:svp|bonjour|s'?il_vous_plait) )*(?:un|une)? ?"
+            r"(?:humain|etre_humain|vraie_personne|conseiller|conseillere|agent|operateur"
+            r"|operatrice)(?: (?:humain|reel))?"
+            r"(?: (?:\.|svp|s'?il_vous_plait|s'?il_te_plait|merci|maintenant))*$"
+        ),
+        guarded=False,
+    ),
+)
+
+# German. The verb usually closes the clause ("ich möchte mit einem Mitarbeiter sprechen"), so
+# the person comes first and the verb may follow a few words later; in commands it leads
+# ("verbinden Sie mich mit einem Menschen").
+_DE_WHO = (
+    r"(?:(?:einem|einer|einen|ein|eine|dem|der|den|ihrem|ihrer|ihren|eurem|eurer) )?"
+    r"(?:(?:echten|echter|echtem|realen|realer|lebenden|menschlichen|richtigen) )?"
+    r"(?:mensch(?:en)?|person|mitarbeiter(?:in|innen|n)?|kundenberater(?:in)?|berater(?:in)?"
+    r"|sachbearbeiter(?:in)?|ansprechpartner(?:in)?|agent(?:en|in)?|kundendienst"
+    r"|kundenservice|kundensupport|support|operator|vorgesetzten|vorgesetzte[nr]?"
+    r"|verantwortlichen|jemand(?:em|en)?)\b"
+)
+_DE_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            rf"\bmit {_DE_WHO}(?: \w+){{0,3}}? "
+            r"(?:sprechen|reden|verbunden|verbinden|chatten|telefonieren|schreiben|kontakt)\b"
+            r"|\b(?:sprechen|reden|verbinden|verbinde|verbindest|verbindet|chatten)"
+            rf" (?:(?:sie|du|mich|uns|bitte) )*mit {_DE_WHO}"
+        ),
+    ),
+    _Rule(
+        "move-me-to-person",
+        _compile(
+            rf"\b(?:an|zu) {_DE_WHO} (?:weiterleiten|weiter|durchstellen|verbinden|ubergeben)\b"
+            rf"|\b(?:weiterleitung|weiterleiten|durchstellen) (?:an|zu) {_DE_WHO}"
+        ),
+    ),
+    _Rule(
+        "want-person",
+        _compile(
+            r"\b(?:will|mochte|moechte|brauche|hatte_gern|hatte_gerne|wunsche|verlange|will_bitte"
+            r"|mochte_bitte) (?:(?:einen|eine|den|die) )?"
+            r"(?:(?:echten|echte|richtigen|realen) )?"
+            r"(?:menschen|mensch|mitarbeiter|mitarbeiterin|berater|beraterin|kundenberater"
+            r"|ansprechpartner|sachbearbeiter|vorgesetzten|agenten|person|jemanden)"
+            # "ich möchte einen Mitarbeiter sprechen": sprechen with a direct object.
+            rf"(?:{_END}| (?:bitte|sofort|jetzt|sprechen))"
+        ),
+    ),
+    # "Ist ein Mitarbeiter verfügbar?", "gibt es einen Menschen, mit dem ich sprechen kann?"
+    _Rule(
+        "person-available",
+        _compile(
+            rf"\b(?:ist|gibt_es) {_DE_WHO} (?:\. )?(?:verfugbar|erreichbar|online|da\b"
+            r"|mit_dem_ich|mit_der_ich)"
+        ),
+    ),
+    _Rule(
+        "person-only",
+        _compile(
+            r"^(?:(?:bitte|hallo) )*(?:ein|einen|eine)? ?(?:(?:echten|echter|echte) )?"
+            r"(?:mensch|menschen|mitarbeiter|mitarbeiterin|berater|kundenberater|agent"
+            r"|ansprechpartner)(?: (?:\.|bitte|sofort|jetzt|danke))*$"
+        ),
+        guarded=False,
+    ),
+)
+
+# Portuguese. "atendente" is the everyday word for a support person in Brazil.
+_PT_WHO = (
+    r"(?:(?:um|uma|o|a|algum|alguma|outro|outra) )?"
+    r"(?:atendente|ser_humano|humano|humana|pessoa|agente|operador|operadora|alguem"
+    r"|representante|gerente|supervisor|supervisora|consultor|consultora|funcionario"
+    r"|funcionaria|atendimento_humano|suporte|sac)"
+    r"(?: (?:real|reais|humano|humana|de_verdade|de_carne_e_osso))?\b"
+    r"(?! (?:virtual|eletronico|eletronica|automatico|automatica|digital))"
+)
+_PT_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            r"\b(?:falar|fala|fale|falo|conversar|converse|conversa|conversando|falando"
+            r"|chatear|comunicar|contatar|contactar|contato|me_transfer\w*|transfer\w*_me"
+            r"|transferir|transfere|transfira|me_passa|me_passe|passa_me|passe_me|me_coloca"
+            r"|me_coloque|encaminh\w*|me_conecta|me_conecte|conectar) "
+            rf"(?:(?:com|para|pra|a|ao|a_um|a_uma) )?{_PT_WHO}"
+        ),
+    ),
+    _Rule(
+        "want-person",
+        _compile(
+            r"\b(?:quero|queria|gostaria_de|preciso_de|preciso|desejo|me_de|me_da|exijo)"
+            r" (?:(?:um|uma|o|a|falar_com_um|falar_com_uma) )?"
+            r"(?:atendente|ser_humano|humano|pessoa|agente|operador|operadora|atendimento_humano"
+            r"|gerente|supervisor)(?: (?:real|humano|humana|de_verdade))?"
+            rf"(?:{_END}| (?:por_favor|agora|ja|urgente))"
+        ),
+    ),
+    # "tem algum atendente disponível?", "há alguém online?"
+    _Rule(
+        "person-available",
+        _compile(
+            r"\b(?:tem|ha|existe) (?:(?:algum|alguma|um|uma) )?(?:alguem|atendente|pessoa"
+            r"|humano|agente|operador|operadora) (?:disponivel|online|para_(?:falar|conversar))"
+        ),
+    ),
+    _Rule(
+        "person-only",
+        _compile(
+            r"^(?:(?:por_favor|ola|oi) )*(?:um|uma)? ?"
+            r"(?:atendente|humano|pessoa|agente|operador|atendimento_humano)"
+            r"(?: (?:real|humano|de_verdade))?(?: (?:\.|por_favor|pf|pfv|agora|ja|obrigado"
+            r"|obrigada))*$"
+        ),
+        guarded=False,
+    ),
+)
+
+# Italian. Articles elide before a vowel ("un'operatrice", "l'operatore").
+_IT_WHO = (
+    r"(?:(?:un|una|uno|il|la|lo|un'|l'|un_altro|un'altra|uno_dei_vostri) ?)?"
+    r"(?:operatore|operatrice|essere_umano|umano|persona|agente|assistente|consulente|qualcuno"
+    r"|addetto|addetta|responsabile|rappresentante|impiegato|impiegata|supervisore"
+    r"|servizio_clienti|assistenza_clienti)"
+    r"(?: (?:umano|umana|reale|vera|vero|in_carne_e_ossa|in_carne_ed_ossa))?\b"
+    r"(?! (?:virtuale|digitale|automatico))"
+)
+_IT_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            r"\b(?:parlare|parlo|parli|parla|parlarne|chattare|comunicare|contattare|contatto"
+            r"|passami|passarmi|mi_passi|mi_passa|mi_passate|passatemi|mettimi_in_contatto"
+            r"|mi_metta_in_contatto|mettermi_in_contatto|trasferiscimi|mi_trasferisca"
+            r"|mi_trasferisci|trasferire|collegami|mi_colleghi|mi_colleghi) "
+            rf"(?:(?:con|a|ad|al|alla|coi) )?{_IT_WHO}"
+        ),
+    ),
+    _Rule(
+        "want-person",
+        _compile(
+            r"\b(?:voglio|vorrei|desidero|ho_bisogno_di|mi_serve|chiedo|pretendo)"
+            r" (?:(?:un|una|uno|un'|l'|il) ?)?"
+            r"(?:operatore|operatrice|essere_umano|umano|persona_reale|persona_vera|agente"
+            r"|consulente|responsabile|supervisore)(?: (?:umano|umana|reale|vero|vera))?"
+            rf"(?:{_END}| (?:per_favore|per_piacere|subito|adesso|ora))"
+        ),
+    ),
+    # "c'è un operatore disponibile?", "c'è qualcuno con cui parlare?"
+    _Rule(
+        "person-available",
+        _compile(
+            r"\bc ?'? ?e (?:(?:un|una|un') ?)?(?:qualcuno|operatore|operatrice|persona|umano"
+            r"|consulente|agente) (?:disponibile|online|con_cui_(?:parlare|posso_parlare))"
+        ),
+    ),
+    _Rule(
+        "person-only",
+        _compile(
+            r"^(?:(?:per_favore|ciao|salve) )*(?:un|una|un')? ?"
+            r"(?:operatore|operatrice|umano|essere_umano|agente|consulente)"
+            r"(?: (?:umano|reale|vero))?(?: (?:\.|per_favore|per_piacere|grazie|subito|ora))*$"
+        ),
+        guarded=False,
+    ),
+)
+
+_RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
+    ("en", _EN_RULES),
+    ("es", _ES_RULES),
+    ("fr", _FR_RULES),
+    ("de", _DE_RULES),
+    ("pt", _PT_RULES),
+    ("it", _IT_RULES),
+)
+
+# Yes-words and politeness, peeled off the front of a reply one at a time (longest first, so
+# "please do" is not read as "please" followed by something else).
+_YES_PHRASES = _words(
+    "yes yeah yea yep yup ya yah y sure sure_thing ok okay k kk alright all_right please pls plz "
+    "please_do "
+    "do_it do_that go_ahead go_for_it absolutely definitely of_course certainly thanks thank_you "
+    "that_would_be_great that'd_be_great thatd_be_great sounds_good yes_i_do i_do i_would "
+    "i'd_like_that "
+    # es, fr, de, pt, it
+    "si claro vale dale de_acuerdo por_favor porfa porfavor gracias bueno "
+    "oui ouais d'accord daccord volontiers merci svp s'il_vous_plait s'il_te_plait bien_sur "
+    "avec_plaisir "
+    "ja jawohl gerne gern klar bitte na_klar sicher danke genau "
+    "sim pode_ser pode beleza obrigado obrigada "
+    "certo va_bene per_favore volentieri grazie d'accordo esatto"
+)
+_AFFIRMATIVE_HEAD = re.compile(
+    "^(?:"
+    + "|".join(re.escape(p.replace("_", " ")) for p in sorted(_YES_PHRASES, key=len, reverse=True))
+    + ")(?: |$)"
+)
+
+# Words the rule tables spell out are never "repaired" into a neighbouring key word: the French
+# "humain" and the Spanish "operador" are not typos for "human" and "operator".
+_PROTECTED = (
+    frozenset(
+        word
+        for _, rules in _RULES
+        for rule in rules
+        for word in re.findall(r"[a-z]{4,}", rule.pattern.pattern)
+    )
+    - _KEY_WORDS
+)

@@ -1,0 +1,415 @@
+"""The hand-off lifecycle through the engine: every trigger, every transition, restarts."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bots.engine import Engine
+from bots.llm import OpenAIChatClient
+from bots.models import (
+    ConversationState,
+    EngineEvent,
+    FinalReply,
+    HandoffClaimed,
+    HandoffReason,
+    HandoffRecord,
+    HandoffReminder,
+    HandoffRequested,
+    HandoffResolved,
+    IncomingMessage,
+    ReplySource,
+    Role,
+    SilenceReason,
+    Silent,
+    ThreadKey,
+)
+from bots.persona import Persona, SupportHours
+from bots.runtime import PersonaRuntime
+from bots.store.sqlite import SQLiteStore
+from tests.fakes.fake_llm import FakeLLMServer, Reply, ServerError
+
+KEY = ThreadKey("test", "w1", "c1", "t1")
+START = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)  # a Wednesday
+_ids = itertools.count(1)
+
+
+class Clock:
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, minutes: float) -> None:
+        self.now += timedelta(minutes=minutes)
+
+
+class CollectingSink:
+    def __init__(self) -> None:
+        self.records: list[HandoffRecord] = []
+
+    async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
+        self.records.append(record)
+        return True
+
+
+def say(text: str, *, staff: bool = False, author: str = "u1") -> IncomingMessage:
+    return IncomingMessage(KEY, author, text, f"m{next(_ids)}", is_staff=staff)
+
+
+async def run(engine: Engine, message: IncomingMessage) -> list[EngineEvent]:
+    return [event async for event in engine.handle(message)]
+
+
+def only(events: list[EngineEvent], kind: type) -> object:
+    found = [e for e in events if isinstance(e, kind)]
+    assert len(found) == 1, events
+    return found[0]
+
+
+async def state(store: SQLiteStore) -> ConversationState:
+    conversation = await store.get_conversation(KEY)
+    assert conversation is not None
+    return conversation.state
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def sink() -> CollectingSink:
+    return CollectingSink()
+
+
+def make_engine(
+    store: SQLiteStore,
+    runtime: PersonaRuntime,
+    clock: Clock,
+    llm: OpenAIChatClient | None = None,
+    sink: CollectingSink | None = None,
+) -> Engine:
+    return Engine(
+        store=store,
+        personas={runtime.persona.name: runtime},
+        default_persona=runtime.persona.name,
+        llm=llm,
+        clock=clock,
+        handoff_sinks=[sink] if sink else [],
+    )
+
+
+@pytest.fixture
+def offline(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime, clock: Clock, sink: CollectingSink
+) -> Engine:
+    return make_engine(store, cafe_runtime, clock, sink=sink)
+
+
+@pytest.fixture
+def online(
+    store: SQLiteStore,
+    cafe_runtime: PersonaRuntime,
+    clock: Clock,
+    llm_client: OpenAIChatClient,
+    sink: CollectingSink,
+) -> Engine:
+    return make_engine(store, cafe_runtime, clock, llm=llm_client, sink=sink)
+
+
+# --- triggers -------------------------------------------------------------------------
+
+
+async def test_asking_for_a_person_hands_off_before_any_model_call(
+    online: Engine, llm_server: FakeLLMServer, store: SQLiteStore, sink: CollectingSink
+) -> None:
+    await run(online, say("Is there parking?"))
+    llm_server.script(Reply("Customer wants a person.\nNothing answered yet.\nReply in thread."))
+    events = await run(online, say("can I talk to a real person please"))
+    handoff = only(events, HandoffRequested)
+    assert isinstance(handoff, HandoffRequested)
+    assert handoff.reason is HandoffReason.USER_ASKED
+    assert handoff.message == "A person from our team will take it from here."
+    record = handoff.record
+    assert record is not None
+    assert record.key == KEY
+    assert record.user_id == "u1"
+    assert record.summary == (
+        "Customer wants a person.",
+        "Nothing answered yet.",
+        "Reply in thread.",
+    )
+    assert record.last_messages[0] == ("user", "Is there parking?")
+    assert await state(store) is ConversationState.WAITING_FOR_HUMAN
+    # The only model call after the parking answer wrote the summary; the request for a
+    # person itself never went to the model.
+    summary_request = llm_server.requests[-1].body
+    assert "hand-off notes" in summary_request["messages"][0]["content"]
+    await online.aclose()
+    assert sink.records == [record]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "am I talking to a bot?",
+        "who is the human resources contact",
+        "my travel agent booked it",
+        "talk to me about the menu",
+    ],
+)
+async def test_hard_negatives_do_not_hand_off(offline: Engine, text: str) -> None:
+    events = await run(offline, say(text))
+    assert not [e for e in events if isinstance(e, HandoffRequested)]
+    assert isinstance(events[-1], FinalReply)
+
+
+async def test_offline_summary_is_extractive(offline: Engine, sink: CollectingSink) -> None:
+    await run(offline, say("Do you have vegan cakes?"))
+    events = await run(offline, say("I want to speak to a human"))
+    record = only(events, HandoffRequested).record  # type: ignore[attr-defined]
+    assert record.summary[0] == "First asked: Do you have vegan cakes?"
+    assert record.summary[1] == "Latest: I want to speak to a human"
+    assert record.summary[2].startswith("Why a person: user asked")
+
+
+async def test_the_model_tool_hands_off(
+    online: Engine, llm_server: FakeLLMServer, store: SQLiteStore
+) -> None:
+    llm_server.script(Reply(tool_calls=(("handoff_to_human", '{"reason": "refund"}'),)))
+    events = await run(online, say("I want my money back for the broken cup"))
+    handoff = only(events, HandoffRequested)
+    assert handoff.reason is HandoffReason.MODEL_TOOL  # type: ignore[attr-defined]
+    assert handoff.detail == "refund"  # type: ignore[attr-defined]
+    assert await state(store) is ConversationState.WAITING_FOR_HUMAN
+
+
+async def test_repeated_unanswered_questions_hand_off(offline: Engine, store: SQLiteStore) -> None:
+    for question in ("do you repair bicycles?", "what about scooters?"):
+        reply = only(await run(offline, say(question)), FinalReply)
+        assert reply.source is ReplySource.FALLBACK  # type: ignore[attr-defined]
+    events = await run(offline, say("can you fix a motorbike gearbox?"))
+    handoff = only(events, HandoffRequested)
+    assert handoff.reason is HandoffReason.NO_ANSWER  # type: ignore[attr-defined]
+    assert not [e for e in events if isinstance(e, FinalReply)]
+
+
+async def test_an_answer_resets_the_unanswered_count(offline: Engine) -> None:
+    await run(offline, say("do you repair bicycles?"))
+    await run(offline, say("what about scooters?"))
+    await run(offline, say("is there wifi?"))
+    events = await run(offline, say("can you fix a motorbike gearbox?"))
+    assert isinstance(events[-1], FinalReply)
+
+
+async def test_yes_to_the_offer_of_a_person_hands_off(offline: Engine) -> None:
+    reply = only(await run(offline, say("do you repair bicycles?")), FinalReply)
+    assert "Shall I get a person?" in reply.text  # type: ignore[attr-defined]
+    handoff = only(await run(offline, say("yes please")), HandoffRequested)
+    assert handoff.reason is HandoffReason.NO_ANSWER  # type: ignore[attr-defined]
+
+
+async def test_the_offer_lapses_after_another_question(offline: Engine) -> None:
+    await run(offline, say("do you repair bicycles?"))
+    await run(offline, say("is there wifi?"))
+    events = await run(offline, say("yes"))
+    assert not [e for e in events if isinstance(e, HandoffRequested)]
+
+
+async def test_llm_down_with_no_answer_in_the_knowledge_hands_off(
+    online: Engine, llm_server: FakeLLMServer
+) -> None:
+    llm_server.default = lambda body: ServerError(500)
+    handoff = only(await run(online, say("can you fix a motorbike gearbox?")), HandoffRequested)
+    assert handoff.reason is HandoffReason.LLM_UNAVAILABLE  # type: ignore[attr-defined]
+    record = handoff.record  # type: ignore[attr-defined]
+    assert record.summary[0].startswith("First asked:")  # no model to summarise
+
+
+async def test_thumbs_down_then_yes_hands_off(offline: Engine) -> None:
+    await run(offline, say("is there wifi?"))
+    offer = await offline.feedback(KEY, "m-answer", "u1", positive=False)
+    assert offer is not None
+    assert offer.text == "Shall I get a person?"
+    handoff = only(await run(offline, say("yes, get me a person")), HandoffRequested)
+    assert handoff.reason in (HandoffReason.FEEDBACK, HandoffReason.USER_ASKED)  # type: ignore[attr-defined]
+
+
+async def test_thumbs_up_offers_nothing(offline: Engine) -> None:
+    await run(offline, say("is there wifi?"))
+    assert await offline.feedback(KEY, "m-answer", "u1", positive=True) is None
+
+
+async def test_staff_command_hands_off(offline: Engine, store: SQLiteStore) -> None:
+    await run(offline, say("is there wifi?"))
+    handoff = await offline.staff_handoff(KEY, "alice", "VIP guest")
+    assert isinstance(handoff, HandoffRequested)
+    assert handoff.reason is HandoffReason.STAFF
+    assert "VIP guest" in handoff.detail
+    assert await state(store) is ConversationState.WAITING_FOR_HUMAN
+
+
+# --- transitions ----------------------------------------------------------------------
+
+
+async def test_staff_message_claims_and_the_bot_stays_quiet(
+    offline: Engine, store: SQLiteStore
+) -> None:
+    await run(offline, say("I want a human"))
+    assert await run(offline, say("hello?")) == [Silent(SilenceReason.HUMAN_OWNS_THREAD)]
+    claimed = await run(offline, say("Hi, Alice here, how can I help?", staff=True, author="alice"))
+    assert claimed == [HandoffClaimed(KEY, "alice")]
+    assert await state(store) is ConversationState.HUMAN
+    assert await run(offline, say("is there wifi?")) == [Silent(SilenceReason.HUMAN_OWNS_THREAD)]
+    conversation = await store.get_conversation(KEY)
+    assert conversation is not None
+    roles = [t.role for t in await store.recent_turns(conversation.id, 50)]
+    assert roles[-3:] == [Role.USER, Role.STAFF, Role.USER]  # still recorded
+
+
+async def test_claim_command_and_double_claim(offline: Engine) -> None:
+    await run(offline, say("agent please"))
+    assert await offline.claim(KEY, "bob") == HandoffClaimed(KEY, "bob")
+    assert await offline.claim(KEY, "carol") == Silent(SilenceReason.NOT_HANDED_OFF)
+
+
+async def test_resolve_hands_back_with_a_note_for_the_model(
+    online: Engine, llm_server: FakeLLMServer, store: SQLiteStore, clock: Clock
+) -> None:
+    await run(online, say("I want to talk to a person"))
+    clock.advance(2)
+    await run(online, say("Refund done, anything else?", staff=True, author="alice"))
+    clock.advance(3)
+    resolved = await online.resolve(KEY, "alice")
+    assert resolved == HandoffResolved(
+        KEY, "alice", "You're back with the assistant. Ask me anything else!"
+    )
+    assert await state(store) is ConversationState.RESOLVED
+    llm_server.script(Reply("Sure, we have free wifi [wifi]."))
+    reply = only(await run(online, say("is there wifi?")), FinalReply)
+    assert reply.text == "Sure, we have free wifi."  # type: ignore[attr-defined]
+    assert await state(store) is ConversationState.BOT
+    sent = llm_server.requests[-1].body["messages"]
+    staff = [m for m in sent if "Refund done" in m["content"]]
+    assert staff
+    assert staff[0]["content"].startswith("[A person from the support team wrote]")
+    notes = [
+        m for m in sent if m["role"] == "system" and "handled this conversation" in m["content"]
+    ]
+    assert len(notes) == 1
+    assert "12:00 UTC to 12:05 UTC" in notes[0]["content"]
+
+
+async def test_resolving_a_thread_that_is_not_handed_off(offline: Engine) -> None:
+    await run(offline, say("is there wifi?"))
+    assert await offline.resolve(KEY, "alice") == Silent(SilenceReason.NOT_HANDED_OFF)
+
+
+@pytest.mark.parametrize("step", ["waiting", "human", "resolved"])
+async def test_restart_in_each_state_changes_nothing(
+    db_path: Path, cafe_runtime: PersonaRuntime, clock: Clock, step: str
+) -> None:
+    first_store = SQLiteStore(db_path)
+    await first_store.open()
+    first = make_engine(first_store, cafe_runtime, clock)
+    await run(first, say("I want a human"))
+    if step in ("human", "resolved"):
+        await first.claim(KEY, "alice")
+    if step == "resolved":
+        await first.resolve(KEY, "alice")
+    await first_store.close()
+
+    second_store = SQLiteStore(db_path)
+    await second_store.open()
+    second = make_engine(second_store, cafe_runtime, clock)
+    events = await run(second, say("is there wifi?"))
+    await second_store.close()
+    if step == "resolved":
+        assert isinstance(events[-1], FinalReply)
+    else:
+        assert events == [Silent(SilenceReason.HUMAN_OWNS_THREAD)]
+
+
+# --- timers ---------------------------------------------------------------------------
+
+
+async def test_one_reminder_when_unclaimed(offline: Engine, clock: Clock) -> None:
+    await run(offline, say("I want a human"))
+    clock.advance(14)
+    assert await offline.tick() == []
+    clock.advance(2)
+    reminders = await offline.tick()
+    assert len(reminders) == 1
+    reminder = reminders[0]
+    assert isinstance(reminder, HandoffReminder)
+    assert reminder.waiting_minutes == 16
+    assert reminder.record.key == KEY
+    clock.advance(30)
+    assert await offline.tick() == []
+
+
+async def test_no_reminder_once_claimed(offline: Engine, clock: Clock) -> None:
+    await run(offline, say("I want a human"))
+    await offline.claim(KEY, "alice")
+    clock.advance(60)
+    assert await offline.tick() == []
+
+
+async def test_quiet_thread_goes_back_to_the_bot(
+    offline: Engine, clock: Clock, store: SQLiteStore
+) -> None:
+    await run(offline, say("I want a human"))
+    await offline.claim(KEY, "alice")
+    clock.advance(239)
+    assert await offline.tick() == []
+    clock.advance(2)
+    events = await offline.tick()
+    assert events == [
+        HandoffResolved(KEY, None, "You're back with the assistant. Ask me anything else!")
+    ]
+    assert await state(store) is ConversationState.RESOLVED
+
+
+# --- support hours --------------------------------------------------------------------
+
+
+async def test_outside_support_hours_the_user_is_told_when(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime
+) -> None:
+    persona = cafe_runtime.persona.model_copy(
+        update={
+            "handoff": cafe_runtime.persona.handoff.model_copy(
+                update={
+                    "hours": SupportHours(timezone="Europe/Paris", days={"monday": "09:00-17:00"})
+                }
+            )
+        }
+    )
+    runtime = PersonaRuntime(
+        persona,
+        cafe_runtime.model,
+        cafe_runtime.retriever,
+        cafe_runtime.catalog,
+        cafe_runtime.counter,
+    )
+    # Wednesday 20:00 in Paris: closed until Monday 09:00.
+    engine = make_engine(store, runtime, Clock(datetime(2026, 3, 4, 19, 0, tzinfo=UTC)))
+    handoff = only(await run(engine, say("I want a human")), HandoffRequested)
+    assert isinstance(handoff, HandoffRequested)
+    assert "on Monday at 09:00 (Europe/Paris)" in handoff.message
+    assert handoff.record is not None
+    assert handoff.record.out_of_hours
+
+
+def test_persona_hours_are_validated(cafe_persona: Persona) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="did you mean `monday`"):
+        cafe_persona.handoff.model_validate(
+            {"hours": {"timezone": "UTC", "days": {"mondey": "09:00-17:00"}}}
+        )
