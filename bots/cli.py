@@ -22,6 +22,7 @@ from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.persona import Persona, check_knowledge_sets, load_persona
 from bots.runtime import PersonaRuntime
 from bots.store import Store, open_store
+from bots.webhook import HandoffWebhook
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,13 +89,29 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
     store = open_store(settings.database_url)
     await store.open()
     llm = _llm_client(settings)
+    webhook = _webhook(settings)
+    engine = Engine(
+        store=store,
+        personas={name: runtime},
+        default_persona=name,
+        llm=llm,
+        handoff_sinks=[webhook] if webhook else [],
+    )
     try:
-        engine = Engine(store=store, personas={name: runtime}, default_persona=name, llm=llm)
         yield App(engine=engine, persona=persona, store=store)
     finally:
+        await engine.aclose()
+        if webhook is not None:
+            await webhook.aclose()
         if isinstance(llm, OpenAIChatClient):
             await llm.aclose()
         await store.close()
+
+
+def _webhook(settings: Settings) -> HandoffWebhook | None:
+    if settings.handoff_webhook_url is None or settings.handoff_webhook_secret is None:
+        return None
+    return HandoffWebhook(settings.handoff_webhook_url, settings.handoff_webhook_secret)
 
 
 def _llm_client(settings: Settings) -> ChatModel | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bots.errors import ConfigError
@@ -53,6 +54,8 @@ class Settings:
     llm_timeout_seconds: float = 60.0
     llm_max_attempts: int = 4
     log_level: str = "WARNING"
+    handoff_webhook_url: str | None = None
+    handoff_webhook_secret: Secret | None = None
 
     @property
     def llm_enabled(self) -> bool:
@@ -77,7 +80,24 @@ class Settings:
             llm_timeout_seconds=_positive_float(environ, "BOTS_LLM_TIMEOUT", 60.0),
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
+            **_webhook(environ),
         )
+
+
+def _webhook(environ: Mapping[str, str]) -> dict[str, Any]:
+    url = environ.get("BOTS_HANDOFF_WEBHOOK_URL", "").strip()
+    secret = environ.get("BOTS_HANDOFF_WEBHOOK_SECRET", "").strip()
+    if not url:
+        return {}
+    if not secret:
+        raise ConfigError(
+            "BOTS_HANDOFF_WEBHOOK_URL is set but BOTS_HANDOFF_WEBHOOK_SECRET is empty; "
+            "set a secret so the help desk can check the signature"
+        )
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError("BOTS_HANDOFF_WEBHOOK_URL must be an http(s) web address")
+    return {"handoff_webhook_url": url, "handoff_webhook_secret": Secret(secret)}
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

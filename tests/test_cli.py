@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from bots.webhook import verify_signature
 from tests.conftest import API_KEY
 from tests.fakes.fake_llm import FakeLLMServer, Reply
+from tests.fakes.fake_webhook import FakeWebhookServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,3 +156,31 @@ def test_missing_knowledge_set_names_the_persona_line(env: dict[str, str], tmp_p
     assert f"{personas / 'shop.yaml'}:5:3: `knowledge.sets`" in result.stderr
     assert "no knowledge folder 'menu'" in result.stderr
     assert "restaurant" in result.stderr  # the folders that do exist
+
+
+def test_a_handoff_reaches_the_help_desk_webhook_signed(env: dict[str, str]) -> None:
+    with FakeWebhookServer() as desk:
+        env.update(BOTS_HANDOFF_WEBHOOK_URL=desk.url, BOTS_HANDOFF_WEBHOOK_SECRET="whsec-test")
+        result = bots(["ask", "can I talk to a real person?"], env)
+    assert result.returncode == 0, result.stderr
+    assert "[handed to the support team: a person was asked for]" in result.stdout
+    assert len(desk.requests) == 1
+    received = desk.requests[0]
+    body = json.loads(received.body)
+    assert body["reason"] == "user_asked"
+    assert body["last_messages"][-1] == {"from": "user", "text": "can I talk to a real person?"}
+    assert verify_signature(
+        "whsec-test",
+        received.headers["x-bots-timestamp"],
+        received.body,
+        received.headers["x-bots-signature"],
+        now=time.time(),
+    )
+    assert "whsec-test" not in result.stderr
+
+
+def test_webhook_without_secret_is_a_config_error(env: dict[str, str]) -> None:
+    env.update(BOTS_HANDOFF_WEBHOOK_URL="http://127.0.0.1:9/hook")
+    result = bots(["ask", "hi"], env)
+    assert result.returncode == 2
+    assert "BOTS_HANDOFF_WEBHOOK_SECRET" in result.stderr

@@ -51,8 +51,22 @@ def test_the_key_never_shows_itself() -> None:
         ("BOTS_LOG_LEVEL", "verbose", "BOTS_LOG_LEVEL must be one of"),
         ("BOTS_LLM_TIMEOUT", "soon", "BOTS_LLM_TIMEOUT must be a number"),
         ("BOTS_LLM_ATTEMPTS", "0", "BOTS_LLM_ATTEMPTS must be greater than zero"),
+        ("BOTS_HANDOFF_WEBHOOK_URL", "https://desk.example/hook", "WEBHOOK_SECRET is empty"),
     ],
 )
 def test_bad_values_are_one_line_errors(name: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings.from_env({name: value}, data_dir=Path("."))
+
+
+def test_webhook_settings(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "BOTS_HANDOFF_WEBHOOK_URL": "https://desk.example/hook",
+            "BOTS_HANDOFF_WEBHOOK_SECRET": "whsec",
+        },
+        data_dir=tmp_path,
+    )
+    assert settings.handoff_webhook_url == "https://desk.example/hook"
+    assert settings.handoff_webhook_secret == Secret("whsec")
+    assert "whsec" not in repr(settings)
