@@ -30,6 +30,8 @@ from bots.text import clean_reply
 log = logging.getLogger(__name__)
 
 LAST_MESSAGES = 6
+# At shutdown, how long hand-off deliveries (webhooks) may still take before they are dropped.
+DRAIN_SECONDS = 15.0
 SUMMARY_LINES = 3
 _SUMMARY_LINE_CHARS = 160
 _SUMMARY_PROMPT = (
@@ -183,11 +185,11 @@ class HandoffDesk:
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
 
-    async def drain(self, timeout: float = 15.0) -> None:
+    async def drain(self) -> None:
         """Wait for deliveries still in flight (at shutdown, and in tests), then give up."""
         if not self._deliveries:
             return
-        _, pending = await asyncio.wait(set(self._deliveries), timeout=timeout)
+        _, pending = await asyncio.wait(set(self._deliveries), timeout=DRAIN_SECONDS)
         for task in pending:
             log.warning("hand-off delivery still failing at shutdown; giving up")
             task.cancel()
