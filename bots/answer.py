@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 from bots.errors import ContextTooLong
+from bots.handoff_marker import find_handoff
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, ToolCall
 from bots.models import FinalReply, ReplySource, TextDelta, Turn, Usage
 from bots.offline import citation_for
@@ -64,6 +65,10 @@ class ModelAnswer:
                 continue
             if tail := cleaner.flush():
                 yield TextDelta(tail)
+            if self.handoff_reason is None:
+                # Servers without tools get a marker; any model may promise a person in words
+                # and forget the tool. Either way, a person must really come.
+                self.handoff_reason = find_handoff(self.text)
             return
 
     def reply(self) -> FinalReply:
@@ -103,7 +108,7 @@ class ModelAnswer:
             presence_penalty=settings.presence_penalty,
             frequency_penalty=settings.frequency_penalty,
             stop=settings.stop,
-            tools=(HANDOFF_TOOL,),
+            tools=(HANDOFF_TOOL,) if settings.tools else (),
         )
 
     def _take_tool_call(self, call: ToolCall) -> None:

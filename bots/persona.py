@@ -31,6 +31,11 @@ class ModelSettings(_Section):
     context_window: int = Field(
         16_000, ge=1_024, description="Tokens the model can read; the prompt is kept within it."
     )
+    tools: bool = Field(
+        True,
+        description="Whether the server supports tool calls. Set false for servers that do "
+        "not; the model then asks for a person with a [[handoff: reason]] marker instead.",
+    )
 
     @model_validator(mode="after")
     def _room_for_the_prompt(self) -> ModelSettings:

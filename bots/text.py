@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from bots.handoff_marker import strip_markers
+
 _MARKER = re.compile(r"\s*\[([A-Za-z0-9][A-Za-z0-9_.:#/ ,-]{0,200})\]")
 _MASS_MENTION = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 # `<!here>`, `<!channel>`, `<!subteam^..>` (Slack) and `<@123>`, `<@&456>` (Slack/Discord users
@@ -33,7 +35,7 @@ def strip_citations(text: str, known_ids: Collection[str]) -> tuple[str, tuple[s
 
 
 def clean_reply(text: str, known_ids: Collection[str]) -> tuple[str, tuple[str, ...]]:
-    stripped, cited = strip_citations(text, known_ids)
+    stripped, cited = strip_citations(strip_markers(text), known_ids)
     return neutralise_mentions(stripped), cited
 
 
