@@ -66,6 +66,21 @@ def _parser() -> argparse.ArgumentParser:
     handoff.add_argument("--data", required=True, type=Path, help="utterances, JSON Lines")
     handoff.add_argument("--json", action="store_true", help="print one JSON object only")
     handoff.set_defaults(run=_eval_handoff)
+    retrieval = evaluations.add_parser(
+        "retrieval", help="score FAQ retrieval on labelled questions (the bot's own retriever)"
+    )
+    source = retrieval.add_mutually_exclusive_group(required=True)
+    source.add_argument("--faq", type=Path, help="FAQ entries, JSON Lines (id, question, answer)")
+    source.add_argument("--persona", help="use this persona's own knowledge instead")
+    retrieval.add_argument("--queries", required=True, type=Path, help="questions, JSON Lines")
+    retrieval.add_argument(
+        "--train-as-phrasings",
+        action="store_true",
+        help="add `split: train` questions as phrasings of their entry; score `split: test`",
+    )
+    retrieval.add_argument("--k", type=int, default=3, help="how many entries to retrieve")
+    retrieval.add_argument("--json", action="store_true", help="print one JSON object only")
+    retrieval.set_defaults(run=_eval_retrieval)
     return parser
 
 
@@ -203,6 +218,49 @@ async def _eval_handoff(settings: Settings, args: argparse.Namespace) -> int:
     ):
         for text in texts:
             print(f"  {label}: {text}")
+    return 0
+
+
+async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bots import eval_retrieval as ev
+    from bots.evals import ProgressLine, load_jsonl
+    from bots.retrieval import Retriever
+
+    if args.k < 1:
+        raise BotsError("--k must be at least 1")
+    if args.faq is not None:
+        entries = ev.faq_entries(load_jsonl(args.faq, required=ev.FAQ_FIELDS))
+    else:
+        path = _persona_path(settings, args.persona)
+        persona = load_persona(path)
+        root = _existing(settings.knowledge_dir)
+        check_knowledge_sets(path, persona, root)
+        entries = list(load_knowledge(root, persona.knowledge.sets))
+    rows = list(load_jsonl(args.queries, required=ev.QUERY_FIELDS))
+    indexed, queries = ev.split_queries(rows, entries, args.train_as_phrasings)
+    retriever = Retriever(indexed)
+    progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)
+    try:
+        report = ev.evaluate_retrieval(retriever, queries, k=args.k, progress=progress)
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps(report.figures))
+        return 0
+    print(f"retrieval on {args.queries} ({len(indexed)} entries)")
+    for key, value in report.figures.items():
+        if key != "tradeoff":
+            print(f"  {key:<28}{value}")
+    print("  abstention trade-off (coverage bar: out-of-scope abstained / in-scope abstained)")
+    for point in report.figures["tradeoff"]:
+        print(
+            f"    {point['min_coverage']:.2f}: {point['abstain_rate_out_of_scope']:.3f}"
+            f" / {point['false_abstain_rate']:.3f}"
+        )
+    for question, expected, got in report.misses:
+        print(f"  missed: {question!r}: expected {expected}, first was {got}")
     return 0
 
 

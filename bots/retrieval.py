@@ -15,11 +15,12 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from bots.knowledge import KnowledgeEntry
 
-# Phrasings are written to match how people ask; the question+answer document also catches
-# questions answered only in the body, but weighs less so it does not drown the phrasings.
-_PHRASING_WEIGHT = 1.0
-_FULL_TEXT_WEIGHT = 0.8
+# Coverage counts a question word found only in an answer at this weight (see _coverage).
 ANSWER_ONLY_WEIGHT = 0.5
+# An entry scores its best single phrasing plus its whole text as one bag of words: the best
+# phrasing rewards a close paraphrase, the bag gathers evidence spread over many phrasings.
+# Measured with `bots eval retrieval` (docs/benchmarks.md): the sum beat either part alone.
+BAG_WEIGHT = 1.0
 # "No confident match" below this coverage (see Retriever._coverage).
 MIN_COVERAGE = 0.3
 _WORD = re.compile(r"(?u)\b\w\w+\b")
@@ -34,6 +35,12 @@ class ScoredEntry:
     score: float
     coverage: float
     """Share of the question's informative words (weighted by rarity) found in the entry."""
+    asked: bool = True
+    """Some word of the question is among the entry's phrasings (or two are in its answer)."""
+
+    def answers(self, min_coverage: float) -> bool:
+        """Whether this hit is good enough to answer from, at the given coverage bar."""
+        return self.asked and self.coverage >= min_coverage
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +64,12 @@ class Retriever:
         self.entries = tuple(entries)
         self.min_coverage = min_coverage
         self._stemmer = Stemmer.Stemmer("english")
-        texts, weights, starts = _documents(self.entries)
+        texts, starts = _documents(self.entries)
         self._starts = np.asarray(starts, dtype=np.int64)
-        self._weights = np.asarray(weights, dtype=np.float32)
+        # Each entry's bag is its last document: the one before the next entry's first.
+        self._bags = np.asarray([*starts[1:], len(texts)][: len(starts)], dtype=np.int64) - 1
+        self._phrasing_mask = np.ones(len(texts), dtype=np.float32)
+        self._phrasing_mask[self._bags] = 0.0
         self._index = bm25s.BM25()
         self._entry_terms: list[frozenset[str]] = []
         self._phrasing_terms: list[frozenset[str]] = []
@@ -86,23 +96,21 @@ class Retriever:
         known = [term for term in terms if term in self._idf]
         if not self.entries or not known:
             return RetrievalResult(query=query, hits=(), confident=False)
-        doc_scores = self._index.get_scores(known) * self._weights
-        entry_scores = np.maximum.reduceat(doc_scores, self._starts)
+        doc_scores = self._index.get_scores(known)
+        best_phrasing = np.maximum.reduceat(doc_scores * self._phrasing_mask, self._starts)
+        entry_scores = best_phrasing + BAG_WEIGHT * doc_scores[self._bags]
         top = _top_k(entry_scores, k)
         hits = tuple(
             ScoredEntry(
                 entry=self.entries[i],
                 score=float(entry_scores[i]),
                 coverage=self._coverage(terms, i),
+                asked=self._asked_about(terms, i),
             )
             for i in top
             if entry_scores[i] > 0
         )
-        confident = (
-            bool(hits)
-            and hits[0].coverage >= self.min_coverage
-            and self._asked_about(terms, top[0])
-        )
+        confident = bool(hits) and hits[0].answers(self.min_coverage)
         return RetrievalResult(query=query, hits=hits, confident=confident)
 
     def _analyze(self, text: str) -> list[str]:
@@ -137,20 +145,15 @@ class Retriever:
         return found / total if total else 0.0
 
 
-def _documents(
-    entries: Sequence[KnowledgeEntry],
-) -> tuple[list[str], list[float], list[int]]:
+def _documents(entries: Sequence[KnowledgeEntry]) -> tuple[list[str], list[int]]:
+    """Per entry: one document per phrasing, then one bag of all its text (always last)."""
     texts: list[str] = []
-    weights: list[float] = []
     starts: list[int] = []
     for entry in entries:
         starts.append(len(texts))
-        for phrasing in entry.phrasings:
-            texts.append(phrasing)
-            weights.append(_PHRASING_WEIGHT)
-        texts.append(" ".join((entry.question, entry.answer, *entry.tags)))
-        weights.append(_FULL_TEXT_WEIGHT)
-    return texts, weights, starts
+        texts.extend(entry.phrasings)
+        texts.append(" ".join((*entry.phrasings, entry.answer, *entry.tags)))
+    return texts, starts
 
 
 def _idf(entry_terms: list[frozenset[str]]) -> dict[str, float]:

@@ -1,0 +1,83 @@
+"""Benchmark: index build time and time per query of the bot's retriever, by knowledge size.
+
+    python benchmarks/retrieval_speed.py [--sizes 1000 10000] [--queries 500]
+
+Prints one JSON object (progress on stderr). Entries are synthetic but shaped like FAQ
+entries: a question, three phrasings and a two-sentence answer drawn from a 3,000-word
+vocabulary, so term statistics resemble a real knowledge base rather than random noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+
+from bots.knowledge import KnowledgeEntry
+from bots.retrieval import Retriever
+
+
+def vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(size)]
+
+
+def sentence(rng: random.Random, words: list[str], n: int) -> str:
+    # Zipf-like choice: a few words are common, most are rare, as in real text.
+    return " ".join(words[min(int(rng.paretovariate(1.1)) - 1, len(words) - 1)] for _ in range(n))
+
+
+def entries(n: int, rng: random.Random, words: list[str]) -> list[KnowledgeEntry]:
+    return [
+        KnowledgeEntry(
+            id=f"e{i}",
+            question=sentence(rng, words, 8) + "?",
+            answer=sentence(rng, words, 30),
+            also_asked=tuple(sentence(rng, words, 6) for _ in range(3)),
+        )
+        for i in range(n)
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--queries", type=int, default=500)
+    args = parser.parse_args()
+    rng = random.Random(7)
+    words = vocabulary(rng)
+    rng.shuffle(words)
+    results = []
+    for size in args.sizes:
+        print(f"building {size} entries...", file=sys.stderr)
+        knowledge = entries(size, rng, words)
+        started = time.perf_counter()
+        retriever = Retriever(knowledge)
+        build = time.perf_counter() - started
+        questions = [sentence(rng, words, rng.randint(2, 12)) for _ in range(args.queries)]
+        timings = []
+        for question in questions:
+            t0 = time.perf_counter()
+            retriever.search(question, k=5)
+            timings.append((time.perf_counter() - t0) * 1000)
+        timings.sort()
+        results.append(
+            {
+                "entries": size,
+                "index_build_seconds": round(build, 3),
+                "ms_per_query_p50": round(statistics.median(timings), 3),
+                "ms_per_query_p99": round(timings[int(len(timings) * 0.99) - 1], 3),
+                "ms_per_query_mean": round(statistics.fmean(timings), 3),
+            }
+        )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    print(json.dumps({"machine": machine, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
