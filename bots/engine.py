@@ -31,6 +31,7 @@ from bots.models import (
     Usage,
 )
 from bots.offline import offline_reply
+from bots.persona import Persona
 from bots.retrieval import RetrievalResult
 from bots.runtime import PersonaRuntime
 from bots.store import Store
@@ -59,7 +60,9 @@ class Engine:
         llm: ChatModel | None,
         clock: Callable[[], datetime] = utc_now,
         handoff_sinks: Sequence[HandoffSink] = (),
+        link_for: Callable[[ThreadKey], str | None] = lambda key: None,
     ) -> None:
+        """`link_for` is the adapter's way to turn a thread into a web link for the team."""
         if default_persona not in personas:
             raise KeyError(default_persona)
         self._store = store
@@ -68,7 +71,9 @@ class Engine:
         self._llm = llm
         self._clock = clock
         self._locks = _KeyedLocks()
-        self._desk = HandoffDesk(store=store, llm=llm, clock=clock, sinks=handoff_sinks)
+        self._desk = HandoffDesk(
+            store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
+        )
 
     # -- messages -----------------------------------------------------------------------
 
@@ -115,6 +120,10 @@ class Engine:
             return
         if state in _PEOPLE_HAVE_IT:
             yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
+            return
+        if message.is_staff:
+            # The team talking in a thread the bot has: recorded, never answered or counted.
+            yield Silent(SilenceReason.STAFF_MESSAGE)
             return
         if state is ConversationState.RESOLVED:
             await self._store.set_state(conversation.id, ConversationState.BOT, self._clock())
@@ -271,7 +280,7 @@ class Engine:
 
     async def tick(self) -> list[EngineEvent]:
         """Timed work, called every minute or so by the adapter: reminders and hand-backs."""
-        events: list[EngineEvent] = list(await self._desk.reminders(self._reminder_minutes))
+        events: list[EngineEvent] = list(await self._desk.reminders(self._persona_of))
         now = self._clock()
         limits = [r.persona.handoff.resolve_after_quiet_minutes for r in self._personas.values()]
         shortest = min((m for m in limits if m > 0), default=0)
@@ -281,11 +290,17 @@ class Engine:
             ConversationState.HUMAN, now - timedelta(minutes=shortest)
         )
         for conversation in quiet:
-            runtime = self._runtime(conversation)
-            limit = runtime.persona.handoff.resolve_after_quiet_minutes
-            if limit > 0 and now - conversation.updated_at >= timedelta(minutes=limit):
-                events.append(await self.resolve(conversation.key, None))
-        return [e for e in events if not isinstance(e, Silent)]
+            persona = self._runtime(conversation).persona
+            limit = persona.handoff.resolve_after_quiet_minutes
+            if limit <= 0:
+                continue
+            async with self._locks.hold(conversation.key.as_id()):
+                resolved = await self._desk.resolve(
+                    conversation, persona, None, idle_since=now - timedelta(minutes=limit)
+                )
+            if resolved is not None:
+                events.append(resolved)
+        return events
 
     async def aclose(self) -> None:
         """Let background deliveries (webhooks) finish."""
@@ -296,9 +311,8 @@ class Engine:
     def _runtime(self, conversation: Conversation) -> PersonaRuntime:
         return self._personas.get(conversation.persona) or self._personas[self._default]
 
-    def _reminder_minutes(self, persona: str) -> int:
-        runtime = self._personas.get(persona) or self._personas[self._default]
-        return runtime.persona.handoff.reminder_minutes
+    def _persona_of(self, name: str) -> Persona:
+        return (self._personas.get(name) or self._personas[self._default]).persona
 
     async def _record_incoming(
         self, conversation: Conversation, message: IncomingMessage, runtime: PersonaRuntime

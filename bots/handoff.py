@@ -21,17 +21,19 @@ from bots.models import (
     HandoffRequested,
     HandoffResolved,
     Role,
+    ThreadKey,
     Turn,
 )
 from bots.persona import Persona
 from bots.store import Store
-from bots.text import clean_reply
+from bots.text import clean_reply, neutralise_mentions
 
 log = logging.getLogger(__name__)
 
 LAST_MESSAGES = 6
 # At shutdown, how long hand-off deliveries (webhooks) may still take before they are dropped.
 DRAIN_SECONDS = 15.0
+SUMMARY_SECONDS = 5.0
 SUMMARY_LINES = 3
 _SUMMARY_LINE_CHARS = 160
 _SUMMARY_PROMPT = (
@@ -52,7 +54,7 @@ class HandoffSink(Protocol):
 
 def extractive_summary(turns: Sequence[Turn], reason: HandoffReason, detail: str) -> list[str]:
     """Three lines from the conversation itself, for when no model is there to write them."""
-    asked = [t.text for t in turns if t.role is Role.USER]
+    asked = [neutralise_mentions(t.text) for t in turns if t.role is Role.USER]
     lines = [
         f"First asked: {_shorten(asked[0])}" if asked else "The user asked for a person.",
         f"Latest: {_shorten(asked[-1])}" if len(asked) > 1 else "",
@@ -97,11 +99,13 @@ class HandoffDesk:
         llm: ChatModel | None,
         clock: Callable[[], datetime],
         sinks: Sequence[HandoffSink] = (),
+        link_for: Callable[[ThreadKey], str | None] = lambda key: None,
     ) -> None:
         self._store = store
         self._llm = llm
         self._clock = clock
         self._sinks = tuple(sinks)
+        self._link_for = link_for
         self._deliveries: set[asyncio.Task[bool]] = set()
 
     async def hand_off(
@@ -117,12 +121,15 @@ class HandoffDesk:
         turns = await self._store.recent_turns(conversation.id, 40)
         summary = await self._summary(turns, reason, detail, model)
         now = self._clock()
+        # Everything that can fail is worked out before the state changes, so a thread is
+        # never left waiting for people while nobody was told.
+        message, out_of_hours = handoff_message(persona, now)
+        link = self._link_for(conversation.key)
         handoff = await self._store.open_handoff(
             conversation.id, reason.value, detail, summary, now
         )
         if handoff is None:
             return None
-        message, out_of_hours = handoff_message(persona, now)
         await self._store.append_turn(conversation.id, _bot_turn(message, now))
         record = HandoffRecord(
             conversation_id=conversation.id,
@@ -135,6 +142,7 @@ class HandoffDesk:
             last_messages=_last_messages(turns),
             requested_at=now,
             out_of_hours=out_of_hours,
+            link=link,
         )
         self._notify(record)
         log.info("handed off conversation=%s reason=%s", conversation.id, reason.value)
@@ -147,10 +155,17 @@ class HandoffDesk:
         return HandoffClaimed(key=conversation.key, staff_id=staff_id)
 
     async def resolve(
-        self, conversation: Conversation, persona: Persona, staff_id: str | None
+        self,
+        conversation: Conversation,
+        persona: Persona,
+        staff_id: str | None,
+        *,
+        idle_since: datetime | None = None,
     ) -> HandoffResolved | None:
         now = self._clock()
-        handoff = await self._store.resolve_handoff(conversation.id, staff_id, now)
+        handoff = await self._store.resolve_handoff(
+            conversation.id, staff_id, now, idle_since=idle_since
+        )
         if handoff is None:
             return None
         note = resume_note(handoff)
@@ -162,17 +177,22 @@ class HandoffDesk:
             key=conversation.key, staff_id=staff_id, message=persona.handoff.handback_message
         )
 
-    async def reminders(self, reminder_minutes: Callable[[str], int]) -> list[HandoffReminder]:
-        """One reminder per hand-off left unclaimed longer than its persona allows."""
+    async def reminders(self, persona_of: Callable[[str], Persona]) -> list[HandoffReminder]:
+        """One reminder per hand-off left unclaimed longer than its persona allows.
+
+        The wait counts from when the team is in: a hand-off at night is not "unclaimed"
+        until the team's hours begin.
+        """
         now = self._clock()
         events = []
         for handoff in await self._store.unclaimed_handoffs(now):
             conversation = await self._store.get_conversation_by_id(handoff.conversation_id)
             if conversation is None:
                 continue
-            minutes = reminder_minutes(conversation.persona)
-            waited = int((now - handoff.requested_at).total_seconds() // 60)
-            if minutes <= 0 or waited < minutes:
+            settings = persona_of(conversation.persona).handoff
+            since = next_opening(settings.hours, handoff.requested_at) or handoff.requested_at
+            waited = int((now - since).total_seconds() // 60)
+            if settings.reminder_minutes <= 0 or waited < settings.reminder_minutes:
                 continue
             if await self._store.mark_reminded(handoff.id, now):
                 events.append(HandoffReminder(_record_of(conversation, handoff), waited))
@@ -181,7 +201,7 @@ class HandoffDesk:
     def _notify(self, record: HandoffRecord) -> None:
         """Deliver in the background: the user's reply must not wait for a help desk."""
         for sink in self._sinks:
-            task = asyncio.create_task(sink.deliver(record))
+            task = asyncio.create_task(sink.deliver(record, link=record.link))
             self._deliveries.add(task)
             task.add_done_callback(self._deliveries.discard)
 
@@ -211,12 +231,15 @@ class HandoffDesk:
         )
         text = ""
         try:
-            async for event in self._llm.stream(request):
-                if isinstance(event, ContentDelta):
-                    text += event.text
-                elif isinstance(event, Completed):
-                    text = event.text or text
-        except LLMError as exc:
+            # The user is waiting to hear that a person is coming: the summary gets a few
+            # seconds, then the extractive one does.
+            async with asyncio.timeout(SUMMARY_SECONDS):
+                async for event in self._llm.stream(request):
+                    if isinstance(event, ContentDelta):
+                        text += event.text
+                    elif isinstance(event, Completed):
+                        text = event.text or text
+        except (LLMError, TimeoutError) as exc:
             log.info("summary fell back to extractive error=%s", type(exc).__name__)
             return fallback
         lines = [
@@ -237,8 +260,9 @@ def _bot_turn(text: str, now: datetime) -> Turn:
 
 
 def _last_messages(turns: Sequence[Turn]) -> tuple[tuple[str, str], ...]:
+    # User text goes to the support channel too: it must not ping anyone there either.
     shown = [t for t in turns if t.role in _ROLE_LABELS][-LAST_MESSAGES:]
-    return tuple((_ROLE_LABELS[t.role], t.text) for t in shown)
+    return tuple((_ROLE_LABELS[t.role], neutralise_mentions(t.text)) for t in shown)
 
 
 def _record_of(conversation: Conversation, handoff: Handoff) -> HandoffRecord:

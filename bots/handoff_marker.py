@@ -21,20 +21,33 @@ _MARKER = re.compile(
 
 # A first-person promise to bring a person in: "I'll connect you with a member of our team",
 # "I'm passing this to our staff", "let me get someone from the team". Offers ("would you
-# like me to...", "I can connect you...") and directions ("call our team on...") do not count.
-_PERSON = (
-    r"(?:someone|somebody|(?:(?:a|an|one|our|the|a member|members?)\s+(?:of\s+)?)?"
-    r"(?:(?:our|the|my|real|live|human|support|customer|service)\s+){0,3}"
-    r"(?:team|staff|colleagues?|humans?|persons?|people|agents?|managers?|supervisors?"
-    r"|representatives?|host|hosts))\b"
-)
-_PROMISE = re.compile(
+# like me to...", "I can connect you..."), directions ("call our team on...") and errands
+# ("let me get the manager's email", "I'll get the team to prepare a cake") do not count.
+_I_WILL = (
     r"\b(?:i(?:'ll|’ll| will|'m going to|’m going to| am going to|'m now| am now| have|'ve|’ve)"
-    r"|i'm|i’m|i am|let me)\s+(?:now\s+|just\s+)?"
-    r"(?:connect(?:ing)?|transfer(?:ring|red)?|pass(?:ing|ed)?|hand(?:ing|ed)?|put(?:ting)?"
-    r"|forward(?:ing|ed)?|escalat(?:e|ing|ed)|get(?:ting)?|fetch(?:ing)?|bring(?:ing)?)\s+"
-    r"(?:you\s+|this\s+|it\s+|your\s+\w+\s+|the\s+conversation\s+)?"
-    r"(?:over\s+|on\s+|through\s+|in\s+)?(?:(?:to|with)\s+)?" + _PERSON,
+    r"|i'm|i’m|i am|let me)\s+(?:now\s+|just\s+|quickly\s+)?"
+)
+_STAFF_NOUN = (
+    r"(?:team|staff|colleagues?|humans?|persons?|people|agents?|managers?|supervisors?"
+    r"|representatives?|hosts?)"
+)
+_A_PERSON = (
+    r"(?:someone|somebody|(?:a|an|one|our|the|a member|members?)\s+(?:of\s+)?"
+    r"(?:(?:our|the|my|real|live|human|support|customer|service)\s+){0,3}" + _STAFF_NOUN + r")"
+    r"(?!['’]s|\s+(?:picks?|to\s+\w+|'s)\b)"
+)
+# Moving the conversation: the object is the user or their request.
+_MOVE = re.compile(
+    _I_WILL + r"(?:connect(?:ing)?|transfer(?:ring|red)?|pass(?:ing|ed)?|hand(?:ing|ed)?"
+    r"|put(?:ting)?|forward(?:ing|ed)?|escalat(?:e|ing|ed)|refer(?:ring|red)?)\s+"
+    r"(?:you|this|it|your\s+\w+|the\s+conversation|the\s+chat)\s+"
+    r"(?:over\s+|on\s+|through\s+)?(?:to|with)\s+" + _A_PERSON + r"\b",
+    re.IGNORECASE,
+)
+# Fetching a person: only for "someone" or a person noun, never an errand for one.
+_FETCH = re.compile(
+    _I_WILL + r"(?:get(?:ting)?|fetch(?:ing)?|bring(?:ing)?\s+in|call(?:ing)?\s+(?:over|in))"
+    r"\s+(?:you\s+)?" + _A_PERSON + r"\b",
     re.IGNORECASE,
 )
 
@@ -45,7 +58,7 @@ def find_handoff(text: str) -> str | None:
     if marker:
         reason = (marker.group("reason") or marker.group("line_reason") or "").strip()
         return reason or "the assistant could not help"
-    if _PROMISE.search(text):
+    if _MOVE.search(text) or _FETCH.search(text):
         return "the assistant said a person would take over"
     return None
 

@@ -147,6 +147,8 @@ class HandoffRecord:
     """The latest turns as (who, text), oldest first: "user", "assistant" or "staff"."""
     requested_at: datetime
     out_of_hours: bool = False
+    link: str | None = None
+    """Where the thread is, as a web link, when the platform adapter can make one."""
 
 
 class SilenceReason(StrEnum):
@@ -154,6 +156,7 @@ class SilenceReason(StrEnum):
     HUMAN_OWNS_THREAD = "human_owns_thread"
     EMPTY = "empty"
     NOT_HANDED_OFF = "not_handed_off"
+    STAFF_MESSAGE = "staff_message"
 
 
 @dataclass(frozen=True, slots=True)

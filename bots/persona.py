@@ -58,7 +58,7 @@ class KnowledgeSettings(_Section):
 
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+_SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
 
 
 class SupportHours(_Section):
@@ -88,7 +88,8 @@ class SupportHours(_Section):
                 hint = f"; did you mean `{close[0]}`?" if close else ""
                 raise ValueError(f"{day!r} is not a day of the week{hint}")
             match = _SPAN.match(str(span))
-            if not match or match.group(1, 2) >= match.group(3, 4):
+            closes = match and (match.group(3, 4) if match.group(3) else match.group(5, 6))
+            if not match or not closes or match.group(1, 2) >= closes:
                 raise ValueError(f'{day}: expected opening times like "09:00-17:00"')
         return value
 

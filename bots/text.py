@@ -61,10 +61,15 @@ class StreamCleaner:
         return clean_reply(ready, self._known)[0] if ready else ""
 
 
-# What may still grow into something clean_reply changes: an unclosed `[` (a citation marker),
-# a trailing `@word` or `<...` (a mention), and trailing whitespace (markers take the space
-# before them along).
+# What may still grow into something clean_reply changes: an unclosed `[` (a citation or a
+# `[[handoff]]` marker), a trailing `@word` or `<...` (a mention), a last line that may yet
+# become a `HANDOFF: reason` line, and trailing whitespace (markers take the space before them).
 _UNFINISHED_MENTION = re.compile(r"(?:@\w*|<[^\s<>]*)$")
+_UNFINISHED_MARKER_LINE = re.compile(
+    r"(?:^|\n)[ \t]*\**"
+    r"(?:h|ha|han|hand|hand[\s_-]*o|hand[\s_-]*of|hand[\s_-]*off\**[ \t]*:?[^\n]*)$",
+    re.IGNORECASE,
+)
 
 
 def _safe_cut(text: str) -> int:
@@ -72,10 +77,14 @@ def _safe_cut(text: str) -> int:
     cut = len(text)
     opened = text.rfind("[")
     if opened > text.rfind("]") and len(text) - opened <= 220:
-        cut = opened
-    mention = _UNFINISHED_MENTION.search(text, 0, cut)
-    if mention:
-        cut = mention.start()
+        cut = opened - 1 if opened > 0 and text[opened - 1] == "[" else opened
+    double = text.rfind("[[")
+    if double >= 0 and "]]" not in text[double:] and len(text) - double <= 220:
+        cut = min(cut, double)
+    for pattern in (_UNFINISHED_MENTION, _UNFINISHED_MARKER_LINE):
+        unfinished = pattern.search(text, 0, cut)
+        if unfinished:
+            cut = unfinished.start()
     while cut > 0 and text[cut - 1].isspace():
         cut -= 1
     return cut

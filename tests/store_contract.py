@@ -312,6 +312,20 @@ class StoreContract:
         assert second.id != opened.id
         assert await store.current_handoff(conversation.id) == second
 
+    async def test_automatic_hand_back_skips_a_thread_that_just_saw_activity(
+        self, store: Store
+    ) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        await store.open_handoff(conversation.id, "r", "", [], at(1))
+        await store.claim_handoff(conversation.id, "s", at(2))
+        await store.append_turn(conversation.id, make_turn("staff reply", seconds=100))
+        assert (
+            await store.resolve_handoff(conversation.id, None, at(101), idle_since=at(50)) is None
+        )
+        assert await _state(store) is ConversationState.HUMAN
+        assert await store.resolve_handoff(conversation.id, None, at(200), idle_since=at(150))
+        assert await _state(store) is ConversationState.RESOLVED
+
     async def test_concurrent_handoffs_open_once(self, store: Store) -> None:
         conversation = await store.ensure_conversation(KEY, "restaurant", T0)
         results = await asyncio.gather(

@@ -236,8 +236,8 @@ async def test_thumbs_down_then_yes_hands_off(offline: Engine) -> None:
     offer = await offline.feedback(KEY, "m-answer", "u1", positive=False)
     assert offer is not None
     assert offer.text == "Shall I get a person?"
-    handoff = only(await run(offline, say("yes, get me a person")), HandoffRequested)
-    assert handoff.reason in (HandoffReason.FEEDBACK, HandoffReason.USER_ASKED)  # type: ignore[attr-defined]
+    handoff = only(await run(offline, say("yes please")), HandoffRequested)
+    assert handoff.reason is HandoffReason.FEEDBACK  # type: ignore[attr-defined]
 
 
 async def test_thumbs_up_offers_nothing(offline: Engine) -> None:
@@ -413,3 +413,109 @@ def test_persona_hours_are_validated(cafe_persona: Persona) -> None:
         cafe_persona.handoff.model_validate(
             {"hours": {"timezone": "UTC", "days": {"mondey": "09:00-17:00"}}}
         )
+
+
+async def test_a_staff_message_in_a_bot_thread_is_recorded_not_answered(
+    offline: Engine, store: SQLiteStore
+) -> None:
+    await run(offline, say("is there wifi?"))
+    events = await run(offline, say("Hi, Ana from the team here", staff=True, author="ana"))
+    assert events == [Silent(SilenceReason.STAFF_MESSAGE)]
+    assert await state(store) is ConversationState.BOT
+    conversation = await store.get_conversation(KEY)
+    assert conversation is not None
+    assert conversation.failed_turns == 0
+    turns = await store.recent_turns(conversation.id, 10)
+    assert (turns[-1].role, turns[-1].text) == (Role.STAFF, "Hi, Ana from the team here")
+
+
+async def test_a_summary_that_fails_falls_back_to_extractive(
+    online: Engine, llm_server: FakeLLMServer
+) -> None:
+    llm_server.script(ServerError(500), ServerError(500), ServerError(500))
+    handoff = only(await run(online, say("I want to talk to a person")), HandoffRequested)
+    record = handoff.record  # type: ignore[attr-defined]
+    assert record.summary[0] == "First asked: I want to talk to a person"
+
+
+async def test_user_text_cannot_ping_the_support_channel(offline: Engine) -> None:
+    await run(offline, say("@everyone <!channel> hello"))
+    handoff = only(await run(offline, say("agent please")), HandoffRequested)
+    record = handoff.record  # type: ignore[attr-defined]
+    shown = " ".join(record.summary) + " ".join(text for _, text in record.last_messages)
+    assert "@everyone" not in shown
+    assert "<!channel>" not in shown
+
+
+async def test_the_adapter_link_reaches_the_record_and_the_webhook(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime, clock: Clock
+) -> None:
+    class LinkSink(CollectingSink):
+        def __init__(self) -> None:
+            super().__init__()
+            self.links: list[str | None] = []
+
+        async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
+            self.links.append(link)
+            return await super().deliver(record, link=link)
+
+    sink = LinkSink()
+    engine = Engine(
+        store=store,
+        personas={"cafe": cafe_runtime},
+        default_persona="cafe",
+        llm=None,
+        clock=clock,
+        handoff_sinks=[sink],
+        link_for=lambda key: f"https://chat.example/{key.channel}/{key.thread}",
+    )
+    handoff = only(await run(engine, say("agent please")), HandoffRequested)
+    await engine.aclose()
+    assert handoff.record.link == "https://chat.example/c1/t1"  # type: ignore[attr-defined]
+    assert sink.links == ["https://chat.example/c1/t1"]
+
+
+async def test_reminders_wait_for_the_team_to_be_in(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime
+) -> None:
+    runtime = with_hours(cafe_runtime, {"monday": "09:00-17:00"}, "UTC")
+    clock = Clock(datetime(2026, 3, 4, 20, 0, tzinfo=UTC))  # Wednesday evening: closed
+    engine = make_engine(store, runtime, clock)
+    await run(engine, say("I want a human"))
+    clock.advance(60)
+    assert await engine.tick() == []
+    clock.now = datetime(2026, 3, 9, 9, 10, tzinfo=UTC)  # Monday 09:10: in for 10 minutes
+    assert await engine.tick() == []
+    clock.now = datetime(2026, 3, 9, 9, 16, tzinfo=UTC)
+    reminders = await engine.tick()
+    assert [type(r) for r in reminders] == [HandoffReminder]
+
+
+def with_hours(runtime: PersonaRuntime, days: dict[str, str], zone: str) -> PersonaRuntime:
+    persona = runtime.persona
+    handoff = persona.handoff.model_copy(update={"hours": SupportHours(timezone=zone, days=days)})
+    return PersonaRuntime(
+        persona.model_copy(update={"handoff": handoff}),
+        runtime.model,
+        runtime.retriever,
+        runtime.catalog,
+        runtime.counter,
+    )
+
+
+@pytest.mark.parametrize("span", ["10:00-24:30", "18:00-09:00", "9:00-17:00", "10:00"])
+def test_bad_opening_times_are_refused(span: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="expected opening times"):
+        SupportHours(days={"monday": span})
+
+
+def test_a_day_open_until_midnight() -> None:
+    from bots.hours import next_opening
+
+    hours = SupportHours(timezone="UTC", days={"wednesday": "10:00-24:00"})
+    assert next_opening(hours, datetime(2026, 3, 4, 23, 59, tzinfo=UTC)) is None
+    assert next_opening(hours, datetime(2026, 3, 4, 9, 0, tzinfo=UTC)) == datetime(
+        2026, 3, 4, 10, 0, tzinfo=UTC
+    )

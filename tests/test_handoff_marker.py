@@ -60,6 +60,10 @@ def test_promises_of_a_person_count(text: str) -> None:
         "Let me pass on a tip: book early.",
         "I'll get back to you on that.",
         "I'll put the menu link below.",
+        "Let me get the manager's email for you: hello@x.example",
+        "I'm getting our staff picks for you.",
+        "I will get the team to prepare a birthday candle.",
+        "Let me bring you the host's recommendations.",
     ],
 )
 def test_offers_and_directions_do_not(text: str) -> None:

@@ -66,3 +66,28 @@ def test_a_mention_split_across_pieces_is_still_defused() -> None:
     out += cleaner.flush()
     assert "<@U123>" not in out
     assert "@everyone" not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[[handoff: refund]]\nA colleague will take over.",
+        "Sorry.\nHANDOFF: refund\nA colleague will help.",
+        "HANDOFF: angry",
+        "The handover of keys is at 5. Hand me the menu.",
+    ],
+)
+@pytest.mark.parametrize("seed", range(10))
+def test_handoff_markers_never_stream_out(text: str, seed: int) -> None:
+    rng = random.Random(seed)
+    cleaner = StreamCleaner(KNOWN)
+    out, i = "", 0
+    while i < len(text):
+        step = rng.randint(1, 5)
+        out += cleaner.feed(text[i : i + step])
+        i += step
+    out += cleaner.flush()
+    assert out == clean_reply(text, KNOWN)[0]
+    assert "handoff" not in out.lower()
+    assert "[" not in out
+    assert "]" not in out

@@ -85,9 +85,18 @@ class Store(Protocol):
         """`waiting_for_human` -> `human`, atomically; False when it was not waiting."""
 
     async def resolve_handoff(
-        self, conversation_id: str, staff_id: str | None, now: datetime
+        self,
+        conversation_id: str,
+        staff_id: str | None,
+        now: datetime,
+        *,
+        idle_since: datetime | None = None,
     ) -> Handoff | None:
-        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None."""
+        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None.
+
+        With `idle_since`, only when the conversation saw no activity since then (checked in
+        the same atomic step).
+        """
 
     async def current_handoff(self, conversation_id: str) -> Handoff | None:
         """The newest hand-off of the conversation, open or closed."""

@@ -396,20 +396,32 @@ class SQLiteStore:
         return True
 
     async def resolve_handoff(
-        self, conversation_id: str, staff_id: str | None, now: datetime
+        self,
+        conversation_id: str,
+        staff_id: str | None,
+        now: datetime,
+        *,
+        idle_since: datetime | None = None,
     ) -> Handoff | None:
-        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None if none."""
+        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None if none.
+
+        With `idle_since`, only if nothing happened in the conversation since then: a staff
+        message that lands just before an automatic hand-back keeps the thread with people.
+        """
         stamp = _to_text(now)
+        idle = _to_text(idle_since) if idle_since is not None else stamp
         async with self._transaction("hand the conversation back") as db:
             cursor = await db.execute(
                 "UPDATE conversations SET state = ?, updated_at = max(updated_at, ?)"
-                " WHERE id = ? AND state IN (?, ?)",
+                " WHERE id = ? AND state IN (?, ?) AND (? OR updated_at < ?)",
                 (
                     ConversationState.RESOLVED.value,
                     stamp,
                     conversation_id,
                     ConversationState.WAITING_FOR_HUMAN.value,
                     ConversationState.HUMAN.value,
+                    idle_since is None,
+                    idle,
                 ),
             )
             if cursor.rowcount == 0:
