@@ -232,20 +232,40 @@ _EN_ADJ = (
     r"|different|senior|qualified|customer|client|support|service|care|sales|technical|tech"
     r"|help_?desk) )*"
 )
+_EN_ANYONE = r"(?:someone|somebody|anyone|anybody|some_one)"
+# The business as a whole, for "a member of your team" and "someone from the restaurant". A
+# determiner is required: "someone from the restaurant" is staff, "someone from Paris" is not.
+_EN_ORG = (
+    r"(?:(?:the|your|ur|our|this) )(?:team|staff|crew|personnel|restaurant|cafe|bar|pub|shop"
+    r"|store|hotel|company|business|office|reception|front_desk|kitchen|management|venue|place"
+    r"|salon|clinic|bakery|branch|support|sales|service|desk)\b"
+)
 # People who work there. "assistant" counts only after a verb of contact ("speak to an
 # assistant"); alone it is too often the bot itself.
 _EN_STAFF = (
     r"(?:human(?:s|_being|_beings)?|person|persons|agents?|operators?|representatives?|reps?"
-    r"|staff(?:_members?)?|employees?|managers?|supervisors?|advisors?|advisers?|associates?"
-    r"|consultants?|specialists?|(?:real|live|actual) (?:people|one))"
+    r"|staff(?:_members?)?|team_members?|employees?|managers?|supervisors?|advisors?|advisers?"
+    r"|associates?|consultants?|specialists?|(?:real|live|actual) (?:people|one)"
+    r"|members? of (?:(?:the|your|ur|our|this) )?(?:staff|team|crew|personnel)"
+    rf"|{_EN_ANYONE} (?:from|at|in|on|of) {_EN_ORG})"
 )
-_EN_ANYONE = r"(?:someone|somebody|anyone|anybody|some_one)"
+# Who runs or serves at the business. They count only after a verb of contact or moving ("can
+# I speak to the owner"), never in availability or terse rules ("is there a chef on Sundays?").
+# "server" and "host" are more often machines ("talk to the server"): see the role-request rule.
+_EN_ROLE = (
+    r"(?:owners?|proprietors?|boss|waiters?|waitress(?:es)?|wait_?staff|waiting_staff"
+    r"|head_waiter|chefs?|head_chef|receptionists?|hostess(?:es)?|bartenders?|baristas?"
+    r"|concierge|maitre_d|duty_manager)"
+)
 _EN_TEAM = (
     r"(?:(?:the|your|ur) )?(?:customer|client|tech(?:nical)?) (?:service|support|care)"
     r"(?: (?:team|desk|department|line))?|(?:(?:the|your|ur) )?(?:support|help_?desk)"
     r"(?: (?:team|desk|department|line|staff))?"
 )
-_EN_WHO = rf"(?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|assistants?)|{_EN_ANYONE}(?: real)?|{_EN_TEAM})\b"
+_EN_WHO = (
+    rf"(?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|{_EN_ROLE}|assistants?)|{_EN_ANYONE}(?: real)?"
+    rf"|{_EN_TEAM})\b"
+)
 _EN_WANT_WHO = rf"{_EN_DET}{_EN_ADJ}{_EN_STAFF}\b"
 _EN_TALK = r"(?:talk|talking|speak|speaking|chat|chatting|converse|discuss_this|discuss_it)"
 _EN_REACH = (
@@ -265,7 +285,10 @@ _EN_RULES = (
     _Rule(
         "reach-person",
         _compile(
-            rf"\b{_EN_REACH} (?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|assistants?)|{_EN_ANYONE})\b"
+            rf"\b{_EN_REACH} (?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|{_EN_ROLE}|assistants?)"
+            rf"|{_EN_ANYONE})\b"
+            # Someone elsewhere is not a person here: "contacting someone on github".
+            r"(?! (?:on|via) (?!(?:your|ur|our|the_(?:phone|line|team|staff)|staff|duty)\b))"
         ),
     ),
     # Moving the conversation: "transfer me to an agent", "put me through to someone",
@@ -317,11 +340,22 @@ _EN_RULES = (
         "person-call-me",
         _compile(
             rf"\b(?:have|get|can|could|let|would|will) (?:{_EN_DET}{_EN_ADJ}{_EN_STAFF}"
-            rf"|{_EN_ANYONE}) (?:please )?(?:call|phone|ring|contact|email|text) (?:me|us)\b"
+            rf"|{_EN_DET}{_EN_ROLE}|{_EN_ANYONE}) (?:please )?(?:call|phone|ring|contact|email"
+            r"|text) (?:me|us)\b"
             rf"|\b(?:can|could|would|will) {_EN_DET}{_EN_ADJ}{_EN_STAFF} (?:please )?"
             rf"(?:help|assist|look_at|take_over|handle|deal_with) (?:me|us|this|it|my)\b"
         ),
         guarded=False,
+    ),
+    # "server" and "host" name machines as often as people ("my app can't talk to the server"),
+    # so they count only in a first person's request to speak: "can I speak to our server?".
+    _Rule(
+        "speak-to-server",
+        _compile(
+            r"\b(?:(?:can|could|may) (?:i|we) (?:please )?|(?:i|we)(?:_would)? (?:like|want"
+            r"|need) to |(?:i'd|id|we'd) like to )(?:speak (?:to|with) (?:the|a|an|our|my|your)"
+            r"|talk (?:to|with) (?:our|my)) (?:server|host)s?\b"
+        ),
     ),
     # Someone to talk to, as the thing wanted: "I need someone to talk to", "find me a person I
     # can speak with".
@@ -362,7 +396,10 @@ _ES_WHO = (
     r"(?:(?:un|una|el|la|algun|alguna|otro|otra|uno_de_sus|una_de_sus) )?"
     r"(?:persona|ser_humano|humano|humana|agente|operador|operadora|asesor|asesora|representante"
     r"|ejecutivo|ejecutiva|encargado|encargada|gerente|supervisor|supervisora|empleado|empleada"
-    r"|alguien|atencion_al_cliente|servicio_al_cliente|soporte)"
+    r"|alguien|atencion_al_cliente|servicio_al_cliente|soporte"
+    # Who runs or serves at the business.
+    r"|dueno|duena|propietario|propietaria|jefe|jefa|responsable|administrador|administradora"
+    r"|camarero|camarera|mesero|mesera|chef|miembro_del_(?:personal|equipo)|personal)"
     r"(?: (?:real|reales|humano|humana|de_verdad|de_carne_y_hueso|en_vivo))?\b"
     r"(?! (?:virtual|automatico|digital))"
 )
@@ -384,9 +421,21 @@ _ES_RULES = (
             r"|denme|pasame|paseme|ponme|pongame) (?:(?:hablar|comunicarme) con )?"
             r"(?:(?:un|una|el|la|a) )?"
             r"(?:persona(?: real| de_verdad)?|ser_humano|humano|agente|operador|operadora|asesor"
-            r"|asesora|representante|ejecutivo|ejecutiva|encargado|gerente|supervisor"
-            r"|atencion_humana|persona_real)(?: (?:real|humano|humana|de_verdad))?"
+            r"|asesora|representante|ejecutivo|ejecutiva|encargado|encargada|gerente|supervisor"
+            r"|dueno|duena|responsable|atencion_humana|persona_real)"
+            r"(?: (?:real|humano|humana|de_verdad))?"
             rf"(?:{_END}| (?:por_favor|porfa|ya|ahora|que_me_(?:atienda|ayude)|para_hablar))"
+        ),
+    ),
+    # Being attended by a person: "¿me puede atender una persona?", "que me atienda alguien".
+    # Only the asking forms (infinitive, subjunctive), never "me atendió" (a story).
+    _Rule(
+        "attended-by-person",
+        _compile(
+            r"\b(?:(?:me|nos) (?:\w+ )?(?:atender|atienda|atiendan)|atenderme|atendernos"
+            rf"|atiendame|atiendanme) {_ES_WHO}"
+            r"|\b(?:alguien|una_persona|un_humano|un_agente|un_asesor|una_asesora) (?:me|nos)"
+            r" (?:puede|podria|pueden|podrian) atender"
         ),
     ),
     # "¿hay alguien disponible?", "¿hay un agente con quien hablar?"
@@ -415,7 +464,10 @@ _FR_WHO = (
     r"(?:(?:un|une|le|la|l'|au|a_un|a_une|des|un_vrai|une_vraie|un_autre|une_autre) ?)"
     r"(?:etre_humain|humain|vraie_personne|personne(?: reelle| physique)?|agent|conseiller"
     r"|conseillere|operateur|operatrice|representant|representante|responsable|employe|employee"
-    r"|interlocuteur|interlocutrice|superviseur|manager|service_client(?:s|ele)?|support)"
+    r"|interlocuteur|interlocutrice|superviseur|manager|service_client(?:s|ele)?|support"
+    # Who runs or serves at the business.
+    r"|gerant|gerante|patron|patronne|directeur|directrice|proprietaire|serveur|serveuse|chef"
+    r"|maitre_d'hotel|receptionniste|membre_(?:du_personnel|de_l'equipe|de_votre_equipe))"
     r"(?: (?:humain|humaine|reel|reelle|en_chair_et_en_os))?\b"
     r"(?! (?:virtuel|virtuelle|automatique))"
     r"|quelqu ?'? ?un(?: de_reel| d'humain)?\b"
@@ -438,7 +490,7 @@ _FR_RULES = (
             r"|donnez_moi|donne_moi|j'?ai_besoin_d'?) ?"
             r"(?:un|une|le|la) ?(?:(?:vrai|vraie|veritable) )?(?:etre_humain|humain|vraie_personne"
             r"|personne(?: reelle)?|agent|conseiller|conseillere|operateur|operatrice|representant"
-            r"|responsable)"
+            r"|responsable|gerant|gerante|patron|patronne)"
             r"(?: (?:humain|reel|reelle))?"
             rf"(?:{_END}| (?:svp|s'?il_vous_plait|s'?il_te_plait|maintenant|tout_de_suite))"
         ),
@@ -472,7 +524,11 @@ _DE_WHO = (
     r"(?:mensch(?:en)?|person|mitarbeiter(?:in|innen|n)?|kundenberater(?:in)?|berater(?:in)?"
     r"|sachbearbeiter(?:in)?|ansprechpartner(?:in)?|agent(?:en|in)?|kundendienst"
     r"|kundenservice|kundensupport|support|operator|vorgesetzten|vorgesetzte[nr]?"
-    r"|verantwortlichen|jemand(?:em|en)?)\b"
+    r"|verantwortlichen|jemand(?:em|en)?"
+    # Who runs or serves at the business.
+    r"|chef(?:in)?|inhaber(?:in)?|besitzer(?:in)?|geschaftsfuhrer(?:in)?|geschaftsfuhrung"
+    r"|geschaftsleitung|filialleiter(?:in)?|leiter(?:in)?|manager(?:in)?|kellner(?:in|n)?"
+    r"|bedienung|personal|zustandigen)\b"
 )
 _DE_RULES = (
     _Rule(
@@ -498,9 +554,13 @@ _DE_RULES = (
             r"|mochte_bitte) (?:(?:einen|eine|den|die) )?"
             r"(?:(?:echten|echte|richtigen|realen) )?"
             r"(?:menschen|mensch|mitarbeiter|mitarbeiterin|berater|beraterin|kundenberater"
-            r"|ansprechpartner|sachbearbeiter|vorgesetzten|agenten|person|jemanden)"
-            # "ich möchte einen Mitarbeiter sprechen": sprechen with a direct object.
-            rf"(?:{_END}| (?:bitte|sofort|jetzt|sprechen))"
+            r"|ansprechpartner|sachbearbeiter|vorgesetzten|agenten|person|jemanden|chef|chefin"
+            r"|inhaber|inhaberin|geschaftsfuhrer|geschaftsfuhrerin|filialleiter|leiter|manager)"
+            # "ich möchte einen Mitarbeiter sprechen", "ich hätte gern den Chef gesprochen":
+            # sprechen with a direct object.
+            rf"(?:{_END}| (?:bitte|sofort|jetzt|sprechen|gesprochen))"
+            # The wish in the past conditional: "ich hätte gern mit dem Chef gesprochen".
+            rf"|\b(?:hatte|wurde) (?:\w+ )?gerne? (?:\w+ )?mit {_DE_WHO} gesprochen\b"
         ),
     ),
     # "Ist ein Mitarbeiter verfügbar?", "gibt es einen Menschen, mit dem ich sprechen kann?"
@@ -527,7 +587,10 @@ _PT_WHO = (
     r"(?:(?:um|uma|o|a|algum|alguma|outro|outra) )?"
     r"(?:atendente|ser_humano|humano|humana|pessoa|agente|operador|operadora|alguem"
     r"|representante|gerente|supervisor|supervisora|consultor|consultora|funcionario"
-    r"|funcionaria|atendimento_humano|suporte|sac)"
+    r"|funcionaria|atendimento_humano|suporte|sac"
+    # Who runs or serves at the business.
+    r"|dono|dona|proprietario|proprietaria|responsavel|garcom|garconete|chef|chefe"
+    r"|membro_da_equipe|alguem_da_equipe)"
     r"(?: (?:real|reais|humano|humana|de_verdade|de_carne_e_osso))?\b"
     r"(?! (?:virtual|eletronico|eletronica|automatico|automatica|digital))"
 )
@@ -548,7 +611,7 @@ _PT_RULES = (
             r"\b(?:quero|queria|gostaria_de|preciso_de|preciso|desejo|me_de|me_da|exijo)"
             r" (?:(?:um|uma|o|a|falar_com_um|falar_com_uma) )?"
             r"(?:atendente|ser_humano|humano|pessoa|agente|operador|operadora|atendimento_humano"
-            r"|gerente|supervisor)(?: (?:real|humano|humana|de_verdade))?"
+            r"|gerente|supervisor|dono|responsavel)(?: (?:real|humano|humana|de_verdade))?"
             rf"(?:{_END}| (?:por_favor|agora|ja|urgente))"
         ),
     ),
@@ -577,7 +640,10 @@ _IT_WHO = (
     r"(?:(?:un|una|uno|il|la|lo|un'|l'|un_altro|un'altra|uno_dei_vostri) ?)?"
     r"(?:operatore|operatrice|essere_umano|umano|persona|agente|assistente|consulente|qualcuno"
     r"|addetto|addetta|responsabile|rappresentante|impiegato|impiegata|supervisore"
-    r"|servizio_clienti|assistenza_clienti)"
+    r"|servizio_clienti|assistenza_clienti"
+    # Who runs or serves at the business.
+    r"|titolare|gestore|proprietario|proprietaria|direttore|direttrice|cameriere|cameriera"
+    r"|chef|manager|capo|membro_dello_staff|qualcuno_dello_staff|personale)"
     r"(?: (?:umano|umana|reale|vera|vero|in_carne_e_ossa|in_carne_ed_ossa))?\b"
     r"(?! (?:virtuale|digitale|automatico))"
 )
@@ -598,7 +664,8 @@ _IT_RULES = (
             r"\b(?:voglio|vorrei|desidero|ho_bisogno_di|mi_serve|chiedo|pretendo)"
             r" (?:(?:un|una|uno|un'|l'|il) ?)?"
             r"(?:operatore|operatrice|essere_umano|umano|persona_reale|persona_vera|agente"
-            r"|consulente|responsabile|supervisore)(?: (?:umano|umana|reale|vero|vera))?"
+            r"|consulente|responsabile|supervisore|titolare|gestore|direttore)"
+            r"(?: (?:umano|umana|reale|vero|vera))?"
             rf"(?:{_END}| (?:per_favore|per_piacere|subito|adesso|ora))"
         ),
     ),

@@ -48,6 +48,7 @@ TOOL_RULE = (
 )
 
 _STAFF_PREFIX = "[A person from the support team wrote]: "
+_NOTE_PREFIX = "[Note]: "
 _TAG_LIKE = re.compile(r"<(/?\s*(?:knowledge|entry)\b)", re.IGNORECASE)
 
 
@@ -148,8 +149,7 @@ def build_prompt(
         used += cost
     messages = (
         ChatMessage("system", system),
-        *reversed(kept),
-        ChatMessage("user", user_text),
+        *_alternating([*reversed(kept), ChatMessage("user", user_text)]),
     )
     return Prompt(
         messages=messages, entry_ids=tuple(ids), history_turns=len(kept), token_count=used
@@ -172,11 +172,25 @@ def fit_text(counter: TokenCounter, text: str, limit: int) -> str:
 
 
 def _prefix(turn: Turn) -> str:
-    return _STAFF_PREFIX if turn.role is Role.STAFF else ""
+    return {Role.STAFF: _STAFF_PREFIX, Role.NOTE: _NOTE_PREFIX}.get(turn.role, "")
 
 
 def _history_message(turn: Turn) -> ChatMessage:
-    if turn.role is Role.NOTE:
-        return ChatMessage("system", turn.text)
     role = "user" if turn.role is Role.USER else "assistant"
     return ChatMessage(role, _prefix(turn) + turn.text)
+
+
+def _alternating(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """Consecutive messages of one role merged into one.
+
+    Several chat templates (Mistral's, some llama.cpp ones) refuse two user or two assistant
+    messages in a row, or a system message after the first; a user who wrote twice while a
+    person had the thread, or a staff reply followed by a note, would otherwise do exactly that.
+    """
+    merged: list[ChatMessage] = []
+    for message in messages:
+        if merged and merged[-1].role == message.role:
+            merged[-1] = ChatMessage(message.role, f"{merged[-1].content}\n\n{message.content}")
+        else:
+            merged.append(message)
+    return merged

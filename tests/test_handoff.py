@@ -297,12 +297,15 @@ async def test_resolve_hands_back_with_a_note_for_the_model(
     sent = llm_server.requests[-1].body["messages"]
     staff = [m for m in sent if "Refund done" in m["content"]]
     assert staff
-    assert staff[0]["content"].startswith("[A person from the support team wrote]")
-    notes = [
-        m for m in sent if m["role"] == "system" and "handled this conversation" in m["content"]
-    ]
+    assert "[A person from the support team wrote]: Refund done" in staff[0]["content"]
+    notes = [m for m in sent[1:] if "handled this conversation" in m["content"]]
     assert len(notes) == 1
+    assert "[Note]: A person from the support team handled" in notes[0]["content"]
     assert "12:00 UTC to 12:05 UTC" in notes[0]["content"]
+    roles = [m["role"] for m in sent]
+    assert roles[0] == "system"
+    assert "system" not in roles[1:]
+    assert all(a != b for a, b in itertools.pairwise(roles[1:]))  # alternating
 
 
 async def test_resolving_a_thread_that_is_not_handed_off(offline: Engine) -> None:
@@ -310,14 +313,14 @@ async def test_resolving_a_thread_that_is_not_handed_off(offline: Engine) -> Non
     assert await offline.resolve(KEY, "alice") == Silent(SilenceReason.NOT_HANDED_OFF)
 
 
-@pytest.mark.parametrize("step", ["waiting", "human", "resolved"])
+@pytest.mark.parametrize("step", ["bot", "waiting", "human", "resolved"])
 async def test_restart_in_each_state_changes_nothing(
     db_path: Path, cafe_runtime: PersonaRuntime, clock: Clock, step: str
 ) -> None:
     first_store = SQLiteStore(db_path)
     await first_store.open()
     first = make_engine(first_store, cafe_runtime, clock)
-    await run(first, say("I want a human"))
+    await run(first, say("is there parking?" if step == "bot" else "I want a human"))
     if step in ("human", "resolved"):
         await first.claim(KEY, "alice")
     if step == "resolved":
@@ -329,7 +332,7 @@ async def test_restart_in_each_state_changes_nothing(
     second = make_engine(second_store, cafe_runtime, clock)
     events = await run(second, say("is there wifi?"))
     await second_store.close()
-    if step == "resolved":
+    if step in ("bot", "resolved"):
         assert isinstance(events[-1], FinalReply)
     else:
         assert events == [Silent(SilenceReason.HUMAN_OWNS_THREAD)]

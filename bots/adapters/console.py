@@ -83,6 +83,9 @@ class ConsoleRenderer:
             why = _REASONS.get(event.reason, event.reason.value)
             detail = f" ({event.detail})" if event.detail else ""
             self._out.write(f"[handed to the support team: {why}{detail}]\n")
+            if event.record is not None:
+                for line in event.record.summary:
+                    self._out.write(f"[  for the team: {line}]\n")
         elif isinstance(event, HandoffClaimed):
             self._out.write(f"[{event.staff_id} from the team took this conversation]\n")
         elif isinstance(event, HandoffResolved):
