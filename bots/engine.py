@@ -66,7 +66,7 @@ class Engine:
         if default_persona not in personas:
             raise KeyError(default_persona)
         self._store = store
-        self._personas = dict(personas)
+        self._personas = personas  # a live view: a hot reload swaps what it holds
         self._default = default_persona
         self._llm = llm
         self._clock = clock
@@ -91,7 +91,7 @@ class Engine:
             return
         async with self._locks.hold(message.key.as_id()):
             started = time.perf_counter()
-            wanted = persona if persona in self._personas else self._default
+            wanted = persona if persona is not None and persona in self._personas else self._default
             conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
             runtime = self._runtime(conversation)
             history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
