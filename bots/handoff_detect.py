@@ -46,28 +46,29 @@ def detect(text: str) -> Detection | None:
 def is_affirmative(text: str) -> bool:
     """A short yes ("yes please", "sure", "oui", "ja gerne", "yes, get me a person").
 
-    Used only right after the bot offered a person, so it must stay strict: anything that adds
-    a new question or topic ("yes but what time do you close?") is not a yes to the offer.
+    Used only right after the bot offered a person, so it must stay strict. A false yes hands a
+    finished conversation to the staff; a missed one only brings the offer back. So:
+
+    - it needs a word that says yes ("yes", "sure", "go ahead", "oui", "gerne", "certo");
+    - an acknowledgement ("ok", "vale", "d'accord") or a thank-you alone is a polite close, not a
+      yes ("ok thanks", "merci"); "ok" counts only when a yes or a "please" follows ("ok please",
+      "ok go ahead");
+    - anything that adds a question or topic ("yes but what time do you close?") is not a yes
+      to the offer; the only tail allowed is the request itself ("yes, get me a person").
     """
     normal = _normalise(text)
     words = [w for w in normal.split() if w != "."]
     if not words or len(words) > 8:
         return False
     rest = " ".join(words)
-    matched = False
-    # Peel yes-words and politeness off the front: "yes please", "oui merci", "si por favor".
-    while True:
-        found = _AFFIRMATIVE_HEAD.match(rest)
-        if found is None:
-            break
-        matched = True
+    kinds: list[str] = []
+    # Peel reply words off the front: "yes please", "oui merci", "ok, go ahead".
+    while (found := _REPLY_HEAD.match(rest)) is not None:
+        kinds.append(_REPLY_WORDS[found.group(1)])
         rest = rest[found.end() :].lstrip()
-    if not matched:
-        return False
-    if not rest:
-        return True
-    # The only tail allowed is the request itself: "yes, get me a person".
-    return len(rest.split()) <= 6 and wants_human(rest)
+    if rest:
+        return bool(kinds) and len(rest.split()) <= 6 and wants_human(rest)
+    return _YES in kinds or (_ACK in kinds and _PLEASE in kinds[kinds.index(_ACK) :])
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -262,10 +263,8 @@ _EN_TEAM = (
     r"(?: (?:team|desk|department|line))?|(?:(?:the|your|ur) )?(?:support|help_?desk)"
     r"(?: (?:team|desk|department|line|staff))?"
 )
-_EN_WHO = (
-    rf"(?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|{_EN_ROLE}|assistants?)|{_EN_ANYONE}(?: real)?"
-    rf"|{_EN_TEAM})\b"
-)
+_EN_WHO = rf"(?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|assistants?)|{_EN_ANYONE}(?: real)?|{_EN_TEAM})\b"
+_EN_WHO_OR_ROLE = rf"(?:{_EN_WHO}|{_EN_DET}{_EN_ROLE}\b)"
 _EN_WANT_WHO = rf"{_EN_DET}{_EN_ADJ}{_EN_STAFF}\b"
 _EN_TALK = r"(?:talk|talking|speak|speaking|chat|chatting|converse|discuss_this|discuss_it)"
 _EN_REACH = (
@@ -279,7 +278,7 @@ _EN_MOVE = (
 _EN_RULES = (
     # A verb of conversation aimed at a person: "can I talk to a real person", "chat with
     # someone", "speak to customer service".
-    _Rule("talk-to-person", _compile(rf"\b{_EN_TALK} (?:(?:to|with|wit) )+{_EN_WHO}")),
+    _Rule("talk-to-person", _compile(rf"\b{_EN_TALK} (?:(?:to|with|wit) )+{_EN_WHO_OR_ROLE}")),
     # Reaching a person is a request for one; reaching a *department* ("contact customer
     # service") is usually a request for its phone number, which the FAQ may answer.
     _Rule(
@@ -299,6 +298,9 @@ _EN_RULES = (
         _compile(
             rf"\b{_EN_MOVE} (?:me|us|this|it|my_(?:call|chat|case|ticket|issue|question)) "
             rf"(?:(?:through|over|back|up) )?(?:to|with|towards) {_EN_WHO}"
+            # A role only when the user is what moves: "transfer it to the owner" is money.
+            rf"|\b{_EN_MOVE} (?:me|us) (?:(?:through|over|back|up) )?(?:to|with) "
+            rf"{_EN_DET}{_EN_ROLE}\b"
             # Without an object only staff will do: "transfer to someone" is often money.
             rf"|\b{_EN_MOVE} (?:(?:through|over|back|up) )?(?:to|with|towards) (?:me )?"
             rf"(?:{_EN_DET}{_EN_ADJ}(?:human|agent|operator|representative|rep|staff|manager"
@@ -396,14 +398,26 @@ _ES_WHO = (
     r"(?:(?:un|una|el|la|algun|alguna|otro|otra|uno_de_sus|una_de_sus) )?"
     r"(?:persona|ser_humano|humano|humana|agente|operador|operadora|asesor|asesora|representante"
     r"|ejecutivo|ejecutiva|encargado|encargada|gerente|supervisor|supervisora|empleado|empleada"
-    r"|alguien|atencion_al_cliente|servicio_al_cliente|soporte"
-    # Who runs or serves at the business.
-    r"|dueno|duena|propietario|propietaria|jefe|jefa|responsable|administrador|administradora"
-    r"|camarero|camarera|mesero|mesera|chef|miembro_del_(?:personal|equipo)|personal)"
+    r"|alguien|atencion_al_cliente|servicio_al_cliente|soporte)"
     r"(?: (?:real|reales|humano|humana|de_verdad|de_carne_y_hueso|en_vivo))?\b"
     r"(?! (?:virtual|automatico|digital))"
 )
+# Who runs or serves at the business: only after a verb of speaking or contact ("hablar con el
+# dueño"), never of moving ("pasar al jefe", "transferir al propietario" are often money).
+_ES_ROLE = (
+    r"(?:(?:un|una|el|la|al|algun|alguna) )?(?:dueno|duena|propietario|propietaria|jefe|jefa"
+    r"|responsable|administrador|administradora|camarero|camarera|mesero|mesera|chef"
+    r"|miembro_del_(?:personal|equipo)|alguien_del_(?:personal|equipo|restaurante|local))\b"
+)
 _ES_RULES = (
+    _Rule(
+        "talk-to-role",
+        _compile(
+            r"\b(?:hablar|hablo|hable|platicar|conversar|chatear|comunicar(?:me|nos)?|comunicame"
+            r"|comuniqueme|contactar(?:me)?|ponerme_en_contacto|ponme_en_contacto)"
+            rf" (?:(?:por_favor|porfa) )?(?:con|a) {_ES_ROLE}"
+        ),
+    ),
     _Rule(
         "talk-to-person",
         _compile(
@@ -464,15 +478,30 @@ _FR_WHO = (
     r"(?:(?:un|une|le|la|l'|au|a_un|a_une|des|un_vrai|une_vraie|un_autre|une_autre) ?)"
     r"(?:etre_humain|humain|vraie_personne|personne(?: reelle| physique)?|agent|conseiller"
     r"|conseillere|operateur|operatrice|representant|representante|responsable|employe|employee"
-    r"|interlocuteur|interlocutrice|superviseur|manager|service_client(?:s|ele)?|support"
-    # Who runs or serves at the business.
-    r"|gerant|gerante|patron|patronne|directeur|directrice|proprietaire|serveur|serveuse|chef"
-    r"|maitre_d'hotel|receptionniste|membre_(?:du_personnel|de_l'equipe|de_votre_equipe))"
+    r"|interlocuteur|interlocutrice|superviseur|manager|service_client(?:s|ele)?|support)"
     r"(?: (?:humain|humaine|reel|reelle|en_chair_et_en_os))?\b"
     r"(?! (?:virtuel|virtuelle|automatique))"
     r"|quelqu ?'? ?un(?: de_reel| d'humain)?\b"
 )
+# Who runs or serves at the business: only after a verb of speaking or contact ("parler au
+# gérant"), never "avoir" or "connecter" ("avoir un chef à domicile", "se connecter au serveur").
+_FR_ROLE = (
+    r"(?:(?:un|une|le|la|l'|au|a_un|a_une|a_la|a_l') ?)(?:gerant|gerante|patron|patronne|directeur"
+    r"|directrice|proprietaire|chef|maitre_d'hotel|receptionniste|membre_du_personnel"
+    r"|membre_de_(?:l'|votre_|ton_)equipe)\b"
+)
 _FR_RULES = (
+    _Rule(
+        "talk-to-role",
+        _compile(
+            r"\b(?:parler|parle|parlez|discuter|causer|echanger|joindre|contacter|contactez"
+            r"|en_relation|en_contact|mettre_en_relation|mettez_moi_en_relation"
+            rf"|mets_moi_en_relation) (?:(?:avec|a|aupres_d'?) ?)?{_FR_ROLE}"
+            # A waiter, spoken to: "contacter le serveur" is too often a machine.
+            r"|\b(?:parler|parle|parlez|discuter) (?:(?:avec|a) (?:le|la|un|une)|au) "
+            r"(?:serveur|serveuse)\b"
+        ),
+    ),
     _Rule(
         "talk-to-person",
         _compile(
@@ -587,14 +616,24 @@ _PT_WHO = (
     r"(?:(?:um|uma|o|a|algum|alguma|outro|outra) )?"
     r"(?:atendente|ser_humano|humano|humana|pessoa|agente|operador|operadora|alguem"
     r"|representante|gerente|supervisor|supervisora|consultor|consultora|funcionario"
-    r"|funcionaria|atendimento_humano|suporte|sac"
-    # Who runs or serves at the business.
-    r"|dono|dona|proprietario|proprietaria|responsavel|garcom|garconete|chef|chefe"
-    r"|membro_da_equipe|alguem_da_equipe)"
+    r"|funcionaria|atendimento_humano|suporte|sac)"
     r"(?: (?:real|reais|humano|humana|de_verdade|de_carne_e_osso))?\b"
     r"(?! (?:virtual|eletronico|eletronica|automatico|automatica|digital))"
 )
+# Who runs or serves at the business: only after a verb of speaking or contact ("falar com o
+# dono"), never of moving ("transferir para o dono" is often money).
+_PT_ROLE = (
+    r"(?:(?:um|uma|o|a|ao|algum|alguma) )?(?:dono|dona|proprietario|proprietaria|responsavel"
+    r"|garcom|garconete|chef|chefe|membro_da_equipe|alguem_da_equipe)\b"
+)
 _PT_RULES = (
+    _Rule(
+        "talk-to-role",
+        _compile(
+            r"\b(?:falar|fala|fale|falo|conversar|converse|chatear|comunicar|contatar|contactar"
+            rf"|contato) (?:(?:com|para|pra|a|ao) )?{_PT_ROLE}"
+        ),
+    ),
     _Rule(
         "talk-to-person",
         _compile(
@@ -640,14 +679,26 @@ _IT_WHO = (
     r"(?:(?:un|una|uno|il|la|lo|un'|l'|un_altro|un'altra|uno_dei_vostri) ?)?"
     r"(?:operatore|operatrice|essere_umano|umano|persona|agente|assistente|consulente|qualcuno"
     r"|addetto|addetta|responsabile|rappresentante|impiegato|impiegata|supervisore"
-    r"|servizio_clienti|assistenza_clienti"
-    # Who runs or serves at the business.
-    r"|titolare|gestore|proprietario|proprietaria|direttore|direttrice|cameriere|cameriera"
-    r"|chef|manager|capo|membro_dello_staff|qualcuno_dello_staff|personale)"
+    r"|servizio_clienti|assistenza_clienti)"
     r"(?: (?:umano|umana|reale|vera|vero|in_carne_e_ossa|in_carne_ed_ossa))?\b"
     r"(?! (?:virtuale|digitale|automatico))"
 )
+# Who runs or serves at the business: only after a verb of speaking or contact ("parlare con il
+# titolare"), never of moving. "gestore" alone is also the phone company.
+_IT_ROLE = (
+    r"(?:(?:un|una|uno|il|la|lo|l'|al|alla|allo) ?)?(?:titolare|gestore|proprietario|proprietaria"
+    r"|direttore|direttrice|cameriere|cameriera|chef|manager|capo|membro_dello_staff"
+    r"|qualcuno_dello_staff)\b(?! (?:telefonico|della_linea|di_rete|luce|gas))"
+)
 _IT_RULES = (
+    _Rule(
+        "talk-to-role",
+        _compile(
+            r"\b(?:parlare|parlo|parlarne|chattare|comunicare|contattare|mettimi_in_contatto"
+            rf"|mi_metta_in_contatto|mettermi_in_contatto) (?:(?:con|a|ad|al|alla|allo|coi) )?"
+            rf"{_IT_ROLE}"
+        ),
+    ),
     _Rule(
         "talk-to-person",
         _compile(
@@ -697,26 +748,47 @@ _RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
     ("it", _IT_RULES),
 )
 
-# Yes-words and politeness, peeled off the front of a reply one at a time (longest first, so
-# "please do" is not read as "please" followed by something else).
-_YES_PHRASES = _words(
-    "yes yeah yea yep yup ya yah y sure sure_thing ok okay k kk alright all_right please pls plz "
-    "please_do "
-    "do_it do_that go_ahead go_for_it absolutely definitely of_course certainly thanks thank_you "
-    "that_would_be_great that'd_be_great thatd_be_great sounds_good yes_i_do i_do i_would "
-    "i'd_like_that "
-    # es, fr, de, pt, it
-    "si claro vale dale de_acuerdo por_favor porfa porfavor gracias bueno "
-    "oui ouais d'accord daccord volontiers merci svp s'il_vous_plait s'il_te_plait bien_sur "
-    "avec_plaisir "
-    "ja jawohl gerne gern klar bitte na_klar sicher danke genau "
-    "sim pode_ser pode beleza obrigado obrigada "
-    "certo va_bene per_favore volentieri grazie d'accordo esatto"
-)
-_AFFIRMATIVE_HEAD = re.compile(
-    "^(?:"
-    + "|".join(re.escape(p.replace("_", " ")) for p in sorted(_YES_PHRASES, key=len, reverse=True))
-    + ")(?: |$)"
+# Words of a short reply to the offer, by what they say. Phrases are written with "_" for a space
+# and in normalised form (accents folded, hyphens as spaces: "allez-y" is "allez_y").
+_YES, _ACK, _PLEASE, _THANKS, _FILLER = "yes", "ack", "please", "thanks", "filler"
+_REPLY_KINDS = {
+    # A yes, or a go-ahead: enough alone.
+    _YES: "yes yeah yea yeh yep yup yah sure sure_thing for_sure absolutely definitely of_course "
+    "certainly indeed affirmative please_do do_it do_that go_ahead go_for_it sounds_good "
+    "sounds_great that_would_be_great that'd_be_great thatd_be_great that_would_help "
+    "that_would_be_helpful that_would_be_nice i_do i_would i'd_like_that id_like_that "
+    "i_would_like_that i'd_love_that i_would_love_that "
+    "si claro claro_que_si por_supuesto desde_luego dale adelante hazlo hagalo quiero "
+    "oui ouais ouai volontiers bien_sur avec_plaisir allez_y vas_y je_veux_bien carrement "
+    "tout_a_fait absolument "
+    "ja jawohl gerne gern klar na_klar sicher genau auf_jeden_fall unbedingt mach_das "
+    "machen_sie_das nur_zu "
+    "sim com_certeza pode pode_ser pode_sim faca_isso vai_em_frente "
+    "certo certamente volentieri esatto sicuro sicuramente certo_che_si assolutamente fallo "
+    "procedi vai vai_pure fai_pure senz'altro senzaltro",
+    # Acknowledgements: a yes only with a yes or a "please" after them ("ok thanks" closes).
+    _ACK: "ok okay okey okie alright all_right fine "
+    "vale venga bueno de_acuerdo sale "
+    "d'accord daccord d'acc entendu "
+    "alles_klar in_ordnung passt na_gut "
+    "beleza ta ta_bom tudo_bem combinado "
+    "va_bene d'accordo daccordo",
+    _PLEASE: "please pls plz pleas por_favor porfa porfavor s'il_vous_plait s'il_te_plait svp "
+    "stp bitte bitte_schon per_favore per_piacere pf pfv",
+    # Thanks goes with a yes ("yes thanks", "oui merci") but is never one alone.
+    _THANKS: "thanks thank_you thank_you_very_much thanks_a_lot thx ty cheers gracias "
+    "muchas_gracias merci merci_beaucoup danke danke_schon danke_sehr vielen_dank obrigado "
+    "obrigada muito_obrigado muito_obrigada grazie grazie_mille mille_grazie",
+    _FILLER: "oh ah um uh hmm well",
+}
+_REPLY_WORDS = {
+    phrase.replace("_", " "): kind
+    for kind, phrases in _REPLY_KINDS.items()
+    for phrase in phrases.split()
+}
+# Longest first, so "please do" is not read as "please" followed by something else.
+_REPLY_HEAD = re.compile(
+    "^(" + "|".join(re.escape(p) for p in sorted(_REPLY_WORDS, key=len, reverse=True)) + ")(?: |$)"
 )
 
 # Words the rule tables spell out are never "repaired" into a neighbouring key word: the French

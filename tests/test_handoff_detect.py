@@ -47,6 +47,19 @@ ASKS = {
         "I want tospeak with someone",  # glued words
         "you are not helpful so talk to a human",
         "can I be transferred to a live agent?",
+        # Staff of the business, named by role or as part of the team.
+        "Could I speak to a member of staff please?",
+        "Can I speak to a member of your team?",
+        "can i speak to the owner",
+        "I'd like to speak to a waiter",
+        "Could someone from the restaurant call me?",
+        "can I talk to someone from your team?",
+        "is there a member of staff available?",
+        "a staff member please",
+        "put me through to the manager",
+        "could the owner call me back?",
+        "I need to get hold of the owner",
+        "can I speak to our server?",
     ],
     "es": [
         "quiero hablar con una persona",
@@ -59,6 +72,10 @@ ASKS = {
         "¿me puedes transferir a un representante?",
         "¿hay alguien disponible?",
         "quiero hablar con una persona real",
+        "¿Me puede atender una persona?",
+        "que me atienda alguien, por favor",
+        "quiero hablar con el dueño",
+        "¿puedo hablar con el encargado?",
     ],
     "fr": [
         "je veux parler à un humain",
@@ -70,6 +87,10 @@ ASKS = {
         "un humain svp",
         "je veux une vraie personne",
         "y a-t-il quelqu'un de disponible ?",
+        "Puis-je parler au gérant ?",
+        "je voudrais parler au patron",
+        "je veux parler à la serveuse",
+        "puis-je parler au serveur ?",
     ],
     "de": [
         "ich möchte mit einem Mitarbeiter sprechen",
@@ -81,6 +102,10 @@ ASKS = {
         "bitte an einen Mitarbeiter weiterleiten",
         "kann ich mit jemandem vom Support sprechen?",
         "Ist ein Mitarbeiter erreichbar?",
+        "Kann ich bitte mit dem Chef sprechen?",
+        "Ich hätte gerne einen Mitarbeiter gesprochen",
+        "Ich hätte gern mit dem Inhaber gesprochen",
+        "kann ich mit dem Geschäftsführer sprechen?",
     ],
     "pt": [
         "quero falar com um atendente",
@@ -90,6 +115,8 @@ ASKS = {
         "atendente por favor",
         "quero falar com alguém de verdade",
         "tem algum atendente disponível?",
+        "posso falar com o dono?",
+        "quero falar com o responsável",
     ],
     "it": [
         "voglio parlare con un operatore",
@@ -100,6 +127,9 @@ ASKS = {
         "mi metta in contatto con un consulente",
         "c'è un operatore disponibile?",
         "vorrei un operatore umano",
+        "Vorrei parlare con il titolare",
+        "posso parlare con il responsabile?",
+        "vorrei parlare con il gestore",
     ],
 }
 
@@ -145,6 +175,20 @@ NOT_ASKS = [
     "who do you work for?",
     "call me by my name",
     "what's your name?",
+    # Staff named in a question about them, not a request to reach them.
+    "who is the owner of the restaurant?",
+    "is the chef Italian?",
+    "what does the chef recommend?",
+    "can the waiter split the bill?",
+    "do you have a member discount?",
+    "someone from the restaurant called me about my booking",
+    "what time does the staff leave?",
+    "is there a chef on duty on Sundays?",
+    "I need a chef for my wedding",
+    "transfer it to the owner of the account",
+    "how do I get my app to talk to the server?",
+    "can I talk to the server from javascript?",
+    "Contacting someone on github.",
     "",
     "   ",
     "!!!",
@@ -168,28 +212,71 @@ NOT_ASKS = [
     "parlami in francese",
     "quante persone posso portare?",
     "una persona con disabilità può entrare?",
+    "me atendió una persona muy amable",
+    "¿el chef es italiano?",
+    "¿puede atender una persona con discapacidad?",
+    "comment se connecter au serveur ?",
+    "peut-on avoir un chef à domicile ?",
+    "le chef est italien ?",
+    "Ich habe gestern mit dem Chef gesprochen",
+    "Ist der Chef Italiener?",
+    "o chef é italiano?",
+    "como transferir dinheiro para o dono do imóvel?",
+    "lo chef è italiano?",
+    "devo contattare il gestore telefonico?",
+    "je ne veux pas parler au gérant",
 ]
 
+# Said right after "Would you like me to ask someone from our team to help?".
 AFFIRMATIVE = [
     "yes",
     "Yes please",
+    "yes thanks",
+    "yes, thank you",
     "sure",
-    "ok",
-    "OK!",
+    "sure thing",
     "yep",
-    "please do",
-    "yes, get me a person",
     "yeah go ahead",
-    "oui",
-    "oui merci",
+    "please do",
+    "go ahead",
+    "do it",
+    "of course",
+    "that would be great",
+    "yes, get me a person",
+    "ok, get me a person",
+    # "ok" needs a yes or a "please" after it.
+    "ok please do",
+    "ok yes",
+    "OK, go ahead",
+    "ok please",
+    "alright, go for it",
+    # es
     "sí",
     "si por favor",
+    "sí, claro",
+    "vale, por favor",
+    "adelante",
+    # fr
+    "oui",
+    "oui merci",
+    "oui s'il vous plaît",
+    "d'accord, allez-y",
+    "volontiers",
+    # de
     "ja",
     "ja, gerne",
+    "ja bitte",
+    "gerne",
+    "ok, mach das",
+    # pt
     "sim",
     "sim, por favor",
+    "pode sim, obrigado",
+    # it
     "sì",
     "certo, grazie",
+    "sì, per favore",
+    "va bene, procedi",
 ]
 
 NOT_AFFIRMATIVE = [
@@ -197,14 +284,45 @@ NOT_AFFIRMATIVE = [
     "yes, and do you have parking?",
     "no",
     "no thanks",
+    "no, thank you",
     "nope",
     "what?",
     "",
     "sure, but first tell me about the menu please",
     "ok so how do I cancel my order",
     "yes yes yes yes yes yes yes yes yes yes",
+    # An acknowledgement or a thank-you closes the topic; it does not accept the offer.
+    "ok",
+    "OK!",
+    "okay",
+    "ok thanks",
+    "ok thank you",
+    "ok cool",
+    "thanks",
+    "thank you",
+    "k",
+    "kk",
+    "y",
+    # Politeness alone says nothing.
+    "please",
+    "bitte",
+    "por favor",
+    "s'il vous plaît",
+    "per favore",
+    # The same in the other languages.
+    "gracias",
+    "vale, gracias",
+    "merci",
+    "d'accord merci",
     "non merci",
+    "danke",
+    "ok danke",
     "nein danke",
+    "obrigado",
+    "tá bom, obrigado",
+    "grazie",
+    "va bene grazie",
+    "no grazie",
 ]
 
 
@@ -242,9 +360,17 @@ def test_not_a_short_yes(text: str) -> None:
     assert not is_affirmative(text), text
 
 
-def test_many_messages_run_without_error() -> None:
-    # Speed is measured by `bots eval handoff` (ms_per_message); here only that a large,
-    # varied batch, including long and odd input, goes through.
-    samples = [*(t for v in ASKS.values() for t in v), *NOT_ASKS, "x" * 5000, "🙂" * 50]
-    flagged = sum(wants_human(samples[i % len(samples)]) for i in range(10_000))
-    assert 0 < flagged < 10_000
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("x" * 5000, False),
+        ("🙂" * 50, False),
+        ("human" * 1000, False),
+        # A request early in a long paste is found...
+        ("I want to talk to a human. " + "blah " * 2000, True),
+        # ...but only the first 2,000 characters are read (speed is `bots eval handoff`'s).
+        ("blah " * 500 + "I want to talk to a human.", False),
+    ],
+)
+def test_long_and_odd_input(text: str, expected: bool) -> None:
+    assert wants_human(text) is expected
