@@ -81,6 +81,28 @@ def _parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--k", type=int, default=3, help="how many entries to retrieve")
     retrieval.add_argument("--json", action="store_true", help="print one JSON object only")
     retrieval.set_defaults(run=_eval_retrieval)
+
+    check = commands.add_parser(
+        "check", help="check persona and knowledge files and list every problem"
+    )
+    check.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="files or folders (default: the personas and knowledge folders)",
+    )
+    check.add_argument(
+        "--tests", action="store_true", help="also run each persona's <name>.tests.yaml"
+    )
+    check.set_defaults(run=_check)
+
+    persona = commands.add_parser("persona", help="persona file tools")
+    persona_tools = persona.add_subparsers(dest="persona_command", required=True)
+    schema = persona_tools.add_parser(
+        "schema", help="print the JSON Schema of persona files (for editors)"
+    )
+    schema.set_defaults(run=_persona_schema)
     return parser
 
 
@@ -261,6 +283,39 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
         )
     for question, expected, got in report.misses:
         print(f"  missed: {question!r}: expected {expected}, first was {got}")
+    return 0
+
+
+async def _check(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when no file has an error (warnings are fine) and every persona test passes."""
+    from bots.check import check_paths, run_persona_test_files
+
+    knowledge_root = _existing(settings.knowledge_dir)
+    paths = args.paths or [_existing(settings.personas_dir), knowledge_root]
+    report = check_paths([_shown(path) for path in paths], _shown(knowledge_root))
+    print(report.render())
+    passed = report.ok
+    if args.tests:
+        tables, tests_passed = run_persona_test_files(report, _shown(knowledge_root))
+        print(f"\n{tables}" if tables else "\n(no personas to test)")
+        passed = passed and tests_passed
+    return 0 if passed else 1
+
+
+def _shown(path: Path) -> Path:
+    """Paths below the current folder are shown relative to it, as people type them."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+async def _persona_schema(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bots.persona import persona_json_schema
+
+    print(json.dumps(persona_json_schema(), indent=2, ensure_ascii=False))
     return 0
 
 

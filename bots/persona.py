@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -68,6 +69,10 @@ class SupportHours(_Section):
     days: dict[str, str] = Field(
         default_factory=dict,
         description='Opening times per day, e.g. monday: "09:00-17:00".',
+        json_schema_extra={
+            "properties": {day: {"type": "string", "pattern": _SPAN.pattern} for day in _DAYS},
+            "additionalProperties": False,
+        },
     )
 
     @field_validator("timezone")
@@ -75,7 +80,7 @@ class SupportHours(_Section):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r}; use a name like Europe/Paris") from None
         return value
 
@@ -155,18 +160,30 @@ class FallbackTexts(_Section):
 class Persona(_Section):
     """One assistant: who it is, how it talks, what it knows."""
 
-    name: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    display_name: str = Field(min_length=1)
+    name: str = Field(
+        min_length=1,
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Short internal name; the same as the file name (restaurant.yaml: restaurant).",
+    )
+    display_name: str = Field(min_length=1, description="The assistant's name, as people see it.")
     instructions: str = Field(min_length=1, description="Who the assistant is and how it talks.")
-    greeting: str = ""
+    greeting: str = Field("", description='The first message of a new conversation; "" for none.')
     ai_disclosure: str = Field(
         "I'm an AI assistant; I can make mistakes.",
         description="Shown at the start so people know they are talking to an AI.",
     )
-    model: ModelSettings = ModelSettings()
-    knowledge: KnowledgeSettings = KnowledgeSettings()
-    handoff: HandoffTexts = HandoffTexts()
-    fallback: FallbackTexts = FallbackTexts()
+    model: ModelSettings = Field(
+        ModelSettings(), description="Which AI model writes the answers, and how."
+    )
+    knowledge: KnowledgeSettings = Field(
+        KnowledgeSettings(), description="Which FAQ folders to answer from."
+    )
+    handoff: HandoffTexts = Field(
+        HandoffTexts(), description="Handing a conversation to a person from the team."
+    )
+    fallback: FallbackTexts = Field(
+        FallbackTexts(), description="What is said when the normal way of answering fails."
+    )
 
     @field_validator("instructions")
     @classmethod
@@ -204,17 +221,27 @@ def load_persona(path: Path) -> Persona:
             first.args = (first.describe(),)
         raise first
     persona = Persona.model_validate(document.data)
-    if persona.name != path.stem:
-        line, column = document.where(("name",)) or (1, 1)
-        raise PersonaError(
-            path,
-            f"the file is called {path.name} but its name is {persona.name!r}; "
-            f"make them the same (name: {path.stem}, or rename the file)",
-            line=line,
-            column=column,
-            field="name",
-        )
+    mismatch = name_problem(document)
+    if mismatch is not None:
+        raise mismatch
     return persona
+
+
+def name_problem(document: YamlDocument) -> PersonaError | None:
+    """The persona's `name` must be its file name; None when it is (or is not text)."""
+    name = document.data.get("name") if isinstance(document.data, dict) else None
+    path = document.path
+    if not isinstance(name, str) or name.strip() == path.stem:
+        return None
+    line, column = document.where(("name",)) or (1, 1)
+    return PersonaError(
+        path,
+        f"the file is called {path.name} but its name is {name.strip()!r}; "
+        f"make them the same (name: {path.stem}, or rename the file)",
+        line=line,
+        column=column,
+        field="name",
+    )
 
 
 def persona_problems(document: YamlDocument) -> list[PersonaError]:
@@ -265,16 +292,55 @@ def check_knowledge_sets(path: Path, persona: Persona, knowledge_root: Path) -> 
     for name in persona.knowledge.sets:
         if (knowledge_root / name).is_dir():
             continue
-        available = sorted(p.name for p in knowledge_root.glob("*") if p.is_dir())
         line, column = read_yaml(path, PersonaError).where(("knowledge", "sets")) or (None, None)
         raise PersonaError(
             path,
-            f"there is no knowledge folder {name!r} in {knowledge_root}; "
-            f"available: {', '.join(available) or 'none'}",
+            _missing_set_message(name, knowledge_root, _available_sets(knowledge_root)),
             line=line,
             column=column,
             field="knowledge.sets",
         )
+
+
+def missing_set_problems(document: YamlDocument, knowledge_root: Path) -> list[PersonaError]:
+    """One problem per entry of `knowledge.sets` with no folder, at that entry's position."""
+    data = document.data if isinstance(document.data, dict) else {}
+    knowledge = data.get("knowledge")
+    sets = knowledge.get("sets") if isinstance(knowledge, dict) else None
+    if not isinstance(sets, list):
+        return []
+    available = _available_sets(knowledge_root)
+    problems = []
+    for index, name in enumerate(sets):
+        if not isinstance(name, str) or not name or (knowledge_root / name).is_dir():
+            continue
+        line, column = document.where(("knowledge", "sets", index)) or (None, None)
+        message = _missing_set_message(name, knowledge_root, available)
+        problems.append(
+            PersonaError(document.path, message, line=line, column=column, field="knowledge.sets")
+        )
+    return problems
+
+
+def _available_sets(knowledge_root: Path) -> list[str]:
+    return sorted(p.name for p in knowledge_root.glob("*") if p.is_dir())
+
+
+def _missing_set_message(name: str, knowledge_root: Path, available: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
+    listed = ", ".join(available) or "none"
+    hint = f"did you mean `{close[0]}`? (available: {listed})" if close else f"available: {listed}"
+    return f"there is no knowledge folder {name!r} in {knowledge_root}; {hint}"
+
+
+def persona_json_schema() -> dict[str, Any]:
+    """The JSON Schema editors use to complete and check persona files (from the same model)."""
+    schema = Persona.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Support bot persona",
+        **{key: value for key, value in schema.items() if key != "title"},
+    }
 
 
 def load_personas(directory: Path) -> dict[str, Persona]:

@@ -44,6 +44,7 @@ def read_yaml(path: Path, error: type[FileProblem] = FileProblem) -> YamlDocumen
 
 
 def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) -> YamlDocument:
+    node: yaml.Node | None = None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -54,8 +55,31 @@ def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) ->
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         raise error(path, f"{problem}{hint}", line=line, column=column) from None
+    except yaml.reader.ReaderError as exc:
+        line, column = _line_column(text, exc.position)
+        raise error(
+            path,
+            f"the character U+{exc.character:04X} cannot be in a YAML file; delete it "
+            "(it is often an invisible character pasted from elsewhere)",
+            line=line,
+            column=column,
+        ) from None
     except yaml.YAMLError as exc:
         raise error(path, f"the YAML is not valid ({exc})") from None
+    except RecursionError:
+        raise error(
+            path, "brackets or indentation are nested too deeply", line=1, column=1
+        ) from None
+    except Exception:
+        # The text parsed, but a value does not fit its explicit tag (`!!int abc`, `!!bool
+        # maybe`, `!!timestamp x`): PyYAML's constructors then fail in many different ways.
+        line, column = _explicit_tag(text, node) or (1, 1)
+        raise error(
+            path,
+            "this value does not match its `!!` type tag; remove the tag",
+            line=line,
+            column=column,
+        ) from None
     locations: dict[PathKey, Location] = {}
     duplicates: list[tuple[PathKey, Location]] = []
     if node is not None:
@@ -70,6 +94,25 @@ def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) ->
             field=".".join(str(part) for part in key),
         )
     return YamlDocument(path=path, data=data, locations=locations)
+
+
+def _line_column(text: str, index: int) -> Location:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _explicit_tag(text: str, node: yaml.Node | None) -> Location | None:
+    """Where the first node written with an explicit `!` tag starts."""
+    pending = [node] if node is not None else []
+    while pending:
+        current = pending.pop(0)
+        if text.startswith("!", current.start_mark.index):
+            return current.start_mark.line + 1, current.start_mark.column + 1
+        if isinstance(current, yaml.MappingNode):
+            pending.extend(part for pair in current.value for part in pair)
+        elif isinstance(current, yaml.SequenceNode):
+            pending.extend(current.value)
+    return None
 
 
 def _syntax_hint(problem: str) -> str:

@@ -1,0 +1,339 @@
+"""`bots check`: every problem in persona and knowledge files, as `file:line:column: message`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from bots.errors import FileProblem, PersonaError
+from bots.knowledge import (
+    KNOWLEDGE_SUFFIXES,
+    PlacedEntry,
+    duplicate_id_problems,
+    knowledge_files,
+    read_knowledge_file,
+)
+from bots.persona import Persona, missing_set_problems, name_problem, persona_problems
+from bots.prompt import SnippetCatalog, system_text
+from bots.tokens import REPLY_PRIMER, counter_for_model, message_tokens
+from bots.yamlfile import YamlDocument, read_yaml
+
+Severity = Literal["error", "warning"]
+
+# Above this share of the prompt budget, the fixed rules + instructions leave little room for
+# the FAQ entries and the conversation.
+INSTRUCTIONS_WARNING_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one file; `line`/`column` are 1-based, None when the file as a whole."""
+
+    path: str
+    line: int | None
+    column: int | None
+    field: str | None
+    message: str
+    severity: Severity = "error"
+
+    @classmethod
+    def of(cls, problem: FileProblem, severity: Severity = "error") -> Finding:
+        return cls(
+            problem.path, problem.line, problem.column, problem.field, problem.detail, severity
+        )
+
+    def describe(self) -> str:
+        """`file:line:column: `field`: message`, prefixed with `warning: ` for warnings."""
+        text = FileProblem(
+            self.path, self.message, line=self.line, column=self.column, field=self.field
+        ).describe()
+        return f"warning: {text}" if self.severity == "warning" else text
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What `bots check` found, and what it looked at."""
+
+    findings: tuple[Finding, ...]
+    personas: tuple[Path, ...] = ()
+    knowledge_sets: int = 0
+    knowledge_files: int = 0
+    entries: int = 0
+    usable_personas: tuple[Path, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "warning")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if not self.findings:
+            return (
+                f"all good: {_count(len(self.personas), 'persona')}, "
+                f"{_count(self.knowledge_sets, 'knowledge set')}, {_count(self.entries, 'entry')}"
+            )
+        files = len(self.personas) + self.knowledge_files
+        return (
+            f"{_count(len(self.errors), 'error')}, {_count(len(self.warnings), 'warning')} "
+            f"in {_count(files, 'file')}"
+        )
+
+    def render(self) -> str:
+        """Errors first, then warnings, each in file order, then the one-line summary."""
+        lines = [finding.describe() for finding in (*self.errors, *self.warnings)]
+        return "\n".join([*lines, self.summary()])
+
+
+def check_paths(paths: Sequence[Path], knowledge_root: Path) -> CheckReport:
+    """Check persona files and knowledge sets found at `paths` (files or folders).
+
+    A folder inside `knowledge_root` (or the root itself) is read as knowledge; any other
+    folder as a folder of personas. Persona `knowledge.sets` are looked up in `knowledge_root`.
+    """
+    personas, sets, findings = _targets(paths, knowledge_root)
+    entries = 0
+    files = 0
+    for directory, set_files in sets.items():
+        set_findings, count = check_knowledge_set(directory, set_files)
+        findings += set_findings
+        entries += count
+        files += len(set_files)
+    usable = []
+    for path in personas:
+        persona_findings = check_persona(path, knowledge_root)
+        findings += persona_findings
+        if not any(f.severity == "error" for f in persona_findings):
+            usable.append(path)
+    return CheckReport(
+        findings=tuple(sorted(findings, key=_order)),
+        personas=tuple(personas),
+        knowledge_sets=len(sets),
+        knowledge_files=files,
+        entries=entries,
+        usable_personas=tuple(usable),
+    )
+
+
+def _order(finding: Finding) -> tuple[str, int, int]:
+    return (finding.path, finding.line or 0, finding.column or 0)
+
+
+def _count(n: int, noun: str) -> str:
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{n} {noun if n == 1 else plural}"
+
+
+# --- what to check ---------------------------------------------------------------------------
+
+
+def _targets(
+    paths: Sequence[Path], knowledge_root: Path
+) -> tuple[list[Path], dict[Path, list[Path]], list[Finding]]:
+    """Persona files, knowledge sets (folder -> files) and problems with the paths themselves."""
+    personas: list[Path] = []
+    sets: dict[Path, list[Path]] = {}
+    findings: list[Finding] = []
+    for path in paths:
+        if not path.exists():
+            findings.append(Finding(str(path), None, None, None, "there is no such file or folder"))
+        elif path.is_dir() and _inside(path, knowledge_root):
+            for directory, files in _knowledge_folders(path, knowledge_root):
+                _add(sets.setdefault(directory, []), files)
+        elif path.is_dir():
+            _add(personas, _persona_files(path))
+        elif _is_knowledge_file(path, knowledge_root):
+            _add(sets.setdefault(_set_folder(path, knowledge_root), []), [path])
+        else:
+            _add(personas, [path])
+    return personas, sets, findings
+
+
+def _add(target: list[Path], paths: Iterable[Path]) -> None:
+    target.extend(path for path in paths if path not in target)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def _persona_files(directory: Path) -> list[Path]:
+    return [
+        path
+        for path in sorted(directory.glob("*.yaml"))
+        if path.is_file() and not path.name.endswith(".tests.yaml")
+    ]
+
+
+def _knowledge_folders(path: Path, root: Path) -> list[tuple[Path, list[Path]]]:
+    """The knowledge root gives one folder per set; a folder inside it belongs to its set."""
+    if path.resolve() == root.resolve():
+        return [(d, knowledge_files(d)) for d in sorted(path.iterdir()) if d.is_dir()]
+    return [(_set_folder(path, root), knowledge_files(path))]
+
+
+def _set_folder(path: Path, root: Path) -> Path:
+    """The set a knowledge file or folder belongs to: its first folder under the root."""
+    if _inside(path, root):
+        parts = path.resolve().relative_to(root.resolve()).parts
+        if parts and (path.is_dir() or len(parts) > 1):
+            return root / parts[0]
+    return path if path.is_dir() else path.parent
+
+
+def _is_knowledge_file(path: Path, root: Path) -> bool:
+    """Markdown, YAML inside the knowledge root, or YAML that holds `entries:` or a list."""
+    if path.suffix == ".md" or (path.suffix in KNOWLEDGE_SUFFIXES and _inside(path, root)):
+        return True
+    try:
+        data = read_yaml(path).data
+    except FileProblem:
+        return False
+    return isinstance(data, list) or (isinstance(data, dict) and "entries" in data)
+
+
+# --- knowledge -------------------------------------------------------------------------------
+
+
+def check_knowledge_set(directory: Path, files: Sequence[Path]) -> tuple[list[Finding], int]:
+    """Every problem of a set's files, ids used twice, and empty files or sets (warnings)."""
+    findings: list[Finding] = []
+    placed: list[PlacedEntry] = []
+    for path in files:
+        found = read_knowledge_file(path)
+        findings += [Finding.of(problem) for problem in found.problems]
+        placed += found.entries
+        if not found.entries and not found.problems:
+            findings.append(_empty_file(path))
+    findings += [Finding.of(problem) for problem in duplicate_id_problems(placed)]
+    if not placed and not findings:
+        findings.append(
+            Finding(
+                str(directory),
+                None,
+                None,
+                None,
+                "this knowledge set has no entries; a persona using it can only hand off",
+                "warning",
+            )
+        )
+    return findings, len(placed)
+
+
+def _empty_file(path: Path) -> Finding:
+    if path.suffix == ".md":
+        message = "this page gives no entries: write some text below its headings"
+    else:
+        message = "this file has no FAQ entries"
+    return Finding(str(path), 1, 1, None, message, "warning")
+
+
+# --- personas --------------------------------------------------------------------------------
+
+
+def check_persona(path: Path, knowledge_root: Path) -> list[Finding]:
+    """Every problem of one persona file; a valid one is also checked against its budget."""
+    try:
+        document = read_yaml(path, PersonaError)
+    except PersonaError as problem:
+        return [Finding.of(problem)]
+    problems = persona_problems(document)
+    mismatch = name_problem(document)
+    if mismatch is not None and not any(p.field == "name" for p in problems):
+        problems.append(mismatch)
+    problems += missing_set_problems(document, knowledge_root)
+    findings = [Finding.of(problem) for problem in problems]
+    if problems:
+        return findings
+    persona = Persona.model_validate(document.data)
+    budget = _instructions_budget(document, persona)
+    return [*findings, *budget, *_shared_ids(document, persona, knowledge_root)]
+
+
+def _instructions_budget(document: YamlDocument, persona: Persona) -> list[Finding]:
+    """Warn when the fixed rules + instructions crowd the prompt; fail when they cannot fit."""
+    counter = counter_for_model(persona.model.name)
+    system = system_text(persona, SnippetCatalog((), counter).block(()), "entry-id")
+    used = REPLY_PRIMER + message_tokens(counter, system)
+    model = persona.model
+    budget = model.context_window - model.max_tokens
+    if used <= budget * INSTRUCTIONS_WARNING_SHARE:
+        return []
+    where = (
+        f"the prompt budget of {budget} tokens (model.context_window {model.context_window} "
+        f"minus model.max_tokens {model.max_tokens})"
+    )
+    fix = "shorten the instructions or raise model.context_window"
+    line, column = document.where(("instructions",)) or (None, None)
+    if used > budget:
+        message = f"the fixed rules and these instructions take {used} tokens, more than {where}"
+        return [Finding(str(document.path), line, column, "instructions", f"{message}; {fix}")]
+    message = (
+        f"the fixed rules and these instructions take {used} tokens, "
+        f"{round(100 * used / budget)}% of {where}, leaving little room for FAQ entries "
+        f"and the conversation (keep it under {round(100 * INSTRUCTIONS_WARNING_SHARE)}%)"
+    )
+    return [
+        Finding(str(document.path), line, column, "instructions", f"{message}; {fix}", "warning")
+    ]
+
+
+def _shared_ids(document: YamlDocument, persona: Persona, knowledge_root: Path) -> list[Finding]:
+    """The bot refuses two entries with one id across the sets a persona uses together."""
+    owners: dict[str, tuple[str, PlacedEntry]] = {}
+    findings = []
+    for name in persona.knowledge.sets:
+        for path in knowledge_files(knowledge_root / name):
+            for placed in read_knowledge_file(path).entries:
+                owner, first = owners.setdefault(placed.entry.id, (name, placed))
+                if owner == name:
+                    continue
+                line, column = document.where(("knowledge", "sets")) or (None, None)
+                message = (
+                    f"the knowledge sets {owner!r} and {name!r} both have the id "
+                    f"{placed.entry.id!r} ({first.where()} and {placed.where()}); ids must be "
+                    "unique across the sets of a persona"
+                )
+                findings.append(
+                    Finding(str(document.path), line, column, "knowledge.sets", message)
+                )
+    return findings
+
+
+# --- persona tests ---------------------------------------------------------------------------
+
+
+def run_persona_test_files(report: CheckReport, knowledge_root: Path) -> tuple[str, bool]:
+    """Run `<persona>.tests.yaml` beside each checked persona: the tables, and whether all pass.
+
+    Personas with errors are skipped (their errors are already listed).
+    """
+    from bots.persona_tests import format_report, run_persona_tests  # retrieval loads slowly
+
+    parts: list[str] = []
+    passed = True
+    for path in report.personas:
+        tests_file = path.with_name(f"{path.stem}.tests.yaml")
+        if path not in report.usable_personas:
+            parts.append(f"{tests_file}: skipped, fix the errors in {path} first")
+            passed = False
+        elif not tests_file.is_file():
+            parts.append(f"{path}: no persona tests yet (write them in {tests_file})")
+        else:
+            try:
+                tests = run_persona_tests(path, knowledge_root)
+            except FileProblem as problem:
+                parts.append(problem.describe())
+                passed = False
+                continue
+            parts.append(format_report(tests))
+            passed = passed and tests.failed == 0
+    return "\n\n".join(parts), passed
