@@ -18,9 +18,9 @@ from bots.config import Settings
 from bots.engine import Engine
 from bots.errors import BotsError
 from bots.knowledge import load_knowledge
+from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.persona import Persona, check_knowledge_sets, load_persona
-from bots.runtime import PersonaRuntime
 from bots.store import Store, open_store
 from bots.webhook import HandoffWebhook
 
@@ -111,31 +111,34 @@ class App:
     engine: Engine
     persona: Persona
     store: Store
+    library: PersonaLibrary
 
 
 @asynccontextmanager
 async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterator[App]:
-    """Everything one persona needs, opened and closed together."""
+    """Everything the bot needs, opened and closed together; `persona_name` is the default."""
     name = persona_name or settings.default_persona
     path = _persona_path(settings, name)
-    persona = load_persona(path)
-    knowledge_root = _existing(settings.knowledge_dir)
-    check_knowledge_sets(path, persona, knowledge_root)
-    entries = load_knowledge(knowledge_root, persona.knowledge.sets)
-    runtime = PersonaRuntime.build(persona, entries, settings.model_override)
+    library = PersonaLibrary(
+        path.parent,
+        _existing(settings.knowledge_dir),
+        model_override=settings.model_override,
+        required=name,
+    )
+    library.load()
     store = open_store(settings.database_url)
     await store.open()
     llm = _llm_client(settings)
     webhook = _webhook(settings)
     engine = Engine(
         store=store,
-        personas={name: runtime},
+        personas=library,
         default_persona=name,
         llm=llm,
         handoff_sinks=[webhook] if webhook else [],
     )
     try:
-        yield App(engine=engine, persona=persona, store=store)
+        yield App(engine=engine, persona=library[name].persona, store=store, library=library)
     finally:
         await engine.aclose()
         if webhook is not None:
@@ -198,9 +201,15 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
                 print("(no earlier conversation to resume; starting a new one)")
         if settings.api_key is None:
             print("(no OPENAI_API_KEY set: answering from the knowledge base only)")
-        await console.chat(
-            app.engine, app.persona, key, user, _read_line, sys.stdout, resumed=resumed
-        )
+        stop_watching = asyncio.Event()
+        watcher = asyncio.create_task(app.library.watch(stop_watching))
+        try:
+            await console.chat(
+                app.engine, app.persona, key, user, _read_line, sys.stdout, resumed=resumed
+            )
+        finally:
+            stop_watching.set()
+            await watcher
     return 0
 
 

@@ -83,7 +83,15 @@ def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) ->
     locations: dict[PathKey, Location] = {}
     duplicates: list[tuple[PathKey, Location]] = []
     if node is not None:
-        _collect(node, (), locations, duplicates)
+        try:
+            _collect(node, (), locations, duplicates, [_MAX_NODES])
+        except _TooLarge:
+            raise error(
+                path,
+                "the file repeats `*alias` references too many times; write the values out",
+                line=1,
+                column=1,
+            ) from None
     if duplicates:
         key, (line, column) = duplicates[0]
         raise error(
@@ -123,13 +131,26 @@ def _syntax_hint(problem: str) -> str:
     return ""
 
 
+# Aliases make the node graph share children: walking it can blow up exponentially ("billion
+# laughs"). No persona or FAQ file comes anywhere near this many values.
+_MAX_NODES = 200_000
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def _collect(
     node: yaml.Node,
     key: PathKey,
     out: dict[PathKey, Location],
     duplicates: list[tuple[PathKey, Location]],
+    budget: list[int],
 ) -> None:
     """Record positions; PyYAML silently keeps the last of two equal keys, so list those."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     out.setdefault(key, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -140,7 +161,7 @@ def _collect(
             if child in out:
                 duplicates.append((child, where))
             out[child] = where
-            _collect(value_node, child, out, duplicates)
+            _collect(value_node, child, out, duplicates, budget)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _collect(item, (*key, index), out, duplicates)
+            _collect(item, (*key, index), out, duplicates, budget)

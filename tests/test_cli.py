@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
+import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -184,3 +187,52 @@ def test_webhook_without_secret_is_a_config_error(env: dict[str, str]) -> None:
     result = bots(["ask", "hi"], env)
     assert result.returncode == 2
     assert "BOTS_HANDOFF_WEBHOOK_SECRET" in result.stderr
+
+
+def test_chat_picks_up_a_knowledge_edit_without_a_restart(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    personas, knowledge = tmp_path / "p", tmp_path / "k"
+    shutil.copytree(ROOT / "tests" / "data" / "personas", personas)
+    shutil.copytree(ROOT / "tests" / "data" / "knowledge", knowledge)
+    env.update(BOTS_PERSONAS_DIR=str(personas), BOTS_KNOWLEDGE_DIR=str(knowledge))
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "bots", "chat", "--persona", "cafe"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert chat.stdin is not None
+    assert chat.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in chat.stdout], daemon=True).start()
+
+    def ask_until(question: str, expected: str, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            chat.stdin.write(question + "\n")  # type: ignore[union-attr]
+            chat.stdin.flush()  # type: ignore[union-attr]
+            try:
+                while True:
+                    line = lines.get(timeout=1.0)
+                    if expected in line:
+                        return True
+                    if "source:" in line:
+                        break
+            except queue.Empty:
+                pass
+        return False
+
+    try:
+        assert ask_until("where can I park?", "free car park", 10)
+        faq = knowledge / "cafe" / "faq.yaml"
+        faq.write_text(faq.read_text().replace("free car park", "paid car park"))
+        # The issue asks for edits to be live within 2 seconds; allow slack for a busy CI box.
+        assert ask_until("where can I park?", "paid car park", 5)
+    finally:
+        chat.stdin.close()
+        chat.wait(timeout=10)
+    assert chat.returncode == 0

@@ -116,3 +116,10 @@ def test_tabs_get_a_hint(tmp_path: Path) -> None:
 def test_empty_file(tmp_path: Path) -> None:
     with pytest.raises(PersonaError, match="group of `key: value` lines"):
         load_persona(write(tmp_path, ""))
+
+
+def test_alias_bombs_are_refused_quickly(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
+    with pytest.raises(PersonaError, match="alias"):
+        load_persona(write(tmp_path, "\n".join(lines) + "\n"))
