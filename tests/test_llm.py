@@ -35,6 +35,7 @@ from bots.llm import (
     parse_retry_after,
 )
 from bots.models import Usage
+from tests.conftest import RecordingSleep
 from tests.fakes.fake_llm import (
     ContextLengthError,
     CutStream,
@@ -53,16 +54,6 @@ HANDOFF = ToolSpec(
     "Give the thread to a person.",
     {"type": "object", "properties": {"reason": {"type": "string"}}, "required": ["reason"]},
 )
-
-
-class RecordingSleep:
-    """Stands in for asyncio.sleep so backoff is observed, never waited."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 @pytest.fixture

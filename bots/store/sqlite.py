@@ -350,18 +350,15 @@ class SQLiteStore:
         """
         stamp = _to_text(now)
         async with self._transaction("hand the conversation over") as db:
-            cursor = await db.execute(
-                "UPDATE conversations SET state = ?, failed_turns = 0, offer_reason = NULL,"
-                " updated_at = max(updated_at, ?) WHERE id = ? AND state IN (?, ?)",
-                (
-                    ConversationState.WAITING_FOR_HUMAN.value,
-                    stamp,
-                    conversation_id,
-                    ConversationState.BOT.value,
-                    ConversationState.RESOLVED.value,
-                ),
+            moved = await _transition(
+                db,
+                conversation_id,
+                ConversationState.WAITING_FOR_HUMAN,
+                (ConversationState.BOT, ConversationState.RESOLVED),
+                stamp,
+                reset_counters=True,
             )
-            if cursor.rowcount == 0:
+            if not moved:
                 return None
             cursor = await db.execute(
                 "INSERT INTO handoffs (conversation_id, reason, detail, summary, requested_at)"
@@ -376,17 +373,8 @@ class SQLiteStore:
         """`waiting_for_human` -> `human`; False when the thread was not waiting."""
         stamp = _to_text(now)
         async with self._transaction("claim the conversation") as db:
-            cursor = await db.execute(
-                "UPDATE conversations SET state = ?, updated_at = max(updated_at, ?)"
-                " WHERE id = ? AND state = ?",
-                (
-                    ConversationState.HUMAN.value,
-                    stamp,
-                    conversation_id,
-                    ConversationState.WAITING_FOR_HUMAN.value,
-                ),
-            )
-            if cursor.rowcount == 0:
+            waiting = (ConversationState.WAITING_FOR_HUMAN,)
+            if not await _transition(db, conversation_id, ConversationState.HUMAN, waiting, stamp):
                 return False
             await db.execute(
                 "UPDATE handoffs SET claimed_by = ?, claimed_at = ?"
@@ -409,48 +397,28 @@ class SQLiteStore:
         message that lands just before an automatic hand-back keeps the thread with people.
         """
         stamp = _to_text(now)
-        idle = _to_text(idle_since) if idle_since is not None else stamp
         async with self._transaction("hand the conversation back") as db:
-            cursor = await db.execute(
-                "UPDATE conversations SET state = ?, updated_at = max(updated_at, ?)"
-                " WHERE id = ? AND state IN (?, ?) AND (? OR updated_at < ?)",
-                (
-                    ConversationState.RESOLVED.value,
-                    stamp,
-                    conversation_id,
-                    ConversationState.WAITING_FOR_HUMAN.value,
-                    ConversationState.HUMAN.value,
-                    idle_since is None,
-                    idle,
-                ),
+            moved = await _transition(
+                db,
+                conversation_id,
+                ConversationState.RESOLVED,
+                (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN),
+                stamp,
+                idle_before=_to_text(idle_since) if idle_since is not None else None,
             )
-            if cursor.rowcount == 0:
+            if not moved:
                 return None
             await db.execute(
                 "UPDATE handoffs SET resolved_by = ?, resolved_at = ?"
                 " WHERE conversation_id = ? AND resolved_at IS NULL",
                 (staff_id, stamp, conversation_id),
             )
-            rows = list(
-                await db.execute_fetchall(
-                    f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
-                    " ORDER BY id DESC LIMIT 1",
-                    (conversation_id,),
-                )
-            )
-        return _handoff_from_row(rows[0]) if rows else None
+            return await _latest_handoff(db, conversation_id)
 
     async def current_handoff(self, conversation_id: str) -> Handoff | None:
         """The newest hand-off of the conversation (open or closed), if any."""
         async with self._connection("read the hand-off") as db:
-            rows = list(
-                await db.execute_fetchall(
-                    f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
-                    " ORDER BY id DESC LIMIT 1",
-                    (conversation_id,),
-                )
-            )
-        return _handoff_from_row(rows[0]) if rows else None
+            return await _latest_handoff(db, conversation_id)
 
     async def unclaimed_handoffs(self, requested_before: datetime) -> list[Handoff]:
         """Waiting hand-offs older than `requested_before` that got no reminder yet."""
@@ -560,6 +528,46 @@ def _conversation_from_row(row: Sequence[Any]) -> Conversation:
         failed_turns=row[9],
         offer_reason=row[10],
     )
+
+
+async def _transition(
+    db: aiosqlite.Connection,
+    conversation_id: str,
+    to: ConversationState,
+    from_states: Sequence[ConversationState],
+    stamp: str,
+    *,
+    reset_counters: bool = False,
+    idle_before: str | None = None,
+) -> bool:
+    """Move the conversation to `to` if it is in one of `from_states` (and, with
+    `idle_before`, quiet since then); one conditional UPDATE, so racing callers move it once."""
+    counters = ", failed_turns = 0, offer_reason = NULL" if reset_counters else ""
+    marks = ", ".join("?" for _ in from_states)
+    idle = " AND updated_at < ?" if idle_before is not None else ""
+    cursor = await db.execute(
+        f"UPDATE conversations SET state = ?, updated_at = max(updated_at, ?){counters}"
+        f" WHERE id = ? AND state IN ({marks}){idle}",
+        (
+            to.value,
+            stamp,
+            conversation_id,
+            *(state.value for state in from_states),
+            *((idle_before,) if idle_before is not None else ()),
+        ),
+    )
+    return cursor.rowcount == 1
+
+
+async def _latest_handoff(db: aiosqlite.Connection, conversation_id: str) -> Handoff | None:
+    rows = list(
+        await db.execute_fetchall(
+            f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+    )
+    return _handoff_from_row(rows[0]) if rows else None
 
 
 def _handoff_from_row(row: Sequence[Any]) -> Handoff:
