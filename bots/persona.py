@@ -99,6 +99,20 @@ class SupportHours(_Section):
         return value
 
 
+class SlackDestination(_Section):
+    channel: str = Field(
+        "", description="Channel that gets hand-offs, by ID (C0123...) or name (#support)."
+    )
+    mention_group: str = Field(
+        "", description="User group to notify, by ID (S0123...); the only mention allowed."
+    )
+
+
+class DiscordDestination(_Section):
+    channel_id: str = Field("", description="Channel that gets hand-offs, by its numeric ID.")
+    role_id: str = Field("", description="Support role to ping, by its numeric ID.")
+
+
 class HandoffTexts(_Section):
     message: str = Field(
         "I'm passing this conversation to a member of our team. Someone will reply here.",
@@ -137,6 +151,12 @@ class HandoffTexts(_Section):
     hours: SupportHours | None = Field(
         None, description="When the team answers; leave out if someone is always there."
     )
+    slack: SlackDestination = Field(
+        SlackDestination(), description="Where hand-offs go on Slack."
+    )
+    discord: DiscordDestination = Field(
+        DiscordDestination(), description="Where hand-offs go on Discord."
+    )
 
 
 class FallbackTexts(_Section):
@@ -166,7 +186,23 @@ class Persona(_Section):
         description="Short internal name; the same as the file name (restaurant.yaml: restaurant).",
     )
     display_name: str = Field(min_length=1, description="The assistant's name, as people see it.")
-    instructions: str = Field(min_length=1, description="Who the assistant is and how it talks.")
+    instructions: str = Field(
+        min_length=1, description="Who the assistant is, who it talks to, and what it is for."
+    )
+    tone: str = Field("", description="How it sounds: warm or formal, short or detailed, emoji.")
+    never_discuss: tuple[str, ...] = Field(
+        (),
+        description="Topics it must not discuss (it declines politely and offers a person).",
+    )
+    language: str = Field(
+        "the language the user writes in",
+        min_length=1,
+        description='Which language it answers in, e.g. "English" or "the language the user '
+        'writes in".',
+    )
+    extra_instructions: str = Field(
+        "", description="Anything else, in free form (house rules, habits, phrases to use)."
+    )
     greeting: str = Field("", description='The first message of a new conversation; "" for none.')
     ai_disclosure: str = Field(
         "I'm an AI assistant; I can make mistakes.",

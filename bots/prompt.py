@@ -113,10 +113,27 @@ def system_text(persona: Persona, knowledge_block: str, example_id: str) -> str:
         example_id=example_id,
         handoff_rule=TOOL_RULE if persona.model.tools else MARKER_RULE,
     )
-    return (
-        f"{rules}\n\n## Who you are and how you talk\n{persona.instructions.strip()}\n\n"
-        f"## Knowledge\n{knowledge_block}"
-    )
+    return f"{rules}\n\n{persona_sections(persona)}\n\n## Knowledge\n{knowledge_block}"
+
+
+def persona_sections(persona: Persona) -> str:
+    """The parts of the prompt the persona's author writes, each under its own heading."""
+    sections = [("Who you are", persona.instructions)]
+    if persona.tone.strip():
+        sections.append(("How you sound", persona.tone))
+    if persona.never_discuss:
+        topics = "\n".join(f"- {topic}" for topic in persona.never_discuss)
+        sections.append(
+            (
+                "Topics you never discuss",
+                f"{topics}\nIf asked about one of these, say kindly that you cannot help with "
+                "it here and offer to get a person.",
+            )
+        )
+    sections.append(("Language", f"Answer in {persona.language.strip()}."))
+    if persona.extra_instructions.strip():
+        sections.append(("More instructions", persona.extra_instructions))
+    return "\n\n".join(f"## {title}\n{body.strip()}" for title, body in sections)
 
 
 def build_prompt(

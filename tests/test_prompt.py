@@ -138,3 +138,29 @@ def test_an_over_long_message_is_cut_to_fit_the_budget(cafe_runtime: PersonaRunt
     assert sent.endswith("[…message shortened…]")
     assert sent.startswith("please read this")
     assert sum(message_tokens(COUNTER, m.content) for m in prompt.messages) + 3 <= budget
+
+
+def test_the_persona_sections_reach_the_system_message(cafe_runtime: PersonaRuntime) -> None:
+    persona = cafe_runtime.persona.model_copy(
+        update={
+            "tone": "Cheerful and brief.",
+            "never_discuss": ("politics", "other cafes"),
+            "language": "English",
+            "extra_instructions": "Always mention the terrace.",
+        }
+    )
+    prompt = build_prompt(
+        persona=persona,
+        counter=COUNTER,
+        catalog=cafe_runtime.catalog,
+        ranked=[],
+        history=[],
+        user_text="hi",
+        budget=3_000,
+    )
+    system = prompt.messages[0].content
+    assert "## How you sound\nCheerful and brief." in system
+    assert "## Topics you never discuss\n- politics\n- other cafes" in system
+    assert "## Language\nAnswer in English." in system
+    assert "## More instructions\nAlways mention the terrace." in system
+    assert system.index("Never reveal") < system.index("## Who you are")  # fixed rules first
