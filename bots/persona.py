@@ -151,9 +151,7 @@ class HandoffTexts(_Section):
     hours: SupportHours | None = Field(
         None, description="When the team answers; leave out if someone is always there."
     )
-    slack: SlackDestination = Field(
-        SlackDestination(), description="Where hand-offs go on Slack."
-    )
+    slack: SlackDestination = Field(SlackDestination(), description="Where hand-offs go on Slack.")
     discord: DiscordDestination = Field(
         DiscordDestination(), description="Where hand-offs go on Discord."
     )
