@@ -15,7 +15,13 @@ from bots.knowledge import (
     knowledge_files,
     read_knowledge_file,
 )
-from bots.persona import Persona, missing_set_problems, name_problem, persona_problems
+from bots.persona import (
+    Persona,
+    missing_set_problems,
+    name_problem,
+    persona_files,
+    persona_problems,
+)
 from bots.prompt import SnippetCatalog, system_text
 from bots.tokens import REPLY_PRIMER, counter_for_model, message_tokens
 from bots.yamlfile import YamlDocument, read_yaml
@@ -149,7 +155,7 @@ def _targets(
             for directory, files in _knowledge_folders(path, knowledge_root):
                 _add(sets.setdefault(directory, []), files)
         elif path.is_dir():
-            _add(personas, _persona_files(path))
+            _add(personas, persona_files(path))
         elif _is_knowledge_file(path, knowledge_root):
             _add(sets.setdefault(_set_folder(path, knowledge_root), []), [path])
         else:
@@ -163,14 +169,6 @@ def _add(target: list[Path], paths: Iterable[Path]) -> None:
 
 def _inside(path: Path, root: Path) -> bool:
     return path.resolve().is_relative_to(root.resolve())
-
-
-def _persona_files(directory: Path) -> list[Path]:
-    return [
-        path
-        for path in sorted(directory.glob("*.yaml"))
-        if path.is_file() and not path.name.endswith(".tests.yaml")
-    ]
 
 
 def _knowledge_folders(path: Path, root: Path) -> list[tuple[Path, list[Path]]]:
@@ -254,11 +252,11 @@ def check_persona(path: Path, knowledge_root: Path) -> list[Finding]:
     if problems:
         return findings
     persona = Persona.model_validate(document.data)
-    budget = _instructions_budget(document, persona)
+    budget = instructions_budget(document, persona)
     return [*findings, *budget, *_shared_ids(document, persona, knowledge_root)]
 
 
-def _instructions_budget(document: YamlDocument, persona: Persona) -> list[Finding]:
+def instructions_budget(document: YamlDocument, persona: Persona) -> list[Finding]:
     """Warn when the fixed rules + instructions crowd the prompt; fail when they cannot fit."""
     counter = counter_for_model(persona.model.name)
     system = system_text(persona, SnippetCatalog((), counter).block(()), "entry-id")

@@ -20,7 +20,7 @@ from bots.errors import BotsError
 from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
-from bots.persona import Persona, check_knowledge_sets, load_persona
+from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
 from bots.store import Store, open_store
 from bots.webhook import HandoffWebhook
 
@@ -169,9 +169,7 @@ def _persona_path(settings: Settings, name: str) -> Path:
     directory = _existing(settings.personas_dir)
     path = directory / f"{name}.yaml"
     if not path.is_file():
-        known = sorted(
-            p.stem for p in directory.glob("*.yaml") if not p.name.endswith(".tests.yaml")
-        )
+        known = [p.stem for p in persona_files(directory)]
         raise BotsError(
             f"no persona named {name!r} in {directory}; available: {', '.join(known) or 'none'}"
         )

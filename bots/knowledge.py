@@ -98,7 +98,12 @@ def _raise_first(problems: Sequence[KnowledgeError]) -> None:
 
 def knowledge_files(directory: Path) -> list[Path]:
     """The YAML and Markdown files under `directory`, in the order they are loaded."""
-    return [path for path in sorted(directory.rglob("*")) if path.suffix in KNOWLEDGE_SUFFIXES]
+    return [
+        path
+        for path in sorted(directory.rglob("*"))
+        # Dotfiles are editors' locks and temp copies (.#faq.yaml, ._faq.yaml), not knowledge.
+        if path.suffix in KNOWLEDGE_SUFFIXES and not path.name.startswith(".") and path.is_file()
+    ]
 
 
 def read_knowledge_file(path: Path) -> KnowledgeFile:

@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bots.errors import FileProblem
+from bots.check import instructions_budget
+from bots.errors import FileProblem, PersonaError
 from bots.knowledge import load_knowledge
-from bots.persona import check_knowledge_sets, load_persona
+from bots.persona import check_knowledge_sets, load_persona, persona_files
 from bots.runtime import PersonaRuntime
+from bots.yamlfile import read_yaml
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
         self._model_override = model_override
         self._required = required
         self._runtimes: dict[str, PersonaRuntime] = {}
+        self._problems_by_persona: dict[str, FileProblem] = {}
         self._listeners: list[Callable[[ReloadResult], None]] = []
 
     # -- Mapping ---------------------------------------------------------------------------
@@ -65,14 +68,10 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
         """Build every persona now. The `required` persona must load, or this raises."""
         result = self._rebuild()
         if self._required is not None and self._required not in self._runtimes:
-            mine = [p for p in result.problems if Path(p.path).stem == self._required]
-            raise (
-                mine[0]
-                if mine
-                else FileProblem(
-                    self.personas_dir / f"{self._required}.yaml", "the persona file is missing"
-                )
+            missing = FileProblem(
+                self.personas_dir / f"{self._required}.yaml", "the persona file is missing"
             )
+            raise self._problems_by_persona.get(self._required) or missing
         return result
 
     async def reload(self) -> ReloadResult:
@@ -87,24 +86,36 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
 
     def _rebuild(self) -> ReloadResult:
         fresh: dict[str, PersonaRuntime] = {}
-        problems: list[FileProblem] = []
-        for path in sorted(self.personas_dir.glob("*.yaml")):
-            if path.name.endswith(".tests.yaml"):
-                continue
+        problems: dict[str, FileProblem] = {}
+        for path in persona_files(self.personas_dir):
             try:
                 fresh[path.stem] = self._build(path)
             except FileProblem as problem:
-                problems.append(problem)
-                log.error("%s (keeping the last good version)", problem.describe())
-                if path.stem in self._runtimes:
+                problems[path.stem] = problem
+                kept = path.stem in self._runtimes
+                if kept:
                     fresh[path.stem] = self._runtimes[path.stem]
+                note = " (keeping the last good version)" if kept else ""
+                log.error("%s%s", problem.describe(), note)
         if self._required in self._runtimes and self._required not in fresh:
             fresh[self._required] = self._runtimes[self._required]
         self._runtimes = fresh  # one assignment: readers see the old set or the new one
-        return ReloadResult(tuple(fresh), tuple(problems))
+        self._problems_by_persona = problems
+        return ReloadResult(tuple(fresh), tuple(problems.values()))
 
     def _build(self, path: Path) -> PersonaRuntime:
         persona = load_persona(path)
+        # `bots check` calls instructions that cannot fit an error: the bot must not run them
+        # either (they would push every FAQ entry out of the prompt).
+        for finding in instructions_budget(read_yaml(path, PersonaError), persona):
+            if finding.severity == "error":
+                raise PersonaError(
+                    path,
+                    finding.message,
+                    line=finding.line,
+                    column=finding.column,
+                    field=finding.field,
+                )
         check_knowledge_sets(path, persona, self.knowledge_dir)
         entries = load_knowledge(self.knowledge_dir, persona.knowledge.sets)
         return PersonaRuntime.build(persona, entries, self._model_override)

@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -99,6 +99,11 @@ class SupportHours(_Section):
         return value
 
 
+def _id_as_text(value: object) -> object:
+    # Authors paste numeric IDs without quotes; YAML then reads a number. It is still the ID.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class SlackDestination(_Section):
     channel: str = Field(
         "", description="Channel that gets hand-offs, by ID (C0123...) or name (#support)."
@@ -107,10 +112,14 @@ class SlackDestination(_Section):
         "", description="User group to notify, by ID (S0123...); the only mention allowed."
     )
 
+    _ids = field_validator("channel", "mention_group", mode="before")(_id_as_text)
+
 
 class DiscordDestination(_Section):
     channel_id: str = Field("", description="Channel that gets hand-offs, by its numeric ID.")
     role_id: str = Field("", description="Support role to ping, by its numeric ID.")
+
+    _ids = field_validator("channel_id", "role_id", mode="before")(_id_as_text)
 
 
 class HandoffTexts(_Section):
@@ -241,6 +250,14 @@ _PLAIN_MESSAGES = {
     "model_type": "expected a group of fields (key: value lines)",
     "dict_type": "expected a group of fields (key: value lines)",
     "string_pattern_mismatch": "use lowercase letters, digits, '-' and '_' only",
+    "string_too_short": "this must not be empty",
+    "too_short": "this list must not be empty",
+    "too_long": "this list is too long (at most {max_length} items)",
+    "string_too_long": "this text is too long (at most {max_length} characters)",
+    "greater_than_equal": "this must be at least {ge}",
+    "greater_than": "this must be more than {gt}",
+    "less_than_equal": "this must be at most {le}",
+    "less_than": "this must be less than {lt}",
 }
 
 
@@ -298,7 +315,11 @@ def _problem(document: YamlDocument, error: Any) -> PersonaError:
     loc: tuple[str | int, ...] = tuple(error["loc"])
     line, column = document.where(loc) or (None, None)
     kind = error["type"]
-    message = _PLAIN_MESSAGES.get(kind) or error["msg"].removeprefix("Value error, ")
+    template = _PLAIN_MESSAGES.get(kind)
+    if template is not None:
+        message = template.format_map(error.get("ctx") or {})
+    else:
+        message = error["msg"].removeprefix("Value error, ")
     field = ".".join(str(part) for part in loc) or None
     if kind == "extra_forbidden":
         message += _suggestion(loc)
@@ -310,10 +331,13 @@ def _problem(document: YamlDocument, error: Any) -> PersonaError:
 def _suggestion(loc: tuple[str | int, ...]) -> str:
     model: type[BaseModel] = Persona
     for part in loc[:-1]:
-        annotation = model.model_fields[str(part)].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        field = model.model_fields.get(str(part))
+        # An optional group (`hours: SupportHours | None`) is a union: look inside it.
+        candidates = get_args(field.annotation) or (field.annotation,) if field else ()
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
             return ""
-        model = annotation
+        model = nested[0]
     known = list(model.model_fields)
     close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
     if close:
@@ -382,8 +406,16 @@ def load_personas(directory: Path) -> dict[str, Persona]:
 
     Test files (`*.tests.yaml`) are skipped.
     """
-    return {
-        path.stem: load_persona(path)
+    return {path.stem: load_persona(path) for path in persona_files(directory)}
+
+
+def persona_files(directory: Path) -> list[Path]:
+    """The persona files of a folder: `*.yaml`, but not tests files (`*.tests.yaml`) nor
+    editors' lock and temp files (`.#x.yaml`, `._x.yaml`)."""
+    return [
+        path
         for path in sorted(directory.glob("*.yaml"))
-        if not path.name.endswith(".tests.yaml")
-    }
+        if path.is_file()
+        and not path.name.endswith(".tests.yaml")
+        and not path.name.startswith(".")
+    ]

@@ -49,12 +49,13 @@ def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) ->
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "the YAML is not valid"
-        hint = _syntax_hint(problem)
+        started_earlier = any(words in (exc.context or "") for words in _STARTED_EARLIER)
+        mark = (exc.context_mark if started_earlier else None) or exc.problem_mark
+        mark = mark or exc.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
-        raise error(path, f"{problem}{hint}", line=line, column=column) from None
+        raise error(path, _plain_problem(problem), line=line, column=column) from None
     except yaml.reader.ReaderError as exc:
         line, column = _line_column(text, exc.position)
         raise error(
@@ -123,12 +124,36 @@ def _explicit_tag(text: str, node: yaml.Node | None) -> Location | None:
     return None
 
 
-def _syntax_hint(problem: str) -> str:
-    if "found character '\\t'" in problem:
-        return " (use spaces, not tabs, to indent)"
-    if "mapping values are not allowed" in problem:
-        return " (a text containing ': ' needs quotes around it, or use `|` for a block)"
-    return ""
+# PyYAML's own words, and what they usually mean for a person editing by hand.
+_PLAIN_SYNTAX = (
+    ("found character '\\t'", "a tab is used here: use spaces, not tabs, to indent"),
+    (
+        "mapping values are not allowed",
+        "a text containing ': ' needs quotes around it (or use `|` for a block of text), "
+        "or this line is indented more than it should be",
+    ),
+    ("could not find expected ':'", "a line is missing the ':' after its field name"),
+    ("expected <block end>", "the indentation is off: line this up with the lines above it"),
+    ("expected ',' or ']'", "a list in [ ] is not closed, or one of its items needs quotes"),
+    ("expected ',' or '}'", "a group in { } is not closed, or one of its values needs quotes"),
+    ("found unexpected end of stream", "a quote is opened but never closed"),
+    ("expected alphabetic or numeric character", "text starting with * or & needs quotes"),
+    ("found undefined alias", "text starting with * needs quotes around it"),
+)
+# For these the parser notices the problem lines later; where it started is more useful.
+_STARTED_EARLIER = (
+    "while scanning a simple key",
+    "while scanning a quoted scalar",
+    "while parsing a flow sequence",
+    "while parsing a flow mapping",
+)
+
+
+def _plain_problem(problem: str) -> str:
+    for words, plain in _PLAIN_SYNTAX:
+        if words in problem:
+            return plain
+    return problem
 
 
 # Aliases make the node graph share children: walking it can blow up exponentially ("billion

@@ -64,7 +64,7 @@ EXPECTED_ERRORS = [
         4,
         16,
         None,
-        "mapping values are not allowed here (a text containing ': ' needs quotes around it",
+        "a text containing ': ' needs quotes around it",
     ),
     (
         "errors/personas/shop.yaml",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bots.engine import Engine
-from bots.errors import PersonaError
+from bots.errors import KnowledgeError, PersonaError
 from bots.library import PersonaLibrary, ReloadResult
 from bots.models import FinalReply, IncomingMessage, ThreadKey
 from bots.store.sqlite import SQLiteStore
@@ -109,3 +109,27 @@ async def test_the_watcher_reloads_after_a_file_changes(files: tuple[Path, Path]
     stop.set()
     await watcher
     assert shelf["cafe"].persona.display_name == "Cafe Buddy"
+
+
+def test_a_knowledge_problem_at_start_names_the_knowledge_file(files: tuple[Path, Path]) -> None:
+    (files[1] / "cafe" / "faq.yaml").write_text("entries:\n  - id: x\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as caught:
+        library(files)
+    assert caught.value.path.endswith("faq.yaml")
+
+
+def test_editor_lock_files_are_not_personas(files: tuple[Path, Path]) -> None:
+    (files[0] / ".#cafe.yaml").write_text("not: [a persona", encoding="utf-8")
+    (files[1] / "cafe" / "._faq.yaml").write_bytes(b"\x00\x01junk")
+    shelf = library(files)
+    assert list(shelf) == ["cafe"]
+    assert shelf["cafe"].retriever.search("parking?").confident
+
+
+async def test_instructions_too_long_for_the_model_are_refused(files: tuple[Path, Path]) -> None:
+    shelf = library(files)
+    edit(files[0] / "cafe.yaml", "Keep answers short.", "Keep answers short. " + "Be nice. " * 2500)
+    result = await shelf.reload()
+    assert [p.field for p in result.problems] == ["instructions"]
+    assert "more than the prompt budget" in str(result.problems[0])
+    assert "Be nice." not in shelf["cafe"].persona.instructions  # the last good one stays

@@ -123,3 +123,49 @@ def test_alias_bombs_are_refused_quickly(tmp_path: Path) -> None:
     lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]
     with pytest.raises(PersonaError, match="alias"):
         load_persona(write(tmp_path, "\n".join(lines) + "\n"))
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ('name: shop\ndisplay_name: Shop\ninstructions "hi"\n# c\n# d\n', 3, "missing the ':'"),
+        ('name: shop\ndisplay_name: "Shop\ninstructions: hi\n\n\n', 2, "never closed"),
+        (
+            "name: shop\ndisplay_name: Shop\ninstructions: hi\nknowledge:\n  sets: [a, b\n\n",
+            5,
+            "not closed",
+        ),
+        ("name: shop\ndisplay_name: *Shop*\ninstructions: hi\n", 2, "needs quotes"),
+    ],
+)
+def test_syntax_errors_point_at_where_they_start(
+    tmp_path: Path, text: str, line: int, words: str
+) -> None:
+    with pytest.raises(PersonaError) as caught:
+        load_persona(write(tmp_path, text))
+    assert caught.value.line == line
+    assert words in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ("display_name: ''\n", "this must not be empty"),
+        ("model:\n  temperature: 5\n", "this must be at most 2"),
+        ("handoff:\n  hours:\n    time_zone: UTC\n", "did you mean `timezone`?"),
+    ],
+)
+def test_value_errors_in_plain_words(tmp_path: Path, extra: str, words: str) -> None:
+    text = VALID.replace("display_name: Shop Helper\n", "") if "display_name" in extra else VALID
+    with pytest.raises(PersonaError) as caught:
+        load_persona(write(tmp_path, text + extra))
+    assert words in str(caught.value)
+    assert "Input should" not in str(caught.value)
+    assert "String should" not in str(caught.value)
+
+
+def test_numeric_ids_without_quotes_are_kept_as_text(tmp_path: Path) -> None:
+    extra = "handoff:\n  discord:\n    channel_id: 112233445566778899\n    role_id: 42\n"
+    persona = load_persona(write(tmp_path, VALID + extra))
+    assert persona.handoff.discord.channel_id == "112233445566778899"
+    assert persona.handoff.discord.role_id == "42"

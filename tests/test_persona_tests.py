@@ -189,7 +189,7 @@ def test_missing_question_and_wrong_types(tmp_path: Path) -> None:
         ("tests:\n  - when are you open?\n", 2, "each case must be a group"),
         ("- ask: hi\n", 1, "a tests file starts with `tests:`"),
         ("", 1, "a tests file starts with `tests:`"),
-        ("tests:\n  - ask: [hi\n", 3, ""),
+        ("tests:\n  - ask: [hi\n", 2, "a list in [ ] is not closed"),
     ],
 )
 def test_other_file_errors(tmp_path: Path, text: str, line: int, words: str) -> None:
