@@ -119,6 +119,7 @@ def check_paths(paths: Sequence[Path], knowledge_root: Path) -> CheckReport:
         findings += persona_findings
         if not any(f.severity == "error" for f in persona_findings):
             usable.append(path)
+            findings += _tests_file_findings(path, knowledge_root)
     return CheckReport(
         findings=tuple(sorted(findings, key=_order)),
         personas=tuple(personas),
@@ -127,6 +128,34 @@ def check_paths(paths: Sequence[Path], knowledge_root: Path) -> CheckReport:
         entries=entries,
         usable_personas=tuple(usable),
     )
+
+
+def _tests_file_findings(persona_file: Path, knowledge_root: Path) -> list[Finding]:
+    """A broken tests file is an error even without `--tests`: nobody would notice otherwise."""
+    if not persona_file.with_name(f"{persona_file.stem}.tests.yaml").is_file():
+        return []
+    from bots.persona_tests import tests_file_problems
+
+    try:
+        return [Finding.of(p) for p in tests_file_problems(persona_file, knowledge_root)]
+    except FileProblem as problem:  # the knowledge itself; already reported with its set
+        return [] if problem.path != str(persona_file) else [Finding.of(problem)]
+
+
+def _stray_findings(directory: Path) -> list[Finding]:
+    """Files an author means as personas or tests that the bot would silently ignore."""
+    stray = [
+        Finding(
+            str(path), None, None, None, "persona files must end in .yaml; rename it", "warning"
+        )
+        for path in sorted(directory.glob("*.yml"))
+    ]
+    for tests in sorted(directory.glob("*.tests.yaml")):
+        persona = tests.with_name(tests.name.removesuffix(".tests.yaml") + ".yaml")
+        if not persona.is_file():
+            message = f"these tests belong to no persona: there is no {persona.name} beside them"
+            stray.append(Finding(str(tests), None, None, None, message, "warning"))
+    return stray
 
 
 def _order(finding: Finding) -> tuple[str, int, int]:
@@ -156,6 +185,10 @@ def _targets(
                 _add(sets.setdefault(directory, []), files)
         elif path.is_dir():
             _add(personas, persona_files(path))
+            findings += _stray_findings(path)
+        elif path.name.endswith(".tests.yaml"):
+            persona = path.with_name(path.name.removesuffix(".tests.yaml") + ".yaml")
+            _add(personas, [persona])  # its tests file is checked with it
         elif _is_knowledge_file(path, knowledge_root):
             _add(sets.setdefault(_set_folder(path, knowledge_root), []), [path])
         else:

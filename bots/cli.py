@@ -203,7 +203,14 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         watcher = asyncio.create_task(app.library.watch(stop_watching))
         try:
             await console.chat(
-                app.engine, app.persona, key, user, _read_line, sys.stdout, resumed=resumed
+                app.engine,
+                app.persona,
+                key,
+                user,
+                _read_line,
+                sys.stdout,
+                resumed=resumed,
+                current_persona=lambda: app.library[app.persona.name].persona,
             )
         finally:
             stop_watching.set()

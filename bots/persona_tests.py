@@ -132,6 +132,16 @@ def _clip(text: str, width: int = 60) -> str:
 # --- reading the tests file ------------------------------------------------------------------
 
 
+def tests_file_problems(persona_file: Path, knowledge_root: Path) -> list[PersonaError]:
+    """Every problem of the tests file beside a persona, without running any case."""
+    path = persona_file.with_name(f"{persona_file.stem}.tests.yaml")
+    persona = load_persona(persona_file)
+    entries = load_knowledge(knowledge_root, persona.knowledge.sets)
+    reader = _Reader(read_yaml(path, PersonaError), frozenset(e.id for e in entries))
+    reader.cases()
+    return sorted(reader.problems, key=lambda problem: (problem.line or 0, problem.column or 0))
+
+
 def _read_cases(path: Path, entry_ids: Iterable[str]) -> list[_Case]:
     if not path.is_file():
         raise PersonaError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -635,3 +636,20 @@ def test_yaml_that_used_to_crash_is_a_placed_error(
         parse_yaml(text, FUZZ_PATH, PersonaError)
     assert (caught.value.line, caught.value.column) == (line, column)
     assert fragment in caught.value.detail
+
+
+def test_a_broken_tests_file_is_an_error_without_running_tests(tmp_path: Path) -> None:
+    personas = tmp_path / "personas"
+    shutil.copytree(ROOT / "tests" / "data" / "personas", personas)
+    (personas / "cafe.tests.yaml").write_text(
+        "tests:\n  - ask: parking?\n    answer_from: parkng\n", encoding="utf-8"
+    )
+    (personas / "gone.tests.yaml").write_text("tests: []\n", encoding="utf-8")
+    (personas / "other.yml").write_text("name: other\n", encoding="utf-8")
+    report = check_paths([personas], ROOT / "tests" / "data" / "knowledge")
+    errors = [(Path(f.path).name, f.line, f.message) for f in report.errors]
+    assert len(errors) == 1
+    assert errors[0][:2] == ("cafe.tests.yaml", 3)
+    assert "parking" in errors[0][2]  # did you mean
+    warnings = sorted(Path(f.path).name for f in report.warnings)
+    assert warnings == ["gone.tests.yaml", "other.yml"]

@@ -83,3 +83,21 @@ async def test_new_starts_another_conversation(
     shown = await chat(offline_engine, cafe_persona, ["I want a human", "/new", "is there wifi?"])
     assert "(new conversation " in shown
     assert "free Wi-Fi" in shown
+
+
+async def test_a_renamed_persona_shows_its_new_name(
+    offline_engine: Engine, cafe_persona: Persona
+) -> None:
+    renamed = cafe_persona.model_copy(update={"display_name": "Cafe Buddy"})
+    out = io.StringIO()
+    key = console.new_thread_key("tester", cafe_persona.name)
+    await console.chat(
+        offline_engine,
+        cafe_persona,
+        key,
+        "tester",
+        lines("is there wifi?"),
+        out,
+        current_persona=lambda: renamed,
+    )
+    assert "Cafe Buddy: " in out.getvalue().split("(commands")[-1]

@@ -65,14 +65,14 @@ class ConsoleRenderer:
 
     def __init__(self, out: TextIO, name: str, *, stream: bool = True) -> None:
         self._out = out
-        self._name = name
+        self.name = name
         self._stream = stream
         self._streamed = ""
 
     def render(self, event: EngineEvent) -> None:
         if isinstance(event, TextDelta) and self._stream:
             if not self._streamed:
-                self._out.write(f"{self._name}: ")
+                self._out.write(f"{self.name}: ")
             self._streamed += event.text
             self._out.write(event.text)
         elif isinstance(event, FinalReply):
@@ -89,7 +89,7 @@ class ConsoleRenderer:
         elif isinstance(event, HandoffClaimed):
             self._out.write(f"[{event.staff_id} from the team took this conversation]\n")
         elif isinstance(event, HandoffResolved):
-            self._out.write(f"{self._name}: {event.message}\n[handed back to the assistant]\n")
+            self._out.write(f"{self.name}: {event.message}\n[handed back to the assistant]\n")
         elif isinstance(event, HandoffReminder):
             waited = event.waiting_minutes
             self._out.write(f"[reminder to the team: unclaimed for {waited} min]\n")
@@ -108,9 +108,9 @@ class ConsoleRenderer:
             self._out.write("\n")
         elif self._streamed:
             # The stream broke off and the engine answered another way: show the real answer.
-            self._out.write(f"\n\n{self._name}: {text}\n")
+            self._out.write(f"\n\n{self.name}: {text}\n")
         else:
-            self._out.write(f"{self._name}: {text}\n" if self._stream else f"{text}\n")
+            self._out.write(f"{self.name}: {text}\n" if self._stream else f"{text}\n")
         self._streamed = ""
 
     def _write_sources(self, citations: Sequence[Citation]) -> None:
@@ -137,8 +137,12 @@ async def chat(
     *,
     resumed: bool = False,
     tick_seconds: float = 30.0,
+    current_persona: Callable[[], Persona] | None = None,
 ) -> None:
-    """The interactive loop. Ends on EOF, `/quit` or `/exit`; `/new` starts a new conversation."""
+    """The interactive loop. Ends on EOF, `/quit` or `/exit`; `/new` starts a new conversation.
+
+    `current_persona` gives the live persona after hot reloads (its name may change).
+    """
     renderer = ConsoleRenderer(out, persona.display_name)
     if resumed:
         out.write(f"(continuing conversation {key.thread})\n")
@@ -152,6 +156,8 @@ async def chat(
     try:
         while True:
             line = await read_line("you: ")
+            if current_persona is not None:
+                renderer.name = current_persona().display_name
             if line is None or line.strip() in ("/quit", "/exit"):
                 out.write("\n")
                 return
