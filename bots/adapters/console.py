@@ -188,7 +188,11 @@ async def _command(
         renderer.render(await engine.staff_handoff(key, STAFF_ID, rest.strip()))
     elif name == "/staff" and rest.strip():
         staff_message = message_for(key, STAFF_ID, rest, staff=True)
-        await run_turn(engine, staff_message, persona, renderer)
+        async with aclosing(engine.handle(staff_message, persona)) as events:
+            async for event in events:
+                if not isinstance(event, Silent):  # the bot keeping quiet is the point here
+                    renderer.render(event)
+        renderer.write(f"[{STAFF_ID} wrote in the thread: {rest.strip()}]\n")
     elif name in ("/good", "/bad"):
         offer = await engine.feedback(key, "", user, positive=name == "/good")
         if offer is not None:
