@@ -206,6 +206,9 @@ class Engine:
             reason, detail = HandoffReason.NO_ANSWER, f"{failed_turns} unanswered in a row"
             yield await self._hand_off(conversation, runtime, reason, detail, message.author_id)
             return
+        if reply.source is ReplySource.LLM and await self._taken_meanwhile(conversation):
+            yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
+            return
         await self._record_reply(conversation, runtime, reply)
         offer = HandoffReason.NO_ANSWER.value if unanswered else None
         if (failed_turns, offer) != (conversation.failed_turns, conversation.offer_reason):
@@ -213,6 +216,15 @@ class Engine:
                 conversation.id, failed_turns=failed_turns, offer_reason=offer
             )
         yield reply
+
+    async def _taken_meanwhile(self, conversation: Conversation) -> bool:
+        """Whether people took the thread while the model was writing.
+
+        Within one process the conversation lock rules this out; another process sharing the
+        database (a staff claim handled there) can still do it during a slow model call.
+        """
+        current = await self._store.get_conversation_by_id(conversation.id)
+        return current is not None and current.state in _PEOPLE_HAVE_IT
 
     async def _hand_off(
         self,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bots.engine import Engine
-from bots.llm import OpenAIChatClient
+from bots.llm import ChatRequest, Completed, ContentDelta, LLMEvent, OpenAIChatClient
 from bots.models import (
     ConversationState,
     EngineEvent,
@@ -26,6 +27,7 @@ from bots.models import (
     SilenceReason,
     Silent,
     ThreadKey,
+    Usage,
 )
 from bots.persona import Persona, SupportHours
 from bots.runtime import PersonaRuntime
@@ -522,3 +524,35 @@ def test_a_day_open_until_midnight() -> None:
     assert next_opening(hours, datetime(2026, 3, 4, 9, 0, tzinfo=UTC)) == datetime(
         2026, 3, 4, 10, 0, tzinfo=UTC
     )
+
+
+async def test_a_claim_from_another_process_during_the_model_call_wins(
+    db_path: Path, cafe_runtime: PersonaRuntime, clock: Clock
+) -> None:
+    ours = SQLiteStore(db_path)
+    theirs = SQLiteStore(db_path)  # another bot process on the same database
+    await ours.open()
+    await theirs.open()
+    other = make_engine(theirs, cafe_runtime, clock)
+
+    class SlowModel:
+        """While it writes, a staff member takes the thread through the other process."""
+
+        async def stream(self, request: ChatRequest) -> AsyncIterator[LLMEvent]:
+            await other.staff_handoff(KEY, "alice", "")
+            await other.claim(KEY, "alice")
+            yield ContentDelta("Here is your answer.")
+            yield Completed("Here is your answer.", (), Usage(1, 1), "stop")
+
+    engine = Engine(
+        store=ours,
+        personas={"cafe": cafe_runtime},
+        default_persona="cafe",
+        llm=SlowModel(),
+        clock=clock,
+    )
+    events = await run(engine, say("and the wifi password?"))
+    await ours.close()
+    await theirs.close()
+    assert events[-1] == Silent(SilenceReason.HUMAN_OWNS_THREAD)
+    assert not [e for e in events if isinstance(e, FinalReply)]
