@@ -131,8 +131,7 @@ def open_store(url: str) -> Store:
         path = url.removeprefix("sqlite:///")
         return SQLiteStore(":memory:" if path in ("", ":memory:") else Path(path))
     if url.startswith(("postgres://", "postgresql://")):
-        raise ConfigError(
-            "DATABASE_URL names PostgreSQL, which this version does not support yet; "
-            "unset DATABASE_URL to use the built-in SQLite store"
-        )
+        from bots.store.postgres import PostgresStore
+
+        return PostgresStore(url)
     raise ConfigError(f"DATABASE_URL must start with sqlite:/// or postgresql://, got {url[:24]!r}")

@@ -1,0 +1,159 @@
+"""The PostgreSQL store's schema: its migrations, in order, and the SQL the store runs."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Each migration is a list of single SQL statements, applied in order in one transaction
+# that also records the migration's number (1-based) in `schema_version`. Never edit a
+# released migration: append a new one. Unqualified names, so the tables land in the first
+# schema of the connection's `search_path` (a URL may choose it: `?search_path=bots`).
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 1: the initial schema (the same tables as the SQLite store's migrations 1 and 2).
+    (
+        """
+        CREATE TABLE conversations (
+            id           text PRIMARY KEY,
+            seq          bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+            platform     text NOT NULL,
+            workspace    text NOT NULL,
+            channel      text NOT NULL,
+            thread       text NOT NULL,
+            persona      text NOT NULL,
+            state        text NOT NULL,
+            created_at   timestamptz NOT NULL,
+            updated_at   timestamptz NOT NULL,
+            failed_turns integer NOT NULL DEFAULT 0,
+            offer_reason text
+        )
+        """,
+        """
+        CREATE INDEX conversations_by_channel
+            ON conversations (platform, workspace, channel, updated_at DESC, seq DESC)
+        """,
+        "CREATE INDEX conversations_by_state ON conversations (state, updated_at)",
+        """
+        CREATE TABLE turns (
+            id              bigserial PRIMARY KEY,
+            conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            role            text NOT NULL,
+            text            text NOT NULL,
+            author_id       text NOT NULL,
+            message_id      text NOT NULL,
+            created_at      timestamptz NOT NULL,
+            token_count     integer NOT NULL,
+            cited_ids       text[] NOT NULL DEFAULT '{}'
+        )
+        """,
+        "CREATE INDEX turns_by_conversation ON turns (conversation_id, id)",
+        # A platform event is answered once, however many processes receive it: the
+        # primary key makes a second insert of one event id a no-op (ON CONFLICT DO NOTHING).
+        """
+        CREATE TABLE processed_events (
+            event_id        text PRIMARY KEY,
+            conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            processed_at    timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX processed_events_by_conversation ON processed_events (conversation_id)",
+        """
+        CREATE TABLE usage (
+            conversation_id   text PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+            prompt_tokens     bigint NOT NULL DEFAULT 0,
+            completion_tokens bigint NOT NULL DEFAULT 0
+        )
+        """,
+        """
+        CREATE TABLE handoffs (
+            id              bigserial PRIMARY KEY,
+            conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            reason          text NOT NULL,
+            detail          text NOT NULL,
+            summary         text[] NOT NULL DEFAULT '{}',
+            requested_at    timestamptz NOT NULL,
+            claimed_by      text,
+            claimed_at      timestamptz,
+            resolved_by     text,
+            resolved_at     timestamptz,
+            reminded_at     timestamptz
+        )
+        """,
+        "CREATE INDEX handoffs_by_conversation ON handoffs (conversation_id, id)",
+        "CREATE INDEX handoffs_open ON handoffs (requested_at) WHERE resolved_at IS NULL",
+        """
+        CREATE TABLE feedback (
+            id              bigserial PRIMARY KEY,
+            conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            message_id      text NOT NULL,
+            user_id         text NOT NULL,
+            positive        boolean NOT NULL,
+            created_at      timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX feedback_by_conversation ON feedback (conversation_id)",
+    ),
+)
+
+# Applied versions, one row per migration; the schema's version is the highest.
+CREATE_SCHEMA_VERSION: Final = """
+    CREATE TABLE schema_version (
+        version    integer PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )
+"""
+SELECT_SCHEMA_VERSION: Final = "SELECT coalesce(max(version), 0) FROM schema_version"
+# Read from the catalog with the statement's own snapshot, not with `to_regclass`, whose
+# cached lookup can miss a table another process created while this one waited for the lock.
+SCHEMA_VERSION_EXISTS: Final = (
+    "SELECT EXISTS (SELECT FROM pg_catalog.pg_tables"
+    " WHERE schemaname = current_schema() AND tablename = 'schema_version')"
+)
+
+CONVERSATION_COLUMNS: Final = (
+    "id, platform, workspace, channel, thread, persona, state, created_at, updated_at,"
+    " failed_turns, offer_reason"
+)
+HANDOFF_COLUMNS: Final = (
+    "id, conversation_id, reason, detail, summary, requested_at, claimed_by, claimed_at,"
+    " resolved_by, resolved_at, reminded_at"
+)
+TURN_COLUMNS: Final = "role, text, author_id, message_id, created_at, token_count, cited_ids"
+
+# `record_incoming` in one statement, so in one transaction and one round trip: mark the
+# event processed unless it already was, append the turn only if it was just marked, and
+# move the conversation's `updated_at` forward to the turn's time. The result is the number
+# of events marked: 0 for a redelivery, which then wrote nothing. A concurrent insert of
+# the same event id waits for the first transaction and then does nothing.
+RECORD_INCOMING: Final = """
+    WITH event AS (
+        INSERT INTO processed_events (event_id, conversation_id, processed_at)
+        VALUES ($1, $2, $7)
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING conversation_id
+    ), turn AS (
+        INSERT INTO turns (conversation_id, role, text, author_id, message_id,
+                           created_at, token_count, cited_ids)
+        SELECT conversation_id, $3::text, $4::text, $5::text, $6::text,
+               $7::timestamptz, $8::integer, $9::text[]
+          FROM event
+        RETURNING conversation_id, created_at
+    ), touched AS (
+        UPDATE conversations c SET updated_at = turn.created_at
+          FROM turn
+         WHERE c.id = turn.conversation_id AND c.updated_at < turn.created_at
+    )
+    SELECT count(*) FROM event
+"""
+
+# Append a turn and move `updated_at` forward to its time (never backwards), in one statement.
+APPEND_TURN: Final = """
+    WITH turn AS (
+        INSERT INTO turns (conversation_id, role, text, author_id, message_id,
+                           created_at, token_count, cited_ids)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        RETURNING conversation_id, created_at
+    )
+    UPDATE conversations c SET updated_at = turn.created_at
+      FROM turn
+     WHERE c.id = turn.conversation_id AND c.updated_at < turn.created_at
+"""
