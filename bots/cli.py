@@ -82,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--json", action="store_true", help="print one JSON object only")
     retrieval.set_defaults(run=_eval_retrieval)
 
+    database = commands.add_parser("db", help="manage the conversation database")
+    database_commands = database.add_subparsers(dest="db_command", required=True)
+    upgrade = database_commands.add_parser(
+        "upgrade", help="apply schema migrations to DATABASE_URL (SQLite or PostgreSQL)"
+    )
+    upgrade.set_defaults(run=_db_upgrade)
+
     check = commands.add_parser(
         "check", help="check persona and knowledge files and list every problem"
     )
@@ -330,6 +337,17 @@ async def _persona_schema(settings: Settings, args: argparse.Namespace) -> int:
     from bots.persona import persona_json_schema
 
     print(json.dumps(persona_json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    store = open_store(settings.database_url)
+    await store.open()  # opening applies the migrations this database lacks
+    try:
+        version = await store.schema_version()
+    finally:
+        await store.close()
+    print(f"database is at schema version {version}")
     return 0
 
 

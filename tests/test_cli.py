@@ -236,3 +236,12 @@ def test_chat_picks_up_a_knowledge_edit_without_a_restart(
         chat.stdin.close()
         chat.wait(timeout=10)
     assert chat.returncode == 0
+
+
+def test_db_upgrade_creates_and_reports_the_schema(env: dict[str, str], tmp_path: Path) -> None:
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'fresh' / 'bots.sqlite3'}"
+    first = bots(["db", "upgrade"], env)
+    again = bots(["db", "upgrade"], env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == again.stdout.strip() == "database is at schema version 2"
+    assert (tmp_path / "fresh" / "bots.sqlite3").is_file()

@@ -26,6 +26,9 @@ class Store(Protocol):
     async def close(self) -> None:
         """Wait for calls in progress and disconnect. Calling it twice is fine."""
 
+    async def schema_version(self) -> int:
+        """How many migrations the open database has applied."""
+
     async def ensure_conversation(
         self, key: ThreadKey, persona: str, now: datetime
     ) -> Conversation:
