@@ -239,6 +239,10 @@ class Engine:
         )
         return event or Silent(SilenceReason.HUMAN_OWNS_THREAD)
 
+    async def knows(self, key: ThreadKey) -> bool:
+        """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""
+        return await self._store.get_conversation(key) is not None
+
     # -- staff and feedback ------------------------------------------------------------
 
     async def claim(self, key: ThreadKey, staff_id: str) -> EngineEvent:

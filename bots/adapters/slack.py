@@ -1,0 +1,374 @@
+"""The Slack adapter: slack-bolt events in, engine events out as Slack messages and updates.
+
+It only translates. A message becomes an `IncomingMessage` keyed by
+`ThreadKey("slack", team, channel, thread_ts or ts)` with the message `ts` as its id, so the
+`app_mention` and `message` copies of one mention, and Slack's redeliveries, are the same
+message to the engine, which answers it once (the store remembers it across restarts).
+
+Acknowledging: the app runs with `process_before_response=False`, the default for a
+long-running server. Bolt acknowledges an event *before* starting the listener and runs the
+listener as a task, and our action listeners call `ack()` first, so Slack gets its 200 within
+milliseconds however slow the model is. (`process_before_response=True` with lazy listeners
+is only needed on FaaS, where work after the response is frozen.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bots.adapters import slack_format as fmt
+from bots.engine import Engine
+from bots.models import (
+    EngineEvent,
+    FinalReply,
+    HandoffClaimed,
+    HandoffRecord,
+    HandoffReminder,
+    HandoffRequested,
+    HandoffResolved,
+    IncomingMessage,
+    ThreadKey,
+)
+from bots.persona import SlackDestination
+from bots.runtime import PersonaRuntime
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+IGNORED_SUBTYPES = frozenset(
+    {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
+)
+StaffCheck = Callable[[str], Awaitable[bool]]
+
+
+@dataclass
+class _SupportPost:
+    channel: str
+    ts: str
+    blocks: list[fmt.Block]
+
+
+class SlackBot:
+    """Wires an `Engine` to a bolt `AsyncApp`; `app` is what Socket Mode or HTTP serves."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        personas: Mapping[str, PersonaRuntime],
+        *,
+        bot_token: str,
+        signing_secret: str,
+        default_persona: str,
+        api_url: str | None = None,
+        channel_personas: Mapping[str, str] | None = None,
+        is_staff: StaffCheck | None = None,
+        ignore_other_bots: bool = True,
+    ) -> None:
+        self._engine = engine
+        self._personas = personas
+        self._default = default_persona
+        self._channel_personas = dict(channel_personas or {})
+        self._is_staff = is_staff
+        self._ignore_bots = ignore_other_bots
+        # Support messages of this process, so a staff reply or a reminder can update them.
+        self._support_posts: dict[ThreadKey, _SupportPost] = {}
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        client = AsyncWebClient(token=bot_token, base_url=api_url or AsyncWebClient.BASE_URL)
+        self.app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret,
+            process_before_response=False,
+            ignoring_self_events_enabled=True,
+        )
+        self.client = client
+        track = [self._track]
+        self.app.event("app_mention", middleware=track)(self._on_mention)
+        self.app.event("message", middleware=track)(self._on_message)
+        self.app.action(fmt.CLAIM_ACTION, middleware=track)(self._on_claim)
+        self.app.action(fmt.RESOLVE_ACTION, middleware=track)(self._on_resolve)
+
+    # -- work tracking (lets tests and shutdown wait for listeners bolt runs as tasks) ---
+
+    async def _track(self, next: Callable[[], Awaitable[None]]) -> None:
+        # Runs inside bolt's dispatch, before the ack and the listener task: counted here,
+        # released in the listener's `finally`.
+        self._busy += 1
+        self._idle.clear()
+        await next()
+
+    def _done(self) -> None:
+        self._busy -= 1
+        if self._busy <= 0:
+            self._busy = 0
+            self._idle.set()
+
+    async def wait_idle(self, seconds: float = 10.0) -> None:
+        """Wait until every listener started so far has finished (at most `seconds`)."""
+        await asyncio.wait_for(self._idle.wait(), seconds)
+
+    # -- events --------------------------------------------------------------------------
+
+    async def _on_mention(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        try:
+            message = await self._incoming(body, event, context.bot_user_id)
+            if message is not None:
+                await self._run_turn(message)
+        finally:
+            self._done()
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
+        try:
+            if await self._wants(event, context.bot_user_id, body):
+                message = await self._incoming(body, event, context.bot_user_id)
+                if message is not None:
+                    await self._run_turn(message)
+        finally:
+            self._done()
+
+    async def _wants(self, event: dict[str, Any], bot_user_id: str | None, body: Any) -> bool:
+        """A plain `message` is ours in a DM, when it mentions us, or in a thread we are in."""
+        if event.get("channel_type") == "im":
+            return True
+        if bot_user_id and f"<@{bot_user_id}>" in str(event.get("text", "")):
+            return True  # the app_mention copy is the same message: the engine answers once
+        thread = event.get("thread_ts")
+        if not thread:
+            return False
+        key = ThreadKey(PLATFORM, _team(body, event), str(event.get("channel", "")), str(thread))
+        return await self._engine.knows(key)
+
+    async def _incoming(
+        self, body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
+    ) -> IncomingMessage | None:
+        if event.get("subtype") in IGNORED_SUBTYPES or "ts" not in event:
+            return None
+        if event.get("bot_id") and self._ignore_bots:
+            return None
+        user = str(event.get("user") or "")
+        if not user or user == bot_user_id:
+            return None
+        text = str(event.get("text") or "")
+        if bot_user_id:
+            text = re.sub(rf"<@{re.escape(bot_user_id)}>\s*", "", text)
+        ts = str(event["ts"])
+        key = ThreadKey(
+            PLATFORM, _team(body, event), str(event["channel"]), str(event.get("thread_ts") or ts)
+        )
+        staff = await self._is_staff(user) if self._is_staff is not None else False
+        return IncomingMessage(key=key, author_id=user, text=text, message_id=ts, is_staff=staff)
+
+    async def _run_turn(self, message: IncomingMessage) -> None:
+        persona = self._channel_personas.get(message.key.channel, self._default)
+        async with aclosing(self._engine.handle(message, persona)) as events:
+            async for event in events:
+                await self.render(event, message.key)
+
+    # -- staff buttons -------------------------------------------------------------------
+
+    async def _on_claim(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            await self._button(body, claim=True)
+        finally:
+            self._done()
+
+    async def _on_resolve(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            await self._button(body, claim=False)
+        finally:
+            self._done()
+
+    async def _button(self, body: dict[str, Any], *, claim: bool) -> None:
+        action = (body.get("actions") or [{}])[0]
+        key = fmt.decode_key(str(action.get("value", "")))
+        staff = str((body.get("user") or {}).get("id", ""))
+        channel = str((body.get("channel") or {}).get("id", ""))
+        posted = body.get("message") or {}
+        if key is None or not staff:
+            log.warning("slack button without a thread or a user: ignored")
+            return
+        if self._is_staff is not None and not await self._is_staff(staff):
+            await self._call(
+                "chat_postEphemeral",
+                channel=channel,
+                user=staff,
+                text="Only the support team can claim or resolve hand-offs.",
+            )
+            return
+        if channel and posted.get("ts"):
+            self._support_posts[key] = _SupportPost(
+                channel, str(posted["ts"]), list(posted.get("blocks") or [])
+            )
+        result = await (
+            self._engine.claim(key, staff) if claim else self._engine.resolve(key, staff)
+        )
+        if isinstance(result, HandoffClaimed | HandoffResolved):
+            await self.render(result, key)
+        elif channel:
+            await self._call(
+                "chat_postEphemeral",
+                channel=channel,
+                user=staff,
+                text="Nothing to do: this conversation is not waiting for the team.",
+            )
+
+    # -- rendering -----------------------------------------------------------------------
+
+    async def render(self, event: EngineEvent, key: ThreadKey) -> None:
+        """Show one engine event in Slack. Deltas and silences show nothing (no streaming yet)."""
+        if isinstance(event, FinalReply):
+            for text, blocks in fmt.reply_messages(event.text, event.citations):
+                await self._say(key, text, blocks)
+        elif isinstance(event, HandoffRequested):
+            await self._say(key, fmt.to_mrkdwn(event.message))
+            if event.record is not None:
+                await self._notify_team(event.record)
+        elif isinstance(event, HandoffClaimed):
+            status = f"Claimed by {fmt.user_mention(event.staff_id)}"
+            await self._update_support(event.key, status, resolvable=True)
+        elif isinstance(event, HandoffResolved):
+            await self._say(event.key, fmt.to_mrkdwn(event.message))
+            who = fmt.user_mention(event.staff_id) if event.staff_id else "time-out"
+            await self._update_support(event.key, f"Resolved by {who}", resolvable=False)
+        elif isinstance(event, HandoffReminder):
+            await self._remind(event)
+
+    async def tick(self) -> None:
+        """Timed work (reminders, hand-backs after quiet): call every minute or so."""
+        for event in await self._engine.tick():
+            key = event.record.key if isinstance(event, HandoffReminder) else None
+            key = event.key if isinstance(event, HandoffClaimed | HandoffResolved) else key
+            if key is not None:
+                await self.render(event, key)
+
+    async def tick_forever(self, seconds: float = 60.0) -> None:
+        """Run `tick` forever (cancel the task to stop); a failing tick is logged, not fatal."""
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("slack tick failed")
+
+    async def _say(self, key: ThreadKey, text: str, blocks: list[fmt.Block] | None = None) -> None:
+        for piece in [text] if blocks else fmt.split_text(text) or ["…"]:
+            await self._call(
+                "chat_postMessage",
+                channel=key.channel,
+                thread_ts=key.thread,
+                text=piece,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+
+    def _destination(self, persona: str) -> SlackDestination:
+        runtime = self._personas.get(persona) or self._personas[self._default]
+        return runtime.persona.handoff.slack
+
+    async def _notify_team(self, record: HandoffRecord) -> None:
+        where = self._destination(record.persona)
+        if not where.channel:
+            log.warning(
+                "persona %s has no handoff.slack.channel: team not notified", record.persona
+            )
+            return
+        link = await self._permalink(record.key) or record.link
+        blocks = fmt.handoff_blocks(record, link, where.mention_group)
+        text = fmt.handoff_fallback_text(record, where.mention_group)
+        response = await self._call(
+            "chat_postMessage", channel=where.channel, text=text, blocks=blocks, unfurl_links=False
+        )
+        if response is not None:
+            posted = _SupportPost(str(response.get("channel")), str(response.get("ts")), blocks)
+            self._support_posts[record.key] = posted
+
+    async def _permalink(self, key: ThreadKey) -> str | None:
+        response = await self._call("chat_getPermalink", channel=key.channel, message_ts=key.thread)
+        return str(response["permalink"]) if response is not None else None
+
+    async def _update_support(self, key: ThreadKey, status: str, *, resolvable: bool) -> None:
+        post = self._support_posts.get(key)
+        if post is None:
+            log.info("no support message known for %s: nothing to update", key.as_id())
+            return
+        post.blocks = fmt.updated_handoff_blocks(
+            post.blocks, status=status, key=key, resolvable=resolvable
+        )
+        await self._call(
+            "chat_update", channel=post.channel, ts=post.ts, text=status, blocks=post.blocks
+        )
+        if not resolvable:
+            self._support_posts.pop(key, None)
+
+    async def _remind(self, event: HandoffReminder) -> None:
+        post = self._support_posts.get(event.record.key)
+        where = self._destination(event.record.persona)
+        channel = post.channel if post else where.channel
+        if not channel:
+            return
+        mention = fmt.group_mention(where.mention_group)
+        text = f"{mention} Still unclaimed after {event.waiting_minutes} min.".strip()
+        await self._call(
+            "chat_postMessage", channel=channel, thread_ts=post.ts if post else None, text=text
+        )
+
+    async def _call(self, method: str, **kwargs: Any) -> Any:
+        """One Web API call; a Slack error is logged in plain words, never raised into bolt."""
+        arguments = {k: v for k, v in kwargs.items() if v is not None}
+        try:
+            return await getattr(self.client, method)(**arguments)
+        except SlackApiError as exc:
+            data = exc.response.data if exc.response is not None else None
+            error = data.get("error", "unknown") if isinstance(data, dict) else "no answer"
+            log.warning("slack %s failed: %s", method, error)
+            return None
+
+    # -- serving -------------------------------------------------------------------------
+
+    async def run_socket_mode(self, app_token: str) -> None:
+        """Serve over Socket Mode (no public URL) until cancelled. Not covered by tests yet."""
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        handler = AsyncSocketModeHandler(self.app, app_token)
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await handler.close_async()  # type: ignore[no-untyped-call]  # same
+
+    @asynccontextmanager
+    async def serve_http(self, host: str = "0.0.0.0", port: int = 3000) -> AsyncIterator[int]:
+        """Serve the Events API and interactivity on `EVENTS_PATH`; yields the bound port."""
+        from aiohttp import web
+
+        runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=port))
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = port
+        server = getattr(site, "_server", None)
+        if server is not None and server.sockets:
+            bound = int(server.sockets[0].getsockname()[1])
+        try:
+            yield bound
+        finally:
+            await runner.cleanup()
+
+
+def _team(body: dict[str, Any], event: dict[str, Any]) -> str:
+    return str(body.get("team_id") or event.get("team") or "")

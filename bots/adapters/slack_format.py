@@ -1,0 +1,239 @@
+"""Pure helpers for the Slack adapter: Markdown to mrkdwn, safe text, splitting, block building.
+
+Nothing here talks to Slack; every function takes and returns plain values, so the rules that
+keep model output from pinging anyone are tested without a network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from bots.models import Citation, HandoffReason, HandoffRecord, ThreadKey
+from bots.text import neutralise_mentions
+
+SECTION_LIMIT = 3000
+"""Slack rejects section and context texts longer than this; each chunk is one message."""
+
+CLAIM_ACTION = "handoff_claim"
+RESOLVE_ACTION = "handoff_resolve"
+ACTIONS_BLOCK = "handoff_actions"
+STATUS_BLOCK = "handoff_status"
+
+Block = dict[str, Any]
+
+_REASONS = {
+    HandoffReason.USER_ASKED: "a person was asked for",
+    HandoffReason.MODEL_TOOL: "the assistant could not help",
+    HandoffReason.NO_ANSWER: "no answer in the knowledge base",
+    HandoffReason.LLM_UNAVAILABLE: "the answering service is down",
+    HandoffReason.FEEDBACK: "the answer did not help",
+    HandoffReason.STAFF: "the team took it",
+}
+_FENCE = re.compile(r"(```.*?(?:```|$))", re.DOTALL)
+_INLINE_CODE = re.compile(r"(`[^`\n]+`)")
+_LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)|]+)\)")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^([ \t]*)[*+-][ \t]+", re.MULTILINE)
+_ITALIC = re.compile(r"(?<![*\w])\*(?!\*)(\S(?:[^*\n]*?\S)?)\*(?![*\w])")
+_BOLD = re.compile(r"(\*\*|__)(\S(?:.*?\S)?)\1")
+_STRIKE = re.compile(r"~~(\S(?:.*?\S)?)~~")
+_GROUP_ID = re.compile(r"^S[A-Z0-9]{2,}$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters; after this no `<!channel>` or `<@U..>` is live."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_plain(text: str) -> str:
+    """Untrusted text (model output, summaries, persona wording) made inert for mrkdwn."""
+    return escape(neutralise_mentions(text))
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Standard Markdown from the model as Slack mrkdwn, with every mention defused.
+
+    Code (fenced or inline) is escaped but otherwise left alone. Links become `<url|label>`
+    only for http(s) URLs; the only `<` in the result are those links.
+    """
+    parts = _FENCE.split(neutralise_mentions(markdown))
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        if index % 2 == 1:  # a fenced code block
+            out.append(escape(part))
+            continue
+        pieces = _INLINE_CODE.split(part)
+        out.append("".join(escape(p) if i % 2 else _convert_prose(p) for i, p in enumerate(pieces)))
+    return "".join(out)
+
+
+def _convert_prose(text: str) -> str:
+    links: list[str] = []
+
+    def keep_link(match: re.Match[str]) -> str:
+        label, url = match.group(1), match.group(2)
+        links.append(f"<{escape(url)}|{escape(label).replace('|', '/')}>")
+        return f"\x00{len(links) - 1}\x00"
+
+    text = _LINK.sub(keep_link, text)
+    text = escape(text)
+    text = _BULLET.sub(lambda m: f"{m.group(1)}• ", text)
+    text = _ITALIC.sub(r"_\1_", text)
+    text = _BOLD.sub(r"*\2*", text)
+    text = _HEADING.sub(lambda m: f"*{m.group(1).strip('*')}*", text)
+    text = _STRIKE.sub(r"~\1~", text)
+    return re.sub("\x00(\\d+)\x00", lambda m: links[int(m.group(1))], text)
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Pieces of at most `limit` chars, cut at paragraphs, then lines, then spaces.
+
+    A piece that ends inside a ``` block closes it, and the next piece reopens it.
+    """
+    if limit < 16:
+        raise ValueError("limit too small")
+    chunks: list[str] = []
+    rest = text.strip()
+    while rest:
+        if len(rest) <= limit:
+            chunks.append(rest)
+            break
+        room = limit - 4  # space for a closing fence
+        cut = _cut_point(rest, room)
+        head, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
+        if head.count("```") % 2 == 1:
+            head += "\n```"
+            rest = "```\n" + rest
+        chunks.append(head)
+    return [c for c in chunks if c.strip()]
+
+
+def _cut_point(text: str, room: int) -> int:
+    window = text[:room]
+    for separator in ("\n\n", "\n", " "):
+        at = window.rfind(separator)
+        if at > room // 3:
+            return at
+    return room
+
+
+def sources_text(citations: Sequence[Citation]) -> str:
+    """One line of links to the knowledge entries the answer used."""
+    links: list[str] = []
+    for citation in citations:
+        title = safe_plain(citation.title or citation.entry_id).replace("|", "/")
+        url = citation.url or ""
+        links.append(
+            f"<{escape(url)}|{title}>" if url.startswith(("http://", "https://")) else title
+        )
+    text = "Sources: " + " · ".join(links)
+    return text if len(text) <= SECTION_LIMIT else text[: SECTION_LIMIT - 1] + "…"
+
+
+def reply_messages(markdown: str, citations: Sequence[Citation]) -> list[tuple[str, list[Block]]]:
+    """A reply as Slack messages: (fallback text, blocks); the sources go under the last one."""
+    pieces = split_text(to_mrkdwn(markdown)) or ["…"]
+    messages: list[tuple[str, list[Block]]] = []
+    for piece in pieces:
+        messages.append((piece, [{"type": "section", "text": {"type": "mrkdwn", "text": piece}}]))
+    if citations:
+        context = {"type": "context", "elements": [_mrkdwn(sources_text(citations))]}
+        messages[-1][1].append(context)
+    return messages
+
+
+def group_mention(group_id: str) -> str:
+    """`<!subteam^S..>` for a user group id; anything else mentions nobody."""
+    return f"<!subteam^{group_id}>" if _GROUP_ID.match(group_id) else ""
+
+
+def user_mention(user_id: str) -> str:
+    return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
+
+
+def encode_key(key: ThreadKey) -> str:
+    """A thread key as a button value (Slack allows 2,000 chars; ids are short)."""
+    return json.dumps(list(key.astuple()))
+
+
+def decode_key(value: str) -> ThreadKey | None:
+    try:
+        parts = json.loads(value)
+    except ValueError:
+        return None
+    if not (isinstance(parts, list) and len(parts) == 4 and all(isinstance(p, str) for p in parts)):
+        return None
+    return ThreadKey(*parts)
+
+
+def handoff_blocks(record: HandoffRecord, permalink: str | None, mention_group: str) -> list[Block]:
+    """The support-channel message: who to ping, why, a summary, a link and two buttons."""
+    why = _REASONS.get(record.reason, record.reason.value)
+    detail = f" ({safe_plain(record.detail)})" if record.detail else ""
+    mention = group_mention(mention_group)
+    head = f"{mention} " if mention else ""
+    # The user is named by id, not `<@..>`: the group is the only mention this message makes.
+    asker = f"user `{escape(record.user_id)}`" if record.user_id else "the team"
+    head += f"*New hand-off* from {asker}"
+    head += f": {why}{detail}"
+    if record.out_of_hours:
+        head += " _(out of hours)_"
+    summary = "\n".join(f"• {safe_plain(line)}" for line in record.summary) or "_no summary_"
+    link = f"<{escape(permalink)}|Open the thread>" if permalink else "_no link to the thread_"
+    value = encode_key(record.key)
+    return [
+        {"type": "section", "text": _mrkdwn(_clip(head))},
+        {"type": "section", "text": _mrkdwn(_clip(summary))},
+        {"type": "context", "elements": [_mrkdwn(link)]},
+        {
+            "type": "actions",
+            "block_id": ACTIONS_BLOCK,
+            "elements": [
+                _button("Claim", CLAIM_ACTION, value, style="primary"),
+                _button("Resolve", RESOLVE_ACTION, value),
+            ],
+        },
+    ]
+
+
+def handoff_fallback_text(record: HandoffRecord, mention_group: str) -> str:
+    """The notification text of the support message (what push notifications show)."""
+    mention = group_mention(mention_group)
+    why = _REASONS.get(record.reason, record.reason.value)
+    return f"{mention} New hand-off: {why}".strip()
+
+
+def updated_handoff_blocks(
+    blocks: Sequence[Block], *, status: str, key: ThreadKey | None, resolvable: bool
+) -> list[Block]:
+    """The support message after a click: the status line, and Resolve while still open."""
+    kept = [b for b in blocks if b.get("block_id") not in (ACTIONS_BLOCK, STATUS_BLOCK)]
+    kept.append({"type": "context", "block_id": STATUS_BLOCK, "elements": [_mrkdwn(status)]})
+    if resolvable and key is not None:
+        button = _button("Resolve", RESOLVE_ACTION, encode_key(key))
+        kept.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [button]})
+    return kept
+
+
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _button(label: str, action_id: str, value: str, *, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= SECTION_LIMIT else text[: SECTION_LIMIT - 1] + "…"
