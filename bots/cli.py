@@ -13,10 +13,11 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bots.config import Settings
 from bots.engine import Engine
-from bots.errors import BotsError
+from bots.errors import BotsError, ConfigError
 from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
@@ -81,6 +82,14 @@ def _parser() -> argparse.ArgumentParser:
     retrieval.add_argument("--k", type=int, default=3, help="how many entries to retrieve")
     retrieval.add_argument("--json", action="store_true", help="print one JSON object only")
     retrieval.set_defaults(run=_eval_retrieval)
+
+    run = commands.add_parser("run", help="run the bot on a chat platform")
+    platforms = run.add_subparsers(dest="platform", required=True)
+    slack = platforms.add_parser("slack", help="run on Slack (Socket Mode, or --http)")
+    slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP")
+    slack.add_argument("--port", type=int, default=3000, help="HTTP port (with --http)")
+    slack.add_argument("--persona", help="default persona (default: restaurant or $BOTS_PERSONA)")
+    slack.set_defaults(run=_run_slack)
 
     database = commands.add_parser("db", help="manage the conversation database")
     database_commands = database.add_subparsers(dest="db_command", required=True)
@@ -338,6 +347,74 @@ async def _persona_schema(settings: Settings, args: argparse.Namespace) -> int:
 
     print(json.dumps(persona_json_schema(), indent=2, ensure_ascii=False))
     return 0
+
+
+async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        from bots.adapters.slack import SlackBot
+    except ImportError:
+        raise BotsError('Slack support is not installed: pip install -e ".[slack]"') from None
+    slack = settings.slack
+    if slack.bot_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is not set (the Bot User OAuth Token, xoxb-...)")
+    if args.http and slack.signing_secret is None:
+        raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information > Signing Secret)")
+    if not args.http and slack.app_token is None:
+        raise ConfigError(
+            "SLACK_APP_TOKEN is not set (an app-level token with connections:write, xapp-...); "
+            "or run with --http"
+        )
+    async with build_app(settings, args.persona) as app:
+        staff = slack.staff_users
+
+        async def is_staff(user_id: str) -> bool:
+            return user_id in staff
+
+        bot = SlackBot(
+            app.engine,
+            app.library,
+            bot_token=slack.bot_token.reveal(),
+            signing_secret=slack.signing_secret.reveal() if slack.signing_secret else "",
+            default_persona=app.persona.name,
+            api_url=slack.api_url,
+            channel_personas=slack.channel_personas,
+            is_staff=is_staff if staff else None,
+        )
+        await _check_slack_token(bot)
+        stop = asyncio.Event()
+        background = [
+            asyncio.create_task(app.library.watch(stop)),
+            asyncio.create_task(bot.tick_forever(60)),
+        ]
+        try:
+            if args.http:
+                async with bot.serve_http("0.0.0.0", args.port) as port:
+                    print(f"listening on http://0.0.0.0:{port}/slack/events", flush=True)
+                    await asyncio.Event().wait()
+            else:
+                await bot.run_socket_mode(slack.app_token.reveal() if slack.app_token else "")
+        finally:
+            stop.set()
+            background[1].cancel()
+            await asyncio.gather(*background, return_exceptions=True)
+    return 0
+
+
+async def _check_slack_token(bot: Any) -> None:
+    """A wrong token is a one-line error at start, not a traceback at the first message."""
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        await bot.client.auth_test()
+    except SlackApiError as exc:
+        code = exc.response.get("error", "error") if exc.response is not None else "error"
+        raise ConfigError(
+            f"Slack refused SLACK_BOT_TOKEN ({code}); copy it again from the app"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot reach Slack to check SLACK_BOT_TOKEN ({type(exc).__name__})"
+        ) from None
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +43,49 @@ def default_data_dir() -> Path:
 
 
 @dataclass(frozen=True)
+class SlackSettings:
+    """What `bots run slack` needs; all optional until that command runs."""
+
+    bot_token: Secret | None = None
+    app_token: Secret | None = None
+    signing_secret: Secret | None = None
+    api_url: str | None = None
+    staff_users: frozenset[str] = frozenset()
+    channel_personas: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> SlackSettings:
+        def secret(name: str) -> Secret | None:
+            value = environ.get(name, "").strip()
+            return Secret(value) if value else None
+
+        return cls(
+            bot_token=secret("SLACK_BOT_TOKEN"),
+            app_token=secret("SLACK_APP_TOKEN"),
+            signing_secret=secret("SLACK_SIGNING_SECRET"),
+            api_url=environ.get("SLACK_API_URL", "").strip() or None,
+            staff_users=frozenset(_words(environ.get("SLACK_STAFF_USERS", ""))),
+            channel_personas=_pairs("SLACK_CHANNEL_PERSONAS", environ),
+        )
+
+
+def _words(raw: str) -> list[str]:
+    return [part.strip() for part in raw.replace(";", ",").split(",") if part.strip()]
+
+
+def _pairs(name: str, environ: Mapping[str, str]) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in _words(environ.get(name, "")):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(
+                f"{name} must look like C0123=restaurant,C0456=helpdesk; got {item!r}"
+            )
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@dataclass(frozen=True)
 class Settings:
     api_key: Secret | None = None
     base_url: str = DEFAULT_BASE_URL
@@ -56,6 +99,7 @@ class Settings:
     log_level: str = "WARNING"
     handoff_webhook_url: str | None = None
     handoff_webhook_secret: Secret | None = None
+    slack: SlackSettings = SlackSettings()
 
     @property
     def llm_enabled(self) -> bool:
@@ -81,6 +125,7 @@ class Settings:
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
             **_webhook(environ),
+            slack=SlackSettings.from_env(environ),
         )
 
 

@@ -70,3 +70,23 @@ def test_webhook_settings(tmp_path: Path) -> None:
     assert settings.handoff_webhook_url == "https://desk.example/hook"
     assert settings.handoff_webhook_secret == Secret("whsec")
     assert "whsec" not in repr(settings)
+
+
+def test_slack_settings(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_STAFF_USERS": "U1, U2",
+            "SLACK_CHANNEL_PERSONAS": "C1=restaurant,C2=helpdesk",
+        },
+        data_dir=tmp_path,
+    )
+    assert settings.slack.bot_token == Secret("xoxb-1")
+    assert settings.slack.staff_users == frozenset({"U1", "U2"})
+    assert settings.slack.channel_personas == {"C1": "restaurant", "C2": "helpdesk"}
+    assert "xoxb-1" not in repr(settings)
+
+
+def test_a_malformed_channel_map_is_a_one_line_error() -> None:
+    with pytest.raises(ConfigError, match="SLACK_CHANNEL_PERSONAS must look like"):
+        Settings.from_env({"SLACK_CHANNEL_PERSONAS": "C1:restaurant"}, data_dir=Path("."))

@@ -33,6 +33,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.base_url = ""
+        self.refuse_token = False  # auth.test answers invalid_auth, as for a wrong token
 
     async def start(self) -> None:
         app = web.Application()
@@ -85,6 +86,8 @@ class FakeSlack:
         return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test" and self.refuse_token:
+            return {"ok": False, "error": "invalid_auth"}
         if method == "auth.test":
             return {
                 "ok": True,

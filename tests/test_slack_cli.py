@@ -1,0 +1,122 @@
+"""`bots run slack --http` as an operator starts it: a real process, a fake Slack, real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
+from tests.test_slack import signed_headers
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "slack-signing-secret"
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+def environment(tmp_path: Path, slack: FakeSlack, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_", "SLACK_"))}
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'slack.sqlite3'}",
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.base_url,
+        **extra,
+    )
+    return env
+
+
+async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bots",
+        "run",
+        "slack",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+async def test_http_mode_answers_a_mention_in_its_thread(tmp_path: Path, slack: FakeSlack) -> None:
+    process = await start(environment(tmp_path, slack), "--http", "--port", "0")
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        assert line.startswith("listening on http://0.0.0.0:")
+        url = line.split()[-1].replace("0.0.0.0", "127.0.0.1")
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": TEAM_ID,
+                "api_app_id": "A1",
+                "event_id": "Ev1",
+                "event_time": 1,
+                "event": {
+                    "type": "app_mention",
+                    "user": "U1",
+                    "channel": "C1",
+                    "ts": "1700000000.000100",
+                    "text": f"<@{BOT_USER_ID}> is there parking near the restaurant?",
+                },
+                "authorizations": [{"user_id": BOT_USER_ID, "team_id": TEAM_ID, "is_bot": True}],
+            }
+        )
+        async with httpx.AsyncClient() as client:
+            answer = await client.post(url, content=body, headers=signed_headers(body, SECRET))
+            refused = await client.post(url, content=body, headers=signed_headers(body, "wrong"))
+        assert answer.status_code == 200
+        assert refused.status_code == 401
+        posts = await slack.wait_for("chat.postMessage", seconds=20)
+        assert posts[0]["channel"] == "C1"
+        assert posts[0]["thread_ts"] == "1700000000.000100"
+        assert "car park" in json.dumps(posts[0])
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+@pytest.mark.parametrize(
+    ("unset", "args", "words"),
+    [
+        ("SLACK_BOT_TOKEN", ("--http",), "SLACK_BOT_TOKEN is not set"),
+        ("SLACK_SIGNING_SECRET", ("--http",), "SLACK_SIGNING_SECRET is not set"),
+        ("SLACK_APP_TOKEN", (), "SLACK_APP_TOKEN is not set"),
+    ],
+)
+async def test_a_missing_setting_is_a_one_line_error(
+    tmp_path: Path, slack: FakeSlack, unset: str, args: tuple[str, ...], words: str
+) -> None:
+    env = environment(tmp_path, slack)
+    env.pop(unset, None)
+    process = await start(env, *args)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert err.decode().strip().splitlines() == [err.decode().strip()]  # one line
+    assert words in err.decode()
+
+
+async def test_a_refused_token_is_a_one_line_error(tmp_path: Path, slack: FakeSlack) -> None:
+    slack.refuse_token = True
+    process = await start(environment(tmp_path, slack), "--http", "--port", "0")
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in err.decode()
+    assert "xoxb-test-token" not in err.decode()
+    assert "Traceback" not in err.decode()
