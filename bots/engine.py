@@ -121,8 +121,9 @@ class Engine:
         if state in _PEOPLE_HAVE_IT:
             yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
             return
-        if message.is_staff:
-            # The team talking in a thread the bot has: recorded, never answered or counted.
+        if message.is_staff and not message.addressed_to_bot:
+            # The team talking to the user in a thread the bot has: recorded, not answered.
+            # (Staff who mention the bot are asking it something, and get an answer.)
             yield Silent(SilenceReason.STAFF_MESSAGE)
             return
         if state is ConversationState.RESOLVED:

@@ -35,6 +35,8 @@ class IncomingMessage:
     message_id: str
     author_name: str = ""
     is_staff: bool = False
+    addressed_to_bot: bool = False
+    """The message names the bot (a mention, a DM): a staff member asking the bot, not the user."""
 
 
 class ConversationState(StrEnum):

@@ -556,3 +556,11 @@ async def test_a_claim_from_another_process_during_the_model_call_wins(
     await theirs.close()
     assert events[-1] == Silent(SilenceReason.HUMAN_OWNS_THREAD)
     assert not [e for e in events if isinstance(e, FinalReply)]
+
+
+async def test_a_staff_member_who_asks_the_bot_gets_an_answer(offline: Engine) -> None:
+    asking = IncomingMessage(
+        KEY, "ana", "is there wifi?", "m-ask", is_staff=True, addressed_to_bot=True
+    )
+    events = await run(offline, asking)
+    assert isinstance(events[-1], FinalReply)

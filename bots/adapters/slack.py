@@ -161,14 +161,23 @@ class SlackBot:
         if not user or user == bot_user_id:
             return None
         text = str(event.get("text") or "")
+        addressed = event.get("type") == "app_mention" or event.get("channel_type") == "im"
         if bot_user_id:
+            addressed = addressed or f"<@{bot_user_id}>" in text
             text = re.sub(rf"<@{re.escape(bot_user_id)}>\s*", "", text)
         ts = str(event["ts"])
         key = ThreadKey(
             PLATFORM, _team(body, event), str(event["channel"]), str(event.get("thread_ts") or ts)
         )
         staff = await self._is_staff(user) if self._is_staff is not None else False
-        return IncomingMessage(key=key, author_id=user, text=text, message_id=ts, is_staff=staff)
+        return IncomingMessage(
+            key=key,
+            author_id=user,
+            text=text,
+            message_id=ts,
+            is_staff=staff,
+            addressed_to_bot=addressed,
+        )
 
     async def _run_turn(self, message: IncomingMessage) -> None:
         persona = self._channel_personas.get(message.key.channel, self._default)
