@@ -23,7 +23,12 @@ import yaml
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bots.adapters.slack import SlackBot
-from bots.adapters.slack_format import CLAIM_ACTION, RESOLVE_ACTION
+from bots.adapters.slack_format import (
+    CLAIM_ACTION,
+    FEEDBACK_DOWN_ACTION,
+    FEEDBACK_UP_ACTION,
+    RESOLVE_ACTION,
+)
 from bots.engine import Engine
 from bots.knowledge import load_knowledge
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
@@ -163,6 +168,54 @@ def click(action_id: str, support_post: dict[str, Any], staff: str = STAFF) -> s
     return urlencode({"payload": json.dumps(payload)})
 
 
+def feedback_click(action_id: str, answer: dict[str, Any], user: str = USER) -> str:
+    """A signed-ready block_actions body: `user` clicks a feedback button under `answer`."""
+    block = next(b for b in answer["blocks"] if b.get("block_id") == "feedback_actions")
+    button = next(e for e in block["elements"] if e["action_id"] == action_id)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "fake"},
+        "user": {"id": user, "username": "someone", "team_id": TEAM_ID},
+        "api_app_id": "A0APP",
+        "token": "legacy",
+        "trigger_id": "1.2.4",
+        "channel": {"id": answer["channel"], "name": "general"},
+        "container": {
+            "type": "message",
+            "message_ts": answer["posted_ts"],
+            "channel_id": answer["channel"],
+            "is_ephemeral": False,
+            "thread_ts": answer["thread_ts"],
+        },
+        "message": {
+            "type": "message",
+            "ts": answer["posted_ts"],
+            "thread_ts": answer["thread_ts"],
+            "text": answer["text"],
+            "blocks": answer["blocks"],
+        },
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "feedback_actions",
+                "value": button["value"],
+                "action_ts": "2.0",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def feedback_actions(post: dict[str, Any]) -> list[str]:
+    return [
+        e["action_id"]
+        for b in post.get("blocks") or []
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
 def text_of(post: dict[str, Any]) -> str:
     """Everything a post shows: its text and every text in its blocks."""
     parts = [str(post.get("text", ""))]
@@ -256,7 +309,7 @@ async def test_sources_are_links_under_the_answer(rig: Rig) -> None:
     await rig.deliver(mention("100.1", "when are you open?"))
     await rig.settle()
     (reply,) = rig.thread_posts("100.1")
-    assert reply["blocks"][-1]["type"] == "context"
+    assert [b["type"] for b in reply["blocks"]][-2:] == ["context", "actions"]
     assert "<https://cafe.example/hours|When are you open?>" in text_of(reply)
 
 
@@ -446,6 +499,116 @@ async def test_only_staff_can_click(rig: Rig) -> None:
     assert rig.slack.made("chat.update") == []
     (ephemeral,) = rig.slack.made("chat.postEphemeral")
     assert ephemeral["user"] == USER
+
+
+# -- feedback ---------------------------------------------------------------------------
+
+
+async def answered(rig: Rig) -> dict[str, Any]:
+    await rig.deliver(mention("100.1", "is there wifi?"))
+    await rig.settle()
+    (answer,) = rig.thread_posts("100.1")
+    return answer
+
+
+async def test_answers_carry_feedback_buttons(rig: Rig) -> None:
+    answer = await answered(rig)
+    assert feedback_actions(answer) == [FEEDBACK_UP_ACTION, FEEDBACK_DOWN_ACTION]
+    block = answer["blocks"][-1]
+    assert [e["text"]["text"] for e in block["elements"]] == ["👍 Helpful", "👎 Not helpful"]
+    value = json.loads(block["elements"][0]["value"])
+    assert value == ["slack", TEAM_ID, CHANNEL, "100.1", "100.1", USER]
+
+
+async def test_hand_off_notices_carry_no_feedback_buttons(rig: Rig) -> None:
+    await hand_off(rig)
+    (notice,) = rig.thread_posts("100.1")
+    assert feedback_actions(notice) == []
+    assert not rig.slack.posts(SUPPORT)[0]["blocks"][-1]["block_id"].startswith("feedback")
+
+
+async def test_only_the_last_piece_of_a_split_answer_has_buttons(
+    slack_persona_dir: Path, store: SQLiteStore
+) -> None:
+    long_text = "\n\n".join(["The cafe has a long story to tell. " * 40] * 6)
+    async for rig in make_rig(slack_persona_dir, store, ScriptedModel(long_text)):
+        await rig.deliver(mention("100.1", "tell me the story"))
+        await rig.settle()
+        posts = rig.thread_posts("100.1")
+        assert len(posts) >= 2
+        assert [bool(feedback_actions(p)) for p in posts] == [False] * (len(posts) - 1) + [True]
+
+
+async def test_thumbs_up_records_and_replaces_the_buttons(rig: Rig) -> None:
+    answer = await answered(rig)
+    assert await rig.deliver(feedback_click(FEEDBACK_UP_ACTION, answer)) == 200
+    await rig.settle()
+    (update,) = rig.slack.made("chat.update")
+    assert (update["channel"], update["ts"]) == (CHANNEL, answer["posted_ts"])
+    assert feedback_actions(update) == []
+    assert "Thanks for the feedback" in text_of(update)
+    assert "free Wi-Fi" in text_of(update)  # the answer itself is kept
+    assert len(rig.thread_posts("100.1")) == 1  # nothing posted
+    assert await feedback_rows(rig) == [("100.1", USER, 1)]
+
+
+async def test_thumbs_down_offers_a_person_and_yes_hands_off(rig: Rig) -> None:
+    answer = await answered(rig)
+    assert await rig.deliver(feedback_click(FEEDBACK_DOWN_ACTION, answer)) == 200
+    await rig.settle()
+    (update,) = rig.slack.made("chat.update")
+    assert "Sorry that didn't help" in text_of(update)
+    assert feedback_actions(update) == []
+    offer = rig.thread_posts("100.1")[-1]
+    assert offer["posted_ts"] != answer["posted_ts"]
+    assert offer["text"] == "Shall I get a person?"
+    assert feedback_actions(offer) == []
+    assert await feedback_rows(rig) == [("100.1", USER, 0)]
+    assert rig.slack.posts(SUPPORT) == []
+
+    await rig.deliver(message("100.2", "yes please", thread_ts="100.1"))
+    await rig.settle()
+    (support,) = rig.slack.posts(SUPPORT)
+    assert "the answer did not help" in text_of(support)
+    notice = rig.thread_posts("100.1")[-1]
+    assert "A person from our team will take it from here." in notice["text"]
+    assert feedback_actions(notice) == []
+
+
+async def test_clicking_twice_does_nothing_more(rig: Rig) -> None:
+    answer = await answered(rig)
+    await rig.deliver(feedback_click(FEEDBACK_DOWN_ACTION, answer))
+    await rig.settle()
+    posted = len(rig.slack.posts())
+    await rig.deliver(feedback_click(FEEDBACK_DOWN_ACTION, answer))
+    await rig.deliver(feedback_click(FEEDBACK_UP_ACTION, answer))
+    await rig.settle()
+    assert len(rig.slack.made("chat.update")) == 1
+    assert len(rig.slack.posts()) == posted
+    assert await feedback_rows(rig) == [("100.1", USER, 0)]
+
+
+async def test_only_the_asker_can_give_feedback(rig: Rig) -> None:
+    answer = await answered(rig)
+    await rig.deliver(feedback_click(FEEDBACK_DOWN_ACTION, answer, user="U0BOB"))
+    await rig.settle()
+    assert rig.slack.made("chat.update") == []
+    (ephemeral,) = rig.slack.made("chat.postEphemeral")
+    assert ephemeral["user"] == "U0BOB"
+    assert len(rig.thread_posts("100.1")) == 1
+    assert await feedback_rows(rig) == []
+
+    await rig.deliver(feedback_click(FEEDBACK_UP_ACTION, answer))  # the asker still can
+    await rig.settle()
+    assert len(rig.slack.made("chat.update")) == 1
+
+
+async def feedback_rows(rig: Rig) -> list[tuple[str, str, int]]:
+    import aiosqlite
+
+    async with aiosqlite.connect(rig.store.path) as db:
+        cursor = await db.execute("SELECT message_id, user_id, positive FROM feedback ORDER BY id")
+        return [tuple(row) for row in await cursor.fetchall()]
 
 
 # -- over real HTTP ---------------------------------------------------------------------

@@ -158,3 +158,36 @@ def test_updated_blocks_keep_resolve_until_resolved() -> None:
         next(b for b in resolved if b.get("block_id") == fmt.STATUS_BLOCK)["elements"][0]["text"]
         == "Resolved"
     )
+
+
+def test_feedback_buttons_go_under_the_last_piece_only() -> None:
+    value = fmt.encode_feedback(KEY, "111.333", "U1")
+    citation = Citation("wifi", "Wifi", "https://cafe.example/wifi")
+    messages = fmt.reply_messages("word " * 2000, [citation], value)
+    assert len(messages) >= 2
+    assert all(b.get("block_id") != fmt.FEEDBACK_BLOCK for _, bs in messages[:-1] for b in bs)
+    last = messages[-1][1]
+    assert [b["type"] for b in last[-2:]] == ["context", "actions"]
+    actions = [e["action_id"] for e in last[-1]["elements"]]
+    assert actions == [fmt.FEEDBACK_UP_ACTION, fmt.FEEDBACK_DOWN_ACTION]
+    assert all(e["value"] == value for e in last[-1]["elements"])
+    assert "actions" not in [b["type"] for _, bs in fmt.reply_messages("hi", []) for b in bs]
+
+
+def test_feedback_values_round_trip_and_bad_ones_are_refused() -> None:
+    target = fmt.decode_feedback(fmt.encode_feedback(KEY, "111.333", "U1"))
+    assert target == fmt.FeedbackTarget(KEY, "111.333", "U1")
+    assert fmt.decode_feedback(fmt.encode_key(KEY)) is None
+    assert fmt.decode_key(fmt.encode_feedback(KEY, "1", "U1")) is None
+    for bad in ("", "nope", "[1, 2, 3, 4, 5, 6]", '{"a": 1}'):
+        assert fmt.decode_feedback(bad) is None
+
+
+@pytest.mark.parametrize("positive", [True, False])
+def test_rated_blocks_replace_the_buttons_with_a_line(positive: bool) -> None:
+    _, blocks = fmt.reply_messages("hello", [], fmt.encode_feedback(KEY, "1", "U1"))[0]
+    rated = fmt.rated_blocks(blocks, positive=positive)
+    assert [b["type"] for b in rated] == ["section", "context"]
+    line = rated[-1]["elements"][0]["text"]
+    assert line == ("Thanks for the feedback" if positive else "Sorry that didn't help")
+    assert fmt.rated_blocks(rated, positive=positive) == rated

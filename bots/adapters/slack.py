@@ -5,6 +5,11 @@ It only translates. A message becomes an `IncomingMessage` keyed by
 `app_mention` and `message` copies of one mention, and Slack's redeliveries, are the same
 message to the engine, which answers it once (the store remembers it across restarts).
 
+Feedback: each answer from the model or the knowledge base ends with 👍/👎 buttons whose value
+holds the thread key, the answered message's ts and its author; only that author may click.
+A click goes to `Engine.feedback`; the buttons are then replaced by a line (`chat.update`), and
+a 👎 posts the engine's offer of a person, which a following "yes" accepts.
+
 Acknowledging: the app runs with `process_before_response=False`, the default for a
 long-running server. Bolt acknowledges an event *before* starting the listener and runs the
 listener as a task, and our action listeners call `ack()` first, so Slack gets its 200 within
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
@@ -37,6 +43,7 @@ from bots.models import (
     HandoffRequested,
     HandoffResolved,
     IncomingMessage,
+    ReplySource,
     ThreadKey,
 )
 from bots.persona import SlackDestination
@@ -50,6 +57,9 @@ IGNORED_SUBTYPES = frozenset(
     {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
 )
 StaffCheck = Callable[[str], Awaitable[bool]]
+RATED_MEMORY = 10_000
+"""How many rated answers the adapter remembers to ignore repeated clicks."""
+_RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
 
 
 @dataclass
@@ -99,6 +109,11 @@ class SlackBot:
         self.app.event("message", middleware=track)(self._on_message)
         self.app.action(fmt.CLAIM_ACTION, middleware=track)(self._on_claim)
         self.app.action(fmt.RESOLVE_ACTION, middleware=track)(self._on_resolve)
+        self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
+        self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
+        # Answers already rated in this process (thread id, answered ts): a second click on a
+        # stale copy of the buttons, or a double click racing the update, does nothing.
+        self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
 
     # -- work tracking (lets tests and shutdown wait for listeners bolt runs as tasks) ---
 
@@ -183,7 +198,7 @@ class SlackBot:
         persona = self._channel_personas.get(message.key.channel, self._default)
         async with aclosing(self._engine.handle(message, persona)) as events:
             async for event in events:
-                await self.render(event, message.key)
+                await self.render(event, message.key, answering=message)
 
     # -- staff buttons -------------------------------------------------------------------
 
@@ -235,12 +250,74 @@ class SlackBot:
                 text="Nothing to do: this conversation is not waiting for the team.",
             )
 
+    # -- feedback buttons ----------------------------------------------------------------
+
+    async def _on_feedback(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            await self._feedback(body)
+        finally:
+            self._done()
+
+    async def _feedback(self, body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        target = fmt.decode_feedback(str(action.get("value", "")))
+        positive = action.get("action_id") == fmt.FEEDBACK_UP_ACTION
+        clicker = str((body.get("user") or {}).get("id", ""))
+        posted = body.get("message") or {}
+        channel = str((body.get("channel") or {}).get("id", "")) or str(
+            (body.get("container") or {}).get("channel_id", "")
+        )
+        if target is None or not clicker:
+            log.warning("slack feedback button without a thread or a user: ignored")
+            return
+        if target.asker and clicker != target.asker:
+            await self._call(
+                "chat_postEphemeral",
+                channel=channel or target.key.channel,
+                user=clicker,
+                thread_ts=target.key.thread,
+                text="Only the person who asked can rate this answer.",
+            )
+            return
+        rated = (target.key.as_id(), target.message_ts)
+        if rated in self._rated:
+            return
+        self._rated[rated] = None
+        while len(self._rated) > RATED_MEMORY:
+            self._rated.popitem(last=False)
+        try:
+            offer = await self._engine.feedback(target.key, target.message_ts, clicker, positive)
+        except Exception:
+            self._rated.pop(rated, None)  # not recorded: a later click may try again
+            raise
+        if posted.get("ts"):
+            blocks = fmt.rated_blocks(list(posted.get("blocks") or []), positive=positive)
+            await self._call(
+                "chat_update",
+                channel=channel or target.key.channel,
+                ts=str(posted["ts"]),
+                text=str(posted.get("text") or "") or blocks[-1]["elements"][0]["text"],
+                blocks=blocks,
+            )
+        if offer is not None:
+            await self._say(target.key, fmt.to_mrkdwn(offer.text))
+
     # -- rendering -----------------------------------------------------------------------
 
-    async def render(self, event: EngineEvent, key: ThreadKey) -> None:
-        """Show one engine event in Slack. Deltas and silences show nothing (no streaming yet)."""
+    async def render(
+        self, event: EngineEvent, key: ThreadKey, *, answering: IncomingMessage | None = None
+    ) -> None:
+        """Show one engine event in Slack. Deltas and silences show nothing (no streaming yet).
+
+        `answering` is the message the event answers: an answer from the model or the
+        knowledge base then gets 👍/👎 buttons that only its author may click.
+        """
         if isinstance(event, FinalReply):
-            for text, blocks in fmt.reply_messages(event.text, event.citations):
+            value = None
+            if answering is not None and event.source in _RATEABLE:
+                value = fmt.encode_feedback(key, answering.message_id, answering.author_id)
+            for text, blocks in fmt.reply_messages(event.text, event.citations, value):
                 await self._say(key, text, blocks)
         elif isinstance(event, HandoffRequested):
             await self._say(key, fmt.to_mrkdwn(event.message))

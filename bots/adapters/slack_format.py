@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bots.models import Citation, HandoffReason, HandoffRecord, ThreadKey
@@ -21,6 +22,12 @@ CLAIM_ACTION = "handoff_claim"
 RESOLVE_ACTION = "handoff_resolve"
 ACTIONS_BLOCK = "handoff_actions"
 STATUS_BLOCK = "handoff_status"
+FEEDBACK_UP_ACTION = "feedback_up"
+FEEDBACK_DOWN_ACTION = "feedback_down"
+FEEDBACK_BLOCK = "feedback_actions"
+FEEDBACK_DONE_BLOCK = "feedback_done"
+FEEDBACK_THANKS = "Thanks for the feedback"
+FEEDBACK_SORRY = "Sorry that didn't help"
 
 Block = dict[str, Any]
 
@@ -134,8 +141,13 @@ def sources_text(citations: Sequence[Citation]) -> str:
     return text if len(text) <= SECTION_LIMIT else text[: SECTION_LIMIT - 1] + "…"
 
 
-def reply_messages(markdown: str, citations: Sequence[Citation]) -> list[tuple[str, list[Block]]]:
-    """A reply as Slack messages: (fallback text, blocks); the sources go under the last one."""
+def reply_messages(
+    markdown: str, citations: Sequence[Citation], feedback_value: str | None = None
+) -> list[tuple[str, list[Block]]]:
+    """A reply as Slack messages: (fallback text, blocks); the sources go under the last one.
+
+    With `feedback_value` (see `encode_feedback`) the last message also gets 👍/👎 buttons.
+    """
     pieces = split_text(to_mrkdwn(markdown)) or ["…"]
     messages: list[tuple[str, list[Block]]] = []
     for piece in pieces:
@@ -143,7 +155,50 @@ def reply_messages(markdown: str, citations: Sequence[Citation]) -> list[tuple[s
     if citations:
         context = {"type": "context", "elements": [_mrkdwn(sources_text(citations))]}
         messages[-1][1].append(context)
+    if feedback_value is not None:
+        messages[-1][1].append(feedback_block(feedback_value))
     return messages
+
+
+def feedback_block(value: str) -> Block:
+    """The 👍/👎 buttons under an answer; both carry the same `value`."""
+    return {
+        "type": "actions",
+        "block_id": FEEDBACK_BLOCK,
+        "elements": [
+            _button("👍 Helpful", FEEDBACK_UP_ACTION, value),
+            _button("👎 Not helpful", FEEDBACK_DOWN_ACTION, value),
+        ],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackTarget:
+    """What a feedback button is about: the thread, the answered message, who asked."""
+
+    key: ThreadKey
+    message_ts: str
+    asker: str
+
+
+def encode_feedback(key: ThreadKey, message_ts: str, asker: str) -> str:
+    """A feedback button value: the thread key as in `encode_key`, then the ts and the asker."""
+    return json.dumps([*key.astuple(), message_ts, asker])
+
+
+def decode_feedback(value: str) -> FeedbackTarget | None:
+    parts = _string_list(value)
+    if parts is None or len(parts) != 6:
+        return None
+    return FeedbackTarget(ThreadKey(*parts[:4]), parts[4], parts[5])
+
+
+def rated_blocks(blocks: Sequence[Block], *, positive: bool) -> list[Block]:
+    """An answer after its feedback: the buttons replaced by a short context line."""
+    kept = [b for b in blocks if b.get("block_id") not in (FEEDBACK_BLOCK, FEEDBACK_DONE_BLOCK)]
+    line = FEEDBACK_THANKS if positive else FEEDBACK_SORRY
+    kept.append({"type": "context", "block_id": FEEDBACK_DONE_BLOCK, "elements": [_mrkdwn(line)]})
+    return kept
 
 
 def group_mention(group_id: str) -> str:
@@ -161,13 +216,20 @@ def encode_key(key: ThreadKey) -> str:
 
 
 def decode_key(value: str) -> ThreadKey | None:
+    parts = _string_list(value)
+    if parts is None or len(parts) != 4:
+        return None
+    return ThreadKey(*parts)
+
+
+def _string_list(value: str) -> list[str] | None:
     try:
         parts = json.loads(value)
     except ValueError:
         return None
-    if not (isinstance(parts, list) and len(parts) == 4 and all(isinstance(p, str) for p in parts)):
+    if not (isinstance(parts, list) and all(isinstance(p, str) for p in parts)):
         return None
-    return ThreadKey(*parts)
+    return parts
 
 
 def handoff_blocks(record: HandoffRecord, permalink: str | None, mention_group: str) -> list[Block]:
