@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bots.config import Settings
 from bots.engine import Engine
@@ -380,7 +379,7 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
             channel_personas=slack.channel_personas,
             is_staff=is_staff if staff else None,
         )
-        await _check_slack_token(bot)
+        await bot.check_token()
         stop = asyncio.Event()
         background = [
             asyncio.create_task(app.library.watch(stop)),
@@ -398,23 +397,6 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
             background[1].cancel()
             await asyncio.gather(*background, return_exceptions=True)
     return 0
-
-
-async def _check_slack_token(bot: Any) -> None:
-    """A wrong token is a one-line error at start, not a traceback at the first message."""
-    from slack_sdk.errors import SlackApiError
-
-    try:
-        await bot.client.auth_test()
-    except SlackApiError as exc:
-        code = exc.response.get("error", "error") if exc.response is not None else "error"
-        raise ConfigError(
-            f"Slack refused SLACK_BOT_TOKEN ({code}); copy it again from the app"
-        ) from None
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot reach Slack to check SLACK_BOT_TOKEN ({type(exc).__name__})"
-        ) from None
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

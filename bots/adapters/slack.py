@@ -34,6 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.adapters import slack_format as fmt
 from bots.engine import Engine
+from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
     FinalReply,
@@ -425,6 +426,20 @@ class SlackBot:
             return None
 
     # -- serving -------------------------------------------------------------------------
+
+    async def check_token(self) -> None:
+        """A wrong token is a one-line error at start, not a traceback at the first message."""
+        try:
+            await self.client.auth_test()
+        except SlackApiError as exc:
+            code = exc.response.get("error", "error") if exc.response is not None else "error"
+            raise ConfigError(
+                f"Slack refused SLACK_BOT_TOKEN ({code}); copy it again from the app"
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot reach Slack to check SLACK_BOT_TOKEN ({type(exc).__name__})"
+            ) from None
 
     async def run_socket_mode(self, app_token: str) -> None:
         """Serve over Socket Mode (no public URL) until cancelled. Not covered by tests yet."""
