@@ -629,3 +629,13 @@ async def test_http_mode_acknowledges_and_answers(rig: Rig) -> None:
         await rig.slack.wait_for("chat.postMessage")
         await rig.settle()
     assert len(rig.thread_posts("100.1")) == 1
+
+
+async def test_a_reaction_shows_the_bot_is_working(rig: Rig) -> None:
+    await rig.deliver(mention("100.7", "is there wifi?"))
+    await rig.slack.wait_for("chat.postMessage", count=1)
+    await rig.settle()
+    adds = rig.slack.made("reactions.add")
+    removes = rig.slack.made("reactions.remove")
+    assert [(a["name"], a["timestamp"]) for a in adds] == [("eyes", "100.7")]
+    assert [(r["name"], r["timestamp"]) for r in removes] == [("eyes", "100.7")]

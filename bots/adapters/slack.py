@@ -53,6 +53,8 @@ from bots.runtime import PersonaRuntime
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
+WORKING_REACTION = "eyes"
+_HARMLESS_ERRORS = frozenset({"already_reacted", "no_reaction"})
 EVENTS_PATH = "/slack/events"
 IGNORED_SUBTYPES = frozenset(
     {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
@@ -197,9 +199,15 @@ class SlackBot:
 
     async def _run_turn(self, message: IncomingMessage) -> None:
         persona = self._channel_personas.get(message.key.channel, self._default)
-        async with aclosing(self._engine.handle(message, persona)) as events:
-            async for event in events:
-                await self.render(event, message.key, answering=message)
+        # A reaction on the question shows the bot is working while the model writes.
+        where = {"channel": message.key.channel, "timestamp": message.message_id}
+        await self._call("reactions_add", name=WORKING_REACTION, **where)
+        try:
+            async with aclosing(self._engine.handle(message, persona)) as events:
+                async for event in events:
+                    await self.render(event, message.key, answering=message)
+        finally:
+            await self._call("reactions_remove", name=WORKING_REACTION, **where)
 
     # -- staff buttons -------------------------------------------------------------------
 
@@ -422,7 +430,9 @@ class SlackBot:
         except SlackApiError as exc:
             data = exc.response.data if exc.response is not None else None
             error = data.get("error", "unknown") if isinstance(data, dict) else "no answer"
-            log.warning("slack %s failed: %s", method, error)
+            # A redelivered event reacts twice; that is expected, not worth a warning.
+            level = logging.DEBUG if error in _HARMLESS_ERRORS else logging.WARNING
+            log.log(level, "slack %s failed: %s", method, error)
             return None
 
     # -- serving -------------------------------------------------------------------------
