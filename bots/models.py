@@ -132,6 +132,21 @@ class HandoffReason(StrEnum):
     FEEDBACK = "feedback"
     STAFF = "staff"
 
+    @property
+    def label(self) -> str:
+        """The reason in plain words, as every adapter shows it to people."""
+        return _HANDOFF_REASON_LABELS[self]
+
+
+_HANDOFF_REASON_LABELS = {
+    HandoffReason.USER_ASKED: "a person was asked for",
+    HandoffReason.MODEL_TOOL: "the assistant could not help",
+    HandoffReason.NO_ANSWER: "no answer in the knowledge base",
+    HandoffReason.LLM_UNAVAILABLE: "the answering service is down",
+    HandoffReason.FEEDBACK: "the answer did not help",
+    HandoffReason.STAFF: "the team took it",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class HandoffRecord:

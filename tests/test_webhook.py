@@ -14,6 +14,7 @@ from bots.config import Secret
 from bots.errors import ConfigError
 from bots.models import HandoffReason, HandoffRecord, ThreadKey
 from bots.webhook import HandoffWebhook, encode, payload, sign, verify_signature
+from tests.conftest import RecordingSleep
 from tests.fakes.fake_webhook import Answer, FakeWebhookServer, Received, closed_port_url
 
 SECRET = "whsec-test-7f3a9c1e5b-do-not-log"
@@ -33,16 +34,6 @@ RECORD = HandoffRecord(
     out_of_hours=True,
 )
 LINK = "https://example.slack.com/archives/C02/p1700000000000100"
-
-
-class RecordingSleep:
-    """Stands in for asyncio.sleep so back-off is observed, never waited."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
 
 
 class TickingClock:

@@ -14,7 +14,6 @@ from bots.models import (
     EngineEvent,
     FinalReply,
     HandoffClaimed,
-    HandoffReason,
     HandoffReminder,
     HandoffRequested,
     HandoffResolved,
@@ -46,14 +45,6 @@ def message_for(key: ThreadKey, user: str, text: str, *, staff: bool = False) ->
 
 
 STAFF_ID = "console-staff"
-_REASONS = {
-    HandoffReason.USER_ASKED: "a person was asked for",
-    HandoffReason.MODEL_TOOL: "the assistant could not help",
-    HandoffReason.NO_ANSWER: "no answer in the knowledge base",
-    HandoffReason.LLM_UNAVAILABLE: "the answering service is down",
-    HandoffReason.FEEDBACK: "the answer did not help",
-    HandoffReason.STAFF: "the team took it",
-}
 HELP = (
     "(commands: /new start over, /quit leave; to play the support team: /claim, /resolve, "
     "/staff TEXT, /handoff [REASON]; feedback on the last answer: /good, /bad)\n"
@@ -80,7 +71,7 @@ class ConsoleRenderer:
             self._write_sources(event.citations)
         elif isinstance(event, HandoffRequested):
             self._finish(event.message)
-            why = _REASONS.get(event.reason, event.reason.value)
+            why = event.reason.label
             detail = f" ({event.detail})" if event.detail else ""
             self._out.write(f"[handed to the support team: {why}{detail}]\n")
             if event.record is not None:

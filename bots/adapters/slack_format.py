@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bots.models import Citation, HandoffReason, HandoffRecord, ThreadKey
+from bots.models import Citation, HandoffRecord, ThreadKey
 from bots.text import neutralise_mentions
 
 SECTION_LIMIT = 3000
@@ -31,14 +31,6 @@ FEEDBACK_SORRY = "Sorry that didn't help"
 
 Block = dict[str, Any]
 
-_REASONS = {
-    HandoffReason.USER_ASKED: "a person was asked for",
-    HandoffReason.MODEL_TOOL: "the assistant could not help",
-    HandoffReason.NO_ANSWER: "no answer in the knowledge base",
-    HandoffReason.LLM_UNAVAILABLE: "the answering service is down",
-    HandoffReason.FEEDBACK: "the answer did not help",
-    HandoffReason.STAFF: "the team took it",
-}
 _FENCE = re.compile(r"(```.*?(?:```|$))", re.DOTALL)
 _INLINE_CODE = re.compile(r"(`[^`\n]+`)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\((https?://[^\s)|]+)\)")
@@ -234,7 +226,7 @@ def _string_list(value: str) -> list[str] | None:
 
 def handoff_blocks(record: HandoffRecord, permalink: str | None, mention_group: str) -> list[Block]:
     """The support-channel message: who to ping, why, a summary, a link and two buttons."""
-    why = _REASONS.get(record.reason, record.reason.value)
+    why = record.reason.label
     detail = f" ({safe_plain(record.detail)})" if record.detail else ""
     mention = group_mention(mention_group)
     head = f"{mention} " if mention else ""
@@ -265,7 +257,7 @@ def handoff_blocks(record: HandoffRecord, permalink: str | None, mention_group: 
 def handoff_fallback_text(record: HandoffRecord, mention_group: str) -> str:
     """The notification text of the support message (what push notifications show)."""
     mention = group_mention(mention_group)
-    why = _REASONS.get(record.reason, record.reason.value)
+    why = record.reason.label
     return f"{mention} New hand-off: {why}".strip()
 
 
