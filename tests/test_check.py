@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,7 @@ from bots.persona import (
     persona_problems,
 )
 from bots.yamlfile import parse_yaml
+from tests.cli_runner import clean_env, run_bots
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = Path(__file__).parent / "data" / "broken"
@@ -283,19 +282,11 @@ def test_single_files_are_recognised_by_place_and_content() -> None:
 
 
 def bots(args: list[str], fixture: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_"))}
+    env = clean_env()
     if fixture is not None:
         env["BOTS_PERSONAS_DIR"] = str((fixture / "personas").relative_to(ROOT))
         env["BOTS_KNOWLEDGE_DIR"] = str((fixture / "knowledge").relative_to(ROOT))
-    return subprocess.run(
-        [sys.executable, "-m", "bots", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_bots(args, env)
 
 
 def test_cli_lists_every_error_and_exits_1() -> None:

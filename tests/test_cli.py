@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bots.webhook import verify_signature
+from tests.cli_runner import clean_env, run_bots
 from tests.conftest import API_KEY
 from tests.fakes.fake_llm import FakeLLMServer, Reply
 from tests.fakes.fake_webhook import FakeWebhookServer
@@ -24,22 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_"))}
-    base.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}")
-    return base
+    return clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite3'}")
 
 
 def bots(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bots", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    return run_bots(args, env, stdin=stdin, timeout=60)
 
 
 def test_ask_without_api_key_answers_from_the_knowledge(env: dict[str, str]) -> None:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bots.errors import BotsError
 from bots.evals import ProgressLine, evaluate_handoff, load_jsonl
+from tests.cli_runner import run_bots
 
 ROOT = Path(__file__).resolve().parent.parent
 # Invented rows: 7 scored (3 ask for a person; row 3 is one the detector should miss; row 7 is
@@ -32,16 +31,7 @@ CONTRACT_KEYS = {
 
 
 def bots_eval(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "bots", "eval", "handoff", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
+    return run_bots(["eval", "handoff", *args])
 
 
 def test_json_output_is_one_object_with_the_contract_figures() -> None:

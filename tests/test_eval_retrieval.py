@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 from bots.eval_retrieval import Query, evaluate_retrieval, faq_entries, split_queries
 from bots.evals import load_jsonl
 from bots.retrieval import Retriever
+from tests.cli_runner import clean_env, run_bots
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "retrieval"
@@ -27,18 +26,11 @@ CONTRACT_KEYS = {
 
 
 def bots(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_"))}
-    env["BOTS_PERSONAS_DIR"] = str(ROOT / "tests" / "data" / "personas")
-    env["BOTS_KNOWLEDGE_DIR"] = str(ROOT / "tests" / "data" / "knowledge")
-    return subprocess.run(
-        [sys.executable, "-m", "bots", "eval", "retrieval", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=60,
-        check=False,
+    env = clean_env(
+        BOTS_PERSONAS_DIR=str(ROOT / "tests" / "data" / "personas"),
+        BOTS_KNOWLEDGE_DIR=str(ROOT / "tests" / "data" / "knowledge"),
     )
+    return run_bots(["eval", "retrieval", *args], env, timeout=60)
 
 
 def test_json_has_the_contract_keys_and_right_counts() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli_runner import clean_env
 from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.test_slack import signed_headers
 
@@ -28,15 +28,13 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 
 def environment(tmp_path: Path, slack: FakeSlack, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_", "SLACK_"))}
-    env.update(
+    return clean_env(
         DATABASE_URL=f"sqlite:///{tmp_path / 'slack.sqlite3'}",
         SLACK_BOT_TOKEN="xoxb-test-token",
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=slack.base_url,
         **extra,
     )
-    return env
 
 
 async def start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
