@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 import threading
@@ -20,8 +19,11 @@ from bots.errors import BotsError, ConfigError
 from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
+from bots.logsetup import configure_logging
+from bots.ops import ops_endpoint, telemetry_for
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
 from bots.store import Store, open_store
+from bots.telemetry import Telemetry
 from bots.webhook import HandoffWebhook
 
 _PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,19 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)
-        _configure_logging(settings.log_level)
+        configure_logging(settings.log_level, settings.log_format)
         return int(asyncio.run(args.run(settings, args)))
     except BotsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # bm25s sets its own logger to DEBUG on import; keep it at our level.
-    logging.getLogger("bm25s").setLevel(max(logging.getLevelName(level), logging.INFO))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,6 +123,8 @@ class App:
     persona: Persona
     store: Store
     library: PersonaLibrary
+    telemetry: Telemetry
+    ops_port: int | None = None
 
 
 @asynccontextmanager
@@ -143,7 +141,8 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
     library.load()
     store = open_store(settings.database_url)
     await store.open()
-    llm = _llm_client(settings)
+    telemetry = telemetry_for(settings)
+    llm = _llm_client(settings, telemetry)
     webhook = _webhook(settings)
     engine = Engine(
         store=store,
@@ -151,9 +150,12 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
         default_persona=name,
         llm=llm,
         handoff_sinks=[webhook] if webhook else [],
+        telemetry=telemetry,
     )
     try:
-        yield App(engine=engine, persona=library[name].persona, store=store, library=library)
+        async with ops_endpoint(settings, telemetry, store) as ops_port:
+            persona = library[name].persona
+            yield App(engine, persona, store, library, telemetry, ops_port)
     finally:
         await engine.aclose()
         if webhook is not None:
@@ -169,7 +171,7 @@ def _webhook(settings: Settings) -> HandoffWebhook | None:
     return HandoffWebhook(settings.handoff_webhook_url, settings.handoff_webhook_secret)
 
 
-def _llm_client(settings: Settings) -> ChatModel | None:
+def _llm_client(settings: Settings, telemetry: Telemetry) -> ChatModel | None:
     if settings.api_key is None:
         return None
     return OpenAIChatClient(
@@ -177,6 +179,7 @@ def _llm_client(settings: Settings) -> ChatModel | None:
         settings.api_key,
         timeout=settings.llm_timeout_seconds,
         retry=RetryPolicy(max_attempts=settings.llm_max_attempts),
+        telemetry=telemetry,
     )
 
 
@@ -378,7 +381,10 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
             api_url=slack.api_url,
             channel_personas=slack.channel_personas,
             is_staff=is_staff if staff else None,
+            telemetry=app.telemetry,
         )
+        if app.ops_port is not None:
+            print(f"metrics on http://0.0.0.0:{app.ops_port}/metrics", flush=True)
         await bot.check_token()
         stop = asyncio.Event()
         background = [

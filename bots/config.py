@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bots.errors import ConfigError
+from bots.pricing import PriceTable
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -97,6 +98,9 @@ class Settings:
     llm_timeout_seconds: float = 60.0
     llm_max_attempts: int = 4
     log_level: str = "WARNING"
+    log_format: str = "text"
+    metrics_port: int | None = None
+    prices: PriceTable = field(default_factory=PriceTable)
     handoff_webhook_url: str | None = None
     handoff_webhook_secret: Secret | None = None
     slack: SlackSettings = SlackSettings()
@@ -124,6 +128,7 @@ class Settings:
             llm_timeout_seconds=_positive_float(environ, "BOTS_LLM_TIMEOUT", 60.0),
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
+            **_observability(environ),
             **_webhook(environ),
             slack=SlackSettings.from_env(environ),
         )
@@ -146,6 +151,24 @@ def _webhook(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_LOG_FORMATS = ("text", "json")
+
+
+def _observability(environ: Mapping[str, str]) -> dict[str, Any]:
+    """BOTS_LOG_FORMAT, BOTS_METRICS_PORT (unset: no metrics server) and BOTS_PRICES."""
+    log_format = environ.get("BOTS_LOG_FORMAT", "").strip().lower() or "text"
+    if log_format not in _LOG_FORMATS:
+        raise ConfigError(f"BOTS_LOG_FORMAT must be text or json, got {log_format!r}")
+    raw_port = environ.get("BOTS_METRICS_PORT", "").strip()
+    port: int | None = None
+    if raw_port:
+        if not raw_port.isdigit() or int(raw_port) > 65535:
+            raise ConfigError(
+                f"BOTS_METRICS_PORT must be a port number (0 picks a free one), got {raw_port!r}"
+            )
+        port = int(raw_port)
+    prices = PriceTable.parse(environ.get("BOTS_PRICES", ""))
+    return {"log_format": log_format, "metrics_port": port, "prices": prices}
 
 
 def _log_level(raw: str) -> str:

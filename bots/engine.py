@@ -11,10 +11,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bots.answer import ModelAnswer
-from bots.errors import LLMError
+from bots.errors import LLMError, StoreError
 from bots.handoff import HandoffDesk, HandoffSink
 from bots.handoff_detect import is_affirmative, wants_human
 from bots.llm import ChatModel
+from bots.logcontext import conversation_scope
 from bots.models import (
     Conversation,
     ConversationState,
@@ -35,6 +36,7 @@ from bots.persona import Persona
 from bots.retrieval import RetrievalResult
 from bots.runtime import PersonaRuntime
 from bots.store import Store
+from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 
@@ -61,6 +63,7 @@ class Engine:
         clock: Callable[[], datetime] = utc_now,
         handoff_sinks: Sequence[HandoffSink] = (),
         link_for: Callable[[ThreadKey], str | None] = lambda key: None,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team."""
         if default_persona not in personas:
@@ -70,6 +73,7 @@ class Engine:
         self._default = default_persona
         self._llm = llm
         self._clock = clock
+        self._telemetry = telemetry
         self._locks = _KeyedLocks()
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
@@ -89,22 +93,40 @@ class Engine:
         if not message.text.strip():
             yield Silent(SilenceReason.EMPTY)
             return
-        async with self._locks.hold(message.key.as_id()):
-            started = time.perf_counter()
-            wanted = persona if persona is not None and persona in self._personas else self._default
-            conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
-            runtime = self._runtime(conversation)
-            history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
-            if not await self._record_incoming(conversation, message, runtime):
-                yield Silent(SilenceReason.DUPLICATE)
-                return
-            async for event in self._turn(conversation, runtime, history, message):
-                yield event
-            log.info(
-                "turn done conversation=%s ms=%.1f",
-                conversation.id,
-                (time.perf_counter() - started) * 1000,
-            )
+        started = time.perf_counter()
+        wanted = persona if persona is not None and persona in self._personas else self._default
+        outcome = "error"
+        key_id = message.key.as_id()
+        # The store's hold keeps other processes sharing the database out of this
+        # conversation too (the in-process lock first, so each process waits there once).
+        with conversation_scope(key_id):
+            try:
+                async with self._locks.hold(key_id), self._store.serialised(key_id):
+                    conversation = await self._store.ensure_conversation(
+                        message.key, wanted, self._clock()
+                    )
+                    runtime = self._runtime(conversation)
+                    wanted = runtime.persona.name
+                    history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
+                    if not await self._record_incoming(conversation, message, runtime):
+                        duplicate = Silent(SilenceReason.DUPLICATE)
+                        outcome = outcome_of(duplicate) or outcome
+                        yield duplicate
+                        return
+                    async for event in self._turn(conversation, runtime, history, message):
+                        outcome = outcome_of(event) or outcome
+                        yield event
+                    log.info(
+                        "turn done conversation=%s ms=%.1f",
+                        conversation.id,
+                        (time.perf_counter() - started) * 1000,
+                    )
+            except StoreError:
+                self._telemetry.error("store", "StoreError")
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                self._telemetry.turn_finished(wanted, message.key.platform, outcome, seconds)
 
     async def _turn(
         self,
@@ -133,6 +155,8 @@ class Engine:
             yield await self._hand_off(conversation, runtime, trigger, "", message.author_id)
             return
         retrieval = runtime.retriever.search(message.text, k=runtime.persona.knowledge.max_snippets)
+        best = retrieval.best
+        self._telemetry.retrieval(runtime.persona.name, best.coverage if best else 0.0)
         async for event in self._reply(conversation, runtime, retrieval, history, message):
             yield event
 
@@ -238,7 +262,10 @@ class Engine:
         event = await self._desk.hand_off(
             conversation, runtime.persona, runtime.model, reason, detail, user_id
         )
-        return event or Silent(SilenceReason.HUMAN_OWNS_THREAD)
+        if event is None:
+            return Silent(SilenceReason.HUMAN_OWNS_THREAD)
+        self._telemetry.handoff(reason.value)
+        return event
 
     async def knows(self, key: ThreadKey) -> bool:
         """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from bots.llm_wire import (
     sse_events,
     status_error,
 )
+from bots.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,10 @@ class OpenAIChatClient:
         retry: RetryPolicy = RetryPolicy(),  # frozen, so one shared default is safe
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._url = base_url.rstrip("/") + "/chat/completions"
+        self._telemetry = telemetry
         self._key = api_key
         self._retry = retry
         self._sleep = sleep
@@ -102,6 +106,23 @@ class OpenAIChatClient:
         await self.aclose()
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[LLMEvent]:
+        """The call's events; its timing, tokens and failure (if any) go to the telemetry."""
+        started = time.perf_counter()
+        first_text: float | None = None
+        try:
+            async with aclosing(self._events(request)) as events:
+                async for event in events:
+                    if first_text is None and isinstance(event, ContentDelta):
+                        first_text = time.perf_counter() - started
+                    elif isinstance(event, Completed):
+                        total = time.perf_counter() - started
+                        self._telemetry.llm_call(request.model, first_text, total, event.usage)
+                    yield event
+        except LLMError as exc:
+            self._telemetry.error("llm", type(exc).__name__)
+            raise
+
+    async def _events(self, request: ChatRequest) -> AsyncGenerator[LLMEvent, None]:
         body = request_body(request)
         log.debug(
             "LLM call: model=%s messages=%d stream=%s",

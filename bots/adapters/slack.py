@@ -49,6 +49,7 @@ from bots.models import (
 )
 from bots.persona import SlackDestination
 from bots.runtime import PersonaRuntime
+from bots.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,10 @@ class SlackBot:
         channel_personas: Mapping[str, str] | None = None,
         is_staff: StaffCheck | None = None,
         ignore_other_bots: bool = True,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._engine = engine
+        self._telemetry = telemetry
         self._personas = personas
         self._default = default_persona
         self._channel_personas = dict(channel_personas or {})
@@ -433,6 +436,8 @@ class SlackBot:
             # A redelivered event reacts twice; that is expected, not worth a warning.
             level = logging.DEBUG if error in _HARMLESS_ERRORS else logging.WARNING
             log.log(level, "slack %s failed: %s", method, error)
+            if error not in _HARMLESS_ERRORS:
+                self._telemetry.error("platform", "slack_" + error.replace(" ", "_"))
             return None
 
     # -- serving -------------------------------------------------------------------------

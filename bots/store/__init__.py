@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +41,13 @@ class Store(Protocol):
 
     async def get_conversation(self, key: ThreadKey) -> Conversation | None:
         """The conversation for `key`, or None if there is none."""
+
+    def serialised(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold one conversation for a whole turn against other processes sharing the store.
+
+        Holders of one id take turns, first come first served. A store that only one process
+        uses (SQLite) holds nothing: the engine already serialises turns within a process.
+        """
 
     async def latest_conversation(
         self, platform: str, workspace: str, channel: str

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -43,6 +44,10 @@ CONNECT_TIMEOUT_SECONDS: Final = 10.0
 # (advisory locks are per database: every schema in it shares the key, which is harmless).
 MIGRATION_LOCK_KEY: Final = int.from_bytes(b"botsmigr", "big")
 
+# Connections that hold a conversation for a turn (see `serialised`) come from a pool of
+# their own, so turns waiting on each other never starve the queries of the turn in front.
+MAX_HELD_CONVERSATIONS: Final = 30
+
 Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 # What a failing database or connection raises; the store turns each into StoreError.
 _DATABASE_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
@@ -74,6 +79,7 @@ class PostgresStore:
         self._min = min_connections
         self._max = max(min_connections, max_connections)
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
+        self._holds: asyncpg.Pool[asyncpg.Record] | None = None
         self._opening = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -94,13 +100,16 @@ class PostgresStore:
                 pool.terminate()
                 raise
             self._pool = pool
+            self._holds = await self._connect(min_size=0, max_size=MAX_HELD_CONVERSATIONS)
 
-    async def _connect(self) -> asyncpg.Pool[asyncpg.Record]:
+    async def _connect(
+        self, *, min_size: int | None = None, max_size: int | None = None
+    ) -> asyncpg.Pool[asyncpg.Record]:
         try:
             return await asyncpg.create_pool(
                 self.url,
-                min_size=self._min,
-                max_size=self._max,
+                min_size=self._min if min_size is None else min_size,
+                max_size=self._max if max_size is None else max_size,
                 timeout=CONNECT_TIMEOUT_SECONDS,
             )
         except (*_DATABASE_ERRORS, ValueError) as exc:
@@ -114,6 +123,9 @@ class PostgresStore:
         """Wait for calls in progress, then close every connection. Safe to call twice."""
         async with self._opening:
             pool, self._pool = self._pool, None
+            holds, self._holds = self._holds, None
+            if holds is not None:
+                await holds.close()
             if pool is not None:
                 await pool.close()
 
@@ -178,6 +190,40 @@ class PostgresStore:
         """A connection inside a transaction: committed on success, rolled back otherwise."""
         async with self._connection(action) as connection, connection.transaction():
             yield connection
+
+    @asynccontextmanager
+    async def serialised(self, conversation_id: str) -> AsyncIterator[None]:
+        """Hold the conversation against every process on this database for one turn.
+
+        A session-level advisory lock, keyed by a 64-bit hash of the id, on a connection of
+        its own held for the turn: PostgreSQL queues the waiters in arrival order and frees
+        the lock if the holding process dies (its connection closes). A hash collision
+        would only make two conversations take turns, never mix them up.
+        """
+        holds = self._holds
+        if holds is None:
+            raise StoreError("the conversation store is not open (call open() first)")
+        key = _hold_key(conversation_id)
+        try:
+            connection = await holds.acquire()
+        except _DATABASE_ERRORS as exc:
+            raise StoreError(f"could not hold the conversation: {_reason(exc, self.url)}") from exc
+        try:
+            try:
+                await connection.execute("SELECT pg_advisory_lock($1)", key)
+            except _DATABASE_ERRORS as exc:
+                raise StoreError(
+                    f"could not hold the conversation: {_reason(exc, self.url)}"
+                ) from exc
+            try:
+                yield
+            finally:
+                # Releasing the connection also resets it (asyncpg runs
+                # pg_advisory_unlock_all), so a failed unlock here leaves nothing held.
+                with suppress(*_DATABASE_ERRORS):
+                    await connection.execute("SELECT pg_advisory_unlock($1)", key)
+        finally:
+            await holds.release(connection)
 
     # -- conversations ------------------------------------------------------------------
 
@@ -648,3 +694,9 @@ def _public_location(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     return f"{parts.scheme}://{user}{host}{port}{parts.path}"
+
+
+def _hold_key(conversation_id: str) -> int:
+    """A signed 64-bit advisory lock key for a conversation id (stable across processes)."""
+    digest = hashlib.blake2b(conversation_id.encode(), digest_size=8, person=b"bots-turn").digest()
+    return int.from_bytes(digest, "big", signed=True)

@@ -236,6 +236,11 @@ class SQLiteStore:
             raise StoreError(f"conversation {conversation_id} vanished while being created")
         return created
 
+    @asynccontextmanager
+    async def serialised(self, conversation_id: str) -> AsyncIterator[None]:
+        """Nothing to hold: one process per SQLite file, and the engine orders its own turns."""
+        yield
+
     async def get_conversation(self, key: ThreadKey) -> Conversation | None:
         async with self._connection("read the conversation") as db:
             return await _select_conversation(db, "WHERE id = ?", (key.as_id(),))

@@ -44,6 +44,13 @@ class Stall:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """Wait until the test sets `release` (or the server closes), then answer by default."""
+
+    release: threading.Event
+
+
+@dataclass(frozen=True)
 class CutStream:
     """Stream the first `after_chars` of `text`, then close without finish_reason or [DONE]."""
 
@@ -62,7 +69,7 @@ class ContextLengthError:
     pass
 
 
-Step = Reply | RateLimited | ServerError | Stall | CutStream | Malformed | ContextLengthError
+Step = Reply | RateLimited | ServerError | Stall | Hold | CutStream | Malformed | ContextLengthError
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,22 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(step, Stall):
             fake._closing.wait(step.seconds)
             step = fake.default(body)
+        elif isinstance(step, Hold):
+            while not (step.release.is_set() or fake._closing.is_set()):
+                step.release.wait(0.05)
+            step = fake.default(body)
         self._answer(step, body)
+
+    def do_GET(self) -> None:
+        """`GET /v1/models`, which health checks use (it costs no tokens on real APIs)."""
+        fake = self.server.fake
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        with fake._lock:
+            fake.gets.append(RecordedRequest(self.path, headers, {}))
+        if fake.models_status != 200:
+            self._json(fake.models_status, _error("refused", "invalid_request_error", None))
+            return
+        self._json(200, {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
 
     def _answer(self, step: Step, body: dict[str, Any]) -> None:
         match step:
@@ -218,9 +240,12 @@ class FakeLLMServer:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self.gets: list[RecordedRequest] = []
+        self.models_status = 200  # what GET /models answers (401: a refused key)
         self.default: Callable[[dict[str, Any]], Step] = lambda body: Reply(text="OK")
         self._steps: deque[Step] = deque()
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._closing = threading.Event()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
@@ -240,7 +265,15 @@ class FakeLLMServer:
     def _take(self, request: RecordedRequest) -> Step:
         with self._lock:
             self.requests.append(request)
+            self._arrived.notify_all()
             return self._steps.popleft() if self._steps else self.default(request.body)
+
+    def wait_for_requests(self, count: int, seconds: float = 10.0) -> list[RecordedRequest]:
+        """Block until `count` completion requests arrived (from another thread: to_thread)."""
+        with self._lock:
+            if not self._arrived.wait_for(lambda: len(self.requests) >= count, seconds):
+                raise TimeoutError(f"{len(self.requests)} of {count} LLM requests arrived")
+            return list(self.requests)
 
     def __enter__(self) -> Self:
         self._thread.start()
