@@ -20,6 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from prometheus_client import CollectorRegistry, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
+from bots.errors import ConfigError
 from bots.health import Health, HealthCheck
 
 HEALTH_PATH = "/healthz"
@@ -69,9 +70,14 @@ def serve_ops(
     loop: asyncio.AbstractEventLoop,
 ) -> Iterator[int]:
     """Serve `/metrics` and `/healthz` on `host:port` (0: any free port); yields the port."""
-    server: WSGIServer = make_server(
-        host, port, ops_app(registry, health, loop), ThreadingWSGIServer, _QuietHandler
-    )
+    try:
+        server: WSGIServer = make_server(
+            host, port, ops_app(registry, health, loop), ThreadingWSGIServer, _QuietHandler
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot serve metrics on port {port} (BOTS_METRICS_PORT): {exc.strerror or exc}"
+        ) from None
     thread = threading.Thread(target=server.serve_forever, name="ops-http", daemon=True)
     thread.start()
     try:

@@ -264,3 +264,13 @@ def test_prices_parse_and_refuse_nonsense() -> None:
     for bad in ("gpt-4o=cheap", "gpt-4o", "gpt-4o=1/2/3", "x=-1"):
         with pytest.raises(ConfigError, match="BOTS_PRICES"):
             PriceTable.parse(bad)
+
+
+async def test_a_busy_port_is_a_clear_error(store: SQLiteStore) -> None:
+    health = HealthCheck({"store": store_probe(store.schema_version)})
+    registry = PrometheusTelemetry().registry
+    loop = asyncio.get_running_loop()
+    with serve_ops("127.0.0.1", 0, registry, health, loop) as port:
+        busy = serve_ops("127.0.0.1", port, registry, health, loop)
+        with pytest.raises(ConfigError, match=f"cannot serve metrics on port {port}"):
+            busy.__enter__()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -215,14 +215,10 @@ class PostgresStore:
                 raise StoreError(
                     f"could not hold the conversation: {_reason(exc, self.url)}"
                 ) from exc
-            try:
-                yield
-            finally:
-                # Releasing the connection also resets it (asyncpg runs
-                # pg_advisory_unlock_all), so a failed unlock here leaves nothing held.
-                with suppress(*_DATABASE_ERRORS):
-                    await connection.execute("SELECT pg_advisory_unlock($1)", key)
+            yield
         finally:
+            # Releasing resets the connection, which releases all its advisory locks
+            # (asyncpg's documented `Connection.reset`): no separate unlock round trip.
             await holds.release(connection)
 
     # -- conversations ------------------------------------------------------------------
