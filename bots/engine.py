@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -87,46 +87,52 @@ class Engine:
         """Process one message. Messages of one conversation are handled one at a time, in order.
 
         The conversation stays locked until this generator finishes, so a caller that stops
-        early must close it (`contextlib.aclosing`), as every adapter does.
+        early must close it (`contextlib.aclosing`), as every adapter does. Log lines written
+        meanwhile carry the conversation id; the outcome and time go to the telemetry.
         """
-        message = replace(message, text=safe_text(message.text))
-        if not message.text.strip():
-            yield Silent(SilenceReason.EMPTY)
-            return
         started = time.perf_counter()
-        wanted = persona if persona is not None and persona in self._personas else self._default
+        routed = persona if persona is not None and persona in self._personas else self._default
         outcome = "error"
-        key_id = message.key.as_id()
-        # The store's hold keeps other processes sharing the database out of this
-        # conversation too (the in-process lock first, so each process waits there once).
-        with conversation_scope(key_id):
+        with conversation_scope(message.key.as_id()):
             try:
-                async with self._locks.hold(key_id), self._store.serialised(key_id):
-                    conversation = await self._store.ensure_conversation(
-                        message.key, wanted, self._clock()
-                    )
-                    runtime = self._runtime(conversation)
-                    wanted = runtime.persona.name
-                    history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
-                    if not await self._record_incoming(conversation, message, runtime):
-                        duplicate = Silent(SilenceReason.DUPLICATE)
-                        outcome = outcome_of(duplicate) or outcome
-                        yield duplicate
-                        return
-                    async for event in self._turn(conversation, runtime, history, message):
+                async with aclosing(self._handle(message, persona)) as events:
+                    async for event in events:
                         outcome = outcome_of(event) or outcome
                         yield event
-                    log.info(
-                        "turn done conversation=%s ms=%.1f",
-                        conversation.id,
-                        (time.perf_counter() - started) * 1000,
-                    )
             except StoreError:
                 self._telemetry.error("store", "StoreError")
                 raise
             finally:
                 seconds = time.perf_counter() - started
-                self._telemetry.turn_finished(wanted, message.key.platform, outcome, seconds)
+                self._telemetry.turn_finished(routed, message.key.platform, outcome, seconds)
+
+    async def _handle(
+        self, message: IncomingMessage, persona: str | None = None
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """The turn itself, under the conversation's locks (see `handle`)."""
+        message = replace(message, text=safe_text(message.text))
+        if not message.text.strip():
+            yield Silent(SilenceReason.EMPTY)
+            return
+        # The store's hold keeps other processes sharing the database out of this
+        # conversation too (the in-process lock first, so each process waits there once).
+        key_id = message.key.as_id()
+        async with self._locks.hold(key_id), self._store.serialised(key_id):
+            started = time.perf_counter()
+            wanted = persona if persona is not None and persona in self._personas else self._default
+            conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
+            runtime = self._runtime(conversation)
+            history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
+            if not await self._record_incoming(conversation, message, runtime):
+                yield Silent(SilenceReason.DUPLICATE)
+                return
+            async for event in self._turn(conversation, runtime, history, message):
+                yield event
+            log.info(
+                "turn done conversation=%s ms=%.1f",
+                conversation.id,
+                (time.perf_counter() - started) * 1000,
+            )
 
     async def _turn(
         self,

@@ -1,0 +1,58 @@
+"""Platform errors and turns from the Slack adapter reach the metrics (real bolt, fake Slack)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bots.adapters.slack import SlackBot
+from bots.engine import Engine
+from bots.knowledge import load_knowledge
+from bots.metrics import PrometheusTelemetry
+from bots.persona import load_persona
+from bots.runtime import PersonaRuntime
+from bots.store.sqlite import SQLiteStore
+from tests.conftest import DATA
+from tests.fakes.fake_slack import FakeSlack
+from tests.test_slack import SECRET, Rig, mention
+
+
+class RefusingSlack(FakeSlack):
+    """A Slack that refuses every post to the channel (the bot was removed from it)."""
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "chat.postMessage":
+            return {"ok": False, "error": "not_in_channel", "ts": ""}
+        return super()._answer(method, params)
+
+
+async def test_a_refused_post_is_counted_as_a_platform_error(store: SQLiteStore) -> None:
+    persona = load_persona(DATA / "personas" / "cafe.yaml")
+    entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
+    personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
+    telemetry = PrometheusTelemetry()
+    engine = Engine(
+        store=store, personas=personas, default_persona="cafe", llm=None, telemetry=telemetry
+    )
+    slack = RefusingSlack()
+    await slack.start()
+    bot = SlackBot(
+        engine,
+        personas,
+        bot_token="xoxb-test",
+        signing_secret=SECRET,
+        default_persona="cafe",
+        api_url=slack.base_url,
+        telemetry=telemetry,
+    )
+    try:
+        rig = Rig(slack, bot, store)
+        assert await rig.deliver(mention("100.1", "is there wifi?")) == 200
+        await rig.settle()
+    finally:
+        await bot.wait_idle()
+        await slack.close()
+    registry = telemetry.registry
+    errors = {"component": "platform", "kind": "slack_not_in_channel"}
+    assert registry.get_sample_value("bots_errors_total", errors) == 1
+    turn = {"persona": "cafe", "platform": "slack", "outcome": "reply_knowledge"}
+    assert registry.get_sample_value("bots_turns_total", turn) == 1
