@@ -20,7 +20,7 @@ from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.logsetup import configure_logging
-from bots.ops import ops_endpoint, telemetry_for
+from bots.ops import health_check, ops_endpoint, telemetry_for
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
 from bots.store import Store, open_store
 from bots.telemetry import Telemetry
@@ -393,7 +393,12 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
         ]
         try:
             if args.http:
-                async with bot.serve_http("0.0.0.0", args.port) as port:
+                health = health_check(settings, app.store)
+
+                async def healthy() -> bool:
+                    return (await health.check()).ok
+
+                async with bot.serve_http("0.0.0.0", args.port, healthy) as port:
                     print(f"listening on http://0.0.0.0:{port}/slack/events", flush=True)
                     await asyncio.Event().wait()
             else:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from bots.adapters.slack import SlackBot
 from bots.engine import Engine
 from bots.knowledge import load_knowledge
@@ -56,3 +58,37 @@ async def test_a_refused_post_is_counted_as_a_platform_error(store: SQLiteStore)
     assert registry.get_sample_value("bots_errors_total", errors) == 1
     turn = {"persona": "cafe", "platform": "slack", "outcome": "reply_knowledge"}
     assert registry.get_sample_value("bots_turns_total", turn) == 1
+
+
+async def test_the_events_port_answers_health_checks_with_the_status_only(
+    store: SQLiteStore,
+) -> None:
+    persona = load_persona(DATA / "personas" / "cafe.yaml")
+    entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
+    personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
+    engine = Engine(store=store, personas=personas, default_persona="cafe", llm=None)
+    slack = FakeSlack()
+    await slack.start()
+    bot = SlackBot(
+        engine,
+        personas,
+        bot_token="xoxb-test",
+        signing_secret=SECRET,
+        default_persona="cafe",
+        api_url=slack.base_url,
+    )
+    state = {"ok": True}
+
+    async def healthy() -> bool:
+        return state["ok"]
+
+    try:
+        async with bot.serve_http("127.0.0.1", 0, healthy) as port, httpx.AsyncClient() as http:
+            url = f"http://127.0.0.1:{port}/healthz"
+            first = await http.get(url)
+            state["ok"] = False
+            second = await http.get(url)
+    finally:
+        await slack.close()
+    assert (first.status_code, first.json()) == (200, {"status": "ok"})
+    assert (second.status_code, second.json()) == (503, {"status": "failing"})

@@ -226,6 +226,11 @@ async def test_two_processes_answer_each_event_once_and_in_order(
 
         # Both processes' own metrics agree: 9 answers from the model, 1 duplicate.
         outcomes = await turns_by_outcome(http, [one, two])
+        # The Slack port answers the host's health checks too (status only: it is public).
+        health = await http.get(one.events_url.replace("/slack/events", "/healthz"))
+        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        details = await http.get(one.metrics_url.replace("/metrics", "/healthz"))
+        assert details.json() == {"status": "ok", "store": "ok", "llm": "ok"}
     assert outcomes.get("reply_llm") == 9
     assert outcomes.get("silent_duplicate") == 1
     assert sum(outcomes.values()) == 10

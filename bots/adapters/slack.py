@@ -57,6 +57,7 @@ PLATFORM = "slack"
 WORKING_REACTION = "eyes"
 _HARMLESS_ERRORS = frozenset({"already_reacted", "no_reaction"})
 EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
 IGNORED_SUBTYPES = frozenset(
     {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
 )
@@ -468,11 +469,29 @@ class SlackBot:
             await handler.close_async()  # type: ignore[no-untyped-call]  # same
 
     @asynccontextmanager
-    async def serve_http(self, host: str = "0.0.0.0", port: int = 3000) -> AsyncIterator[int]:
-        """Serve the Events API and interactivity on `EVENTS_PATH`; yields the bound port."""
+    async def serve_http(
+        self,
+        host: str = "0.0.0.0",
+        port: int = 3000,
+        healthy: Callable[[], Awaitable[bool]] | None = None,
+    ) -> AsyncIterator[int]:
+        """Serve the Events API and interactivity on `EVENTS_PATH`; yields the bound port.
+
+        With `healthy`, also `GET /healthz` for the host's router: the status only (this
+        port faces the internet; the details are on the metrics port).
+        """
         from aiohttp import web
 
-        runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=port))
+        web_app = self.app.web_app(path=EVENTS_PATH, port=port)
+        if healthy is not None:
+
+            async def health(request: web.Request) -> web.Response:
+                ok = await healthy()
+                body = {"status": "ok" if ok else "failing"}
+                return web.json_response(body, status=200 if ok else 503)
+
+            web_app.router.add_get(HEALTH_PATH, health)
+        runner = web.AppRunner(web_app)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
         await site.start()
