@@ -96,11 +96,11 @@ class PostgresStore:
             try:
                 async with pool.acquire() as connection:
                     await self._migrate(connection)
+                holds = await self._connect(min_size=0, max_size=MAX_HELD_CONVERSATIONS)
             except BaseException:
                 pool.terminate()
                 raise
-            self._pool = pool
-            self._holds = await self._connect(min_size=0, max_size=MAX_HELD_CONVERSATIONS)
+            self._pool, self._holds = pool, holds
 
     async def _connect(
         self, *, min_size: int | None = None, max_size: int | None = None
