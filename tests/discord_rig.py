@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +87,18 @@ async def running_bot(
     channel_personas: Mapping[str, str] | None = None,
     shard_count: int | None = None,
     fake: FakeDiscord | None = None,
+    engine_clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Rig]:
     persona = load_persona(write_persona(tmp_path))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
-    engine = Engine(store=store, personas=personas, default_persona="cafe", llm=llm)
+    engine = Engine(
+        store=store,
+        personas=personas,
+        default_persona="cafe",
+        llm=llm,
+        **({"clock": engine_clock} if engine_clock is not None else {}),
+    )
     fake = fake or FakeDiscord()
     await fake.start()
     saved = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
