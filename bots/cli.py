@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bots import discord_cli
 from bots.config import Settings
 from bots.engine import Engine
 from bots.errors import BotsError, ConfigError
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP port (with --http)")
     slack.add_argument("--persona", help="default persona (default: restaurant or $BOTS_PERSONA)")
     slack.set_defaults(run=_run_slack)
+    discord_cli.add_commands(platforms, commands)
 
     database = commands.add_parser("db", help="manage the conversation database")
     database_commands = database.add_subparsers(dest="db_command", required=True)

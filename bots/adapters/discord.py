@@ -141,6 +141,9 @@ class DiscordBot:
             "chunk_guilds_at_startup": False,
             "guild_ready_timeout": guild_ready_timeout,
         }
+        # A support bot never joins voice: discord.py's warnings about voice libraries are noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         self.client: discord.Client
         if shard_count is not None:
             if shard_ids is not None:

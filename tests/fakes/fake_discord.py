@@ -129,6 +129,15 @@ class FakeDiscord:
 
         return await asyncio.wait_for(arrived(), seconds)
 
+    async def wait_connected(self, seconds: float = 5.0) -> None:
+        """Until a client has identified and holds a gateway connection."""
+
+        async def connected() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: bool(self._sockets))
+
+        await asyncio.wait_for(connected(), seconds)
+
     def rate_limit_next(
         self, method: str, pattern: str, retry_after: float = 0.001, times: int = 1
     ) -> None:
