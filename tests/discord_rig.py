@@ -86,12 +86,16 @@ async def running_bot(
     ignore_other_bots: bool = True,
     channel_personas: Mapping[str, str] | None = None,
     shard_count: int | None = None,
+    shard_ids: list[int] | None = None,
     fake: FakeDiscord | None = None,
     engine_clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Rig]:
     persona = load_persona(write_persona(tmp_path))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
+    # A second persona, so a test can see the channel mapping pick it over the default.
+    bistro = persona.model_copy(update={"name": "bistro"})
+    personas["bistro"] = PersonaRuntime.build(bistro, entries, None)
     engine = Engine(
         store=store,
         personas=personas,
@@ -114,6 +118,7 @@ async def running_bot(
         message_content=message_content,
         ignore_other_bots=ignore_other_bots,
         shard_count=shard_count,
+        shard_ids=shard_ids,
         clock=clock,
         sleep=sleep,
         guild_ready_timeout=0.01,

@@ -11,8 +11,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
+from bots.adapters.discord_format import thread_key
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import Usage
 from bots.store.sqlite import SQLiteStore
@@ -20,9 +22,11 @@ from tests.discord_rig import running_bot
 from tests.fakes.fake_discord import (
     BOT_ID,
     GENERAL_ID,
+    GUILD_ID,
     OTHER_BOT_ID,
     ROLE_ID,
     STAFF_ID,
+    FakeDiscord,
     user_message,
 )
 
@@ -229,3 +233,35 @@ async def test_a_thread_gone_without_notice_drops_the_reply_with_a_log_line(
             200,
             404,
         ]
+
+
+async def test_a_channel_maps_to_a_persona(tmp_path: Path, store: SQLiteStore) -> None:
+    mapping = {GENERAL_ID: "bistro"}
+    async with running_bot(
+        tmp_path, store, ScriptedModel("Hi.", parts=1), channel_personas=mapping
+    ) as rig:
+        question = user_message("hello")
+        await rig.send(question)
+        conversation = await store.get_conversation(thread_key(GUILD_ID, question["id"]))
+        assert conversation is not None
+        assert conversation.persona == "bistro"
+        dm = "900000000000000778"  # not mapped: the default persona
+        await rig.send(user_message("hi", channel=dm, mention_bot=False, guild=False))
+        other = await store.get_conversation(thread_key("@me", dm))
+        assert other is not None
+        assert other.persona == "cafe"
+
+
+async def test_shards_come_from_settings_and_heartbeats_are_acknowledged(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    fake = FakeDiscord(heartbeat_ms=20)
+    async with running_bot(
+        tmp_path, store, ScriptedModel("Hi.", parts=1), shard_count=3, shard_ids=[2], fake=fake
+    ) as rig:
+        assert rig.fake.identified[0]["shard"] == [2, 3]
+        assert isinstance(rig.bot.client, discord.AutoShardedClient)
+        await rig.fake.wait_heartbeats(2)
+        question = user_message("hello")
+        await rig.send(question)
+        assert contents(rig.fake.posts(question["id"])) == ["Hi."]

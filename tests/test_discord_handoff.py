@@ -192,3 +192,30 @@ async def test_slash_handoff_and_resolve_are_staff_only(tmp_path: Path, store: S
             "Handed to the support team.",
             "Handed back to the bot.",
         ]
+
+
+async def test_thumbs_down_records_feedback_and_offers_a_person(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    async with running_bot(tmp_path, store, ScriptedModel("We open at 8.", parts=1)) as rig:
+        question = user_message("When do you open?")
+        await rig.send(question)
+        thread = question["id"]
+        answer_id = next(m["id"] for m in rig.fake.messages.values() if m["channel_id"] == thread)
+        answer = rig.fake.messages[answer_id]
+        up, down = custom_ids(answer)
+        assert up.startswith("bots:fb:up:")
+        assert down.startswith("bots:fb:down:")
+
+        await rig.interact(button_click(down, answer, author=STAFF_ID))
+        [refused] = rig.fake.made("POST", CALLBACK)
+        assert refused.body["data"]["flags"] == 64  # only the asker may rate
+
+        await rig.interact(button_click(down, answer, author=USER_ID))
+        update = rig.fake.made("POST", CALLBACK)[-1]
+        assert update.body["type"] == 7  # the answer loses its buttons at once
+        assert update.body["data"]["components"] == []
+        assert contents(rig.fake.posts(thread))[-1] == "Shall I get a person?"
+        await rig.send(user_message("yes please", channel=thread, mention_bot=False))
+        [card] = rig.fake.posts(SUPPORT_ID)
+        assert "the answer did not help" in str(card["embeds"])

@@ -42,7 +42,7 @@ STATUS_FIELD = "Status"
 FEEDBACK_THANKS = "Thanks for the feedback"
 FEEDBACK_SORRY = "Sorry that didn't help"
 
-_FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)
+_FENCE = re.compile(r"```([\w+#.-]{0,20})")
 _MENTION_TOKEN = re.compile(r"<@!?(\d+)>")
 
 
@@ -74,12 +74,13 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def _open_fence(text: str) -> str | None:
-    """The opening line (``` plus language) of a code block left open at the end of `text`."""
+    """The opener (``` plus language) of a code block left open at the end of `text`.
+
+    Discord opens and closes a block at every ```, at a line start or not.
+    """
     opener: str | None = None
-    for match in _FENCE_LINE.finditer(text):
-        line_end = text.find("\n", match.start())
-        line = text[match.start() : line_end if line_end >= 0 else len(text)].strip()
-        opener = line if opener is None else None
+    for match in _FENCE.finditer(text):
+        opener = "```" + match.group(1) if opener is None else None
     return opener
 
 

@@ -138,6 +138,13 @@ class FakeDiscord:
 
         await asyncio.wait_for(connected(), seconds)
 
+    async def wait_heartbeats(self, count: int, seconds: float = 5.0) -> None:
+        async def beaten() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.heartbeats >= count)
+
+        await asyncio.wait_for(beaten(), seconds)
+
     def rate_limit_next(
         self, method: str, pattern: str, retry_after: float = 0.001, times: int = 1
     ) -> None:
@@ -160,8 +167,10 @@ class FakeDiscord:
             payload = frame.json()
             op = payload.get("op")
             if op == 1:
-                self.heartbeats += 1
                 await socket.send_json({"op": 11})
+                async with self._changed:
+                    self.heartbeats += 1
+                    self._changed.notify_all()
             elif op == 2:
                 await self._identify(socket, payload["d"])
             elif op == 6:
