@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -89,7 +90,9 @@ async def running_bot(
     shard_ids: list[int] | None = None,
     fake: FakeDiscord | None = None,
     engine_clock: Callable[[], datetime] | None = None,
+    real_time: bool = False,
 ) -> AsyncIterator[Rig]:
+    """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks)."""
     persona = load_persona(write_persona(tmp_path))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
@@ -119,8 +122,8 @@ async def running_bot(
         ignore_other_bots=ignore_other_bots,
         shard_count=shard_count,
         shard_ids=shard_ids,
-        clock=clock,
-        sleep=sleep,
+        clock=time.monotonic if real_time else clock,
+        sleep=asyncio.sleep if real_time else sleep,
         guild_ready_timeout=0.01,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AsyncExitStack, aclosing
-from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -28,7 +26,7 @@ import yarl
 from discord import app_commands
 
 from bots.adapters import discord_format as fmt
-from bots.adapters import discord_stream
+from bots.adapters import discord_staff, discord_stream, discord_ui
 from bots.engine import Engine
 from bots.errors import ConfigError
 from bots.models import (
@@ -56,7 +54,6 @@ NEEDS_MENTION = (
     "I can only read messages that @mention me here (the Message Content intent is off). "
     "Mention me in your next message and I'll answer."
 )
-BOT_ATTRIBUTE = "support_bot"
 _RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
 _ANSWERABLE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 
@@ -90,13 +87,6 @@ def invite_url(application_id: int) -> str:
     )
 
 
-@dataclass
-class _SupportPost:
-    channel_id: int
-    message_id: int
-    embed: discord.Embed
-
-
 class DiscordBot:
     """Wires an `Engine` to a discord.py client; `start(token)` runs it until cancelled."""
 
@@ -126,7 +116,7 @@ class DiscordBot:
         self._guild_personas = dict(guild_personas or {})
         self._ignore_bots = ignore_other_bots
         self._throttle = discord_stream.ChannelThrottle(clock, sleep, edit_interval)
-        self._support_posts: dict[ThreadKey, _SupportPost] = {}
+        self._support_posts: dict[ThreadKey, discord_staff.SupportCard] = {}
         self._told_mention: set[str] = set()
         self._done: set[str] = set()
         self._changed = asyncio.Condition()
@@ -151,18 +141,31 @@ class DiscordBot:
             self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
         else:
             self.client = discord.Client(**options)
+        self.staff = discord_staff.StaffDesk(
+            engine,
+            store,
+            is_staff=self._is_staff,
+            render=self.render,
+            say=self._say,
+            remember_card=self._remember_card,
+            finished=self._finished,
+        )
         self.tree = app_commands.CommandTree(self.client)
-        self.tree.add_command(self._support_commands())
+        self.tree.add_command(self.staff.commands())
         # discord.py looks up `on_<event>` and `setup_hook` on the client instance.
         setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010
         setattr(self.client, "on_message", self._on_message)  # noqa: B010
         setattr(self.client, "on_raw_thread_delete", self._on_thread_delete)  # noqa: B010
-        setattr(self.client, BOT_ATTRIBUTE, self)  # how a button click finds its bot
+        setattr(
+            self.client, discord_ui.HANDLER_ATTRIBUTE, self.staff
+        )  # how a button click finds its desk
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def _setup_hook(self) -> None:
-        self.client.add_dynamic_items(ClaimButton, ResolveButton, FeedbackButton)
+        self.client.add_dynamic_items(
+            discord_ui.ClaimButton, discord_ui.ResolveButton, discord_ui.FeedbackButton
+        )
         try:
             await self.tree.sync()
         except discord.HTTPException as exc:
@@ -317,7 +320,7 @@ class DiscordBot:
     ) -> None:
         view = None
         if reply.source in _RATEABLE:
-            view = feedback_view(message.key, message.message_id, message.author_id)
+            view = discord_ui.feedback_view(message.key, message.message_id, message.author_id)
         await stream.finish(fmt.reply_messages(reply.text, reply.citations), view)
 
     def _channel(self, key: ThreadKey) -> discord.PartialMessageable:
@@ -368,6 +371,12 @@ class DiscordBot:
         elif isinstance(event, HandoffReminder):
             await self._remind(event)
 
+    def _remember_card(self, key: ThreadKey, card: discord_staff.SupportCard) -> None:
+        self._support_posts.setdefault(key, card)  # a card this process posted knows more
+
+    async def _say(self, key: ThreadKey, content: str) -> None:
+        await self._safe_send(self._channel(key), content)
+
     async def _safe_send(self, channel: discord.abc.Messageable, content: str) -> None:
         try:
             for piece in fmt.split_message(content) or ["…"]:
@@ -395,7 +404,7 @@ class DiscordBot:
             posted = await channel.send(
                 ping.content,
                 embed=embed,
-                view=handoff_view(record.key),
+                view=discord_ui.handoff_view(record.key),
                 allowed_mentions=ping.allowed,
             )
         except discord.HTTPException as exc:
@@ -405,7 +414,9 @@ class DiscordBot:
                 exc.status,
             )
             return
-        self._support_posts[record.key] = _SupportPost(posted.channel.id, posted.id, embed)
+        self._support_posts[record.key] = discord_staff.SupportCard(
+            posted.channel.id, posted.id, embed
+        )
 
     async def _update_card(
         self, key: ThreadKey, status: str, colour: discord.Colour, *, resolvable: bool
@@ -415,7 +426,7 @@ class DiscordBot:
             log.info("no hand-off card known for %s: nothing to update", key.as_id())
             return
         post.embed = fmt.updated_embed(post.embed, status, colour)
-        view = handoff_view(key, claimable=False) if resolvable else None
+        view = discord_ui.handoff_view(key, claimable=False) if resolvable else None
         message = self.client.get_partial_messageable(post.channel_id).get_partial_message(
             post.message_id
         )
@@ -463,235 +474,3 @@ class DiscordBot:
                 await self.tick()
             except Exception:
                 log.exception("discord tick failed")
-
-    # -- buttons -------------------------------------------------------------------------
-
-    async def on_staff_button(
-        self, interaction: discord.Interaction, key: ThreadKey, *, claim: bool
-    ) -> None:
-        try:
-            if not self._is_staff(interaction.user):
-                await interaction.response.send_message(
-                    "Only the support team can claim or resolve hand-offs.", ephemeral=True
-                )
-                return
-            await interaction.response.defer()
-            if interaction.message is not None and interaction.message.embeds:
-                post = _SupportPost(
-                    interaction.message.channel.id,
-                    interaction.message.id,
-                    interaction.message.embeds[0],
-                )
-                self._support_posts.setdefault(key, post)
-            staff = str(interaction.user.id)
-            result = await (
-                self._engine.claim(key, staff) if claim else self._engine.resolve(key, staff)
-            )
-            if isinstance(result, HandoffClaimed | HandoffResolved):
-                await self.render(result, key)
-            else:
-                await interaction.followup.send(
-                    "Nothing to do: this conversation is not waiting for the team.", ephemeral=True
-                )
-        finally:
-            await self._finished(interaction.id)
-
-    async def on_feedback_button(
-        self,
-        interaction: discord.Interaction,
-        key: ThreadKey,
-        message_id: str,
-        asker: str,
-        positive: bool,
-    ) -> None:
-        try:
-            if str(interaction.user.id) != asker:
-                await interaction.response.send_message(
-                    "Only the person who asked can rate this answer.", ephemeral=True
-                )
-                return
-            line = fmt.FEEDBACK_THANKS if positive else fmt.FEEDBACK_SORRY
-            content = (interaction.message.content if interaction.message else "") + f"\n-# {line}"
-            await interaction.response.edit_message(
-                content=content[: fmt.MESSAGE_LIMIT],
-                view=None,
-                allowed_mentions=discord_stream.NO_PINGS,
-            )
-            offer = await self._engine.feedback(key, message_id, asker, positive)
-            if offer is not None:
-                await self._safe_send(self._channel(key), fmt.safe_text(offer.text))
-        finally:
-            await self._finished(interaction.id)
-
-    # -- slash commands ------------------------------------------------------------------
-
-    def _support_commands(self) -> app_commands.Group:
-        group = app_commands.Group(
-            name="support", description="Hand this thread to people and back"
-        )
-
-        @group.command(name="status", description="Who has this conversation: the bot or the team")
-        async def status(interaction: discord.Interaction) -> None:
-            await self._slash(interaction, self._status, staff_only=False)
-
-        @group.command(name="handoff", description="Hand this thread to the support team (staff)")
-        @app_commands.describe(reason="Why (shown to the team)")
-        async def handoff(interaction: discord.Interaction, reason: str = "") -> None:
-            async def run(key: ThreadKey, staff: str) -> str:
-                return await self._handoff(key, staff, reason)
-
-            await self._slash(interaction, run, staff_only=True)
-
-        @group.command(name="resolve", description="Hand this thread back to the bot (staff)")
-        async def resolve(interaction: discord.Interaction) -> None:
-            await self._slash(interaction, self._resolve, staff_only=True)
-
-        return group
-
-    async def _slash(
-        self,
-        interaction: discord.Interaction,
-        run: Callable[[ThreadKey, str], Awaitable[str]],
-        *,
-        staff_only: bool,
-    ) -> None:
-        """Defer at once (Discord wants an answer within 3 s), then work, then follow up."""
-        try:
-            if staff_only and not self._is_staff(interaction.user):
-                await interaction.response.send_message(
-                    "Only the support team can do that.", ephemeral=True
-                )
-                return
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            guild = str(interaction.guild_id) if interaction.guild_id else fmt.DM_WORKSPACE
-            key = fmt.thread_key(guild, str(interaction.channel_id))
-            if not await self._engine.knows(key):
-                await interaction.followup.send(
-                    "I have no conversation in this channel.", ephemeral=True
-                )
-                return
-            answer = await run(key, str(interaction.user.id))
-            await interaction.followup.send(
-                answer, ephemeral=True, allowed_mentions=discord_stream.NO_PINGS
-            )
-        finally:
-            await self._finished(interaction.id)
-
-    async def _status(self, key: ThreadKey, user: str) -> str:
-        conversation = await self._store.get_conversation(key) if self._store else None
-        if conversation is None:
-            return "I am answering in this thread."
-        return _STATUS_WORDS.get(conversation.state.value, conversation.state.value)
-
-    async def _handoff(self, key: ThreadKey, staff: str, reason: str) -> str:
-        event = await self._engine.staff_handoff(key, staff, reason)
-        if isinstance(event, HandoffRequested):
-            await self.render(event, key)
-            return "Handed to the support team."
-        return "The team already has this thread."
-
-    async def _resolve(self, key: ThreadKey, staff: str) -> str:
-        event = await self._engine.resolve(key, staff)
-        if isinstance(event, HandoffResolved):
-            await self.render(event, key)
-            return "Handed back to the bot."
-        return "Nothing to do: this conversation is not with the team."
-
-
-_STATUS_WORDS = {
-    "bot": "I am answering in this thread.",
-    "waiting_for_human": "Waiting for someone from the support team.",
-    "human": "A person from the support team has this thread; I stay quiet.",
-    "resolved": "The team handed this thread back to me.",
-}
-
-
-# -- buttons (persistent: the custom id carries everything, so they work after a restart) ---
-
-
-class ClaimButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=fmt.CLAIM_TEMPLATE):
-    def __init__(self, key: ThreadKey) -> None:
-        self.key = key
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label="Claim", style=discord.ButtonStyle.primary, custom_id=fmt.claim_id(key)
-        )
-        super().__init__(button)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ClaimButton:
-        return cls(fmt.key_from(match))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot_of(interaction)
-        if bot is not None:
-            await bot.on_staff_button(interaction, self.key, claim=True)
-
-
-class ResolveButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=fmt.RESOLVE_TEMPLATE):
-    def __init__(self, key: ThreadKey) -> None:
-        self.key = key
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            label="Resolve", style=discord.ButtonStyle.secondary, custom_id=fmt.resolve_id(key)
-        )
-        super().__init__(button)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> ResolveButton:
-        return cls(fmt.key_from(match))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot_of(interaction)
-        if bot is not None:
-            await bot.on_staff_button(interaction, self.key, claim=False)
-
-
-class FeedbackButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=fmt.FEEDBACK_TEMPLATE
-):
-    def __init__(self, vote: str, key: ThreadKey, message_id: str, asker: str) -> None:
-        self.vote, self.key, self.message_id, self.asker = vote, key, message_id, asker
-        button: discord.ui.Button[Any] = discord.ui.Button(
-            emoji="👍" if vote == "up" else "👎",
-            style=discord.ButtonStyle.secondary,
-            custom_id=fmt.feedback_id(vote, key, message_id, asker),
-        )
-        super().__init__(button)
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> FeedbackButton:
-        return cls(match["vote"], fmt.key_from(match), match["message"], match["asker"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        bot = _bot_of(interaction)
-        if bot is not None:
-            await bot.on_feedback_button(
-                interaction, self.key, self.message_id, self.asker, self.vote == "up"
-            )
-
-
-def _bot_of(interaction: discord.Interaction) -> DiscordBot | None:
-    bot = getattr(interaction.client, BOT_ATTRIBUTE, None)
-    return bot if isinstance(bot, DiscordBot) else None
-
-
-def handoff_view(key: ThreadKey, *, claimable: bool = True) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    if claimable:
-        view.add_item(ClaimButton(key))
-    view.add_item(ResolveButton(key))
-    return view
-
-
-def feedback_view(key: ThreadKey, message_id: str, asker: str) -> discord.ui.View | None:
-    if not (message_id.isdigit() and asker.isdigit()):
-        return None
-    view = discord.ui.View(timeout=None)
-    view.add_item(FeedbackButton("up", key, message_id, asker))
-    view.add_item(FeedbackButton("down", key, message_id, asker))
-    return view
