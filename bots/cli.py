@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from bots.errors import BotsError, ConfigError
 from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
+from bots.models import ThreadKey
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
 from bots.store import Store, open_store
 from bots.webhook import HandoffWebhook
@@ -132,8 +133,14 @@ class App:
 
 
 @asynccontextmanager
-async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterator[App]:
-    """Everything the bot needs, opened and closed together; `persona_name` is the default."""
+async def build_app(
+    settings: Settings,
+    persona_name: str | None,
+    link_for: Callable[[ThreadKey], str | None] | None = None,
+) -> AsyncIterator[App]:
+    """Everything the bot needs, opened and closed together; `persona_name` is the default.
+
+    `link_for` is the platform's web link to a thread, for hand-off records (webhooks)."""
     name = persona_name or settings.default_persona
     path = _persona_path(settings, name)
     library = PersonaLibrary(
@@ -153,6 +160,7 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
         default_persona=name,
         llm=llm,
         handoff_sinks=[webhook] if webhook else [],
+        link_for=link_for or _no_link,
     )
     try:
         yield App(engine=engine, persona=library[name].persona, store=store, library=library)
@@ -163,6 +171,10 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
         if isinstance(llm, OpenAIChatClient):
             await llm.aclose()
         await store.close()
+
+
+def _no_link(key: ThreadKey) -> str | None:
+    return None
 
 
 def _webhook(settings: Settings) -> HandoffWebhook | None:

@@ -52,6 +52,7 @@ async def print_invite_url(settings: Settings, args: argparse.Namespace) -> int:
 async def run_discord(settings: Settings, args: argparse.Namespace) -> int:
     try:
         from bots.adapters.discord import DiscordBot, point_at
+        from bots.adapters.discord_format import thread_link
     except ImportError:
         raise BotsError(_NOT_INSTALLED) from None
     from bots.cli import build_app
@@ -60,7 +61,7 @@ async def run_discord(settings: Settings, args: argparse.Namespace) -> int:
     if config.bot_token is None:
         raise ConfigError("DISCORD_BOT_TOKEN is not set (Developer Portal > Bot > Reset Token)")
     point_at(config.api_url, config.gateway_url)
-    async with build_app(settings, args.persona) as app:
+    async with build_app(settings, args.persona, link_for=thread_link) as app:
         bot = DiscordBot(
             app.engine,
             app.library,

@@ -15,7 +15,7 @@ import discord
 import pytest
 
 from bots.adapters.discord_format import thread_key
-from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
+from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall
 from bots.models import Usage
 from bots.store.sqlite import SQLiteStore
 from tests.discord_rig import running_bot
@@ -26,6 +26,7 @@ from tests.fakes.fake_discord import (
     OTHER_BOT_ID,
     ROLE_ID,
     STAFF_ID,
+    SUPPORT_ID,
     FakeDiscord,
     user_message,
 )
@@ -265,3 +266,33 @@ async def test_shards_come_from_settings_and_heartbeats_are_acknowledged(
         question = user_message("hello")
         await rig.send(question)
         assert contents(rig.fake.posts(question["id"])) == ["Hi."]
+
+
+class TextThenHandOff(ChatModel):
+    """Starts an answer, then calls the hand-off tool instead of finishing it."""
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[LLMEvent]:
+        yield ContentDelta("Let me check that for you")
+        call = ToolCall("handoff_to_human", '{"reason": "refund needs a person"}')
+        yield call
+        yield Completed("Let me check that for you", (call,), Usage(10, 5), "tool_calls")
+
+
+async def test_streamed_text_is_removed_when_the_model_hands_off(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    async with running_bot(tmp_path, store, TextThenHandOff()) as rig:
+        question = user_message("I was charged twice")
+        await rig.send(question)
+        thread = question["id"]
+        first, told = rig.fake.posts(thread)
+        assert first["content"] == "Let me check that for you"
+        assert rig.fake.made("DELETE", f"/channels/{thread}/messages/\\d+")
+        assert "person" in told["content"]
+        assert len(rig.fake.posts(SUPPORT_ID)) == 1
+
+
+async def test_a_bare_mention_opens_no_thread(tmp_path: Path, store: SQLiteStore) -> None:
+    async with running_bot(tmp_path, store, ScriptedModel("Hi.", parts=1)) as rig:
+        await rig.send(user_message(""))
+        assert not rig.fake.made("POST", r"/channels/\d+/messages/\d+/threads")

@@ -82,6 +82,19 @@ async def test_a_refused_token_is_one_line_naming_the_variable(
     ]
 
 
+async def test_a_refused_message_content_intent_is_one_line(
+    tmp_path: Path, fake: FakeDiscord
+) -> None:
+    fake.refuse_message_content = True
+    process = await start(environment(tmp_path, fake))
+    _out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "Message Content intent" in lines[0]
+    assert "DISCORD_MESSAGE_CONTENT=0" in lines[0]
+
+
 def test_a_missing_token_is_one_line() -> None:
     result = run_bots(["run", "discord"])
     assert result.returncode == 2

@@ -248,8 +248,8 @@ class DiscordBot:
             if not mentioned and not await self._engine.knows(key):
                 return
         elif isinstance(channel, discord.TextChannel):
-            if not mentioned:
-                return
+            if not mentioned or not fmt.strip_mention(message.content, me.id):
+                return  # a bare mention has nothing to answer: no empty thread
             thread = await self._open_thread(message, channel)
             if thread is None:
                 return

@@ -30,6 +30,7 @@ USER_ID = "900000000000000200"
 STAFF_ID = "900000000000000201"
 OTHER_BOT_ID = "900000000000000300"
 TOKEN = "fake-bot-token"
+MESSAGE_CONTENT = 1 << 15
 
 _ids = itertools.count(1)
 
@@ -60,6 +61,8 @@ class FakeDiscord:
     heartbeat_ms: int = 45_000
     calls: list[Call] = field(default_factory=list)
     refuse_token: bool = False
+    refuse_message_content: bool = False
+    """Close the gateway with 4014 when IDENTIFY asks for the Message Content intent."""
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     threads: dict[str, dict[str, Any]] = field(default_factory=dict)
     identified: list[dict[str, Any]] = field(default_factory=list)
@@ -182,6 +185,9 @@ class FakeDiscord:
 
     async def _identify(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> None:
         self.identified.append({k: v for k, v in data.items() if k != "token"})
+        if self.refuse_message_content and int(data.get("intents", 0)) & MESSAGE_CONTENT:
+            await socket.close(code=4014, message=b"Disallowed intent(s).")
+            return
         ready = {
             "v": 10,
             "user": bot_user(),
