@@ -58,9 +58,16 @@ async def test_a_mention_opens_a_thread_and_the_answer_goes_there(
             "POST", f"/channels/{GENERAL_ID}/messages/{question['id']}/threads"
         )
         assert thread.body["name"] == "When do you open?"
+        assert thread.body["auto_archive_duration"] == 1440
         posts = rig.fake.posts(question["id"])
         assert posts, rig.fake.calls
         assert posts[0]["allowed_mentions"] == NO_PINGS
+        final = rig.fake.messages[next(reversed(rig.fake.messages))]
+        assert final["content"] == "We open at 8 every day."
+        # The typing indicator goes up in the thread before the first words.
+        paths = [(c.method, c.path) for c in rig.fake.calls]
+        typing = paths.index(("POST", f"/channels/{question['id']}/typing"))
+        assert typing < paths.index(("POST", f"/channels/{question['id']}/messages"))
 
 
 def contents(posts: list[dict[str, Any]]) -> list[str]:
@@ -296,3 +303,31 @@ async def test_a_bare_mention_opens_no_thread(tmp_path: Path, store: SQLiteStore
     async with running_bot(tmp_path, store, ScriptedModel("Hi.", parts=1)) as rig:
         await rig.send(user_message(""))
         assert not rig.fake.made("POST", r"/channels/\d+/messages/\d+/threads")
+
+
+async def test_an_archived_and_locked_thread_drops_the_reply_with_a_log_line(
+    tmp_path: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(tmp_path, store, ScriptedModel("Sure.", parts=1)) as rig:
+        question = user_message("first")
+        await rig.send(question)
+        thread = question["id"]
+        await rig.fake.dispatch("THREAD_UPDATE", rig.fake.archive_thread(thread))
+        with caplog.at_level(logging.WARNING, logger="bots.adapters.discord"):
+            await rig.send(user_message("second", channel=thread))
+        [line] = [r.getMessage() for r in caplog.records if r.name == "bots.adapters.discord"]
+        assert "50083" in line
+        assert "dropped" in line
+
+
+async def test_a_long_rate_limit_is_waited_out_by_the_throttle_not_inside_discord_py(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    async with running_bot(tmp_path, store, ScriptedModel("one two three four", parts=4)) as rig:
+        rig.fake.rate_limit_next("PATCH", r"/channels/\d+/messages/\d+", retry_after=90.0)
+        question = user_message("count")
+        await rig.send(question)
+        statuses = [c.status for c in rig.fake.edits(question["id"])]
+        assert statuses == [429, 200]
+        assert rig.fake.edits(question["id"])[-1].body["content"] == "one two three four"
+        assert max(rig.sleep.calls) == pytest.approx(90.0)

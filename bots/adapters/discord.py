@@ -130,6 +130,9 @@ class DiscordBot:
             "allowed_mentions": discord_stream.NO_PINGS,
             "chunk_guilds_at_startup": False,
             "guild_ready_timeout": guild_ready_timeout,
+            # Longer waits come back as RateLimited, so the stream skips edits instead of
+            # stalling a turn (30 s is the least discord.py accepts).
+            "max_ratelimit_timeout": 30.0,
         }
         # A support bot never joins voice: discord.py's warnings about voice libraries are noise.
         discord.VoiceClient.warn_nacl = False
@@ -255,7 +258,11 @@ class DiscordBot:
                 return
             key, parent = fmt.thread_key(guild, str(thread)), channel.id
         else:
-            return
+            # A channel discord.py does not hold (it drops archived threads from its cache):
+            # ours only if the bot already has a conversation there.
+            key, parent = fmt.thread_key(guild, str(channel.id)), channel.id
+            if not await self._engine.knows(key):
+                return
         text = fmt.strip_mention(message.content, me.id)
         if not text and not mentioned and not self.client.intents.message_content:
             await self._ask_for_mention(key)

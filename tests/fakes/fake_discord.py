@@ -289,6 +289,8 @@ class FakeDiscord:
     def _post(self, channel: str, body: Any) -> tuple[int, Any, list[tuple[str, dict[str, Any]]]]:
         if channel in self.threads and self.threads[channel].get("deleted"):
             return 404, {"message": "Unknown Channel", "code": 10003}, []
+        if channel in self.threads and self.threads[channel]["thread_metadata"]["locked"]:
+            return 400, {"message": "Thread is locked", "code": 50083}, []
         message = message_payload(snowflake(), channel, body or {}, bot_user())
         self.messages[message["id"]] = message
         return 200, message, [("MESSAGE_CREATE", {**message, "guild_id": GUILD_ID})]
@@ -319,6 +321,12 @@ class FakeDiscord:
             "resource": {"type": kind},
         }
         return 200, answer, []
+
+    def archive_thread(self, thread_id: str) -> dict[str, Any]:
+        """Archive and lock the thread (later posts get 400) and return THREAD_UPDATE's data."""
+        thread = self.threads[thread_id]
+        thread["thread_metadata"] |= {"archived": True, "locked": True}
+        return dict(thread)
 
     def delete_thread(self, thread_id: str) -> dict[str, Any]:
         """Mark the thread deleted (later posts get 404) and return THREAD_DELETE's data."""
