@@ -135,8 +135,8 @@ async def test_a_redelivered_message_is_answered_once(tmp_path: Path, store: SQL
     async with running_bot(tmp_path, store, ScriptedModel("At 8.", parts=1)) as rig:
         question = user_message("When do you open?")
         await rig.send(question)
-        rig.bot._done.discard(question["id"])
-        await rig.send(question)
+        await rig.fake.dispatch("MESSAGE_CREATE", question)  # Discord delivers it again
+        await rig.bot.wait_done(question["id"], times=2)
         threads = rig.fake.made("POST", f"/channels/{GENERAL_ID}/messages/\\d+/threads")
         assert [c.status for c in threads] == [201, 400]
         assert len(rig.fake.posts(question["id"])) == 1

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from contextlib import AsyncExitStack, aclosing
 from typing import Any
@@ -54,6 +55,7 @@ NEEDS_MENTION = (
     "I can only read messages that @mention me here (the Message Content intent is off). "
     "Mention me in your next message and I'll answer."
 )
+DONE_MEMORY = 10_000
 _RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
 _ANSWERABLE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
 
@@ -118,7 +120,8 @@ class DiscordBot:
         self._throttle = discord_stream.ChannelThrottle(clock, sleep, edit_interval)
         self._support_posts: dict[ThreadKey, discord_staff.SupportCard] = {}
         self._told_mention: set[str] = set()
-        self._done: set[str] = set()
+        # Ids of handled messages and interactions (for `wait_done`), oldest dropped first.
+        self._done: OrderedDict[str, int] = OrderedDict()
         self._changed = asyncio.Condition()
         intents = discord.Intents.none()
         intents.guilds = True
@@ -159,9 +162,8 @@ class DiscordBot:
         setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010
         setattr(self.client, "on_message", self._on_message)  # noqa: B010
         setattr(self.client, "on_raw_thread_delete", self._on_thread_delete)  # noqa: B010
-        setattr(
-            self.client, discord_ui.HANDLER_ATTRIBUTE, self.staff
-        )  # how a button click finds its desk
+        # How a button click (a DynamicItem, built by discord.py) finds this bot's desk.
+        setattr(self.client, discord_ui.HANDLER_ATTRIBUTE, self.staff)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -203,18 +205,20 @@ class DiscordBot:
     async def close(self) -> None:
         await self.client.close()
 
-    async def wait_done(self, item_id: int | str, seconds: float = 5.0) -> None:
-        """Wait until the message or interaction with this id was fully handled (tests)."""
+    async def wait_done(self, item_id: int | str, seconds: float = 5.0, *, times: int = 1) -> None:
+        """Wait until the message or interaction with this id was handled `times` times."""
 
         async def finished() -> None:
             async with self._changed:
-                await self._changed.wait_for(lambda: str(item_id) in self._done)
+                await self._changed.wait_for(lambda: self._done.get(str(item_id), 0) >= times)
 
         await asyncio.wait_for(finished(), seconds)
 
     async def _finished(self, item_id: int) -> None:
         async with self._changed:
-            self._done.add(str(item_id))
+            self._done[str(item_id)] = self._done.get(str(item_id), 0) + 1
+            while len(self._done) > DONE_MEMORY:
+                self._done.popitem(last=False)
             self._changed.notify_all()
 
     # -- messages ------------------------------------------------------------------------
