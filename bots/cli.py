@@ -8,11 +8,12 @@ import getpass
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bots import discord_cli
 from bots.config import Settings
 from bots.engine import Engine
 from bots.errors import BotsError, ConfigError
@@ -20,6 +21,7 @@ from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.logsetup import configure_logging
+from bots.models import ThreadKey
 from bots.ops import health_check, ops_endpoint, telemetry_for
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
 from bots.store import Store, open_store
@@ -85,6 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     slack.add_argument("--port", type=int, default=3000, help="HTTP port (with --http)")
     slack.add_argument("--persona", help="default persona (default: restaurant or $BOTS_PERSONA)")
     slack.set_defaults(run=_run_slack)
+    discord_cli.add_commands(platforms, commands)
 
     database = commands.add_parser("db", help="manage the conversation database")
     database_commands = database.add_subparsers(dest="db_command", required=True)
@@ -128,8 +131,14 @@ class App:
 
 
 @asynccontextmanager
-async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterator[App]:
-    """Everything the bot needs, opened and closed together; `persona_name` is the default."""
+async def build_app(
+    settings: Settings,
+    persona_name: str | None,
+    link_for: Callable[[ThreadKey], str | None] | None = None,
+) -> AsyncIterator[App]:
+    """Everything the bot needs, opened and closed together; `persona_name` is the default.
+
+    `link_for` is the platform's web link to a thread, for hand-off records (webhooks)."""
     name = persona_name or settings.default_persona
     path = _persona_path(settings, name)
     library = PersonaLibrary(
@@ -151,6 +160,7 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
         llm=llm,
         handoff_sinks=[webhook] if webhook else [],
         telemetry=telemetry,
+        link_for=link_for or _no_link,
     )
     try:
         async with ops_endpoint(settings, telemetry, store) as ops_port:
@@ -163,6 +173,10 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
         if isinstance(llm, OpenAIChatClient):
             await llm.aclose()
         await store.close()
+
+
+def _no_link(key: ThreadKey) -> str | None:
+    return None
 
 
 def _webhook(settings: Settings) -> HandoffWebhook | None:

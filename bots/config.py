@@ -87,6 +87,74 @@ def _pairs(name: str, environ: Mapping[str, str]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class DiscordSettings:
+    """What `bots run discord` needs; all optional until that command runs."""
+
+    bot_token: Secret | None = None
+    application_id: str | None = None
+    api_url: str | None = None
+    gateway_url: str | None = None
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    channel_personas: Mapping[str, str] = field(default_factory=dict)
+    guild_personas: Mapping[str, str] = field(default_factory=dict)
+    message_content: bool = True
+    ignore_other_bots: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> DiscordSettings:
+        token = environ.get("DISCORD_BOT_TOKEN", "").strip()
+        count = _optional_int(environ, "DISCORD_SHARD_COUNT")
+        ids = tuple(_int_list(environ, "DISCORD_SHARD_IDS")) or None
+        if count is not None and count < 1:
+            raise ConfigError("DISCORD_SHARD_COUNT must be at least 1")
+        if ids is not None and count is None:
+            raise ConfigError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total shards)")
+        if ids is not None and count is not None and not all(0 <= i < count for i in ids):
+            raise ConfigError(f"DISCORD_SHARD_IDS must be between 0 and {count - 1}")
+        return cls(
+            bot_token=Secret(token) if token else None,
+            application_id=environ.get("DISCORD_APPLICATION_ID", "").strip() or None,
+            api_url=environ.get("DISCORD_API_URL", "").strip() or None,
+            gateway_url=environ.get("DISCORD_GATEWAY_URL", "").strip() or None,
+            shard_count=count,
+            shard_ids=ids,
+            channel_personas=_pairs("DISCORD_CHANNEL_PERSONAS", environ),
+            guild_personas=_pairs("DISCORD_GUILD_PERSONAS", environ),
+            message_content=_flag(environ, "DISCORD_MESSAGE_CONTENT", True),
+            ignore_other_bots=_flag(environ, "DISCORD_IGNORE_BOTS", True),
+        )
+
+
+def _optional_int(environ: Mapping[str, str], name: str) -> int | None:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _int_list(environ: Mapping[str, str], name: str) -> list[int]:
+    try:
+        return [int(part) for part in _words(environ.get(name, ""))]
+    except ValueError:
+        raise ConfigError(f"{name} must look like 0,1,2; got {environ.get(name)!r}") from None
+
+
+def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
+@dataclass(frozen=True)
 class Settings:
     api_key: Secret | None = None
     base_url: str = DEFAULT_BASE_URL
@@ -104,6 +172,7 @@ class Settings:
     handoff_webhook_url: str | None = None
     handoff_webhook_secret: Secret | None = None
     slack: SlackSettings = SlackSettings()
+    discord: DiscordSettings = DiscordSettings()
 
     @property
     def llm_enabled(self) -> bool:
@@ -131,6 +200,7 @@ class Settings:
             **_observability(environ),
             **_webhook(environ),
             slack=SlackSettings.from_env(environ),
+            discord=DiscordSettings.from_env(environ),
         )
 
 

@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without the bot's own settings, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "BOTS_", "SLACK_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("OPENAI_", "BOTS_", "SLACK_", "DISCORD_"))
+    }
     env.update(extra)
     return env
 
