@@ -16,8 +16,9 @@ from bots.store import open_store
 from bots.store.sqlite import MIGRATIONS, WRITER_AUTOCHECKPOINT_PAGES, SQLiteStore
 
 # The contract is a helper module, not a test module: ask pytest to rewrite its asserts.
-pytest.register_assert_rewrite("tests.store_contract")
+pytest.register_assert_rewrite("tests.store_contract", "tests.store_privacy_contract")
 from tests.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402
+from tests.store_privacy_contract import PrivacyStoreContract  # noqa: E402
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -29,7 +30,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await opened.close()
 
 
-class TestSQLiteStoreContract(StoreContract):
+class TestSQLiteStoreContract(StoreContract, PrivacyStoreContract):
     """Every contract case, on a temporary file and on ":memory:"."""
 
 
