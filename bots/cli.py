@@ -14,11 +14,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bots import forget_cli
 from bots.config import Settings
 from bots.engine import Engine
 from bots.errors import BotsError, ConfigError
 from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
+from bots.limits_wiring import guarded_llm, limits_and_retention
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
 from bots.store import Store, open_store
@@ -96,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help="apply schema migrations to DATABASE_URL (SQLite or PostgreSQL)"
     )
     upgrade.set_defaults(run=_db_upgrade)
+    forget_cli.add_parser(commands)
 
     check = commands.add_parser(
         "check", help="check persona and knowledge files and list every problem"
@@ -145,12 +148,15 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
     await store.open()
     llm = _llm_client(settings)
     webhook = _webhook(settings)
+    limits, retention = limits_and_retention(settings, store)
     engine = Engine(
         store=store,
         personas=library,
         default_persona=name,
-        llm=llm,
+        llm=guarded_llm(llm, settings.privacy),
         handoff_sinks=[webhook] if webhook else [],
+        limits=limits,
+        retention=retention,
     )
     try:
         yield App(engine=engine, persona=library[name].persona, store=store, library=library)

@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bots.errors import ConfigError
+from bots.limits import LimitSettings
+from bots.privacy import PrivacySettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -100,6 +102,8 @@ class Settings:
     handoff_webhook_url: str | None = None
     handoff_webhook_secret: Secret | None = None
     slack: SlackSettings = SlackSettings()
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     @property
     def llm_enabled(self) -> bool:
@@ -126,6 +130,8 @@ class Settings:
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
             **_webhook(environ),
             slack=SlackSettings.from_env(environ),
+            limits=LimitSettings.from_env(environ),
+            privacy=PrivacySettings.from_env(environ),
         )
 
 
