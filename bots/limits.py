@@ -10,13 +10,14 @@ across restarts and across every process sharing a PostgreSQL database. A day is
 budgets reset at 00:00 UTC. A budget is checked before a model call, so the call that crosses
 it still completes (the overshoot is at most one reply).
 
-The message rate is counted from the store as well: the turns table already records every
-message with its author and time, so a sliding one-minute window is one indexed count, exact
-across processes and restarts, and on the engine's injected clock. Libraries considered:
-`limits` (moving windows in memory or Redis, reads the wall clock), `aiolimiter` (a leaky
-bucket that makes callers wait, where a message over the limit must be answered at once) and
-`pyrate-limiter` (its database buckets bring their own tables and a second PostgreSQL
-driver). None counts what the store already holds, so none is used.
+The message rate is a sliding one-minute log of each user's message times, per process, on
+the engine's injected clock. Libraries considered: `limits` (moving windows in memory or
+Redis) and `pyrate-limiter` read the wall clock themselves, so a test could only drive them by
+patching time; `aiolimiter` is a leaky bucket that makes callers wait, where a message over
+the limit must be answered at once. The log is a few lines, exact, and driven by the clock
+the engine already takes. (Counting the stored messages instead would hold across
+processes, but needs one more index on every message written, which measurably grew
+SQLite's WAL; with several processes a user gets at most the limit once per process.)
 
 The concurrency gate is an `asyncio.Semaphore` plus a count of waiters (the bounded queue):
 per process, since a model call's slot lasts only while its process streams the reply.
@@ -25,6 +26,7 @@ per process, since a model call's slot lasts only while its process streams the 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ from bots.store import Store
 DEFAULT_MAX_INPUT_CHARS = 6_000
 DEFAULT_QUEUE = 20
 RATE_WINDOW = timedelta(minutes=1)
+MAX_TRACKED_USERS = 10_000  # beyond this, users quiet for a minute are dropped from the log
 
 USER_BUDGET_TEXT = (
     "I've answered as many questions as I can for you today (my daily limit starts again "
@@ -117,6 +120,31 @@ class LLMGate:
             self._slots.release()
 
 
+class MessageRate:
+    """At most `per_minute` messages per user in any sliding minute (None: no limit)."""
+
+    def __init__(self, per_minute: int | None) -> None:
+        self._limit = per_minute
+        self._seen: dict[str, deque[datetime]] = {}
+
+    def allow(self, user_id: str, now: datetime) -> bool:
+        """Count this message; False when it is over the limit (it still counts)."""
+        if self._limit is None:
+            return True
+        times = self._seen.setdefault(user_id, deque())
+        while times and times[0] <= now - RATE_WINDOW:
+            times.popleft()
+        times.append(now)
+        if len(self._seen) > MAX_TRACKED_USERS:
+            self._forget_quiet_users(now)
+        return len(times) <= self._limit
+
+    def _forget_quiet_users(self, now: datetime) -> None:
+        quiet = [u for u, t in self._seen.items() if not t or t[-1] <= now - RATE_WINDOW]
+        for user_id in quiet:
+            del self._seen[user_id]
+
+
 class Limits:
     """The limits policy the engine consults; with default settings it allows everything."""
 
@@ -130,18 +158,17 @@ class Limits:
         self._store = store
         self._clock = clock
         self._gate = LLMGate(settings.llm_concurrency, settings.llm_queue)
+        self._rate = MessageRate(settings.user_messages_per_minute)
 
     async def refusal(self, conversation: Conversation, message: IncomingMessage) -> str | None:
         """Why this message must not be answered now (in the user's words), or None.
 
-        Staff are held to the channel's budget only. Call it after the message was recorded:
-        the rate counts it.
+        Staff are held to the channel's budget only. Each call counts as one message of the
+        user's rate.
         """
         settings, now = self.settings, self._clock()
-        if not message.is_staff and settings.user_messages_per_minute is not None:
-            recent = await self._store.count_user_messages(message.author_id, now - RATE_WINDOW)
-            if recent > settings.user_messages_per_minute:
-                return RATE_TEXT
+        if not message.is_staff and not self._rate.allow(message.author_id, now):
+            return RATE_TEXT
         day = now.astimezone(UTC).date()
         if not message.is_staff and settings.user_daily_tokens is not None:
             spent = await self._store.usage_on(day, user_id=message.author_id)

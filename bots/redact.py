@@ -55,7 +55,13 @@ class Redactor:
         return text
 
     def _phones(self, text: str) -> str:
-        matches = list(phonenumbers.PhoneNumberMatcher(text, self._region))
+        # STRICT_GROUPING: digits grouped as the country writes its numbers (or not grouped),
+        # so "2024-05-01 12" is a date and a number, not the phone number 202-405-0112.
+        matches = list(
+            phonenumbers.PhoneNumberMatcher(
+                text, self._region, leniency=phonenumbers.Leniency.STRICT_GROUPING
+            )
+        )
         for match in reversed(matches):
             text = text[: match.start] + PHONE_MARK + text[match.end :]
         return text

@@ -63,17 +63,6 @@ class PrivacyStoreContract:
         assert await store.usage_on(DAY, user_id="U1") == Usage(10, 1)
         assert await store.usage_on(DAY - timedelta(days=1), user_id="U1") == Usage()
 
-    async def test_count_user_messages_counts_user_turns_after_since(self, store: Store) -> None:
-        first = await store.ensure_conversation(KEY, "restaurant", T0)
-        second = await store.ensure_conversation(thread("other"), "restaurant", T0)
-        await store.append_turn(first.id, make_turn("a", seconds=10))
-        await store.append_turn(second.id, make_turn("b", seconds=20))
-        await store.append_turn(first.id, make_turn("c", seconds=30, role=Role.ASSISTANT))
-        await store.append_turn(first.id, make_turn("d", seconds=40))
-        assert await store.count_user_messages("U42", at(0)) == 3
-        assert await store.count_user_messages("U42", at(20)) == 1
-        assert await store.count_user_messages("someone else", at(0)) == 0
-
     async def test_delete_turns_before_keeps_newer_turns(self, store: Store) -> None:
         conversation = await store.ensure_conversation(KEY, "restaurant", T0)
         await store.record_incoming(conversation.id, "e1", make_turn("old", seconds=10))

@@ -33,6 +33,7 @@ from bots.models import (
     ReplySource,
     ThreadKey,
     Usage,
+    UsageEntry,
 )
 from bots.runtime import PersonaRuntime
 from bots.store.sqlite import SQLiteStore
@@ -343,3 +344,38 @@ def test_limit_settings_from_env() -> None:
 def test_bad_limit_settings_say_what_is_wrong(name: str, value: str, words: str) -> None:
     with pytest.raises(ConfigError, match=f"{name} {words}"):
         LimitSettings.from_env({name: value})
+
+
+async def test_staff_are_held_to_the_channel_budget_only(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime, clock: Clock
+) -> None:
+    engine = make_engine(store, cafe_runtime, None, clock, user_daily_tokens=1)
+    await store.record_usage(
+        UsageEntry(clock.now, "boss", "x", "x", "m", Usage(5, 5)),
+    )
+    staff = IncomingMessage(
+        ThreadKey("test", "w1", "c1", "t1"),
+        "boss",
+        "wifi?",
+        "s1",
+        is_staff=True,
+        addressed_to_bot=True,
+    )
+    assert reply_of(await run(engine, staff)).source is ReplySource.KNOWLEDGE
+
+
+async def test_a_model_hand_off_is_charged_too(
+    store: SQLiteStore,
+    cafe_runtime: PersonaRuntime,
+    llm_client: ChatModel,
+    llm_server: FakeLLMServer,
+    clock: Clock,
+) -> None:
+    engine = make_engine(store, cafe_runtime, llm_client, clock)
+    tool = ("handoff_to_human", '{"reason": "refund"}')
+    llm_server.script(Reply("", tool_calls=(tool,), usage=(70, 9)))
+    events = await run(engine, message("I want my money back for last week"))
+    assert [e.reason for e in events if isinstance(e, HandoffRequested)] == [
+        HandoffReason.MODEL_TOOL
+    ]
+    assert await store.usage_on(clock.now.date(), user_id="u1") == Usage(70, 9)

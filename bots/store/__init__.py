@@ -144,9 +144,6 @@ class Store(Protocol):
     ) -> Usage:
         """Ledger totals of one UTC day, for one user and/or one channel (all when neither)."""
 
-    async def count_user_messages(self, author_id: str, since: datetime) -> int:
-        """User-role turns `author_id` wrote after `since`, in every conversation."""
-
     async def delete_turns_before(self, cutoff: datetime) -> int:
         """Retention: delete turns and processed-event ids older than `cutoff`, and blank the
         summary and detail of hand-offs requested before it. Returns how many turns went."""

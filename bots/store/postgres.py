@@ -494,10 +494,6 @@ class PostgresStore:
         async with self._connection("read the day's token usage") as connection:
             return await privacy.usage_on(connection, day, user_id, channel)
 
-    async def count_user_messages(self, author_id: str, since: datetime) -> int:
-        async with self._connection("count the user's messages") as connection:
-            return await privacy.count_user_messages(connection, author_id, since)
-
     async def delete_turns_before(self, cutoff: datetime) -> int:
         async with self._transaction("delete old messages") as connection:
             return await privacy.delete_turns_before(connection, cutoff)

@@ -64,16 +64,6 @@ async def usage_on(
     return Usage(int(row[0]), int(row[1]))
 
 
-async def count_user_messages(connection: Connection, author_id: str, since: datetime) -> int:
-    found = await connection.fetchval(
-        "SELECT count(*) FROM turns WHERE author_id = $1 AND created_at > $2 AND role = $3",
-        author_id,
-        _aware(since),
-        Role.USER.value,
-    )
-    return int(found)
-
-
 async def delete_turns_before(connection: Connection, cutoff: datetime) -> int:
     stamp = _aware(cutoff)
     deleted = _count(await connection.execute("DELETE FROM turns WHERE created_at < $1", stamp))

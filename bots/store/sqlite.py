@@ -512,10 +512,6 @@ class SQLiteStore:
         async with self._connection("read the day's token usage") as db:
             return await privacy.usage_on(db, day, user_id, channel)
 
-    async def count_user_messages(self, author_id: str, since: datetime) -> int:
-        async with self._connection("count the user's messages") as db:
-            return await privacy.count_user_messages(db, author_id, since)
-
     async def delete_turns_before(self, cutoff: datetime) -> int:
         async with self._transaction("delete old messages") as db:
             return await privacy.delete_turns_before(db, cutoff)

@@ -56,16 +56,6 @@ async def usage_on(
     return Usage(int(rows[0][0]), int(rows[0][1]))
 
 
-async def count_user_messages(db: aiosqlite.Connection, author_id: str, since: datetime) -> int:
-    rows = list(
-        await db.execute_fetchall(
-            "SELECT count(*) FROM turns WHERE author_id = ? AND created_at > ? AND role = ?",
-            (author_id, _text(since), Role.USER.value),
-        )
-    )
-    return int(rows[0][0])
-
-
 async def delete_turns_before(db: aiosqlite.Connection, cutoff: datetime) -> int:
     stamp = _text(cutoff)
     cursor = await db.execute("DELETE FROM turns WHERE created_at < ?", (stamp,))
