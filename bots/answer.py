@@ -76,15 +76,18 @@ class ModelAnswer:
         assert self.prompt is not None, "stream() first"
         runtime = self._runtime
         text, cited = clean_reply(self.text, self.prompt.entry_ids)
-        usage = self.usage
-        if usage == Usage():
-            usage = Usage(self.prompt.token_count, runtime.counter.count(self.text))
         return FinalReply(
             text=text.strip(),
             source=ReplySource.LLM,
             citations=tuple(citation_for(runtime.catalog.by_id[i]) for i in cited),
-            usage=usage,
+            usage=self.spent(),
         )
+
+    def spent(self) -> Usage:
+        """The tokens the call used: as the server reported them, else estimated."""
+        if self.usage != Usage() or self.prompt is None:
+            return self.usage
+        return Usage(self.prompt.token_count, self._runtime.counter.count(self.text))
 
     def _build(self, budget: int) -> Prompt:
         return build_prompt(

@@ -13,12 +13,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bots import discord_cli
+from bots import discord_cli, forget_cli
 from bots.config import Settings
 from bots.engine import Engine
 from bots.errors import BotsError, ConfigError
 from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
+from bots.limits_wiring import guarded_llm, limits_and_retention
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.logsetup import configure_logging
 from bots.models import ThreadKey
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         "upgrade", help="apply schema migrations to DATABASE_URL (SQLite or PostgreSQL)"
     )
     upgrade.set_defaults(run=_db_upgrade)
+    forget_cli.add_parser(commands)
 
     check = commands.add_parser(
         "check", help="check persona and knowledge files and list every problem"
@@ -153,14 +155,17 @@ async def build_app(
     telemetry = telemetry_for(settings)
     llm = _llm_client(settings, telemetry)
     webhook = _webhook(settings)
+    limits, retention = limits_and_retention(settings, store)
     engine = Engine(
         store=store,
         personas=library,
         default_persona=name,
-        llm=llm,
+        llm=guarded_llm(llm, settings.privacy),
         handoff_sinks=[webhook] if webhook else [],
         telemetry=telemetry,
         link_for=link_for or _no_link,
+        limits=limits,
+        retention=retention,
     )
     try:
         async with ops_endpoint(settings, telemetry, store) as ops_port:

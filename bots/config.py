@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bots.errors import ConfigError
+from bots.limits import LimitSettings
 from bots.pricing import PriceTable
+from bots.privacy import PrivacySettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -173,6 +175,8 @@ class Settings:
     handoff_webhook_secret: Secret | None = None
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
     @property
     def llm_enabled(self) -> bool:
@@ -201,6 +205,8 @@ class Settings:
             **_webhook(environ),
             slack=SlackSettings.from_env(environ),
             discord=DiscordSettings.from_env(environ),
+            limits=LimitSettings.from_env(environ),
+            privacy=PrivacySettings.from_env(environ),
         )
 
 

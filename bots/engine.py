@@ -14,6 +14,7 @@ from bots.answer import ModelAnswer
 from bots.errors import LLMError, StoreError
 from bots.handoff import HandoffDesk, HandoffSink
 from bots.handoff_detect import is_affirmative, wants_human
+from bots.limits import Limits, LimitSettings, LLMBusy
 from bots.llm import ChatModel
 from bots.logcontext import conversation_scope
 from bots.models import (
@@ -33,6 +34,7 @@ from bots.models import (
 )
 from bots.offline import offline_reply
 from bots.persona import Persona
+from bots.privacy import Retention
 from bots.retrieval import RetrievalResult
 from bots.runtime import PersonaRuntime
 from bots.store import Store
@@ -64,8 +66,13 @@ class Engine:
         handoff_sinks: Sequence[HandoffSink] = (),
         link_for: Callable[[ThreadKey], str | None] = lambda key: None,
         telemetry: Telemetry = NO_TELEMETRY,
+        limits: Limits | None = None,
+        retention: Retention | None = None,
     ) -> None:
-        """`link_for` is the adapter's way to turn a thread into a web link for the team."""
+        """`link_for` is the adapter's way to turn a thread into a web link for the team.
+
+        `limits` defaults to no limits; `retention` (None: keep everything) runs from `tick`.
+        """
         if default_persona not in personas:
             raise KeyError(default_persona)
         self._store = store
@@ -75,6 +82,8 @@ class Engine:
         self._clock = clock
         self._telemetry = telemetry
         self._locks = _KeyedLocks()
+        self._limits = limits or Limits(LimitSettings(), store, clock)
+        self._retention = retention
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
         )
@@ -160,18 +169,23 @@ class Engine:
         if trigger is not None:
             yield await self._hand_off(conversation, runtime, trigger, "", message.author_id)
             return
-        retrieval = runtime.retriever.search(message.text, k=runtime.persona.knowledge.max_snippets)
+        if (refusal := await self._limits.refusal(conversation, message)) is not None:
+            yield await self._refuse(conversation, runtime, refusal)
+            return
+        text, cut = self._limits.cut(message.text)
+        message = replace(message, text=text)
+        retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
         best = retrieval.best
         self._telemetry.retrieval(runtime.persona.name, best.coverage if best else 0.0)
-        async for event in self._reply(conversation, runtime, retrieval, history, message):
+        async for event in self._reply(conversation, runtime, retrieval, history, message, cut):
             yield event
 
     @staticmethod
     def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:
         """Hand-off triggers checked before any model is asked (cheap, work offline)."""
         if conversation.offer_reason and is_affirmative(text):
-            if conversation.offer_reason == HandoffReason.FEEDBACK.value:
-                return HandoffReason.FEEDBACK
+            if conversation.offer_reason in (HandoffReason.FEEDBACK, HandoffReason.LIMIT):
+                return HandoffReason(conversation.offer_reason)
             return HandoffReason.NO_ANSWER
         if wants_human(text):
             return HandoffReason.USER_ASKED
@@ -184,14 +198,19 @@ class Engine:
         retrieval: RetrievalResult,
         history: list[Turn],
         message: IncomingMessage,
+        cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
         if self._llm is None:
             reply = offline_reply(runtime.persona, retrieval, llm_down=False)
         else:
             answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text)
             try:
-                async for delta in answer.stream():
-                    yield delta
+                async with self._limits.llm_slot():
+                    async for delta in answer.stream():
+                        yield delta
+            except LLMBusy:
+                yield await self._refuse(conversation, runtime, self._limits.busy_text)
+                return
             except LLMError as exc:
                 log.warning(
                     "llm failed conversation=%s error=%s", conversation.id, type(exc).__name__
@@ -204,6 +223,8 @@ class Engine:
                     return
                 reply = offline_reply(runtime.persona, retrieval, llm_down=True)
             else:
+                model, spent = runtime.model, answer.spent()
+                await self._limits.charge(conversation, message.author_id, model, spent)
                 if answer.handoff_reason is not None:
                     reason, detail = HandoffReason.MODEL_TOOL, answer.handoff_reason
                     yield await self._hand_off(
@@ -214,6 +235,8 @@ class Engine:
                 if not reply.text:
                     # Nothing usable (or only citation markers): answer as if offline.
                     reply = offline_reply(runtime.persona, retrieval, llm_down=False)
+        if cut:
+            reply = replace(reply, text=f"{reply.text}\n\n{self._limits.cut_notice}")
         async for event in self._deliver(conversation, runtime, reply, message):
             yield event
 
@@ -273,6 +296,19 @@ class Engine:
         self._telemetry.handoff(reason.value)
         return event
 
+    async def _refuse(
+        self, conversation: Conversation, runtime: PersonaRuntime, why: str
+    ) -> FinalReply:
+        """A limit stopped the turn: say why, offer a person, and let a "yes" hand over."""
+        reply = FinalReply(f"{why} {runtime.persona.handoff.offer}", ReplySource.FALLBACK)
+        await self._record_reply(conversation, runtime, reply)
+        await self._store.set_counters(
+            conversation.id,
+            failed_turns=conversation.failed_turns,
+            offer_reason=HandoffReason.LIMIT.value,
+        )
+        return reply
+
     async def knows(self, key: ThreadKey) -> bool:
         """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""
         return await self._store.get_conversation(key) is not None
@@ -329,9 +365,11 @@ class Engine:
             return FinalReply(text=offer, source=ReplySource.FALLBACK)
 
     async def tick(self) -> list[EngineEvent]:
-        """Timed work, called every minute or so by the adapter: reminders and hand-backs."""
+        """Timed work, called every minute or so: reminders, hand-backs, retention."""
         events: list[EngineEvent] = list(await self._desk.reminders(self._persona_of))
         now = self._clock()
+        if self._retention is not None:
+            await self._retention.run_if_due(now)
         limits = [r.persona.handoff.resolve_after_quiet_minutes for r in self._personas.values()]
         shortest = min((m for m in limits if m > 0), default=0)
         if shortest <= 0:

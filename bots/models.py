@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from urllib.parse import quote
 
@@ -110,6 +110,47 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageEntry:
+    """Tokens one model call spent, for whom and where: one row of the durable usage ledger."""
+
+    at: datetime
+    user_id: str
+    channel: str
+    """The channel's id: `ThreadKey.as_id()` of (platform, workspace, channel) without a thread."""
+    conversation_id: str
+    model: str
+    usage: Usage
+
+    @property
+    def day(self) -> date:
+        """The UTC day the tokens count against (budgets reset at midnight UTC)."""
+        return self.at.astimezone(UTC).date()
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What `forget_conversation` / `forget_user` removed, counted for the operator."""
+
+    conversations: int = 0
+    turns: int = 0
+    handoffs: int = 0
+    feedback: int = 0
+    events: int = 0
+    usage_rows: int = 0
+    """Usage-ledger rows kept for cost reports but no longer naming the user."""
+
+    def __add__(self, other: Forgotten) -> Forgotten:
+        return Forgotten(
+            self.conversations + other.conversations,
+            self.turns + other.turns,
+            self.handoffs + other.handoffs,
+            self.feedback + other.feedback,
+            self.events + other.events,
+            self.usage_rows + other.usage_rows,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     """A knowledge entry a reply was grounded in, for adapters to show as a source."""
 
@@ -131,6 +172,7 @@ class HandoffReason(StrEnum):
     LLM_UNAVAILABLE = "llm_unavailable"
     FEEDBACK = "feedback"
     STAFF = "staff"
+    LIMIT = "limit"
 
     @property
     def label(self) -> str:
@@ -145,6 +187,7 @@ _HANDOFF_REASON_LABELS = {
     HandoffReason.LLM_UNAVAILABLE: "the answering service is down",
     HandoffReason.FEEDBACK: "the answer did not help",
     HandoffReason.STAFF: "the team took it",
+    HandoffReason.LIMIT: "a usage limit was reached",
 }
 
 

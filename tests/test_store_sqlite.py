@@ -16,8 +16,9 @@ from bots.store import open_store
 from bots.store.sqlite import MIGRATIONS, WRITER_AUTOCHECKPOINT_PAGES, SQLiteStore
 
 # The contract is a helper module, not a test module: ask pytest to rewrite its asserts.
-pytest.register_assert_rewrite("tests.store_contract")
+pytest.register_assert_rewrite("tests.store_contract", "tests.store_privacy_contract")
 from tests.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402
+from tests.store_privacy_contract import PrivacyStoreContract  # noqa: E402
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -29,7 +30,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await opened.close()
 
 
-class TestSQLiteStoreContract(StoreContract):
+class TestSQLiteStoreContract(StoreContract, PrivacyStoreContract):
     """Every contract case, on a temporary file and on ":memory:"."""
 
 
@@ -187,15 +188,18 @@ async def test_the_wal_stays_bounded_under_sustained_writes(tmp_path: Path) -> N
     path = tmp_path / "bots.sqlite3"
     store = SQLiteStore(path)
     await store.open()
-    conversation = await store.ensure_conversation(KEY, "restaurant", T0)
-    wal = path.with_name(path.name + "-wal")
-    writes = 3_000
-    for n in range(writes):
-        await store.append_turn(conversation.id, make_turn(f"turn {n} " + "x" * 200, seconds=n))
-    # Each write leaves several pages in the WAL (over 60 MB for these writes if it were
-    # never checkpointed); the checkpoints keep it near the writer's threshold.
-    assert wal.stat().st_size < (WRITER_AUTOCHECKPOINT_PAGES + 1_000) * 4096
-    await store.close()
+    try:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        wal = path.with_name(path.name + "-wal")
+        writes = 3_000
+        for n in range(writes):
+            turn = make_turn(f"turn {n} " + "x" * 200, seconds=n)
+            await store.append_turn(conversation.id, turn)
+        # Each write leaves several pages in the WAL (over 60 MB for these writes if it were
+        # never checkpointed); the checkpoints keep it near the writer's threshold.
+        assert wal.stat().st_size < (WRITER_AUTOCHECKPOINT_PAGES + 1_000) * 4096
+    finally:
+        await store.close()  # also on failure: an open store's thread keeps pytest from exiting
     assert len(await asyncio.to_thread(_count_turns, path)) == writes
 
 

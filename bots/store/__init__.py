@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
 from bots.errors import ConfigError
-from bots.models import Conversation, ConversationState, Handoff, ThreadKey, Turn, Usage
+from bots.models import (
+    Conversation,
+    ConversationState,
+    Forgotten,
+    Handoff,
+    ThreadKey,
+    Turn,
+    Usage,
+    UsageEntry,
+)
 
 
 class Store(Protocol):
@@ -132,6 +141,29 @@ class Store(Protocol):
 
     async def usage(self, conversation_id: str) -> Usage:
         """The conversation's token totals (zeros when nothing was recorded)."""
+
+    # -- limits and privacy (migration 3) --------------------------------------------------
+
+    async def record_usage(self, entry: UsageEntry) -> None:
+        """Append one model call's tokens to the usage ledger, on the entry's UTC day."""
+
+    async def usage_on(
+        self, day: date, *, user_id: str | None = None, channel: str | None = None
+    ) -> Usage:
+        """Ledger totals of one UTC day, for one user and/or one channel (all when neither)."""
+
+    async def delete_turns_before(self, cutoff: datetime) -> int:
+        """Retention: delete turns and processed-event ids older than `cutoff`, and blank the
+        summary and detail of hand-offs requested before it. Returns how many turns went."""
+
+    async def forget_conversation(self, conversation_id: str) -> Forgotten:
+        """Delete the conversation with its turns, hand-offs, feedback and processed-event
+        ids; its usage-ledger rows stay for cost reports with the user id blanked."""
+
+    async def forget_user(self, user_id: str) -> Forgotten:
+        """Forget every conversation in which `user_id` wrote as a user (as
+        `forget_conversation`), then any other turn and feedback of theirs, and blank their id
+        in the usage ledger."""
 
 
 def open_store(url: str) -> Store:

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -16,12 +16,15 @@ from bots.errors import StoreError
 from bots.models import (
     Conversation,
     ConversationState,
+    Forgotten,
     Handoff,
     Role,
     ThreadKey,
     Turn,
     Usage,
+    UsageEntry,
 )
+from bots.store import postgres_privacy as privacy
 from bots.store.postgres_schema import (
     APPEND_TURN,
     CONVERSATION_COLUMNS,
@@ -520,6 +523,30 @@ class PostgresStore:
         if row is None:
             return Usage()
         return Usage(prompt_tokens=int(row[0]), completion_tokens=int(row[1]))
+
+    # -- limits and privacy (bots/store/postgres_privacy.py has the SQL) --------------------
+
+    async def record_usage(self, entry: UsageEntry) -> None:
+        async with self._connection("record token usage") as connection:
+            await privacy.record_usage(connection, entry)
+
+    async def usage_on(
+        self, day: date, *, user_id: str | None = None, channel: str | None = None
+    ) -> Usage:
+        async with self._connection("read the day's token usage") as connection:
+            return await privacy.usage_on(connection, day, user_id, channel)
+
+    async def delete_turns_before(self, cutoff: datetime) -> int:
+        async with self._transaction("delete old messages") as connection:
+            return await privacy.delete_turns_before(connection, cutoff)
+
+    async def forget_conversation(self, conversation_id: str) -> Forgotten:
+        async with self._transaction("forget the conversation") as connection:
+            return await privacy.forget_conversations(connection, [conversation_id])
+
+    async def forget_user(self, user_id: str) -> Forgotten:
+        async with self._transaction("forget the user") as connection:
+            return await privacy.forget_user(connection, user_id)
 
 
 # -- helpers --------------------------------------------------------------------------------

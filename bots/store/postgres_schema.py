@@ -92,6 +92,33 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         """,
         "CREATE INDEX feedback_by_conversation ON feedback (conversation_id)",
     ),
+    # 2: nothing. SQLite's migration 2 is part of 1 here; this empty step keeps the numbers
+    # aligned, so that "schema version 3" means the same tables in both stores.
+    (),
+    # 3: the usage ledger (budgets, cost reports) and indexes for limits and retention.
+    (
+        # One row per model call, never updated: concurrent writers only insert, and
+        # `bots forget` can drop the user's id from a row without merging rows. No foreign
+        # key: the text-free rows outlive deleted conversations, for cost reports.
+        """
+        CREATE TABLE usage_ledger (
+            id                bigserial PRIMARY KEY,
+            day               date NOT NULL,
+            user_id           text NOT NULL,
+            channel           text NOT NULL,
+            conversation_id   text NOT NULL,
+            model             text NOT NULL,
+            prompt_tokens     integer NOT NULL,
+            completion_tokens integer NOT NULL,
+            recorded_at       timestamptz NOT NULL
+        )
+        """,
+        "CREATE INDEX usage_ledger_by_user ON usage_ledger (day, user_id)",
+        "CREATE INDEX usage_ledger_by_channel ON usage_ledger (day, channel)",
+        "CREATE INDEX usage_ledger_by_conversation ON usage_ledger (conversation_id)",
+        # No index on turns for retention, which scans them hourly: every index on turns is
+        # one more page written per message (and SQLite's WAL test caught the growth).
+    ),
 )
 
 # Applied versions, one row per migration; the schema's version is the highest.

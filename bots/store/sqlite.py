@@ -7,7 +7,7 @@ import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -17,12 +17,15 @@ from bots.errors import StoreError
 from bots.models import (
     Conversation,
     ConversationState,
+    Forgotten,
     Handoff,
     Role,
     ThreadKey,
     Turn,
     Usage,
+    UsageEntry,
 )
+from bots.store import sqlite_privacy as privacy
 from bots.store.sqlite_schema import (
     CONVERSATION_COLUMNS,
     HANDOFF_COLUMNS,
@@ -500,6 +503,31 @@ class SQLiteStore:
         if not rows:
             return Usage()
         return Usage(prompt_tokens=rows[0][0], completion_tokens=rows[0][1])
+
+    # -- limits and privacy (bots/store/sqlite_privacy.py has the SQL) ----------------------
+
+    async def record_usage(self, entry: UsageEntry) -> None:
+        async with self._connection("record token usage") as db:
+            await privacy.record_usage(db, entry)
+            self._wrote()
+
+    async def usage_on(
+        self, day: date, *, user_id: str | None = None, channel: str | None = None
+    ) -> Usage:
+        async with self._connection("read the day's token usage") as db:
+            return await privacy.usage_on(db, day, user_id, channel)
+
+    async def delete_turns_before(self, cutoff: datetime) -> int:
+        async with self._transaction("delete old messages") as db:
+            return await privacy.delete_turns_before(db, cutoff)
+
+    async def forget_conversation(self, conversation_id: str) -> Forgotten:
+        async with self._transaction("forget the conversation") as db:
+            return await privacy.forget_conversations(db, [conversation_id])
+
+    async def forget_user(self, user_id: str) -> Forgotten:
+        async with self._transaction("forget the user") as db:
+            return await privacy.forget_user(db, user_id)
 
 
 # -- helpers --------------------------------------------------------------------------------

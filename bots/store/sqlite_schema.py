@@ -122,6 +122,30 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
     ),
+    # 3: the usage ledger (budgets, cost reports) and indexes for limits and retention.
+    (
+        # One row per model call, never updated: concurrent writers only insert, and
+        # `bots forget` can drop the user's id from a row without merging rows. No foreign
+        # key: the text-free rows outlive deleted conversations, for cost reports.
+        """
+        CREATE TABLE usage_ledger (
+            id                INTEGER PRIMARY KEY AUTOINCREMENT,
+            day               TEXT NOT NULL,
+            user_id           TEXT NOT NULL,
+            channel           TEXT NOT NULL,
+            conversation_id   TEXT NOT NULL,
+            model             TEXT NOT NULL,
+            prompt_tokens     INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            recorded_at       TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX usage_ledger_by_user ON usage_ledger (day, user_id)",
+        "CREATE INDEX usage_ledger_by_channel ON usage_ledger (day, channel)",
+        "CREATE INDEX usage_ledger_by_conversation ON usage_ledger (conversation_id)",
+        # No index on turns for retention, which scans them hourly: every index on turns is
+        # one more page written per message (and SQLite's WAL test caught the growth).
+    ),
 )
 
 CONVERSATION_COLUMNS: Final = (
