@@ -30,9 +30,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.adapters import slack_format as fmt
+from bots.adapters.slack_api import Sleep, make_client
+from bots.adapters.slack_send import Sender
+from bots.adapters.slack_stream import ReplyStream, StreamSupport, StreamTiming
 from bots.engine import Engine
 from bots.errors import ConfigError
 from bots.models import (
@@ -45,6 +47,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    TextDelta,
     ThreadKey,
 )
 from bots.persona import SlackDestination
@@ -54,7 +57,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 WORKING_REACTION = "eyes"
-_HARMLESS_ERRORS = frozenset({"already_reacted", "no_reaction"})
 EVENTS_PATH = "/slack/events"
 IGNORED_SUBTYPES = frozenset(
     {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
@@ -87,7 +89,10 @@ class SlackBot:
         channel_personas: Mapping[str, str] | None = None,
         is_staff: StaffCheck | None = None,
         ignore_other_bots: bool = True,
+        sleep: Sleep = asyncio.sleep,
+        stream_timing: StreamTiming | None = None,
     ) -> None:
+        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers."""
         self._engine = engine
         self._personas = personas
         self._default = default_persona
@@ -99,7 +104,10 @@ class SlackBot:
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        client = AsyncWebClient(token=bot_token, base_url=api_url or AsyncWebClient.BASE_URL)
+        client = make_client(bot_token, api_url, sleep=sleep)
+        self._send = Sender(client, make_client(bot_token, api_url, retry_rate_limits=False))
+        self._stream_support = StreamSupport()
+        self._stream_timing = stream_timing or StreamTiming()
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -202,10 +210,23 @@ class SlackBot:
         # A reaction on the question shows the bot is working while the model writes.
         where = {"channel": message.key.channel, "timestamp": message.message_id}
         await self._call("reactions_add", name=WORKING_REACTION, **where)
+        stream = ReplyStream(
+            self._send,
+            message.key,
+            recipient=message.author_id,
+            support=self._stream_support,
+            timing=self._stream_timing,
+        )
         try:
             async with aclosing(self._engine.handle(message, persona)) as events:
                 async for event in events:
-                    await self.render(event, message.key, answering=message)
+                    if isinstance(event, TextDelta):
+                        await stream.add(event.text)
+                    elif isinstance(event, FinalReply) and stream.started:
+                        await stream.finish(event, self._feedback_value(event, message))
+                    else:
+                        await stream.abandon()
+                        await self.render(event, message.key, answering=message)
         finally:
             await self._call("reactions_remove", name=WORKING_REACTION, **where)
 
@@ -323,9 +344,7 @@ class SlackBot:
         knowledge base then gets 👍/👎 buttons that only its author may click.
         """
         if isinstance(event, FinalReply):
-            value = None
-            if answering is not None and event.source in _RATEABLE:
-                value = fmt.encode_feedback(key, answering.message_id, answering.author_id)
+            value = self._feedback_value(event, answering)
             for text, blocks in fmt.reply_messages(event.text, event.citations, value):
                 await self._say(key, text, blocks)
         elif isinstance(event, HandoffRequested):
@@ -341,6 +360,12 @@ class SlackBot:
             await self._update_support(event.key, f"Resolved by {who}", resolvable=False)
         elif isinstance(event, HandoffReminder):
             await self._remind(event)
+
+    @staticmethod
+    def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:
+        if answering is None or reply.source not in _RATEABLE:
+            return None
+        return fmt.encode_feedback(answering.key, answering.message_id, answering.author_id)
 
     async def tick(self) -> None:
         """Timed work (reminders, hand-backs after quiet): call every minute or so."""
@@ -361,15 +386,7 @@ class SlackBot:
 
     async def _say(self, key: ThreadKey, text: str, blocks: list[fmt.Block] | None = None) -> None:
         for piece in [text] if blocks else fmt.split_text(text) or ["…"]:
-            await self._call(
-                "chat_postMessage",
-                channel=key.channel,
-                thread_ts=key.thread,
-                text=piece,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            await self._send.post(key.channel, piece, blocks, thread_ts=key.thread)
 
     def _destination(self, persona: str) -> SlackDestination:
         runtime = self._personas.get(persona) or self._personas[self._default]
@@ -422,18 +439,9 @@ class SlackBot:
             "chat_postMessage", channel=channel, thread_ts=post.ts if post else None, text=text
         )
 
-    async def _call(self, method: str, **kwargs: Any) -> Any:
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any] | None:
         """One Web API call; a Slack error is logged in plain words, never raised into bolt."""
-        arguments = {k: v for k, v in kwargs.items() if v is not None}
-        try:
-            return await getattr(self.client, method)(**arguments)
-        except SlackApiError as exc:
-            data = exc.response.data if exc.response is not None else None
-            error = data.get("error", "unknown") if isinstance(data, dict) else "no answer"
-            # A redelivered event reacts twice; that is expected, not worth a warning.
-            level = logging.DEBUG if error in _HARMLESS_ERRORS else logging.WARNING
-            log.log(level, "slack %s failed: %s", method, error)
-            return None
+        return (await self._send.call(method, **kwargs)).data
 
     # -- serving -------------------------------------------------------------------------
 
