@@ -11,8 +11,9 @@ import hmac
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +31,7 @@ from bots.adapters.slack_format import (
     RESOLVE_ACTION,
 )
 from bots.adapters.slack_stream import StreamTiming
-from bots.engine import Engine
+from bots.engine import Engine, utc_now
 from bots.knowledge import load_knowledge
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import ConversationState, ThreadKey, Usage
@@ -284,14 +285,23 @@ async def make_rig(
     streaming: bool = True,
     sleep: RecordingSleep | None = None,
     clock: FakeClock | None = None,
+    slack: FakeSlack | None = None,
+    now: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Rig]:
-    """A bot over `store` and a fresh fake Slack (`streaming`: whether it has chat.*Stream)."""
+    """A bot over `store` and a fake Slack (`streaming`: whether it has chat.*Stream).
+
+    A given `slack` is reused and left running (a restart keeps talking to the same Slack);
+    `now` is the engine's clock (reminders)."""
     persona = load_persona(tmp_path / "personas" / "cafe.yaml")
     entries = load_knowledge(tmp_path / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
-    engine = Engine(store=store, personas=personas, default_persona="cafe", llm=llm)
-    slack = FakeSlack()
-    await slack.start()
+    engine = Engine(
+        store=store, personas=personas, default_persona="cafe", llm=llm, clock=now or utc_now
+    )
+    own_slack = slack is None
+    if slack is None:
+        slack = FakeSlack()
+        await slack.start()
     if not streaming:
         slack.streaming_error = "unknown_method"
 
@@ -313,7 +323,8 @@ async def make_rig(
         yield Rig(slack, bot, store)
     finally:
         await bot.wait_idle()
-        await slack.close()
+        if own_slack:
+            await slack.close()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -35,6 +34,7 @@ from bots.adapters import slack_format as fmt
 from bots.adapters.slack_api import Sleep, make_client
 from bots.adapters.slack_send import Sender
 from bots.adapters.slack_stream import ReplyStream, StreamSupport, StreamTiming
+from bots.adapters.slack_support_posts import SupportPost, SupportPosts, metadata_for
 from bots.engine import Engine
 from bots.errors import ConfigError
 from bots.models import (
@@ -67,13 +67,6 @@ RATED_MEMORY = 10_000
 _RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
 
 
-@dataclass
-class _SupportPost:
-    channel: str
-    ts: str
-    blocks: list[fmt.Block]
-
-
 class SlackBot:
     """Wires an `Engine` to a bolt `AsyncApp`; `app` is what Socket Mode or HTTP serves."""
 
@@ -99,8 +92,6 @@ class SlackBot:
         self._channel_personas = dict(channel_personas or {})
         self._is_staff = is_staff
         self._ignore_bots = ignore_other_bots
-        # Support messages of this process, so a staff reply or a reminder can update them.
-        self._support_posts: dict[ThreadKey, _SupportPost] = {}
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -108,6 +99,8 @@ class SlackBot:
         self._send = Sender(client, make_client(bot_token, api_url, retry_rate_limits=False))
         self._stream_support = StreamSupport()
         self._stream_timing = stream_timing or StreamTiming()
+        # Support messages, so a staff reply or a reminder can update them (after a restart too).
+        self._support_posts = SupportPosts(self._send)
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -264,9 +257,8 @@ class SlackBot:
             )
             return
         if channel and posted.get("ts"):
-            self._support_posts[key] = _SupportPost(
-                channel, str(posted["ts"]), list(posted.get("blocks") or [])
-            )
+            blocks = list(posted.get("blocks") or [])
+            self._support_posts.remember(key, SupportPost(channel, str(posted["ts"]), blocks))
         result = await (
             self._engine.claim(key, staff) if claim else self._engine.resolve(key, staff)
         )
@@ -392,6 +384,10 @@ class SlackBot:
         runtime = self._personas.get(persona) or self._personas[self._default]
         return runtime.persona.handoff.slack
 
+    def _support_channels(self) -> list[str]:
+        """Every support channel a hand-off may have gone to (personas can share one)."""
+        return [r.persona.handoff.slack.channel for r in self._personas.values()]
+
     async def _notify_team(self, record: HandoffRecord) -> None:
         where = self._destination(record.persona)
         if not where.channel:
@@ -402,42 +398,55 @@ class SlackBot:
         link = await self._permalink(record.key) or record.link
         blocks = fmt.handoff_blocks(record, link, where.mention_group)
         text = fmt.handoff_fallback_text(record, where.mention_group)
-        response = await self._call(
-            "chat_postMessage", channel=where.channel, text=text, blocks=blocks, unfurl_links=False
+        posted = await self._send.post(
+            where.channel, text, blocks, metadata=metadata_for(record.key)
         )
-        if response is not None:
-            posted = _SupportPost(str(response.get("channel")), str(response.get("ts")), blocks)
-            self._support_posts[record.key] = posted
+        if posted.data is None:
+            # The user has been told; the hand-off stays open in the store and its reminder
+            # posts it again, so fixing the channel (or inviting the bot) recovers it.
+            log.error(
+                "hand-off of %s NOT posted to the support channel %s; it is posted again "
+                "with the reminder after %s min",
+                record.key.as_id(),
+                where.channel,
+                self._reminder_minutes(record.persona),
+            )
+            return
+        channel = str(posted.data.get("channel") or where.channel)
+        post = SupportPost(channel, str(posted.data.get("ts")), blocks)
+        self._support_posts.remember(record.key, post)
+
+    def _reminder_minutes(self, persona: str) -> int:
+        runtime = self._personas.get(persona) or self._personas[self._default]
+        return runtime.persona.handoff.reminder_minutes
 
     async def _permalink(self, key: ThreadKey) -> str | None:
         response = await self._call("chat_getPermalink", channel=key.channel, message_ts=key.thread)
         return str(response["permalink"]) if response is not None else None
 
     async def _update_support(self, key: ThreadKey, status: str, *, resolvable: bool) -> None:
-        post = self._support_posts.get(key)
+        post = await self._support_posts.find(key, self._support_channels())
         if post is None:
-            log.info("no support message known for %s: nothing to update", key.as_id())
+            log.info("no support message found for %s: nothing to update", key.as_id())
             return
         post.blocks = fmt.updated_handoff_blocks(
             post.blocks, status=status, key=key, resolvable=resolvable
         )
-        await self._call(
-            "chat_update", channel=post.channel, ts=post.ts, text=status, blocks=post.blocks
-        )
+        await self._send.update(post.channel, post.ts, status, post.blocks, thread_ts=None)
         if not resolvable:
-            self._support_posts.pop(key, None)
+            self._support_posts.forget(key)
 
     async def _remind(self, event: HandoffReminder) -> None:
-        post = self._support_posts.get(event.record.key)
         where = self._destination(event.record.persona)
-        channel = post.channel if post else where.channel
-        if not channel:
+        post = await self._support_posts.find(event.record.key, self._support_channels())
+        if post is None:
+            # The first notification never arrived (channel misconfigured, bot not invited):
+            # post the whole hand-off now rather than a reminder of nothing.
+            await self._notify_team(event.record)
             return
         mention = fmt.group_mention(where.mention_group)
         text = f"{mention} Still unclaimed after {event.waiting_minutes} min.".strip()
-        await self._call(
-            "chat_postMessage", channel=channel, thread_ts=post.ts if post else None, text=text
-        )
+        await self._send.post(post.channel, text, thread_ts=post.ts)
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any] | None:
         """One Web API call; a Slack error is logged in plain words, never raised into bolt."""
