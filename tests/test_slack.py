@@ -11,7 +11,7 @@ import hmac
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -287,6 +287,7 @@ async def make_rig(
     clock: FakeClock | None = None,
     slack: FakeSlack | None = None,
     now: Callable[[], datetime] | None = None,
+    is_staff: Callable[[str], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[Rig]:
     """A bot over `store` and a fake Slack (`streaming`: whether it has chat.*Stream).
 
@@ -305,7 +306,7 @@ async def make_rig(
     if not streaming:
         slack.streaming_error = "unknown_method"
 
-    async def is_staff(user: str) -> bool:
+    async def staff_only(user: str) -> bool:
         return user == STAFF
 
     bot = SlackBot(
@@ -315,7 +316,7 @@ async def make_rig(
         signing_secret=SECRET,
         default_persona="cafe",
         api_url=slack.base_url,
-        is_staff=is_staff,
+        is_staff=is_staff or staff_only,
         sleep=sleep or RecordingSleep(),
         stream_timing=StreamTiming(interval=1.0, clock=clock or FakeClock()),
     )

@@ -30,6 +30,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bots.adapters import slack_command
 from bots.adapters import slack_format as fmt
 from bots.adapters.slack_api import Sleep, make_client
 from bots.adapters.slack_send import Sender
@@ -47,6 +48,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    Silent,
     TextDelta,
     ThreadKey,
 )
@@ -58,6 +60,12 @@ log = logging.getLogger(__name__)
 PLATFORM = "slack"
 WORKING_REACTION = "eyes"
 EVENTS_PATH = "/slack/events"
+COMMAND = "/support"
+_DONE = {
+    "handoff": "Handed to the team: the user was told and the support channel notified.",
+    "claim": "The thread is yours; the assistant stays quiet there.",
+    "resolve": "Handed back to the assistant; the user was told.",
+}
 IGNORED_SUBTYPES = frozenset(
     {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
 )
@@ -115,6 +123,7 @@ class SlackBot:
         self.app.action(fmt.RESOLVE_ACTION, middleware=track)(self._on_resolve)
         self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
+        self.app.command(COMMAND, middleware=track)(self._on_command)
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -271,6 +280,40 @@ class SlackBot:
                 user=staff,
                 text="Nothing to do: this conversation is not waiting for the team.",
             )
+
+    # -- /support -------------------------------------------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        try:
+            await ack()  # Slack wants the answer within 3 s: acknowledge before any work
+            await respond(text=await self._command(body), response_type="ephemeral")
+        finally:
+            self._done()
+
+    async def _command(self, body: dict[str, Any]) -> str:
+        text, team = str(body.get("text") or ""), str(body.get("team_id") or "")
+        parsed = slack_command.parse(text, team)
+        if isinstance(parsed, str):
+            return parsed
+        key, user = parsed.key, str(body.get("user_id") or "")
+        if parsed.action == "status":
+            return slack_command.STATE_WORDS[await self._engine.state(key)]
+        if self._is_staff is not None and not await self._is_staff(user):
+            return (
+                "Sorry, only the support team can hand off, claim or resolve threads. "
+                "`/support <thread link>` shows a thread's state."
+            )
+        if parsed.action == "handoff":
+            event = await self._engine.staff_handoff(key, user, parsed.reason)
+        elif parsed.action == "claim":
+            event = await self._engine.claim(key, user)
+        else:
+            event = await self._engine.resolve(key, user)
+        if isinstance(event, Silent):
+            state = slack_command.STATE_WORDS[await self._engine.state(key)]
+            return f"Nothing to do. {state}"
+        await self.render(event, key)
+        return _DONE[parsed.action]
 
     # -- feedback buttons ----------------------------------------------------------------
 
