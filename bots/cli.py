@@ -391,12 +391,17 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"listening on http://0.0.0.0:{port}/slack/events", flush=True)
                     await asyncio.Event().wait()
             else:
-                await bot.run_socket_mode(slack.app_token.reveal() if slack.app_token else "")
+                token = slack.app_token.reveal() if slack.app_token else ""
+                await bot.run_socket_mode(token, ready=_say_connected)
         finally:
             stop.set()
             background[1].cancel()
             await asyncio.gather(*background, return_exceptions=True)
     return 0
+
+
+def _say_connected() -> None:
+    print("connected to Slack over Socket Mode", flush=True)
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -75,6 +75,10 @@ RATED_MEMORY = 10_000
 _RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
 
 
+def _nothing() -> None:
+    return None
+
+
 class SlackBot:
     """Wires an `Engine` to a bolt `AsyncApp`; `app` is what Socket Mode or HTTP serves."""
 
@@ -511,12 +515,29 @@ class SlackBot:
                 f"cannot reach Slack to check SLACK_BOT_TOKEN ({type(exc).__name__})"
             ) from None
 
-    async def run_socket_mode(self, app_token: str) -> None:
-        """Serve over Socket Mode (no public URL) until cancelled. Not covered by tests yet."""
+    async def run_socket_mode(
+        self, app_token: str, *, ready: Callable[[], None] = _nothing
+    ) -> None:
+        """Serve over Socket Mode (no public URL) until cancelled; `ready` once connected.
+
+        slack_sdk's socket-mode client opens the connection (`apps.connections.open` with the
+        app token), acknowledges each envelope by its id once bolt has dispatched it (before
+        the listener's work), and reconnects when Slack asks it to.
+        """
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+        # The client retries a refused connection forever (logging tracebacks), so the app
+        # token is tried once here first: a wrong one is a one-line error at start.
+        opened = await self._send.call("apps_connections_open", app_token=app_token)
+        if opened.data is None or not opened.data.get("url"):
+            raise ConfigError(
+                f"Slack refused SLACK_APP_TOKEN ({opened.error}); it must be an app-level "
+                "token (xapp-...) with the connections:write scope"
+            )
         handler = AsyncSocketModeHandler(self.app, app_token)
+        handler.client.wss_uri = str(opened.data["url"])  # the URL just issued: use it
         await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+        ready()
         try:
             await asyncio.Event().wait()
         finally:
