@@ -379,7 +379,11 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
             channel_personas=slack.channel_personas,
             is_staff=is_staff if staff else None,
         )
-        await bot.check_token()
+        try:
+            await bot.check_token()
+        except BaseException:
+            await bot.aclose()
+            raise
         stop = asyncio.Event()
         background = [
             asyncio.create_task(app.library.watch(stop)),
@@ -397,6 +401,7 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
             stop.set()
             background[1].cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await bot.aclose()
     return 0
 
 

@@ -324,6 +324,7 @@ async def make_rig(
         yield Rig(slack, bot, store)
     finally:
         await bot.wait_idle()
+        await bot.aclose()
         if own_slack:
             await slack.close()
 

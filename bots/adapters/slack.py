@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
@@ -107,8 +108,11 @@ class SlackBot:
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        client = make_client(bot_token, api_url, sleep=sleep)
-        self._send = Sender(client, make_client(bot_token, api_url, retry_rate_limits=False))
+        # One connection pool for every Web API call (see `make_client`); closed by `aclose`.
+        self._session = aiohttp.ClientSession()
+        client = make_client(bot_token, api_url, sleep=sleep, session=self._session)
+        quick = make_client(bot_token, api_url, retry_rate_limits=False, session=self._session)
+        self._send = Sender(client, quick)
         self._stream_support = StreamSupport()
         self._stream_timing = stream_timing or StreamTiming()
         # Support messages, so a staff reply or a reminder can update them (after a restart too).
@@ -146,6 +150,10 @@ class SlackBot:
         if self._busy <= 0:
             self._busy = 0
             self._idle.set()
+
+    async def aclose(self) -> None:
+        """Close the Web API connections (after the last call)."""
+        await self._session.close()
 
     async def wait_idle(self, seconds: float = 10.0) -> None:
         """Wait until every listener started so far has finished (at most `seconds`)."""
@@ -215,7 +223,8 @@ class SlackBot:
         persona = self._channel_personas.get(message.key.channel, self._default)
         # A reaction on the question shows the bot is working while the model writes.
         where = {"channel": message.key.channel, "timestamp": message.message_id}
-        await self._call("reactions_add", name=WORKING_REACTION, **where)
+        # Not awaited first: the answer's first words should not wait for the reaction.
+        reacting = asyncio.create_task(self._call("reactions_add", name=WORKING_REACTION, **where))
         stream = ReplyStream(
             self._send,
             message.key,
@@ -234,6 +243,7 @@ class SlackBot:
                         await stream.abandon()
                         await self.render(event, message.key, answering=message)
         finally:
+            await reacting
             await self._call("reactions_remove", name=WORKING_REACTION, **where)
 
     # -- staff buttons -------------------------------------------------------------------

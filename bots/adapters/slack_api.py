@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import ClientSession
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -102,13 +103,21 @@ def make_client(
     *,
     sleep: Sleep = asyncio.sleep,
     retry_rate_limits: bool = True,
+    session: ClientSession | None = None,
 ) -> AsyncWebClient:
-    """A Web API client; with `retry_rate_limits`, a `ratelimited` call waits and retries."""
+    """A Web API client; with `retry_rate_limits`, a `ratelimited` call waits and retries.
+
+    Give it a `session` to reuse connections: without one slack_sdk opens (and, against
+    slack.com, TLS-handshakes) a new connection for every call.
+    """
     handlers: list[AsyncRetryHandler] = [AsyncConnectionErrorRetryHandler()]
     if retry_rate_limits:
         handlers.append(_RateLimitRetry(sleep, RATE_LIMIT_RETRIES))
     return AsyncWebClient(
-        token=token, base_url=base_url or AsyncWebClient.BASE_URL, retry_handlers=handlers
+        token=token,
+        base_url=base_url or AsyncWebClient.BASE_URL,
+        retry_handlers=handlers,
+        session=session,
     )
 
 

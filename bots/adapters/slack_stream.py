@@ -18,13 +18,17 @@ follow as new messages, and the last carries the sources and the 👍/👎 butto
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bots.adapters import slack_format as fmt
+from bots.adapters.slack_api import attempt, report
 from bots.adapters.slack_send import Sender
 from bots.models import FinalReply, ThreadKey
+
+log = logging.getLogger(__name__)
 
 PREVIEW_LIMIT = fmt.SECTION_LIMIT
 """How much of a growing answer the live message shows; the rest comes with the final."""
@@ -97,7 +101,8 @@ class ReplyStream:
         key = self._key
         self._next_at = self._timing.clock() + self._timing.interval
         if self._support.available:
-            started = await self._send.call(
+            started = await attempt(
+                self._send.client,
                 "chat_startStream",
                 channel=key.channel,
                 thread_ts=key.thread,
@@ -112,6 +117,12 @@ class ReplyStream:
                 return
             if started.error in STREAM_UNAVAILABLE:
                 self._support.available = False
+                log.info(
+                    "Slack has no chat.startStream here (%s): answers are posted and updated",
+                    started.error,
+                )
+            else:
+                report("chat.startStream", started, key.channel)
         preview = self._preview()
         posted = await self._send.post(
             key.channel, preview, _section(preview), thread_ts=key.thread

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,8 @@ class Call:
     method: str
     params: dict[str, Any]
     answer: dict[str, Any]
+    at: float = 0.0
+    """`time.perf_counter()` when the call arrived (benchmarks measure latency with it)."""
 
 
 @dataclass
@@ -187,7 +190,7 @@ class FakeSlack:
         if method == "chat.postMessage" and answer.get("ok"):
             params["posted_ts"] = answer["ts"]  # the ts Slack gave the new message
         async with self._changed:
-            self.calls.append(Call(method, params, answer))
+            self.calls.append(Call(method, params, answer, time.perf_counter()))
             self._changed.notify_all()
         return response
 
