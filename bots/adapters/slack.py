@@ -10,6 +10,10 @@ holds the thread key, the answered message's ts and its author; only that author
 A click goes to `Engine.feedback`; the buttons are then replaced by a line (`chat.update`), and
 a 👎 posts the engine's offer of a person, which a following "yes" accepts.
 
+Streaming (`slack_stream`), Web API calls and their errors (`slack_api`, `slack_send`), the
+support channel (`slack_team`, `slack_support_posts`) and `/support` (`slack_command`) live
+in their own modules; this one wires them to bolt's listeners.
+
 Acknowledging: the app runs with `process_before_response=False`, the default for a
 long-running server. Bolt acknowledges an event *before* starting the listener and runs the
 listener as a task, and our action listeners call `ack()` first, so Slack gets its 200 within
@@ -36,24 +40,22 @@ from bots.adapters import slack_format as fmt
 from bots.adapters.slack_api import Sleep, make_client
 from bots.adapters.slack_send import Sender
 from bots.adapters.slack_stream import ReplyStream, StreamSupport, StreamTiming
-from bots.adapters.slack_support_posts import SupportPost, SupportPosts, metadata_for
+from bots.adapters.slack_support_posts import SupportPost
+from bots.adapters.slack_team import SupportTeam
 from bots.engine import Engine
 from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
     FinalReply,
     HandoffClaimed,
-    HandoffRecord,
     HandoffReminder,
     HandoffRequested,
     HandoffResolved,
     IncomingMessage,
     ReplySource,
-    Silent,
     TextDelta,
     ThreadKey,
 )
-from bots.persona import SlackDestination
 from bots.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -62,11 +64,6 @@ PLATFORM = "slack"
 WORKING_REACTION = "eyes"
 EVENTS_PATH = "/slack/events"
 COMMAND = "/support"
-_DONE = {
-    "handoff": "Handed to the team: the user was told and the support channel notified.",
-    "claim": "The thread is yours; the assistant stays quiet there.",
-    "resolve": "Handed back to the assistant; the user was told.",
-}
 IGNORED_SUBTYPES = frozenset(
     {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
 )
@@ -115,8 +112,7 @@ class SlackBot:
         self._send = Sender(client, quick)
         self._stream_support = StreamSupport()
         self._stream_timing = stream_timing or StreamTiming()
-        # Support messages, so a staff reply or a reminder can update them (after a restart too).
-        self._support_posts = SupportPosts(self._send)
+        self._team = SupportTeam(self._send, personas, default_persona)
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -281,7 +277,7 @@ class SlackBot:
             return
         if channel and posted.get("ts"):
             blocks = list(posted.get("blocks") or [])
-            self._support_posts.remember(key, SupportPost(channel, str(posted["ts"]), blocks))
+            self._team.posts.remember(key, SupportPost(channel, str(posted["ts"]), blocks))
         result = await (
             self._engine.claim(key, staff) if claim else self._engine.resolve(key, staff)
         )
@@ -300,34 +296,10 @@ class SlackBot:
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
         try:
             await ack()  # Slack wants the answer within 3 s: acknowledge before any work
-            await respond(text=await self._command(body), response_type="ephemeral")
+            text = await slack_command.answer(body, self._engine, self._is_staff, self.render)
+            await respond(text=text, response_type="ephemeral")
         finally:
             self._done()
-
-    async def _command(self, body: dict[str, Any]) -> str:
-        text, team = str(body.get("text") or ""), str(body.get("team_id") or "")
-        parsed = slack_command.parse(text, team)
-        if isinstance(parsed, str):
-            return parsed
-        key, user = parsed.key, str(body.get("user_id") or "")
-        if parsed.action == "status":
-            return slack_command.STATE_WORDS[await self._engine.state(key)]
-        if self._is_staff is not None and not await self._is_staff(user):
-            return (
-                "Sorry, only the support team can hand off, claim or resolve threads. "
-                "`/support <thread link>` shows a thread's state."
-            )
-        if parsed.action == "handoff":
-            event = await self._engine.staff_handoff(key, user, parsed.reason)
-        elif parsed.action == "claim":
-            event = await self._engine.claim(key, user)
-        else:
-            event = await self._engine.resolve(key, user)
-        if isinstance(event, Silent):
-            state = slack_command.STATE_WORDS[await self._engine.state(key)]
-            return f"Nothing to do. {state}"
-        await self.render(event, key)
-        return _DONE[parsed.action]
 
     # -- feedback buttons ----------------------------------------------------------------
 
@@ -387,7 +359,7 @@ class SlackBot:
     async def render(
         self, event: EngineEvent, key: ThreadKey, *, answering: IncomingMessage | None = None
     ) -> None:
-        """Show one engine event in Slack. Deltas and silences show nothing (no streaming yet).
+        """Show one engine event in Slack (deltas stream in `_run_turn`; silences show nothing).
 
         `answering` is the message the event answers: an answer from the model or the
         knowledge base then gets 👍/👎 buttons that only its author may click.
@@ -399,16 +371,16 @@ class SlackBot:
         elif isinstance(event, HandoffRequested):
             await self._say(key, fmt.to_mrkdwn(event.message))
             if event.record is not None:
-                await self._notify_team(event.record)
+                await self._team.notify(event.record)
         elif isinstance(event, HandoffClaimed):
             status = f"Claimed by {fmt.user_mention(event.staff_id)}"
-            await self._update_support(event.key, status, resolvable=True)
+            await self._team.update(event.key, status, resolvable=True)
         elif isinstance(event, HandoffResolved):
             await self._say(event.key, fmt.to_mrkdwn(event.message))
             who = fmt.user_mention(event.staff_id) if event.staff_id else "time-out"
-            await self._update_support(event.key, f"Resolved by {who}", resolvable=False)
+            await self._team.update(event.key, f"Resolved by {who}", resolvable=False)
         elif isinstance(event, HandoffReminder):
-            await self._remind(event)
+            await self._team.remind(event)
 
     @staticmethod
     def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:
@@ -436,74 +408,6 @@ class SlackBot:
     async def _say(self, key: ThreadKey, text: str, blocks: list[fmt.Block] | None = None) -> None:
         for piece in [text] if blocks else fmt.split_text(text) or ["…"]:
             await self._send.post(key.channel, piece, blocks, thread_ts=key.thread)
-
-    def _destination(self, persona: str) -> SlackDestination:
-        runtime = self._personas.get(persona) or self._personas[self._default]
-        return runtime.persona.handoff.slack
-
-    def _support_channels(self) -> list[str]:
-        """Every support channel a hand-off may have gone to (personas can share one)."""
-        return [r.persona.handoff.slack.channel for r in self._personas.values()]
-
-    async def _notify_team(self, record: HandoffRecord) -> None:
-        where = self._destination(record.persona)
-        if not where.channel:
-            log.warning(
-                "persona %s has no handoff.slack.channel: team not notified", record.persona
-            )
-            return
-        link = await self._permalink(record.key) or record.link
-        blocks = fmt.handoff_blocks(record, link, where.mention_group)
-        text = fmt.handoff_fallback_text(record, where.mention_group)
-        posted = await self._send.post(
-            where.channel, text, blocks, metadata=metadata_for(record.key)
-        )
-        if posted.data is None:
-            # The user has been told; the hand-off stays open in the store and its reminder
-            # posts it again, so fixing the channel (or inviting the bot) recovers it.
-            log.error(
-                "hand-off of %s NOT posted to the support channel %s; it is posted again "
-                "with the reminder after %s min",
-                record.key.as_id(),
-                where.channel,
-                self._reminder_minutes(record.persona),
-            )
-            return
-        channel = str(posted.data.get("channel") or where.channel)
-        post = SupportPost(channel, str(posted.data.get("ts")), blocks)
-        self._support_posts.remember(record.key, post)
-
-    def _reminder_minutes(self, persona: str) -> int:
-        runtime = self._personas.get(persona) or self._personas[self._default]
-        return runtime.persona.handoff.reminder_minutes
-
-    async def _permalink(self, key: ThreadKey) -> str | None:
-        response = await self._call("chat_getPermalink", channel=key.channel, message_ts=key.thread)
-        return str(response["permalink"]) if response is not None else None
-
-    async def _update_support(self, key: ThreadKey, status: str, *, resolvable: bool) -> None:
-        post = await self._support_posts.find(key, self._support_channels())
-        if post is None:
-            log.info("no support message found for %s: nothing to update", key.as_id())
-            return
-        post.blocks = fmt.updated_handoff_blocks(
-            post.blocks, status=status, key=key, resolvable=resolvable
-        )
-        await self._send.update(post.channel, post.ts, status, post.blocks, thread_ts=None)
-        if not resolvable:
-            self._support_posts.forget(key)
-
-    async def _remind(self, event: HandoffReminder) -> None:
-        where = self._destination(event.record.persona)
-        post = await self._support_posts.find(event.record.key, self._support_channels())
-        if post is None:
-            # The first notification never arrived (channel misconfigured, bot not invited):
-            # post the whole hand-off now rather than a reminder of nothing.
-            await self._notify_team(event.record)
-            return
-        mention = fmt.group_mention(where.mention_group)
-        text = f"{mention} Still unclaimed after {event.waiting_minutes} min.".strip()
-        await self._send.post(post.channel, text, thread_ts=post.ts)
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any] | None:
         """One Web API call; a Slack error is logged in plain words, never raised into bolt."""

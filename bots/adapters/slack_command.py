@@ -15,10 +15,13 @@ The answer is private to whoever typed the command (an ephemeral response).
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from bots.models import ConversationState, ThreadKey
+from bots.engine import Engine
+from bots.models import ConversationState, EngineEvent, Silent, ThreadKey
 
 ACTIONS = ("status", "handoff", "claim", "resolve")
 STAFF_ACTIONS = frozenset({"handoff", "claim", "resolve"})
@@ -31,6 +34,11 @@ USAGE = (
     "*⋮ More actions* > *Copy link*. (Slack does not send slash commands from inside threads, "
     "so the link says which thread.)"
 )
+DONE = {
+    "handoff": "Handed to the team: the user was told and the support channel notified.",
+    "claim": "The thread is yours; the assistant stays quiet there.",
+    "resolve": "Handed back to the assistant; the user was told.",
+}
 STATE_WORDS = {
     None: "The assistant has not been asked anything in that thread.",
     ConversationState.BOT: "The assistant is answering in that thread.",
@@ -83,3 +91,35 @@ def thread_from_link(link: str, workspace: str) -> ThreadKey | None:
 def _clip(text: str) -> str:
     cleaned = text.replace("`", "'")
     return cleaned if len(cleaned) <= 80 else cleaned[:79] + "…"
+
+
+async def answer(
+    body: dict[str, Any],
+    engine: Engine,
+    is_staff: Callable[[str], Awaitable[bool]] | None,
+    render: Callable[[EngineEvent, ThreadKey], Awaitable[None]],
+) -> str:
+    """Carry out one `/support` command (its request `body`); what to tell whoever typed it."""
+    text, team = str(body.get("text") or ""), str(body.get("team_id") or "")
+    parsed = parse(text, team)
+    if isinstance(parsed, str):
+        return parsed
+    key, user = parsed.key, str(body.get("user_id") or "")
+    if parsed.action == "status":
+        return STATE_WORDS[await engine.state(key)]
+    if is_staff is not None and not await is_staff(user):
+        return (
+            "Sorry, only the support team can hand off, claim or resolve threads. "
+            "`/support <thread link>` shows a thread's state."
+        )
+    if parsed.action == "handoff":
+        event = await engine.staff_handoff(key, user, parsed.reason)
+    elif parsed.action == "claim":
+        event = await engine.claim(key, user)
+    else:
+        event = await engine.resolve(key, user)
+    if isinstance(event, Silent):
+        state = STATE_WORDS[await engine.state(key)]
+        return f"Nothing to do. {state}"
+    await render(event, key)
+    return DONE[parsed.action]
