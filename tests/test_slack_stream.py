@@ -209,3 +209,23 @@ async def test_a_cut_stream_is_replaced_by_the_knowledge_answer(
         assert "free Wi-Fi; the password is on your receipt." in text_of(reply)
         assert "Cafe-Guest" not in text_of(reply)
         assert "Sources: Do you have wifi?" in text_of(reply)
+
+
+async def test_rating_a_streamed_answer_keeps_its_text(
+    slack_persona_dir: Path, store: SQLiteStore
+) -> None:
+    from tests.test_slack import FEEDBACK_UP_ACTION, feedback_click
+
+    async for rig in make_rig(slack_persona_dir, store, PiecesModel(ANSWER)):
+        await rig.deliver(mention("100.1", "is there wifi?"))
+        await rig.settle()
+        (streamed,) = rig.shown("100.1")
+        answer = streamed | {"posted_ts": streamed["ts"], "channel": CHANNEL}
+        await rig.deliver(feedback_click(FEEDBACK_UP_ACTION, answer))
+        await rig.settle()
+        (update,) = rig.slack.made("chat.update")
+        assert update["blocks"][0] == {"type": "markdown", "text": streamed["text"]}
+        assert "Thanks for the feedback" in text_of(update)
+        assert feedback_actions(update) == []
+        (shown,) = rig.shown("100.1")
+        assert SHOWN in text_of(shown)

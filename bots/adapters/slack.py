@@ -343,7 +343,9 @@ class SlackBot:
             self._rated.pop(rated, None)  # not recorded: a later click may try again
             raise
         if posted.get("ts"):
-            blocks = fmt.rated_blocks(list(posted.get("blocks") or []), positive=positive)
+            shown = list(posted.get("blocks") or [])
+            text = str(posted.get("text") or "")
+            blocks = fmt.rated_blocks(shown, positive=positive, answer_text=text)
             await self._call(
                 "chat_update",
                 channel=channel or target.key.channel,
