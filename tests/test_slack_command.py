@@ -167,3 +167,47 @@ def test_the_manifest_registers_the_command_on_the_events_path() -> None:
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # commands for /support; the history scopes also find hand-off messages after a restart.
     assert {"commands", "chat:write", "channels:history", "groups:history"} <= scopes
+
+
+async def test_the_command_comes_over_http_on_the_events_path(rig: Rig) -> None:
+    import aiohttp
+
+    from tests.test_slack import SECRET, signed_headers
+
+    raw = command(rig, f"handoff {LINK} over http")
+    async with rig.bot.serve_http("127.0.0.1", 0) as port, aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{port}/slack/events"
+        async with http.post(url, data=raw, headers=signed_headers(raw, SECRET)) as response:
+            assert response.status == 200
+        async with http.post(url, data=raw, headers=signed_headers(raw, "wrong")) as response:
+            assert response.status == 401
+        await rig.slack.wait_until(lambda: bool(rig.slack.responses))
+        await rig.settle()
+    assert rig.slack.responses[-1]["text"].startswith("Handed to the team")
+    assert len(rig.slack.posts(SUPPORT)) == 1
+
+
+async def test_the_command_comes_over_socket_mode(rig: Rig) -> None:
+    from urllib.parse import parse_qsl
+
+    connected = asyncio.Event()
+    serving = asyncio.create_task(rig.bot.run_socket_mode("xapp-test", ready=connected.set))
+    try:
+        await asyncio.wait_for(connected.wait(), 10)
+        payload = dict(parse_qsl(command(rig, LINK, user=USER)))
+        envelope = {
+            "envelope_id": "cmd-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": payload,
+        }
+        await rig.slack.send_envelope(envelope)
+        await rig.slack.wait_until(lambda: {"envelope_id": "cmd-1"} in rig.slack.acks)
+        await rig.slack.wait_until(lambda: bool(rig.slack.responses))
+        await rig.settle()
+        assert rig.slack.responses[-1]["text"] == (
+            "The assistant has not been asked anything in that thread."
+        )
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
