@@ -405,6 +405,11 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
         if app.ops_port is not None:
             print(f"metrics on http://0.0.0.0:{app.ops_port}/metrics", flush=True)
         await bot.check_token()
+        try:
+            await bot.check_token()
+        except BaseException:
+            await bot.aclose()
+            raise
         stop = asyncio.Event()
         background = [
             asyncio.create_task(app.library.watch(stop)),
@@ -421,12 +426,18 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
                     print(f"listening on http://0.0.0.0:{port}/slack/events", flush=True)
                     await asyncio.Event().wait()
             else:
-                await bot.run_socket_mode(slack.app_token.reveal() if slack.app_token else "")
+                token = slack.app_token.reveal() if slack.app_token else ""
+                await bot.run_socket_mode(token, ready=_say_connected)
         finally:
             stop.set()
             background[1].cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await bot.aclose()
     return 0
+
+
+def _say_connected() -> None:
+    print("connected to Slack over Socket Mode", flush=True)
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -313,6 +313,11 @@ class Engine:
         """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""
         return await self._store.get_conversation(key) is not None
 
+    async def state(self, key: ThreadKey) -> ConversationState | None:
+        """The thread's hand-off state (None: the bot has no conversation there)."""
+        conversation = await self._store.get_conversation(key)
+        return None if conversation is None else conversation.state
+
     # -- staff and feedback ------------------------------------------------------------
 
     async def claim(self, key: ThreadKey, staff_id: str) -> EngineEvent:

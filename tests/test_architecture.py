@@ -45,7 +45,9 @@ def test_adapters_package_imports_nothing() -> None:
 def test_adapters_do_not_import_each_other() -> None:
     adapters = {p.stem for p in (PACKAGE / "adapters").glob("*.py") if p.stem != "__init__"}
     for name in adapters:
-        others = {f"bots.adapters.{o}" for o in adapters - {name}}
+        # One adapter may span modules sharing its prefix (slack, slack_format, slack_api...).
+        family = name.split("_")[0]
+        others = {f"bots.adapters.{o}" for o in adapters if o.split("_")[0] != family}
         imports = imported_roots(PACKAGE / "adapters" / f"{name}.py")
         assert not imports & others, name
 

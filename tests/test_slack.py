@@ -11,8 +11,9 @@ import hmac
 import json
 import shutil
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -29,14 +30,15 @@ from bots.adapters.slack_format import (
     FEEDBACK_UP_ACTION,
     RESOLVE_ACTION,
 )
-from bots.engine import Engine
+from bots.adapters.slack_stream import StreamTiming
+from bots.engine import Engine, utc_now
 from bots.knowledge import load_knowledge
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import ConversationState, ThreadKey, Usage
 from bots.persona import load_persona
 from bots.runtime import PersonaRuntime
 from bots.store.sqlite import SQLiteStore
-from tests.conftest import DATA
+from tests.conftest import DATA, RecordingSleep
 from tests.fakes.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack
 
 SECRET = "test-signing-secret"
@@ -58,6 +60,21 @@ class ScriptedModel(ChatModel):
         yield ContentDelta(self.text[:half])
         yield ContentDelta(self.text[half:])
         yield Completed(self.text, (), Usage(10, 5), "stop")
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to (`advance`), or by `step` per reading."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.now = 1000.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 @dataclass
@@ -82,6 +99,10 @@ class Rig:
 
     def thread_posts(self, thread: str) -> list[dict[str, Any]]:
         return [p for p in self.slack.posts(CHANNEL) if p.get("thread_ts") == thread]
+
+    def shown(self, thread: str) -> list[dict[str, Any]]:
+        """The messages the thread shows now, however they got there (posted, streamed)."""
+        return self.slack.shown(CHANNEL, thread)
 
 
 def signed_headers(raw: str, secret: str) -> dict[str, str]:
@@ -242,6 +263,10 @@ def live_mentions(text: str) -> list[str]:
 
 @pytest.fixture
 def slack_persona_dir(tmp_path: Path) -> Path:
+    return copy_slack_persona(tmp_path)
+
+
+def copy_slack_persona(tmp_path: Path) -> Path:
     """A copy of the test persona with the Slack hand-off destination filled in."""
     target = tmp_path / "personas"
     target.mkdir()
@@ -252,15 +277,36 @@ def slack_persona_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-async def make_rig(tmp_path: Path, store: SQLiteStore, llm: ChatModel | None) -> AsyncIterator[Rig]:
+async def make_rig(
+    tmp_path: Path,
+    store: SQLiteStore,
+    llm: ChatModel | None,
+    *,
+    streaming: bool = True,
+    sleep: RecordingSleep | None = None,
+    clock: FakeClock | None = None,
+    slack: FakeSlack | None = None,
+    now: Callable[[], datetime] | None = None,
+    is_staff: Callable[[str], Awaitable[bool]] | None = None,
+) -> AsyncIterator[Rig]:
+    """A bot over `store` and a fake Slack (`streaming`: whether it has chat.*Stream).
+
+    A given `slack` is reused and left running (a restart keeps talking to the same Slack);
+    `now` is the engine's clock (reminders)."""
     persona = load_persona(tmp_path / "personas" / "cafe.yaml")
     entries = load_knowledge(tmp_path / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
-    engine = Engine(store=store, personas=personas, default_persona="cafe", llm=llm)
-    slack = FakeSlack()
-    await slack.start()
+    engine = Engine(
+        store=store, personas=personas, default_persona="cafe", llm=llm, clock=now or utc_now
+    )
+    own_slack = slack is None
+    if slack is None:
+        slack = FakeSlack()
+        await slack.start()
+    if not streaming:
+        slack.streaming_error = "unknown_method"
 
-    async def is_staff(user: str) -> bool:
+    async def staff_only(user: str) -> bool:
         return user == STAFF
 
     bot = SlackBot(
@@ -270,13 +316,17 @@ async def make_rig(tmp_path: Path, store: SQLiteStore, llm: ChatModel | None) ->
         signing_secret=SECRET,
         default_persona="cafe",
         api_url=slack.base_url,
-        is_staff=is_staff,
+        is_staff=is_staff or staff_only,
+        sleep=sleep or RecordingSleep(),
+        stream_timing=StreamTiming(interval=1.0, clock=clock or FakeClock()),
     )
     try:
         yield Rig(slack, bot, store)
     finally:
         await bot.wait_idle()
-        await slack.close()
+        await bot.aclose()
+        if own_slack:
+            await slack.close()
 
 
 @pytest.fixture
@@ -383,33 +433,43 @@ async def test_own_messages_other_bots_and_edits_are_ignored(rig: Rig) -> None:
     assert len(rig.thread_posts(thread)) == 1
 
 
-async def test_model_output_never_pings(slack_persona_dir: Path, store: SQLiteStore) -> None:
+@pytest.mark.parametrize("streaming", [True, False], ids=["stream-api", "post-and-update"])
+async def test_model_output_never_pings(
+    slack_persona_dir: Path, store: SQLiteStore, streaming: bool
+) -> None:
     loud = (
         "Hey <!channel> and <!here|here> and <!everyone>, ask <!subteam^S0OTHER> or "
         "<@U0BOSS>! @everyone @here. **Bold** and [menu](https://cafe.example/menu) & more."
     )
-    async for rig in make_rig(slack_persona_dir, store, ScriptedModel(loud)):
+    async for rig in make_rig(slack_persona_dir, store, ScriptedModel(loud), streaming=streaming):
         await rig.deliver(mention("100.1", "tell me something"))
         await rig.settle()
-        (reply,) = rig.thread_posts("100.1")
-        shown = text_of(reply)
-        assert live_mentions(shown) == []
-        assert "@everyone" not in shown
-        assert "@here" not in shown
-        assert "*Bold*" in shown
-        assert "<https://cafe.example/menu|menu>" in shown
-        assert "&amp; more" in shown
+        (reply,) = rig.shown("100.1")
+        every_call = json.dumps([c.params for c in rig.slack.calls], ensure_ascii=False)
+        for shown in (text_of(reply), every_call):
+            assert live_mentions(shown) == []
+            assert "@everyone" not in shown
+            assert "@here" not in shown
+        if streaming:  # chat.*Stream take standard Markdown
+            assert "**Bold** and [menu](https://cafe.example/menu) & more." in text_of(reply)
+        else:
+            shown = text_of(reply)
+            assert "*Bold*" in shown
+            assert "<https://cafe.example/menu|menu>" in shown
+            assert "&amp; more" in shown
 
 
+@pytest.mark.parametrize("streaming", [True, False], ids=["stream-api", "post-and-update"])
 async def test_a_long_answer_is_split_within_slack_limits(
-    slack_persona_dir: Path, store: SQLiteStore
+    slack_persona_dir: Path, store: SQLiteStore, streaming: bool
 ) -> None:
     paragraph = "The cafe has a long and winding story to tell. " * 40
     long_text = "\n\n".join([paragraph] * 6)  # ~11,000 chars
-    async for rig in make_rig(slack_persona_dir, store, ScriptedModel(long_text)):
+    model = ScriptedModel(long_text)
+    async for rig in make_rig(slack_persona_dir, store, model, streaming=streaming):
         await rig.deliver(mention("100.1", "tell me the story"))
         await rig.settle()
-        posts = rig.thread_posts("100.1")
+        posts = rig.shown("100.1")
         assert len(posts) >= 4
         for post in posts:
             assert len(post["text"]) <= 3000
@@ -534,7 +594,7 @@ async def test_only_the_last_piece_of_a_split_answer_has_buttons(
     async for rig in make_rig(slack_persona_dir, store, ScriptedModel(long_text)):
         await rig.deliver(mention("100.1", "tell me the story"))
         await rig.settle()
-        posts = rig.thread_posts("100.1")
+        posts = rig.shown("100.1")
         assert len(posts) >= 2
         assert [bool(feedback_actions(p)) for p in posts] == [False] * (len(posts) - 1) + [True]
 

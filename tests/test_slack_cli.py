@@ -118,3 +118,50 @@ async def test_a_refused_token_is_a_one_line_error(tmp_path: Path, slack: FakeSl
     assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in err.decode()
     assert "xoxb-test-token" not in err.decode()
     assert "Traceback" not in err.decode()
+
+
+async def test_socket_mode_is_the_default_and_answers_over_the_websocket(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    env = environment(tmp_path, slack, SLACK_APP_TOKEN="xapp-test-token")
+    env.pop("SLACK_SIGNING_SECRET")  # not needed in Socket Mode
+    process = await start(env)
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        assert line.strip() == "connected to Slack over Socket Mode"
+        event = {
+            "type": "app_mention",
+            "user": "U1",
+            "channel": "C1",
+            "ts": "1700000000.000100",
+            "text": f"<@{BOT_USER_ID}> is there parking near the restaurant?",
+        }
+        payload = {
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "api_app_id": "A1",
+            "event_id": "Ev1",
+            "event_time": 1,
+            "event": event,
+            "authorizations": [{"user_id": BOT_USER_ID, "team_id": TEAM_ID, "is_bot": True}],
+        }
+        envelope = {"envelope_id": "e1", "type": "events_api", "payload": payload}
+        await slack.send_envelope(envelope | {"accepts_response_payload": False})
+        posts = await slack.wait_for("chat.postMessage", seconds=20)
+        assert posts[0]["thread_ts"] == "1700000000.000100"
+        assert "car park" in json.dumps(posts[0])
+        await slack.wait_until(lambda: {"envelope_id": "e1"} in slack.acks)
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def test_a_refused_app_token_is_a_one_line_error(tmp_path: Path, slack: FakeSlack) -> None:
+    slack.fail("apps.connections.open", "invalid_auth")
+    process = await start(environment(tmp_path, slack, SLACK_APP_TOKEN="xapp-wrong"))
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in err.decode()
+    assert "xapp-wrong" not in err.decode()
+    assert "Traceback" not in err.decode()

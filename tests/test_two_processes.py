@@ -116,19 +116,19 @@ async def post(http: httpx.AsyncClient, bot: BotProcess, body: str) -> None:
 
 
 def replies(slack: FakeSlack, thread: str) -> list[str]:
+    """The finished answers a thread shows (streamed or posted)."""
     return [
-        str(p.get("text", ""))
-        for p in slack.posts(CHANNEL)
-        if p.get("thread_ts") == thread and str(p.get("text", "")).startswith("Reply to")
+        str(m.get("text", ""))
+        for m in slack.shown(CHANNEL, thread)
+        if not m.get("streaming") and str(m.get("text", "")).startswith("Reply to")
     ]
 
 
 async def wait_for_replies(slack: FakeSlack, threads: dict[str, int], seconds: float = 30) -> None:
-    def done(params: dict[str, Any]) -> bool:
-        return str(params.get("text", "")).startswith("Reply to")
+    def done() -> bool:
+        return all(len(replies(slack, thread)) >= n for thread, n in threads.items())
 
-    total = sum(threads.values())
-    await slack.wait_for("chat.postMessage", done, count=total, seconds=seconds)
+    await slack.wait_until(done, seconds)
 
 
 @pytest.fixture

@@ -10,6 +10,10 @@ holds the thread key, the answered message's ts and its author; only that author
 A click goes to `Engine.feedback`; the buttons are then replaced by a line (`chat.update`), and
 a 👎 posts the engine's offer of a person, which a following "yes" accepts.
 
+Streaming (`slack_stream`), Web API calls and their errors (`slack_api`, `slack_send`), the
+support channel (`slack_team`, `slack_support_posts`) and `/support` (`slack_command`) live
+in their own modules; this one wires them to bolt's listeners.
+
 Acknowledging: the app runs with `process_before_response=False`, the default for a
 long-running server. Bolt acknowledges an event *before* starting the listener and runs the
 listener as a task, and our action listeners call `ack()` first, so Slack gets its 200 within
@@ -25,29 +29,33 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.adapters import slack_command
 from bots.adapters import slack_format as fmt
+from bots.adapters.slack_api import Sleep, make_client
+from bots.adapters.slack_send import Sender
+from bots.adapters.slack_stream import ReplyStream, StreamSupport, StreamTiming
+from bots.adapters.slack_support_posts import SupportPost
+from bots.adapters.slack_team import SupportTeam
 from bots.engine import Engine
 from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
     FinalReply,
     HandoffClaimed,
-    HandoffRecord,
     HandoffReminder,
     HandoffRequested,
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    TextDelta,
     ThreadKey,
 )
-from bots.persona import SlackDestination
 from bots.runtime import PersonaRuntime
 from bots.telemetry import NO_TELEMETRY, Telemetry
 
@@ -55,9 +63,9 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 WORKING_REACTION = "eyes"
-_HARMLESS_ERRORS = frozenset({"already_reacted", "no_reaction"})
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+COMMAND = "/support"
 IGNORED_SUBTYPES = frozenset(
     {"message_changed", "message_deleted", "bot_message", "channel_join", "channel_leave"}
 )
@@ -67,11 +75,8 @@ RATED_MEMORY = 10_000
 _RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
 
 
-@dataclass
-class _SupportPost:
-    channel: str
-    ts: str
-    blocks: list[fmt.Block]
+def _nothing() -> None:
+    return None
 
 
 class SlackBot:
@@ -90,7 +95,10 @@ class SlackBot:
         is_staff: StaffCheck | None = None,
         ignore_other_bots: bool = True,
         telemetry: Telemetry = NO_TELEMETRY,
+        sleep: Sleep = asyncio.sleep,
+        stream_timing: StreamTiming | None = None,
     ) -> None:
+        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers."""
         self._engine = engine
         self._telemetry = telemetry
         self._personas = personas
@@ -98,12 +106,17 @@ class SlackBot:
         self._channel_personas = dict(channel_personas or {})
         self._is_staff = is_staff
         self._ignore_bots = ignore_other_bots
-        # Support messages of this process, so a staff reply or a reminder can update them.
-        self._support_posts: dict[ThreadKey, _SupportPost] = {}
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        client = AsyncWebClient(token=bot_token, base_url=api_url or AsyncWebClient.BASE_URL)
+        # One connection pool for every Web API call (see `make_client`); closed by `aclose`.
+        self._session = aiohttp.ClientSession()
+        client = make_client(bot_token, api_url, sleep=sleep, session=self._session)
+        quick = make_client(bot_token, api_url, retry_rate_limits=False, session=self._session)
+        self._send = Sender(client, quick, telemetry)
+        self._stream_support = StreamSupport()
+        self._stream_timing = stream_timing or StreamTiming()
+        self._team = SupportTeam(self._send, personas, default_persona)
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -118,6 +131,7 @@ class SlackBot:
         self.app.action(fmt.RESOLVE_ACTION, middleware=track)(self._on_resolve)
         self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
+        self.app.command(COMMAND, middleware=track)(self._on_command)
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -136,6 +150,10 @@ class SlackBot:
         if self._busy <= 0:
             self._busy = 0
             self._idle.set()
+
+    async def aclose(self) -> None:
+        """Close the Web API connections (after the last call)."""
+        await self._session.close()
 
     async def wait_idle(self, seconds: float = 10.0) -> None:
         """Wait until every listener started so far has finished (at most `seconds`)."""
@@ -205,12 +223,27 @@ class SlackBot:
         persona = self._channel_personas.get(message.key.channel, self._default)
         # A reaction on the question shows the bot is working while the model writes.
         where = {"channel": message.key.channel, "timestamp": message.message_id}
-        await self._call("reactions_add", name=WORKING_REACTION, **where)
+        # Not awaited first: the answer's first words should not wait for the reaction.
+        reacting = asyncio.create_task(self._call("reactions_add", name=WORKING_REACTION, **where))
+        stream = ReplyStream(
+            self._send,
+            message.key,
+            recipient=message.author_id,
+            support=self._stream_support,
+            timing=self._stream_timing,
+        )
         try:
             async with aclosing(self._engine.handle(message, persona)) as events:
                 async for event in events:
-                    await self.render(event, message.key, answering=message)
+                    if isinstance(event, TextDelta):
+                        await stream.add(event.text)
+                    elif isinstance(event, FinalReply) and stream.started:
+                        await stream.finish(event, self._feedback_value(event, message))
+                    else:
+                        await stream.abandon()
+                        await self.render(event, message.key, answering=message)
         finally:
+            await reacting
             await self._call("reactions_remove", name=WORKING_REACTION, **where)
 
     # -- staff buttons -------------------------------------------------------------------
@@ -247,9 +280,8 @@ class SlackBot:
             )
             return
         if channel and posted.get("ts"):
-            self._support_posts[key] = _SupportPost(
-                channel, str(posted["ts"]), list(posted.get("blocks") or [])
-            )
+            blocks = list(posted.get("blocks") or [])
+            self._team.posts.remember(key, SupportPost(channel, str(posted["ts"]), blocks))
         result = await (
             self._engine.claim(key, staff) if claim else self._engine.resolve(key, staff)
         )
@@ -262,6 +294,16 @@ class SlackBot:
                 user=staff,
                 text="Nothing to do: this conversation is not waiting for the team.",
             )
+
+    # -- /support -------------------------------------------------------------------------
+
+    async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
+        try:
+            await ack()  # Slack wants the answer within 3 s: acknowledge before any work
+            text = await slack_command.answer(body, self._engine, self._is_staff, self.render)
+            await respond(text=text, response_type="ephemeral")
+        finally:
+            self._done()
 
     # -- feedback buttons ----------------------------------------------------------------
 
@@ -305,7 +347,9 @@ class SlackBot:
             self._rated.pop(rated, None)  # not recorded: a later click may try again
             raise
         if posted.get("ts"):
-            blocks = fmt.rated_blocks(list(posted.get("blocks") or []), positive=positive)
+            shown = list(posted.get("blocks") or [])
+            text = str(posted.get("text") or "")
+            blocks = fmt.rated_blocks(shown, positive=positive, answer_text=text)
             await self._call(
                 "chat_update",
                 channel=channel or target.key.channel,
@@ -321,30 +365,34 @@ class SlackBot:
     async def render(
         self, event: EngineEvent, key: ThreadKey, *, answering: IncomingMessage | None = None
     ) -> None:
-        """Show one engine event in Slack. Deltas and silences show nothing (no streaming yet).
+        """Show one engine event in Slack (deltas stream in `_run_turn`; silences show nothing).
 
         `answering` is the message the event answers: an answer from the model or the
         knowledge base then gets 👍/👎 buttons that only its author may click.
         """
         if isinstance(event, FinalReply):
-            value = None
-            if answering is not None and event.source in _RATEABLE:
-                value = fmt.encode_feedback(key, answering.message_id, answering.author_id)
+            value = self._feedback_value(event, answering)
             for text, blocks in fmt.reply_messages(event.text, event.citations, value):
                 await self._say(key, text, blocks)
         elif isinstance(event, HandoffRequested):
             await self._say(key, fmt.to_mrkdwn(event.message))
             if event.record is not None:
-                await self._notify_team(event.record)
+                await self._team.notify(event.record)
         elif isinstance(event, HandoffClaimed):
             status = f"Claimed by {fmt.user_mention(event.staff_id)}"
-            await self._update_support(event.key, status, resolvable=True)
+            await self._team.update(event.key, status, resolvable=True)
         elif isinstance(event, HandoffResolved):
             await self._say(event.key, fmt.to_mrkdwn(event.message))
             who = fmt.user_mention(event.staff_id) if event.staff_id else "time-out"
-            await self._update_support(event.key, f"Resolved by {who}", resolvable=False)
+            await self._team.update(event.key, f"Resolved by {who}", resolvable=False)
         elif isinstance(event, HandoffReminder):
-            await self._remind(event)
+            await self._team.remind(event)
+
+    @staticmethod
+    def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:
+        if answering is None or reply.source not in _RATEABLE:
+            return None
+        return fmt.encode_feedback(answering.key, answering.message_id, answering.author_id)
 
     async def tick(self) -> None:
         """Timed work (reminders, hand-backs after quiet): call every minute or so."""
@@ -365,81 +413,11 @@ class SlackBot:
 
     async def _say(self, key: ThreadKey, text: str, blocks: list[fmt.Block] | None = None) -> None:
         for piece in [text] if blocks else fmt.split_text(text) or ["…"]:
-            await self._call(
-                "chat_postMessage",
-                channel=key.channel,
-                thread_ts=key.thread,
-                text=piece,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
+            await self._send.post(key.channel, piece, blocks, thread_ts=key.thread)
 
-    def _destination(self, persona: str) -> SlackDestination:
-        runtime = self._personas.get(persona) or self._personas[self._default]
-        return runtime.persona.handoff.slack
-
-    async def _notify_team(self, record: HandoffRecord) -> None:
-        where = self._destination(record.persona)
-        if not where.channel:
-            log.warning(
-                "persona %s has no handoff.slack.channel: team not notified", record.persona
-            )
-            return
-        link = await self._permalink(record.key) or record.link
-        blocks = fmt.handoff_blocks(record, link, where.mention_group)
-        text = fmt.handoff_fallback_text(record, where.mention_group)
-        response = await self._call(
-            "chat_postMessage", channel=where.channel, text=text, blocks=blocks, unfurl_links=False
-        )
-        if response is not None:
-            posted = _SupportPost(str(response.get("channel")), str(response.get("ts")), blocks)
-            self._support_posts[record.key] = posted
-
-    async def _permalink(self, key: ThreadKey) -> str | None:
-        response = await self._call("chat_getPermalink", channel=key.channel, message_ts=key.thread)
-        return str(response["permalink"]) if response is not None else None
-
-    async def _update_support(self, key: ThreadKey, status: str, *, resolvable: bool) -> None:
-        post = self._support_posts.get(key)
-        if post is None:
-            log.info("no support message known for %s: nothing to update", key.as_id())
-            return
-        post.blocks = fmt.updated_handoff_blocks(
-            post.blocks, status=status, key=key, resolvable=resolvable
-        )
-        await self._call(
-            "chat_update", channel=post.channel, ts=post.ts, text=status, blocks=post.blocks
-        )
-        if not resolvable:
-            self._support_posts.pop(key, None)
-
-    async def _remind(self, event: HandoffReminder) -> None:
-        post = self._support_posts.get(event.record.key)
-        where = self._destination(event.record.persona)
-        channel = post.channel if post else where.channel
-        if not channel:
-            return
-        mention = fmt.group_mention(where.mention_group)
-        text = f"{mention} Still unclaimed after {event.waiting_minutes} min.".strip()
-        await self._call(
-            "chat_postMessage", channel=channel, thread_ts=post.ts if post else None, text=text
-        )
-
-    async def _call(self, method: str, **kwargs: Any) -> Any:
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any] | None:
         """One Web API call; a Slack error is logged in plain words, never raised into bolt."""
-        arguments = {k: v for k, v in kwargs.items() if v is not None}
-        try:
-            return await getattr(self.client, method)(**arguments)
-        except SlackApiError as exc:
-            data = exc.response.data if exc.response is not None else None
-            error = data.get("error", "unknown") if isinstance(data, dict) else "no answer"
-            # A redelivered event reacts twice; that is expected, not worth a warning.
-            level = logging.DEBUG if error in _HARMLESS_ERRORS else logging.WARNING
-            log.log(level, "slack %s failed: %s", method, error)
-            if error not in _HARMLESS_ERRORS:
-                self._telemetry.error("platform", "slack_" + error.replace(" ", "_"))
-            return None
+        return (await self._send.call(method, **kwargs)).data
 
     # -- serving -------------------------------------------------------------------------
 
@@ -457,12 +435,29 @@ class SlackBot:
                 f"cannot reach Slack to check SLACK_BOT_TOKEN ({type(exc).__name__})"
             ) from None
 
-    async def run_socket_mode(self, app_token: str) -> None:
-        """Serve over Socket Mode (no public URL) until cancelled. Not covered by tests yet."""
+    async def run_socket_mode(
+        self, app_token: str, *, ready: Callable[[], None] = _nothing
+    ) -> None:
+        """Serve over Socket Mode (no public URL) until cancelled; `ready` once connected.
+
+        slack_sdk's socket-mode client opens the connection (`apps.connections.open` with the
+        app token), acknowledges each envelope by its id once bolt has dispatched it (before
+        the listener's work), and reconnects when Slack asks it to.
+        """
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+        # The client retries a refused connection forever (logging tracebacks), so the app
+        # token is tried once here first: a wrong one is a one-line error at start.
+        opened = await self._send.call("apps_connections_open", app_token=app_token)
+        if opened.data is None or not opened.data.get("url"):
+            raise ConfigError(
+                f"Slack refused SLACK_APP_TOKEN ({opened.error}); it must be an app-level "
+                "token (xapp-...) with the connections:write scope"
+            )
         handler = AsyncSocketModeHandler(self.app, app_token)
+        handler.client.wss_uri = str(opened.data["url"])  # the URL just issued: use it
         await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it untyped
+        ready()
         try:
             await asyncio.Event().wait()
         finally:

@@ -18,6 +18,10 @@ from bots.text import neutralise_mentions
 SECTION_LIMIT = 3000
 """Slack rejects section and context texts longer than this; each chunk is one message."""
 
+MARKDOWN_BLOCK_LIMIT = 12_000
+"""Slack's limit for a `markdown` block (standard Markdown, as `chat.startStream` takes)."""
+_TEXT_BLOCKS = frozenset({"section", "markdown", "rich_text", "header"})
+
 CLAIM_ACTION = "handoff_claim"
 RESOLVE_ACTION = "handoff_resolve"
 ACTIONS_BLOCK = "handoff_actions"
@@ -185,9 +189,16 @@ def decode_feedback(value: str) -> FeedbackTarget | None:
     return FeedbackTarget(ThreadKey(*parts[:4]), parts[4], parts[5])
 
 
-def rated_blocks(blocks: Sequence[Block], *, positive: bool) -> list[Block]:
-    """An answer after its feedback: the buttons replaced by a short context line."""
+def rated_blocks(blocks: Sequence[Block], *, positive: bool, answer_text: str = "") -> list[Block]:
+    """An answer after its feedback: the buttons replaced by a short context line.
+
+    A streamed answer's text is not in its blocks (those only hold the sources and the
+    buttons added when the stream stopped); with blocks, Slack shows only the blocks, so
+    `answer_text` (standard Markdown, as it was streamed) goes in front as a markdown block.
+    """
     kept = [b for b in blocks if b.get("block_id") not in (FEEDBACK_BLOCK, FEEDBACK_DONE_BLOCK)]
+    if answer_text and not any(b.get("type") in _TEXT_BLOCKS for b in kept):
+        kept.insert(0, {"type": "markdown", "text": answer_text[:MARKDOWN_BLOCK_LIMIT]})
     line = FEEDBACK_THANKS if positive else FEEDBACK_SORRY
     kept.append({"type": "context", "block_id": FEEDBACK_DONE_BLOCK, "elements": [_mrkdwn(line)]})
     return kept
