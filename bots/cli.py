@@ -21,6 +21,7 @@ from bots.knowledge import load_knowledge
 from bots.library import PersonaLibrary
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
+from bots.retrieval_setup import RetrievalSetup, retrieval_setup
 from bots.store import Store, open_store
 from bots.webhook import HandoffWebhook
 
@@ -129,6 +130,10 @@ class App:
     library: PersonaLibrary
 
 
+def _retrieval_setup(settings: Settings) -> RetrievalSetup:
+    return retrieval_setup(settings.semantic_retrieval, settings.cache_dir)
+
+
 @asynccontextmanager
 async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterator[App]:
     """Everything the bot needs, opened and closed together; `persona_name` is the default."""
@@ -139,6 +144,7 @@ async def build_app(settings: Settings, persona_name: str | None) -> AsyncIterat
         _existing(settings.knowledge_dir),
         model_override=settings.model_override,
         required=name,
+        retrieval=_retrieval_setup(settings),
     )
     library.load()
     store = open_store(settings.database_url)
@@ -276,8 +282,8 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from bots import eval_retrieval as ev
+    from bots.embeddings import BATCH
     from bots.evals import ProgressLine, load_jsonl
-    from bots.retrieval import Retriever
 
     if args.k < 1:
         raise BotsError("--k must be at least 1")
@@ -291,7 +297,11 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
         entries = list(load_knowledge(root, persona.knowledge.sets))
     rows = list(load_jsonl(args.queries, required=ev.QUERY_FIELDS))
     indexed, queries = ev.split_queries(rows, entries, args.train_as_phrasings)
-    retriever = Retriever(indexed)
+    building = ProgressLine("embedding knowledge", every=BATCH)
+    try:
+        retriever = _retrieval_setup(settings).build(indexed, progress=building)
+    finally:
+        building.close()
     progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)
     try:
         report = ev.evaluate_retrieval(retriever, queries, k=args.k, progress=progress)
@@ -304,10 +314,10 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
     for key, value in report.figures.items():
         if key != "tradeoff":
             print(f"  {key:<28}{value}")
-    print("  abstention trade-off (coverage bar: out-of-scope abstained / in-scope abstained)")
+    print("  abstention trade-off (confidence bar: out-of-scope abstained / in-scope abstained)")
     for point in report.figures["tradeoff"]:
         print(
-            f"    {point['min_coverage']:.2f}: {point['abstain_rate_out_of_scope']:.3f}"
+            f"    {point['min_confidence']:.2f}: {point['abstain_rate_out_of_scope']:.3f}"
             f" / {point['false_abstain_rate']:.3f}"
         )
     for question, expected, got in report.misses:

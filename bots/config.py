@@ -42,6 +42,12 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("bots", appauthor=False))
 
 
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("bots", appauthor=False))
+
+
 @dataclass(frozen=True)
 class SlackSettings:
     """What `bots run slack` needs; all optional until that command runs."""
@@ -100,6 +106,9 @@ class Settings:
     handoff_webhook_url: str | None = None
     handoff_webhook_secret: Secret | None = None
     slack: SlackSettings = SlackSettings()
+    semantic_retrieval: bool = True
+    """Fuse local embeddings into retrieval when `bots[semantic]` is installed (BOTS_SEMANTIC)."""
+    cache_dir: Path = Path(".cache")
 
     @property
     def llm_enabled(self) -> bool:
@@ -126,6 +135,8 @@ class Settings:
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
             **_webhook(environ),
             slack=SlackSettings.from_env(environ),
+            semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
+            cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
         )
 
 
@@ -146,6 +157,17 @@ def _webhook(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
+
+def _switch(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _ON + _OFF:
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return raw in _ON
 
 
 def _log_level(raw: str) -> str:
