@@ -12,6 +12,8 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from bots.knowledge import KnowledgeEntry
 
@@ -25,6 +27,11 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 # Chat filler carries no topic; left in, "yes please" matches whichever answer says "yes".
 _CHAT_FILLER = "yes yeah yep please pls thanks thank thx hi hello hey ok okay sure great cool"
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(_CHAT_FILLER.split())
+# Typo tolerance: a question word the knowledge never uses is read as the knowledge word one
+# edit away (a swap of two letters is one edit), two for words of 8 letters or more; words
+# under 5 letters are left alone ("talking" must not become "parking": that is two edits).
+_TYPO_MIN_LENGTH = 5
+_TYPO_LONG_WORD = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +57,9 @@ class LexicalIndex:
         self._index = bm25s.BM25()
         self._unknown_idf = math.log(1 + (self.size + 0.5) / 0.5)
         documents = [self.analyze(text) for text in texts]
+        self._spellings = sorted(
+            {w for text in texts for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+        )
         # bm25s cannot index a corpus without a single word ("Q?" / "A.").
         if any(documents):
             self._index.index(documents, show_progress=False)
@@ -70,8 +80,19 @@ class LexicalIndex:
         return list(self._stemmer.stemWords(words))
 
     def terms(self, query: str) -> tuple[str, ...]:
-        """The question's informative words, stemmed, in order, without repeats."""
-        return tuple(dict.fromkeys(self.analyze(query)))
+        """The question's informative words, stemmed, typos mended, in order, without repeats."""
+        words = [w for w in _WORD.findall(query.lower()) if w not in _STOPWORDS]
+        stems = self._stemmer.stemWords(words)
+        return tuple(dict.fromkeys(self._mend(w, t) for w, t in zip(words, stems, strict=True)))
+
+    def _mend(self, word: str, stem: str) -> str:
+        """The stem of the knowledge word `word` was likely meant as, or `stem` itself."""
+        if stem in self._idf or len(word) < _TYPO_MIN_LENGTH or not self._spellings:
+            return stem
+        edits = 2 if len(word) >= _TYPO_LONG_WORD else 1
+        # rapidfuzz rather than a hand-written edit distance: C speed over the whole vocabulary.
+        match = process.extractOne(word, self._spellings, scorer=OSA.distance, score_cutoff=edits)
+        return str(self._stemmer.stemWord(match[0])) if match else stem
 
     def score(self, query: str) -> LexicalScores:
         terms = self.terms(query)
