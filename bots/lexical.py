@@ -57,9 +57,12 @@ class LexicalIndex:
         self._index = bm25s.BM25()
         self._unknown_idf = math.log(1 + (self.size + 0.5) / 0.5)
         documents = [self.analyze(text) for text in texts]
-        self._spellings = sorted(
-            {w for text in texts for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
-        )
+        # Knowledge words by length: a word n edits away is within n letters of the typo's
+        # length, so a lookup scans a few lengths, not the whole vocabulary.
+        self._spellings: dict[int, list[str]] = {}
+        vocabulary = {w for t in texts for w in _WORD.findall(t.lower()) if w not in _STOPWORDS}
+        for word in sorted(vocabulary):
+            self._spellings.setdefault(len(word), []).append(word)
         # bm25s cannot index a corpus without a single word ("Q?" / "A.").
         if any(documents):
             self._index.index(documents, show_progress=False)
@@ -90,8 +93,10 @@ class LexicalIndex:
         if stem in self._idf or len(word) < _TYPO_MIN_LENGTH or not self._spellings:
             return stem
         edits = 2 if len(word) >= _TYPO_LONG_WORD else 1
-        # rapidfuzz rather than a hand-written edit distance: C speed over the whole vocabulary.
-        match = process.extractOne(word, self._spellings, scorer=OSA.distance, score_cutoff=edits)
+        lengths = range(len(word) - edits, len(word) + edits + 1)
+        candidates = [w for n in lengths for w in self._spellings.get(n, ())]
+        # rapidfuzz rather than a hand-written edit distance: C speed over many candidates.
+        match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=edits)
         return str(self._stemmer.stemWord(match[0])) if match else stem
 
     def score(self, query: str) -> LexicalScores:
