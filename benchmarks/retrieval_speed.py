@@ -1,6 +1,10 @@
 """Benchmark: index build time and time per query of the bot's retriever, by knowledge size.
 
-    python benchmarks/retrieval_speed.py [--sizes 1000 10000] [--queries 500]
+    python benchmarks/retrieval_speed.py [--sizes 1000 10000] [--queries 500] [--semantic]
+
+With --semantic (needs the bots[semantic] extra) the retriever fuses all-MiniLM-L6-v2
+embeddings; each size is built twice against a fresh on-disk cache: cold (every phrasing
+embedded, progress on stderr) and warm (a restart with unchanged knowledge).
 
 Prints one JSON object (progress on stderr). Entries are synthetic but shaped like FAQ
 entries: a question, three phrasings and a two-sentence answer drawn from a 3,000-word
@@ -16,8 +20,13 @@ import platform
 import random
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+from bots.embedding_cache import EmbeddingCache
+from bots.embeddings import Embedder
+from bots.evals import ProgressLine
 from bots.knowledge import KnowledgeEntry
 from bots.retrieval import Retriever
 
@@ -48,7 +57,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--semantic", action="store_true", help="fuse MiniLM embeddings")
     args = parser.parse_args()
+    embedder: Embedder | None = None
+    if args.semantic:
+        from bots.embeddings import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder()
     rng = random.Random(7)
     words = vocabulary(rng)
     rng.shuffle(words)
@@ -56,9 +71,17 @@ def main() -> None:
     for size in args.sizes:
         print(f"building {size} entries...", file=sys.stderr)
         knowledge = entries(size, rng, words)
-        started = time.perf_counter()
-        retriever = Retriever(knowledge)
-        build = time.perf_counter() - started
+        figures: dict[str, float] = {}
+        with tempfile.TemporaryDirectory() as directory:
+            cache = EmbeddingCache(Path(directory)) if embedder else None
+            for build_kind in ("index_build_seconds", "warm_cache_build_seconds")[
+                : 2 if embedder else 1
+            ]:
+                progress = ProgressLine(f"{build_kind} {size}", every=128, stream=sys.stderr)
+                started = time.perf_counter()
+                retriever = Retriever(knowledge, embedder=embedder, cache=cache, progress=progress)
+                figures[build_kind] = round(time.perf_counter() - started, 3)
+                progress.close()
         questions = [sentence(rng, words, rng.randint(2, 12)) for _ in range(args.queries)]
         timings = []
         for question in questions:
@@ -69,7 +92,8 @@ def main() -> None:
         results.append(
             {
                 "entries": size,
-                "index_build_seconds": round(build, 3),
+                "retriever": retriever.mode,
+                **figures,
                 "ms_per_query_p50": round(statistics.median(timings), 3),
                 "ms_per_query_p99": round(timings[int(len(timings) * 0.99) - 1], 3),
                 "ms_per_query_mean": round(statistics.fmean(timings), 3),

@@ -25,6 +25,7 @@ from bots.logsetup import configure_logging
 from bots.models import ThreadKey
 from bots.ops import health_check, ops_endpoint, telemetry_for
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
+from bots.retrieval_setup import RetrievalSetup, retrieval_setup
 from bots.store import Store, open_store
 from bots.telemetry import Telemetry
 from bots.webhook import HandoffWebhook
@@ -132,6 +133,10 @@ class App:
     ops_port: int | None = None
 
 
+def _retrieval_setup(settings: Settings) -> RetrievalSetup:
+    return retrieval_setup(settings.semantic_retrieval, settings.cache_dir)
+
+
 @asynccontextmanager
 async def build_app(
     settings: Settings,
@@ -148,6 +153,7 @@ async def build_app(
         _existing(settings.knowledge_dir),
         model_override=settings.model_override,
         required=name,
+        retrieval=_retrieval_setup(settings),
     )
     library.load()
     store = open_store(settings.database_url)
@@ -298,8 +304,8 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from bots import eval_retrieval as ev
+    from bots.embeddings import BATCH
     from bots.evals import ProgressLine, load_jsonl
-    from bots.retrieval import Retriever
 
     if args.k < 1:
         raise BotsError("--k must be at least 1")
@@ -313,7 +319,11 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
         entries = list(load_knowledge(root, persona.knowledge.sets))
     rows = list(load_jsonl(args.queries, required=ev.QUERY_FIELDS))
     indexed, queries = ev.split_queries(rows, entries, args.train_as_phrasings)
-    retriever = Retriever(indexed)
+    building = ProgressLine("embedding knowledge", every=BATCH)
+    try:
+        retriever = _retrieval_setup(settings).build(indexed, progress=building)
+    finally:
+        building.close()
     progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)
     try:
         report = ev.evaluate_retrieval(retriever, queries, k=args.k, progress=progress)
@@ -326,10 +336,10 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
     for key, value in report.figures.items():
         if key != "tradeoff":
             print(f"  {key:<28}{value}")
-    print("  abstention trade-off (coverage bar: out-of-scope abstained / in-scope abstained)")
+    print("  abstention trade-off (confidence bar: out-of-scope abstained / in-scope abstained)")
     for point in report.figures["tradeoff"]:
         print(
-            f"    {point['min_coverage']:.2f}: {point['abstain_rate_out_of_scope']:.3f}"
+            f"    {point['min_confidence']:.2f}: {point['abstain_rate_out_of_scope']:.3f}"
             f" / {point['false_abstain_rate']:.3f}"
         )
     for question, expected, got in report.misses:

@@ -45,6 +45,12 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("bots", appauthor=False))
 
 
+def default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("bots", appauthor=False))
+
+
 @dataclass(frozen=True)
 class SlackSettings:
     """What `bots run slack` needs; all optional until that command runs."""
@@ -177,6 +183,9 @@ class Settings:
     discord: DiscordSettings = DiscordSettings()
     limits: LimitSettings = field(default_factory=LimitSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    semantic_retrieval: bool = True
+    """Fuse local embeddings into retrieval when `bots[semantic]` is installed (BOTS_SEMANTIC)."""
+    cache_dir: Path = Path(".cache")
 
     @property
     def llm_enabled(self) -> bool:
@@ -207,6 +216,8 @@ class Settings:
             discord=DiscordSettings.from_env(environ),
             limits=LimitSettings.from_env(environ),
             privacy=PrivacySettings.from_env(environ),
+            semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
+            cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
         )
 
 
@@ -245,6 +256,19 @@ def _observability(environ: Mapping[str, str]) -> dict[str, Any]:
         port = int(raw_port)
     prices = PriceTable.parse(environ.get("BOTS_PRICES", ""))
     return {"log_format": log_format, "metrics_port": port, "prices": prices}
+
+
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
+
+def _switch(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in _ON + _OFF:
+        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+    return raw in _ON
 
 
 def _log_level(raw: str) -> str:

@@ -176,7 +176,7 @@ class Engine:
         message = replace(message, text=text)
         retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
         best = retrieval.best
-        self._telemetry.retrieval(runtime.persona.name, best.coverage if best else 0.0)
+        self._telemetry.retrieval(runtime.persona.name, best.confidence if best else 0.0)
         async for event in self._reply(conversation, runtime, retrieval, history, message, cut):
             yield event
 

@@ -10,12 +10,12 @@ from typing import Any
 from bots.errors import BotsError
 from bots.evals import Progress
 from bots.knowledge import KnowledgeEntry
-from bots.retrieval import MIN_COVERAGE, Retriever
+from bots.retrieval import Retriever
 
 QUERY_FIELDS: Mapping[str, type] = {"query": str}
 FAQ_FIELDS: Mapping[str, type] = {"id": str, "question": str}
-# Coverage bars for the abstention trade-off curve (the bot uses MIN_COVERAGE).
-TRADEOFF_BARS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+# Confidence bars for the abstention trade-off curve (the bot uses the retriever's own bar).
+TRADEOFF_BARS = tuple(round(0.05 * n, 2) for n in range(15))
 MISSES_KEPT = 20
 
 
@@ -94,15 +94,15 @@ def evaluate_retrieval(
     found_1 = found_3 = found_k = 0
     reciprocal = 0.0
     seconds = 0.0
-    in_scope_best: list[tuple[float, bool]] = []  # (coverage, asked) of the top hit
-    out_scope_best: list[tuple[float, bool]] = []
+    in_scope_best: list[float] = []  # the confidence of the top hit
+    out_scope_best: list[float] = []
     report = RetrievalReport(figures={})
     for count, query in enumerate(queries, start=1):
         started = time.perf_counter()
         result = retriever.search(query.text, k=depth)
         seconds += time.perf_counter() - started
         best = result.best
-        top = (best.coverage, best.asked) if best else (0.0, False)
+        top = best.confidence if best else 0.0
         if not query.expected:
             out_scope_best.append(top)
         else:
@@ -125,25 +125,27 @@ def evaluate_retrieval(
         "mrr": _share(reciprocal, n),
         "ms_per_query": round(1000 * seconds / len(queries), 3) if queries else 0.0,
         "n_out_of_scope": len(out_scope_best),
-        "abstain_rate_out_of_scope": _abstain(out_scope_best, retriever.min_coverage),
-        "false_abstain_rate": _abstain(in_scope_best, retriever.min_coverage),
+        "abstain_rate_out_of_scope": _abstain(out_scope_best, retriever.min_confidence),
+        "false_abstain_rate": _abstain(in_scope_best, retriever.min_confidence),
         "k": k,
         f"recall_at_{k}": _share(found_k, n),
         "entries": len(retriever.entries),
+        "retriever": retriever.mode,
+        "min_confidence": retriever.min_confidence,
         "tradeoff": [
             {
-                "min_coverage": bar,
+                "min_confidence": bar,
                 "abstain_rate_out_of_scope": _abstain(out_scope_best, bar),
                 "false_abstain_rate": _abstain(in_scope_best, bar),
             }
-            for bar in sorted({*TRADEOFF_BARS, MIN_COVERAGE})
+            for bar in sorted({*TRADEOFF_BARS, retriever.min_confidence})
         ],
     }
     return report
 
 
-def _abstain(best: Sequence[tuple[float, bool]], bar: float) -> float:
-    abstained = sum(1 for coverage, asked in best if not (asked and coverage >= bar))
+def _abstain(best: Sequence[float], bar: float) -> float:
+    abstained = sum(1 for confidence in best if confidence < bar)
     return _share(abstained, len(best))
 
 

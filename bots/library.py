@@ -12,6 +12,7 @@ from bots.check import instructions_budget
 from bots.errors import FileProblem, PersonaError
 from bots.knowledge import load_knowledge
 from bots.persona import check_knowledge_sets, load_persona, persona_files
+from bots.retrieval_setup import RetrievalSetup
 from bots.runtime import PersonaRuntime
 from bots.yamlfile import read_yaml
 
@@ -42,11 +43,13 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
         *,
         model_override: str | None = None,
         required: str | None = None,
+        retrieval: RetrievalSetup | None = None,
     ) -> None:
         self.personas_dir = personas_dir
         self.knowledge_dir = knowledge_dir
         self._model_override = model_override
         self._required = required
+        self._retrieval = retrieval
         self._runtimes: dict[str, PersonaRuntime] = {}
         self._problems_by_persona: dict[str, FileProblem] = {}
         self._listeners: list[Callable[[ReloadResult], None]] = []
@@ -118,7 +121,7 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
                 )
         check_knowledge_sets(path, persona, self.knowledge_dir)
         entries = load_knowledge(self.knowledge_dir, persona.knowledge.sets)
-        return PersonaRuntime.build(persona, entries, self._model_override)
+        return PersonaRuntime.build(persona, entries, self._model_override, self._retrieval)
 
     # -- watching --------------------------------------------------------------------------
 

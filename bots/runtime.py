@@ -8,6 +8,7 @@ from bots.knowledge import KnowledgeEntry
 from bots.persona import Persona
 from bots.prompt import SnippetCatalog
 from bots.retrieval import Retriever
+from bots.retrieval_setup import RetrievalSetup
 from bots.tokens import TokenCounter, counter_for_model
 
 
@@ -21,14 +22,18 @@ class PersonaRuntime:
 
     @classmethod
     def build(
-        cls, persona: Persona, entries: tuple[KnowledgeEntry, ...], model_override: str | None
+        cls,
+        persona: Persona,
+        entries: tuple[KnowledgeEntry, ...],
+        model_override: str | None,
+        retrieval: RetrievalSetup | None = None,
     ) -> PersonaRuntime:
         model = model_override or persona.model.name
         counter = counter_for_model(model)
         return cls(
             persona=persona,
             model=model,
-            retriever=Retriever(entries),
+            retriever=(retrieval or RetrievalSetup()).build(entries),
             catalog=SnippetCatalog(entries, counter),
             counter=counter,
         )

@@ -26,7 +26,7 @@ class Telemetry(Protocol):
         """One message handled; `outcome` is e.g. `reply_llm`, `handoff`, `silent_duplicate`."""
 
     def retrieval(self, persona: str, confidence: float) -> None:
-        """The best knowledge match of a question, as coverage from 0 (none) to 1."""
+        """The best knowledge match of a question: the retriever's confidence (0 is none)."""
 
     def handoff(self, reason: str) -> None:
         """A thread went to people, for this `HandoffReason` value."""

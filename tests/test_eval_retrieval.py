@@ -29,6 +29,8 @@ def bots(*args: str) -> subprocess.CompletedProcess[str]:
     env = clean_env(
         BOTS_PERSONAS_DIR=str(ROOT / "tests" / "data" / "personas"),
         BOTS_KNOWLEDGE_DIR=str(ROOT / "tests" / "data" / "knowledge"),
+        # The figures below are the lexical retriever's; semantic mode has its own tests.
+        BOTS_SEMANTIC="off",
     )
     return run_bots(["eval", "retrieval", *args], env, timeout=60)
 
@@ -49,6 +51,8 @@ def test_json_has_the_contract_keys_and_right_counts() -> None:
     assert figures["n_out_of_scope"] == 1
     assert figures["recall_at_1"] == 1.0
     assert figures["abstain_rate_out_of_scope"] == 1.0
+    assert figures["retriever"] == "lexical"
+    assert [point["min_confidence"] for point in figures["tradeoff"]][:3] == [0.0, 0.05, 0.1]
 
 
 def test_without_train_phrasings_every_row_is_scored() -> None:
