@@ -52,6 +52,16 @@ class CutStream:
 
 
 @dataclass(frozen=True)
+class StallMidStream:
+    """Stream the first `after_chars` of `text`, then send nothing more for `seconds`
+    (or until the server closes), then close without finishing."""
+
+    text: str
+    after_chars: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Malformed:
     body: str = "<html>502 Bad Gateway</html>"
     content_type: str = "application/json"
@@ -62,7 +72,16 @@ class ContextLengthError:
     pass
 
 
-Step = Reply | RateLimited | ServerError | Stall | CutStream | Malformed | ContextLengthError
+Step = (
+    Reply
+    | RateLimited
+    | ServerError
+    | Stall
+    | CutStream
+    | StallMidStream
+    | Malformed
+    | ContextLengthError
+)
 
 
 @dataclass(frozen=True)
@@ -170,6 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(status, _error("The server had an error", "server_error", None))
             case CutStream(text=text, after_chars=n):
                 self._sse([f"data: {json.dumps(_chunk({'content': text[:n]}))}"], done=False)
+            case StallMidStream(text=text, after_chars=n, seconds=seconds):
+                first = f"data: {json.dumps(_chunk({'content': text[:n]}))}"
+                self._sse([first], done=False, then_wait=seconds)
             case Malformed(body=text, content_type=kind):
                 self._send(200, text.encode(), {"Content-Type": kind})
             case ContextLengthError():
@@ -190,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _sse(self, events: list[str], *, done: bool = True) -> None:
+    def _sse(self, events: list[str], *, done: bool = True, then_wait: float = 0) -> None:
         # No Content-Length: the body ends when the connection closes, as HTTP/1.1 allows.
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -199,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
         for event in [*events, "data: [DONE]"] if done else events:
             self.wfile.write(f"{event}\n\n".encode())
             self.wfile.flush()
+        if then_wait:
+            self.server.fake._closing.wait(then_wait)
         self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -218,6 +242,7 @@ class FakeLLMServer:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        self._arrived = threading.Condition()
         self.default: Callable[[dict[str, Any]], Step] = lambda body: Reply(text="OK")
         self._steps: deque[Step] = deque()
         self._lock = threading.Lock()
@@ -240,7 +265,15 @@ class FakeLLMServer:
     def _take(self, request: RecordedRequest) -> Step:
         with self._lock:
             self.requests.append(request)
-            return self._steps.popleft() if self._steps else self.default(request.body)
+            step = self._steps.popleft() if self._steps else self.default(request.body)
+        with self._arrived:
+            self._arrived.notify_all()
+        return step
+
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> bool:
+        """Block until `count` requests arrived (for `asyncio.to_thread` in async tests)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.requests) >= count, timeout)
 
     def __enter__(self) -> Self:
         self._thread.start()
