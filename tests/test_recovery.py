@@ -17,8 +17,9 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bots.config import Secret
 from bots.engine import RESUMED_NOTE, STORE_TROUBLE, Engine
-from bots.llm import OpenAIChatClient
+from bots.llm import OpenAIChatClient, RetryPolicy
 from bots.models import (
     EngineEvent,
     FinalReply,
@@ -77,6 +78,17 @@ async def any_store(request: pytest.FixtureRequest, db_path: Path) -> AsyncItera
         await admin.close()
 
 
+@pytest.fixture
+async def patient_client(llm_server: FakeLLMServer) -> AsyncIterator[OpenAIChatClient]:
+    """A client that waits out a stalled server: the turn stays in flight until cancelled,
+    however slowly a loaded machine runs the test."""
+    client = OpenAIChatClient(
+        llm_server.base_url, Secret(API_KEY), timeout=60, retry=RetryPolicy(max_attempts=1)
+    )
+    yield client
+    await client.aclose()
+
+
 def engine_on(store: Store, runtime: PersonaRuntime, llm: OpenAIChatClient) -> Engine:
     return Engine(store=store, personas={"cafe": runtime}, default_persona="cafe", llm=llm)
 
@@ -94,13 +106,13 @@ async def interrupt_a_turn(engine: Engine, llm_server: FakeLLMServer, text: str)
 async def test_an_interrupted_turn_is_answered_once_after_a_restart(
     any_store: Store,
     cafe_runtime: PersonaRuntime,
-    llm_client: OpenAIChatClient,
+    patient_client: OpenAIChatClient,
     llm_server: FakeLLMServer,
 ) -> None:
-    first = engine_on(any_store, cafe_runtime, llm_client)
+    first = engine_on(any_store, cafe_runtime, patient_client)
     await interrupt_a_turn(first, llm_server, "is there wifi?")
 
-    restarted = engine_on(any_store, cafe_runtime, llm_client)
+    restarted = engine_on(any_store, cafe_runtime, patient_client)
     pending = await restarted.interrupted()
     assert [(m.key, m.text, m.message_id) for m in pending] == [(KEY, "is there wifi?", "m1")]
     llm_server.script(Reply("Yes, free wifi [wifi]."))
@@ -131,12 +143,13 @@ async def test_an_interrupted_turn_is_answered_once_after_a_restart(
 async def test_two_processes_resuming_at_once_answer_once(
     any_store: Store,
     cafe_runtime: PersonaRuntime,
-    llm_client: OpenAIChatClient,
+    patient_client: OpenAIChatClient,
     llm_server: FakeLLMServer,
 ) -> None:
-    await interrupt_a_turn(engine_on(any_store, cafe_runtime, llm_client), llm_server, "parking?")
+    first = engine_on(any_store, cafe_runtime, patient_client)
+    await interrupt_a_turn(first, llm_server, "parking?")
     # Two engines stand for two processes: neither shares the other's in-memory locks.
-    one, two = (engine_on(any_store, cafe_runtime, llm_client) for _ in range(2))
+    one, two = (engine_on(any_store, cafe_runtime, patient_client) for _ in range(2))
     pending_one, pending_two = await one.interrupted(), await two.interrupted()
     assert len(pending_one) == len(pending_two) == 1
     results = await asyncio.gather(
@@ -150,10 +163,10 @@ async def test_two_processes_resuming_at_once_answer_once(
 async def test_a_message_answered_meanwhile_is_not_resumed(
     any_store: Store,
     cafe_runtime: PersonaRuntime,
-    llm_client: OpenAIChatClient,
+    patient_client: OpenAIChatClient,
     llm_server: FakeLLMServer,
 ) -> None:
-    engine = engine_on(any_store, cafe_runtime, llm_client)
+    engine = engine_on(any_store, cafe_runtime, patient_client)
     await interrupt_a_turn(engine, llm_server, "is there wifi?")
     pending = await engine.interrupted()
     # The user wrote again before the restart's recovery ran: that turn answered both.
@@ -164,12 +177,12 @@ async def test_a_message_answered_meanwhile_is_not_resumed(
 async def test_min_age_leaves_young_turns_to_the_process_still_answering_them(
     store: SQLiteStore,
     cafe_runtime: PersonaRuntime,
-    llm_client: OpenAIChatClient,
+    patient_client: OpenAIChatClient,
     llm_server: FakeLLMServer,
 ) -> None:
     from datetime import timedelta
 
-    engine = engine_on(store, cafe_runtime, llm_client)
+    engine = engine_on(store, cafe_runtime, patient_client)
     await interrupt_a_turn(engine, llm_server, "is there wifi?")
     assert await engine.interrupted(min_age=timedelta(minutes=5)) == []
     assert len(await engine.interrupted()) == 1

@@ -47,7 +47,15 @@ MIGRATION_LOCK_KEY: Final = int.from_bytes(b"botsmigr", "big")
 
 Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 # What a failing database or connection raises; the store turns each into StoreError.
-_DATABASE_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# InternalClientError: a pooled connection the server dropped mid-call (a restart) can be
+# left in a state asyncpg refuses to use; seen in benchmarks/faults.py.
+_DATABASE_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 
 class PostgresStore:

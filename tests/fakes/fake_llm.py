@@ -263,6 +263,11 @@ class FakeLLMServer:
             self._steps.extend(steps)
 
     def _take(self, request: RecordedRequest) -> Step:
+        from tests import log_scan  # imported late: pytest loads it as a plugin first
+
+        for message in request.body.get("messages", []):
+            if message.get("role") == "user" and isinstance(message.get("content"), str):
+                log_scan.remember_user_text(message["content"])
         with self._lock:
             self.requests.append(request)
             step = self._steps.popleft() if self._steps else self.default(request.body)
