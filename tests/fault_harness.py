@@ -457,10 +457,14 @@ async def postgres_restart_scenario(
         store = PostgresStore(url)
         await store.open()
 
+        one_at_a_time = asyncio.Lock()
+
         async def maybe_restart(sent: int) -> None:
             due = {mark for mark in marks if sent >= mark}
-            if due:
-                marks.difference_update(due)  # before awaiting: conversations run at once
+            if not due:
+                return
+            marks.difference_update(due)  # before awaiting: conversations run at once
+            async with one_at_a_time:
                 progress(f"{tally.scenario}: restarting PostgreSQL after {sent} messages")
                 await asyncio.to_thread(restart)
                 tally.faults += 1
