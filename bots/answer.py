@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator, Sequence
 from bots.errors import ContextTooLong
 from bots.handoff_marker import find_handoff
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, ToolCall
-from bots.models import FinalReply, ReplySource, TextDelta, Turn, Usage
-from bots.offline import citation_for
+from bots.models import FinalReply, ReplySource, Role, TextDelta, Turn, Usage
+from bots.offline import citation_for, offline_reply
+from bots.output_guard import LeakGuard, forged_handoff, hidden_texts, public_texts
 from bots.prompt import HANDOFF_TOOL, Prompt, build_prompt
 from bots.retrieval import RetrievalResult
 from bots.runtime import PersonaRuntime
-from bots.text import StreamCleaner, clean_reply
+from bots.text import StreamCleaner, clean_reply, neutralise_mentions
 
 # Longer messages are cut before they reach the model; the stored turn keeps the full text.
 MAX_INPUT_CHARS = 6_000
@@ -43,17 +44,23 @@ class ModelAnswer:
         self.usage = Usage()
         self.prompt: Prompt | None = None
         self.handoff_reason: str | None = None
+        self.leaked = False
+        """The model quoted the persona's hidden sections: its text is never shown."""
 
     async def stream(self) -> AsyncIterator[TextDelta]:
         budget = self._runtime.budget
         for attempt in (1, 2):
             self.prompt = self._build(budget)
             cleaner = StreamCleaner(self.prompt.entry_ids)
+            guard = self._leak_guard(self.prompt)
             try:
+                # Breaking off drops the stream; asyncio's generator finaliser closes it.
                 async for event in self._llm.stream(self._request(self.prompt)):
                     if isinstance(event, ContentDelta):
-                        if piece := cleaner.feed(event.text):
+                        if piece := guard.feed(cleaner.feed(event.text)):
                             yield TextDelta(piece)
+                        if guard.leaked:
+                            break  # nothing more of it will be shown: stop paying for it
                     elif isinstance(event, ToolCall):
                         self._take_tool_call(event)
                     elif isinstance(event, Completed):
@@ -63,18 +70,25 @@ class ModelAnswer:
                     raise
                 budget = int(budget * SHRINK_FACTOR)
                 continue
-            if tail := cleaner.flush():
+            if tail := guard.feed(cleaner.flush()) + guard.flush():
                 yield TextDelta(tail)
-            if self.handoff_reason is None:
+            self.leaked = guard.leaked or guard.check(self.text)
+            if self.handoff_reason is None and not self.leaked:
                 # Servers without tools get a marker; any model may promise a person in words
                 # and forget the tool. Either way, a person must really come.
-                self.handoff_reason = find_handoff(self.text)
+                marker_reason = find_handoff(self.text)
+                self.handoff_reason = marker_reason and neutralise_mentions(marker_reason)
+                if self.handoff_reason is not None and forged_handoff(self.text, self._data()):
+                    self.handoff_reason = None  # a marker echoed from a message or an entry
             return
 
     def reply(self) -> FinalReply:
         """The cleaned reply with the entries it cited (empty text if it said nothing)."""
         assert self.prompt is not None, "stream() first"
         runtime = self._runtime
+        if self.leaked:
+            # An honest answer from the knowledge (or "I don't know"), never the quote.
+            return offline_reply(runtime.persona, self._retrieval, llm_down=False)
         text, cited = clean_reply(self.text, self.prompt.entry_ids)
         return FinalReply(
             text=text.strip(),
@@ -114,6 +128,20 @@ class ModelAnswer:
             tools=(HANDOFF_TOOL,) if settings.tools else (),
         )
 
+    def _leak_guard(self, prompt: Prompt) -> LeakGuard:
+        persona = self._runtime.persona
+
+        def public() -> list[str]:
+            return [*public_texts(persona), self._runtime.catalog.block(prompt.entry_ids)]
+
+        return LeakGuard(hidden_texts(persona), public)
+
+    def _data(self) -> list[str]:
+        """What users and knowledge wrote this turn: text the model may only echo as data."""
+        assert self.prompt is not None
+        users = [turn.text for turn in self._history if turn.role is Role.USER]
+        return [self._user_text, *users, self._runtime.catalog.block(self.prompt.entry_ids)]
+
     def _take_tool_call(self, call: ToolCall) -> None:
         if call.name != HANDOFF_TOOL.name:
             return
@@ -122,4 +150,5 @@ class ModelAnswer:
         except json.JSONDecodeError:
             arguments = {}
         reason = arguments.get("reason") if isinstance(arguments, dict) else None
-        self.handoff_reason = str(reason or "the assistant could not help")
+        # The team sees the reason: model text, so it must not ping anyone there either.
+        self.handoff_reason = neutralise_mentions(str(reason or "the assistant could not help"))

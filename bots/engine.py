@@ -45,6 +45,13 @@ from bots.tokens import message_tokens
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 60
+# Told to the user when the database fails mid-turn: honest, and nothing about internals.
+STORE_TROUBLE = (
+    "Sorry, something went wrong on my side and I could not answer that. "
+    "Please send your message again in a moment."
+)
+# Left in the model's history when a message is answered after a restart (see `resume`).
+RESUMED_NOTE = "The assistant was restarted while answering the message above."
 _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
 
 
@@ -126,22 +133,100 @@ class Engine:
         # The store's hold keeps other processes sharing the database out of this
         # conversation too (the in-process lock first, so each process waits there once).
         key_id = message.key.as_id()
-        async with self._locks.hold(key_id), self._store.serialised(key_id):
-            started = time.perf_counter()
-            wanted = persona if persona is not None and persona in self._personas else self._default
-            conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
-            runtime = self._runtime(conversation)
-            history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
-            if not await self._record_incoming(conversation, message, runtime):
-                yield Silent(SilenceReason.DUPLICATE)
-                return
-            async for event in self._turn(conversation, runtime, history, message):
+        async with self._locks.hold(key_id):
+            turn = self._held(key_id, self._handle_locked(message, persona))
+            async for event in _honest_on_store_failure(turn, self._telemetry):
                 yield event
-            log.info(
-                "turn done conversation=%s ms=%.1f",
-                conversation.id,
-                (time.perf_counter() - started) * 1000,
+
+    async def _held(
+        self, key_id: str, events: AsyncGenerator[EngineEvent, None]
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """`events` under the store's hold on the conversation (a database that is down
+        fails here too, inside the honest-notice wrapper)."""
+        async with self._store.serialised(key_id), aclosing(events):
+            async for event in events:
+                yield event
+
+    async def _handle_locked(
+        self, message: IncomingMessage, persona: str | None
+    ) -> AsyncGenerator[EngineEvent, None]:
+        started = time.perf_counter()
+        wanted = persona if persona is not None and persona in self._personas else self._default
+        conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
+        runtime = self._runtime(conversation)
+        history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
+        if not await self._record_incoming(conversation, message, runtime):
+            yield Silent(SilenceReason.DUPLICATE)
+            return
+        async for event in self._turn(conversation, runtime, history, message):
+            yield event
+        log.info(
+            "turn done conversation=%s ms=%.1f",
+            conversation.id,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    # -- messages a process died in the middle of --------------------------------------
+
+    async def interrupted(
+        self, *, max_age: timedelta = timedelta(days=1), min_age: timedelta = timedelta(0)
+    ) -> list[IncomingMessage]:
+        """User messages that were recorded but never answered: the process died mid-turn.
+
+        Adapters call this at start and pass each message to `resume`. With other processes
+        sharing the store, `min_age` must exceed the longest turn (model timeouts and
+        retries included): a younger message may still be being answered over there.
+        """
+        now = self._clock()
+        found = await self._store.unanswered_turns(now - max_age, now - min_age)
+        return [
+            IncomingMessage(
+                key=conversation.key,
+                author_id=turn.author_id,
+                text=turn.text,
+                message_id=turn.message_id,
             )
+            for conversation, turn in found
+        ]
+
+    async def resume(self, message: IncomingMessage) -> AsyncGenerator[EngineEvent, None]:
+        """Answer an interrupted message (from `interrupted`) once, even across processes.
+
+        A note recorded under a derived event id claims the message first, so a second
+        process or a second restart finds it taken (Silent DUPLICATE) and answers nothing.
+        """
+        key_id = message.key.as_id()
+        async with self._locks.hold(key_id):
+            turn = self._held(key_id, self._resume_locked(message))
+            async for event in _honest_on_store_failure(turn, self._telemetry):
+                yield event
+
+    async def _resume_locked(self, message: IncomingMessage) -> AsyncGenerator[EngineEvent, None]:
+        conversation = await self._store.get_conversation(message.key)
+        if conversation is None:
+            yield Silent(SilenceReason.DUPLICATE)
+            return
+        turns = await self._store.recent_turns(conversation.id, HISTORY_LIMIT + 1)
+        newest = turns[-1] if turns else None
+        if newest is None or (newest.role, newest.message_id) != (Role.USER, message.message_id):
+            yield Silent(SilenceReason.DUPLICATE)  # answered (or handed over) meanwhile
+            return
+        runtime = self._runtime(conversation)
+        note = Turn(
+            role=Role.NOTE,
+            text=RESUMED_NOTE,
+            author_id="system",
+            message_id="",
+            created_at=self._clock(),
+            token_count=message_tokens(runtime.counter, RESUMED_NOTE),
+        )
+        claim = "resumed:" + _event_id(message)
+        if not await self._store.record_incoming(conversation.id, claim, note):
+            yield Silent(SilenceReason.DUPLICATE)
+            return
+        message = replace(message, text=newest.text, author_id=newest.author_id)
+        async for event in self._turn(conversation, runtime, turns[:-1], message):
+            yield event
 
     async def _turn(
         self,
@@ -418,10 +503,7 @@ class Engine:
             created_at=self._clock(),
             token_count=message_tokens(runtime.counter, message.text),
         )
-        # Message ids are unique per channel on some platforms (Slack's `ts`), not globally.
-        key = message.key
-        event_id = ThreadKey(key.platform, key.workspace, key.channel, message.message_id)
-        return await self._store.record_incoming(conversation.id, event_id.as_id(), turn)
+        return await self._store.record_incoming(conversation.id, _event_id(message), turn)
 
     async def _record_reply(
         self, conversation: Conversation, runtime: PersonaRuntime, reply: FinalReply
@@ -438,6 +520,30 @@ class Engine:
         await self._store.append_turn(conversation.id, turn)
         if reply.usage != Usage():
             await self._store.add_usage(conversation.id, reply.usage)
+
+
+def _event_id(message: IncomingMessage) -> str:
+    # Message ids are unique per channel on some platforms (Slack's `ts`), not globally.
+    key = message.key
+    return ThreadKey(key.platform, key.workspace, key.channel, message.message_id).as_id()
+
+
+async def _honest_on_store_failure(
+    events: AsyncGenerator[EngineEvent, None], telemetry: Telemetry
+) -> AsyncIterator[EngineEvent]:
+    """The turn's events; if the database fails midway, an honest notice instead of a crash.
+
+    A message recorded before the failure stays unanswered in the store, so `interrupted`
+    finds it after a restart.
+    """
+    try:
+        async with aclosing(events):  # a caller stopping early closes the model stream too
+            async for event in events:
+                yield event
+    except StoreError as exc:
+        log.error("store failed during a turn: %s", exc)
+        telemetry.error("store", "StoreError")
+        yield FinalReply(text=STORE_TROUBLE, source=ReplySource.FALLBACK)
 
 
 class _KeyedLocks:

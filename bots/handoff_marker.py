@@ -63,6 +63,11 @@ def find_handoff(text: str) -> str | None:
     return None
 
 
+def marker_texts(text: str) -> list[str]:
+    """Each hand-off marker in `text`, exactly as written."""
+    return [match.group(0) for match in _MARKER.finditer(text)]
+
+
 def strip_markers(text: str) -> str:
     """The reply without hand-off markers (users never see them)."""
     return _MARKER.sub("", text)

@@ -16,6 +16,9 @@ from bots.runtime import PersonaRuntime
 from bots.store.sqlite import SQLiteStore
 from tests.fakes.fake_llm import FakeLLMServer
 
+# Every log record at INFO+ of the whole run is scanned for secrets and user text at the end.
+pytest_plugins = ("tests.log_scan",)
+
 DATA = Path(__file__).parent / "data"
 API_KEY = "sk-test-0123456789-secret"
 

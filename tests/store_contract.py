@@ -370,6 +370,29 @@ class StoreContract:
         quiet = await store.quiet_conversations(ConversationState.HUMAN, at(31))
         assert [c.id for c in quiet] == [conversation.id]
 
+    async def test_unanswered_turns_are_user_messages_left_without_a_reply(
+        self, store: Store
+    ) -> None:
+        answered = await store.ensure_conversation(thread("answered"), "restaurant", T0)
+        await store.record_incoming(answered.id, "e1", make_turn("q1", seconds=1))
+        await store.append_turn(answered.id, make_turn("a1", seconds=2, role=Role.ASSISTANT))
+        pending = await store.ensure_conversation(thread("pending"), "restaurant", T0)
+        await store.record_incoming(pending.id, "e2", make_turn("q2", seconds=3, message_id="m2"))
+        with_people = await store.ensure_conversation(thread("people"), "restaurant", T0)
+        await store.record_incoming(with_people.id, "e3", make_turn("q3", seconds=4))
+        await store.open_handoff(with_people.id, "r", "", [], at(5))
+
+        found = await store.unanswered_turns(T0, at(10))
+        assert [(c.id, t.text, t.message_id, t.created_at) for c, t in found] == [
+            (pending.id, "q2", "m2", at(3))
+        ]
+        assert found[0][0].key == thread("pending")
+        assert await store.unanswered_turns(T0, at(3)) == []  # `before` excludes it
+        assert await store.unanswered_turns(at(4), at(10)) == []  # and so does `since`
+        # A note after the message (as a recovery claim writes) means it is being handled.
+        await store.append_turn(pending.id, make_turn("note", seconds=6, role=Role.NOTE))
+        assert await store.unanswered_turns(T0, at(10)) == []
+
 
 async def _state(store: Store) -> ConversationState:
     conversation = await store.get_conversation(KEY)

@@ -11,12 +11,12 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bots.config import Secret
-from bots.engine import Engine
-from bots.errors import ConfigError, StoreError
+from bots.engine import STORE_TROUBLE, Engine
+from bots.errors import ConfigError
 from bots.health import HealthCheck, LLMProbe, offline_probe, store_probe
 from bots.llm import OpenAIChatClient, RetryPolicy
 from bots.metrics import PrometheusTelemetry
-from bots.models import FinalReply, IncomingMessage, ThreadKey, Usage
+from bots.models import FinalReply, IncomingMessage, ReplySource, ThreadKey, Usage
 from bots.ops_server import serve_ops
 from bots.pricing import PriceTable
 from bots.runtime import PersonaRuntime
@@ -178,13 +178,12 @@ async def test_a_store_failure_is_counted(
     observed_engine: Engine, store: SQLiteStore, ops_url: str
 ) -> None:
     await store.close()
-    with pytest.raises(StoreError):
-        await turn(observed_engine, message("When are you open?"))
+    events = await turn(observed_engine, message("When are you open?"))
+    assert events == [FinalReply(text=STORE_TROUBLE, source=ReplySource.FALLBACK)]
     samples = await scrape(ops_url)
     assert samples[("bots_errors_total", labels(component="store", kind="StoreError"))] == 1
-    assert (
-        samples[("bots_turns_total", labels(persona="cafe", platform="test", outcome="error"))] == 1
-    )
+    outcome = labels(persona="cafe", platform="test", outcome="reply_fallback")
+    assert samples[("bots_turns_total", outcome)] == 1
 
 
 async def test_each_app_has_its_own_registry(

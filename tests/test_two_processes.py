@@ -213,7 +213,7 @@ async def test_two_processes_answer_each_event_once_and_in_order(
         llm.script(Hold(release))
         first_ts = new_ts()
         await post(http, one, event_body(first_ts, "question q-first"))
-        await asyncio.to_thread(llm.wait_for_requests, calls_before + 1, 20)
+        assert await asyncio.to_thread(llm.wait_for_requests, calls_before + 1, 20)
         await post(http, two, event_body(new_ts(), "question q-second", thread_ts=first_ts))
         conversation = ThreadKey("slack", TEAM_ID, CHANNEL, first_ts).as_id()
         await until_waiting(schema_url, conversation)

@@ -118,6 +118,15 @@ async def run_turn(
             renderer.render(event)
 
 
+async def answer_interrupted(engine: Engine, key: ThreadKey, renderer: ConsoleRenderer) -> None:
+    """Answer the message the last run of this conversation died in the middle of, if any."""
+    for message in await engine.interrupted():
+        if message.key == key:
+            async with aclosing(engine.resume(message)) as events:
+                async for event in events:
+                    renderer.render(event)
+
+
 async def chat(
     engine: Engine,
     persona: Persona,
@@ -137,6 +146,7 @@ async def chat(
     renderer = ConsoleRenderer(out, persona.display_name)
     if resumed:
         out.write(f"(continuing conversation {key.thread})\n")
+        await answer_interrupted(engine, key, renderer)
     else:
         for opening in (persona.greeting, persona.ai_disclosure):
             if opening.strip():

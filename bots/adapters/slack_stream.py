@@ -123,7 +123,7 @@ class ReplyStream:
                 )
             else:
                 report("chat.startStream", started, key.channel)
-        preview = self._preview()
+        preview, _ = self._preview()
         posted = await self._send.post(
             key.channel, preview, _section(preview), thread_ts=key.thread
         )
@@ -146,8 +146,8 @@ class ReplyStream:
                 markdown_text=self._text[len(self._shown) :],
             )
         else:
-            preview = self._preview()
-            self._frozen = len(fmt.to_mrkdwn(self._text)) > len(preview)
+            # Comparing lengths instead would freeze on a trailing space the preview drops.
+            preview, self._frozen = self._preview()
             outcome = await self._send.update(
                 key.channel, ts, preview, _section(preview), thread_ts=key.thread, quick=True
             )
@@ -158,11 +158,13 @@ class ReplyStream:
             self._frozen = False
             self._next_at = now + max(outcome.retry_after or 1.0, self._timing.interval)
 
-    def _preview(self) -> str:
+    def _preview(self) -> tuple[str, bool]:
+        """What the live message shows, and whether that is cut short of the text so far."""
         pieces = fmt.split_text(fmt.to_mrkdwn(self._text), PREVIEW_LIMIT - 2)
         if not pieces:
-            return "…"
-        return pieces[0] + (" …" if len(pieces) > 1 else "")
+            return "…", False
+        cut = len(pieces) > 1
+        return pieces[0] + (" …" if cut else ""), cut
 
     async def finish(self, reply: FinalReply, feedback_value: str | None) -> bool:
         """Make the live message the final reply; False if nothing was shown yet."""

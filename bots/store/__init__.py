@@ -73,6 +73,12 @@ class Store(Protocol):
     async def append_turn(self, conversation_id: str, turn: Turn) -> None:
         """Append `turn` (a reply, a staff message, a note). StoreError if no such conversation."""
 
+    async def unanswered_turns(
+        self, since: datetime, before: datetime
+    ) -> list[tuple[Conversation, Turn]]:
+        """Conversations the bot owns (`bot`/`resolved`) whose newest turn is a user message
+        written in [since, before): turns a process died in the middle of. Oldest first."""
+
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (empty for `limit` <= 0 or an unknown id)."""
 

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -35,6 +36,7 @@ from bots.store.postgres_schema import (
     SCHEMA_VERSION_EXISTS,
     SELECT_SCHEMA_VERSION,
     TURN_COLUMNS,
+    UNANSWERED_TURNS,
 )
 
 if TYPE_CHECKING:
@@ -53,7 +55,15 @@ MAX_HELD_CONVERSATIONS: Final = 30
 
 Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 # What a failing database or connection raises; the store turns each into StoreError.
-_DATABASE_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# InternalClientError: a pooled connection the server dropped mid-call (a restart) can be
+# left in a state asyncpg refuses to use; seen in benchmarks/faults.py.
+_DATABASE_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 
 
 class PostgresStore:
@@ -342,6 +352,17 @@ class PostgresStore:
         values = _turn_values(conversation_id, turn)
         async with self._connection("record the message") as connection:
             await connection.execute(APPEND_TURN, *values)
+
+    async def unanswered_turns(
+        self, since: datetime, before: datetime
+    ) -> list[tuple[Conversation, Turn]]:
+        """Conversations the bot owns whose newest turn is a user message from [since, before).
+
+        `updated_at` is never older than the newest turn, so it narrows the scan first.
+        """
+        async with self._connection("find unanswered messages") as connection:
+            rows = await connection.fetch(UNANSWERED_TURNS, _aware(since), _aware(before))
+        return [(_conversation_from_row(row), _unanswered_turn(row)) for row in rows]
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""
@@ -659,6 +680,11 @@ def _turn_from_row(row: asyncpg.Record) -> Turn:
         token_count=row["token_count"],
         cited_ids=tuple(row["cited_ids"]),
     )
+
+
+def _unanswered_turn(row: asyncpg.Record) -> Turn:
+    """The turn half of an UNANSWERED_TURNS row (its time has a name of its own)."""
+    return replace(_turn_from_row(row), created_at=row["turn_created_at"])
 
 
 def _aware(moment: datetime) -> datetime:

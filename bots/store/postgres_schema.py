@@ -184,3 +184,21 @@ APPEND_TURN: Final = """
       FROM turn
      WHERE c.id = turn.conversation_id AND c.updated_at < turn.created_at
 """
+
+# Conversations the bot owns whose newest turn is a user message from [$1, $2): turns a
+# process died in the middle of (see `Store.unanswered_turns`). The conversation's columns
+# keep their names; the turn's come from the lateral join under their own names.
+UNANSWERED_TURNS: Final = """
+    SELECT c.id, c.platform, c.workspace, c.channel, c.thread, c.persona, c.state,
+           c.created_at, c.updated_at, c.failed_turns, c.offer_reason,
+           t.role, t.text, t.author_id, t.message_id, t.created_at AS turn_created_at,
+           t.token_count, t.cited_ids
+      FROM conversations c
+      CROSS JOIN LATERAL (
+          SELECT role, text, author_id, message_id, created_at, token_count, cited_ids
+            FROM turns WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1
+      ) t
+     WHERE c.state IN ('bot', 'resolved') AND c.updated_at >= $1 AND t.role = 'user'
+       AND t.created_at >= $1 AND t.created_at < $2
+     ORDER BY t.created_at, c.seq
+"""

@@ -57,8 +57,10 @@ class SQLiteStore:
     connection, so a transaction can never interleave with another coroutine's statements.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
+        """`busy_timeout_ms`: how long a write waits for another process's lock."""
         self.path: Final[Path | str] = path if str(path) == MEMORY else Path(path)
+        self._busy_timeout_ms = busy_timeout_ms
         self._db: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._checkpointer: aiosqlite.Connection | None = None
@@ -92,7 +94,7 @@ class SQLiteStore:
                 ) from exc
         try:
             db = await aiosqlite.connect(
-                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+                self.path, isolation_level=None, timeout=self._busy_timeout_ms / 1000
             )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
@@ -128,7 +130,7 @@ class SQLiteStore:
             await db.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
             await db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
             await db.execute("PRAGMA foreign_keys = ON")
-            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"{self.path} cannot be used as the bot's database "
@@ -300,6 +302,33 @@ class SQLiteStore:
         async with self._connection("record the message") as db:
             await db.execute(INSERT_TURN, values)
             self._wrote()
+
+    async def unanswered_turns(
+        self, since: datetime, before: datetime
+    ) -> list[tuple[Conversation, Turn]]:
+        """Conversations the bot owns whose newest turn is a user message from [since, before).
+
+        `updated_at` is never older than the newest turn, so it narrows the scan first.
+        """
+        conversation_columns = ", ".join("c." + c.strip() for c in CONVERSATION_COLUMNS.split(","))
+        turn_columns = ", ".join("t." + c.strip() for c in TURN_COLUMNS.split(","))
+        async with self._connection("find unanswered messages") as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {conversation_columns}, {turn_columns} FROM conversations c"
+                " JOIN turns t ON t.id ="
+                "  (SELECT max(id) FROM turns WHERE conversation_id = c.id)"
+                " WHERE c.state IN (?, ?) AND c.updated_at >= ? AND t.role = ?"
+                " AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id",
+                (
+                    ConversationState.BOT.value,
+                    ConversationState.RESOLVED.value,
+                    _to_text(since),
+                    Role.USER.value,
+                    _to_text(since),
+                    _to_text(before),
+                ),
+            )
+        return [(_conversation_from_row(row[:11]), _turn_from_row(row[11:])) for row in rows]
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""

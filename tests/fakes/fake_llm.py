@@ -59,6 +59,16 @@ class CutStream:
 
 
 @dataclass(frozen=True)
+class StallMidStream:
+    """Stream the first `after_chars` of `text`, then send nothing more for `seconds`
+    (or until the server closes), then close without finishing."""
+
+    text: str
+    after_chars: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class Malformed:
     body: str = "<html>502 Bad Gateway</html>"
     content_type: str = "application/json"
@@ -69,7 +79,17 @@ class ContextLengthError:
     pass
 
 
-Step = Reply | RateLimited | ServerError | Stall | Hold | CutStream | Malformed | ContextLengthError
+Step = (
+    Reply
+    | RateLimited
+    | ServerError
+    | Stall
+    | Hold
+    | CutStream
+    | StallMidStream
+    | Malformed
+    | ContextLengthError
+)
 
 
 @dataclass(frozen=True)
@@ -192,6 +212,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(status, _error("The server had an error", "server_error", None))
             case CutStream(text=text, after_chars=n):
                 self._sse([f"data: {json.dumps(_chunk({'content': text[:n]}))}"], done=False)
+            case StallMidStream(text=text, after_chars=n, seconds=seconds):
+                first = f"data: {json.dumps(_chunk({'content': text[:n]}))}"
+                self._sse([first], done=False, then_wait=seconds)
             case Malformed(body=text, content_type=kind):
                 self._send(200, text.encode(), {"Content-Type": kind})
             case ContextLengthError():
@@ -212,7 +235,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
-    def _sse(self, events: list[str], *, done: bool = True) -> None:
+    def _sse(self, events: list[str], *, done: bool = True, then_wait: float = 0) -> None:
         # No Content-Length: the body ends when the connection closes, as HTTP/1.1 allows.
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -221,6 +244,8 @@ class _Handler(BaseHTTPRequestHandler):
         for event in [*events, "data: [DONE]"] if done else events:
             self.wfile.write(f"{event}\n\n".encode())
             self.wfile.flush()
+        if then_wait:
+            self.server.fake._closing.wait(then_wait)
         self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -263,17 +288,21 @@ class FakeLLMServer:
             self._steps.extend(steps)
 
     def _take(self, request: RecordedRequest) -> Step:
+        from tests import log_scan  # imported late: pytest loads it as a plugin first
+
+        for message in request.body.get("messages", []):
+            if message.get("role") == "user" and isinstance(message.get("content"), str):
+                log_scan.remember_user_text(message["content"])
         with self._lock:
             self.requests.append(request)
             self._arrived.notify_all()
             return self._steps.popleft() if self._steps else self.default(request.body)
 
-    def wait_for_requests(self, count: int, seconds: float = 10.0) -> list[RecordedRequest]:
-        """Block until `count` completion requests arrived (from another thread: to_thread)."""
-        with self._lock:
-            if not self._arrived.wait_for(lambda: len(self.requests) >= count, seconds):
-                raise TimeoutError(f"{len(self.requests)} of {count} LLM requests arrived")
-            return list(self.requests)
+    def wait_for_requests(self, count: int, timeout: float = 10.0) -> bool:
+        """Whether `count` completion requests arrived within `timeout` seconds (blocking: call
+        it through `asyncio.to_thread` in async tests)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: len(self.requests) >= count, timeout)
 
     def __enter__(self) -> Self:
         self._thread.start()

@@ -1,0 +1,417 @@
+"""Bounded fuzzing (hypothesis): knowledge and persona files, Slack event payloads and Slack
+request signatures never crash the bot; bad and replayed signatures are refused.
+
+Persona YAML parsing has its own fuzz cases in test_check.py; these add the knowledge files,
+the whole `bots check` path and the Slack request handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bots.check import check_paths
+from bots.errors import BotsError, KnowledgeError
+from bots.knowledge import load_knowledge, read_knowledge_file
+from bots.persona import load_persona
+from tests.conftest import DATA
+
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+CAFE_FAQ = (DATA / "knowledge" / "cafe" / "faq.yaml").read_text(encoding="utf-8")
+CAFE_STORY = (DATA / "knowledge" / "cafe" / "story.md").read_text(encoding="utf-8")
+CAFE_PERSONA = (DATA / "personas" / "cafe.yaml").read_text(encoding="utf-8")
+YAML_JUNK = ":-[]{}#&*!|>'\"%@`, \t\x00\x85\ufeff"
+
+
+@st.composite
+def mutated(draw: st.DrawFn, original: str) -> str:
+    """`original` with a few lines deleted, duplicated, re-indented, swapped or salted."""
+    lines = original.splitlines(keepends=True)
+    for _ in range(draw(st.integers(1, 4))):
+        if not lines:
+            break
+        n = draw(st.integers(0, len(lines) - 1))
+        kind = draw(st.sampled_from(["delete", "duplicate", "insert", "indent", "chars", "swap"]))
+        if kind == "delete":
+            del lines[n]
+        elif kind == "duplicate":
+            lines.insert(n, lines[n])
+        elif kind == "insert":
+            lines.insert(n, draw(st.text(max_size=40)) + "\n")
+        elif kind == "indent":
+            lines[n] = draw(st.sampled_from(["", " ", "  ", "\t", "    "])) + lines[n].lstrip()
+        elif kind == "chars":
+            cut = draw(st.integers(0, len(lines[n])))
+            junk = draw(st.text(alphabet=st.sampled_from(YAML_JUNK), max_size=4))
+            lines[n] = lines[n][:cut] + junk + lines[n][cut:]
+        else:
+            other = draw(st.integers(0, len(lines) - 1))
+            lines[n], lines[other] = lines[other], lines[n]
+    return "".join(lines)
+
+
+# -- knowledge and persona files ----------------------------------------------------------
+
+
+@pytest.fixture
+def knowledge_root(tmp_path: Path) -> Path:
+    root = tmp_path / "knowledge"
+    (root / "cafe").mkdir(parents=True)
+    return root
+
+
+def load_or_explain(root: Path, name: str, text: str) -> None:
+    """Write one file and load it the ways the bot does: entries or the project's own error."""
+    path = root / "cafe" / name
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    for other in (root / "cafe").iterdir():
+        if other != path:
+            other.unlink()
+    found = read_knowledge_file(path)
+    assert all(isinstance(problem, KnowledgeError) for problem in found.problems)
+    assert all(problem.line is not None for problem in found.problems if name.endswith(".yaml"))
+    try:
+        outcome = f"{len(load_knowledge(root, ['cafe']))} entries"
+    except KnowledgeError as problem:
+        outcome = problem.describe()
+    assert outcome
+    report = check_paths([root / "cafe"], root)  # `bots check knowledge/cafe`
+    assert report.render()
+
+
+@FUZZ
+@given(st.text(max_size=400))
+def test_fuzz_any_text_as_a_yaml_faq(knowledge_root: Path, text: str) -> None:
+    load_or_explain(knowledge_root, "faq.yaml", text)
+
+
+@FUZZ
+@given(mutated(CAFE_FAQ))
+def test_fuzz_mutated_faq(knowledge_root: Path, text: str) -> None:
+    load_or_explain(knowledge_root, "faq.yaml", text)
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=400), mutated(CAFE_STORY)))
+def test_fuzz_markdown_pages(knowledge_root: Path, text: str) -> None:
+    load_or_explain(knowledge_root, "page.md", text)
+
+
+@FUZZ
+@given(mutated(CAFE_PERSONA))
+def test_fuzz_persona_files_through_bots_check(tmp_path: Path, text: str) -> None:
+    personas = tmp_path / "personas"
+    personas.mkdir(exist_ok=True)
+    knowledge = tmp_path / "knowledge"
+    if not knowledge.exists():
+        shutil.copytree(DATA / "knowledge", knowledge)
+    path = personas / "cafe.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = check_paths([personas], knowledge)
+    assert report.render()
+    try:
+        outcome = load_persona(path).name
+    except BotsError as problem:
+        outcome = str(problem)
+        assert report.errors, outcome  # what the loader refuses, `bots check` reports
+    assert outcome
+
+
+# -- Slack: payloads and signatures through bolt's real request handler ------------------
+
+SECRET = "fuzz-signing-secret"
+CHANNEL = "C0GENERAL"
+USER = "U0ALICE"
+STAFF = "U0STAFF"
+
+
+@dataclass
+class SlackRig:
+    """The real SlackBot (bolt AsyncApp) against the fake Slack Web API, on one event loop."""
+
+    loop: asyncio.AbstractEventLoop
+    bot: Any
+    listener_errors: list[BaseException] = field(default_factory=list)
+
+    def deliver(self, raw: str, headers: dict[str, str]) -> int:
+        from slack_bolt.request.async_request import AsyncBoltRequest
+
+        async def go() -> int:
+            request = AsyncBoltRequest(body=raw, headers=dict(headers))
+            response = await self.bot.app.async_dispatch(request)
+            await self.bot.wait_idle()
+            return int(response.status)
+
+        return self.loop.run_until_complete(go())
+
+
+@pytest.fixture
+def slack_rig(tmp_path: Path) -> Iterator[SlackRig]:
+    pytest.importorskip("slack_bolt")
+    from bots.adapters.slack import SlackBot
+    from bots.engine import Engine
+    from bots.runtime import PersonaRuntime
+    from bots.store.sqlite import SQLiteStore
+    from tests.fakes.fake_slack import FakeSlack
+
+    document = yaml.safe_load(CAFE_PERSONA)
+    document["handoff"]["slack"] = {"channel": "C0SUPPORT", "mention_group": "S0SUPPORT"}
+    (tmp_path / "cafe.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    persona = load_persona(tmp_path / "cafe.yaml")
+    entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
+    personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
+    loop = asyncio.new_event_loop()
+    store = SQLiteStore(tmp_path / "bots.sqlite3")
+    slack = FakeSlack()
+
+    async def start() -> SlackBot:
+        await store.open()
+        await slack.start()
+        engine = Engine(store=store, personas=personas, default_persona="cafe", llm=None)
+
+        async def is_staff(user: str) -> bool:
+            return user == STAFF
+
+        return SlackBot(
+            engine,
+            personas,
+            bot_token="xoxb-test-token",
+            signing_secret=SECRET,
+            default_persona="cafe",
+            api_url=slack.base_url,
+            is_staff=is_staff,
+        )
+
+    bot = loop.run_until_complete(start())
+    rig = SlackRig(loop, bot)
+
+    @bot.app.error
+    async def record(error: BaseException) -> None:
+        rig.listener_errors.append(error)
+
+    try:
+        yield rig
+    finally:
+
+        async def stop() -> None:
+            await bot.wait_idle()
+            await slack.close()
+            await store.close()
+
+        loop.run_until_complete(stop())
+        loop.close()
+
+
+def signed(raw: str, secret: str = SECRET, stamp: int | None = None) -> dict[str, str]:
+    when = str(int(time.time()) if stamp is None else stamp)
+    digest = hmac.new(secret.encode(), f"v0:{when}:{raw}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "content-type": "application/json",
+        "x-slack-request-timestamp": when,
+        "x-slack-signature": f"v0={digest}",
+    }
+
+
+JSON_LEAF = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+)
+JSON = st.recursive(
+    JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_ts = st.sampled_from(["100.1", "100.2", "200.5"]) | st.text(max_size=12)
+_text = st.text(max_size=60) | st.sampled_from(["<@UBOT0001> fuzz: open late?", "a person please"])
+# Slack's own field types (it signs what it sends), with any values, fields left out at will
+# (but `channel`, which Slack always sends; see the known failure below).
+EVENTS = st.fixed_dictionaries(
+    {"channel": st.sampled_from([CHANNEL, "D0DM", ""]) | st.text(max_size=9)},
+    optional={
+        "type": st.sampled_from(["app_mention", "message", "reaction_added"]) | st.text(max_size=9),
+        "user": st.sampled_from([USER, STAFF, "UBOT0001", ""]) | st.text(max_size=9),
+        "text": _text,
+        "ts": _ts,
+        "thread_ts": _ts,
+        "event_ts": _ts,
+        "channel_type": st.sampled_from(["channel", "im", "group", "mpim"]),
+        "subtype": st.sampled_from(["message_changed", "bot_message", "file_share", "me_message"]),
+        "bot_id": st.sampled_from(["BBOT0001", "B0OTHER"]),
+        "team": st.sampled_from(["T0TEAM", "T0OTHER"]),
+        "blocks": st.lists(st.dictionaries(st.sampled_from(["type", "text"]), st.text(max_size=9))),
+    },
+)
+BODIES = st.fixed_dictionaries(
+    {"type": st.sampled_from(["event_callback", "url_verification"]), "event": EVENTS},
+    optional={
+        "team_id": st.sampled_from(["T0TEAM", "T0OTHER"]),
+        "api_app_id": st.just("A0APP"),
+        "event_id": st.text(max_size=10),
+        "event_time": st.integers(0, 2**33),
+        "challenge": st.text(max_size=10),
+    },
+)
+
+
+@FUZZ
+@given(BODIES)
+def test_fuzz_slack_event_payloads_never_crash_the_handler(
+    slack_rig: SlackRig, body: dict[str, Any]
+) -> None:
+    raw = json.dumps(body)
+    status = slack_rig.deliver(raw, signed(raw))
+    assert status < 500, (status, body)
+    assert slack_rig.listener_errors == [], body
+
+
+@pytest.mark.xfail(
+    strict=True, reason="Slack adapter bug: a message event without `channel` raises KeyError"
+)
+def test_known_failure_a_message_event_without_a_channel(slack_rig: SlackRig) -> None:
+    event = {"type": "message", "channel_type": "im", "user": USER, "text": "hi", "ts": "1.1"}
+    raw = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "event": event})
+    slack_rig.deliver(raw, signed(raw))
+    assert slack_rig.listener_errors == []
+
+
+def test_after_all_that_the_bot_still_answers(slack_rig: SlackRig) -> None:
+    raw = GOOD_EVENT
+    assert slack_rig.deliver(raw, signed(raw)) == 200
+    assert slack_rig.listener_errors == []
+
+
+# Not a question other tests send: bolt logs bad requests' bodies (see the known failure).
+PROBE_TEXT = "fuzz probe: where is the nearest tram stop?"
+GOOD_EVENT = json.dumps(
+    {
+        "type": "event_callback",
+        "team_id": "T0TEAM",
+        "event_id": "Ev0001",
+        "event": {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D0DM",
+            "user": USER,
+            "text": PROBE_TEXT,
+            "ts": "100.1",
+        },
+    }
+)
+
+
+def test_a_correctly_signed_event_is_accepted(slack_rig: SlackRig) -> None:
+    assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT)) == 200
+
+
+@FUZZ
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80))
+def test_fuzz_bad_signatures_are_refused(slack_rig: SlackRig, signature: str) -> None:
+    headers = signed(GOOD_EVENT) | {"x-slack-signature": signature}
+    assert slack_rig.deliver(GOOD_EVENT, headers) == 401
+
+
+@FUZZ
+@given(st.integers(301, 10**9))
+def test_fuzz_replayed_requests_with_old_timestamps_are_refused(
+    slack_rig: SlackRig, age: int
+) -> None:
+    """Correctly signed, but older than Slack's five minutes: a replay."""
+    assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT, stamp=int(time.time()) - age)) == 401
+
+
+# HMAC pads keys with zero bytes: the secret plus only NULs is the same key, not a wrong one.
+SALT = st.text(min_size=1, max_size=40).filter(lambda salt: bool(salt.strip("\x00")))
+
+
+@FUZZ
+@given(SALT, st.sampled_from(["secret", "body"]))
+def test_fuzz_wrong_secret_or_tampered_body_is_refused(
+    slack_rig: SlackRig, salt: str, what: str
+) -> None:
+    if what == "secret":
+        assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT, secret=SECRET + salt)) == 401
+    else:
+        tampered = GOOD_EVENT.replace(json.dumps(PROBE_TEXT), json.dumps(PROBE_TEXT + salt))
+        assert slack_rig.deliver(tampered, signed(GOOD_EVENT)) == 401
+
+
+# Anything at all where Slack puts an event: what an attacker without the secret can send.
+CONFUSED = st.fixed_dictionaries(
+    {"type": st.just("event_callback") | JSON, "event": JSON},
+    optional={"team_id": JSON, "authorizations": JSON, "team": JSON, "user": JSON},
+)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.one_of(CONFUSED.map(json.dumps), st.text(max_size=300)))
+def test_fuzz_unsigned_junk_over_http_is_never_accepted_and_the_bot_keeps_serving(
+    slack_rig: SlackRig, raw: str
+) -> None:
+    """Over real HTTP: junk with a bad signature never gets a 2xx or reaches the engine.
+
+    slack-bolt parses the body before it checks the signature, and some type-confused
+    bodies make that parsing raise (a 500 and a traceback in the log, not a crash): see
+    docs/proving.md. A good event afterwards is still answered.
+    """
+    import aiohttp
+
+    async def go() -> tuple[int, int]:
+        async with slack_rig.bot.serve_http("127.0.0.1", 0) as port:
+            url = f"http://127.0.0.1:{port}/slack/events"
+            headers = signed(raw, secret="not-the-secret")
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, data=raw, headers=headers) as junk:
+                    junk_status = junk.status
+                async with http.post(url, data=GOOD_EVENT, headers=signed(GOOD_EVENT)) as good:
+                    good_status = good.status
+            await slack_rig.bot.wait_idle()
+            return junk_status, good_status
+
+    junk_status, good_status = slack_rig.loop.run_until_complete(go())
+    assert junk_status in (401, 500), (junk_status, raw)
+    assert good_status == 200
+    assert slack_rig.listener_errors == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="slack-bolt bug: a non-ASCII signature header makes its verifier raise (500, not 401)",
+)
+def test_known_failure_a_non_ascii_signature_is_a_500(slack_rig: SlackRig) -> None:
+    assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT) | {"x-slack-signature": "\x80"}) == 401
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="slack-bolt logs a badly signed request's body (message text) at INFO; the Slack "
+    "adapter should keep bolt's logger at WARNING",
+)
+def test_known_failure_bolt_logs_the_body_of_a_badly_signed_request(
+    slack_rig: SlackRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT, secret="wrong")) == 401
+    assert not [r for r in caplog.records if PROBE_TEXT in r.getMessage()]
