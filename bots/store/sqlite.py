@@ -184,6 +184,8 @@ class SQLiteStore:
         async with self._lock:
             if self._db is None:
                 raise StoreError("the conversation store is not open (call open() first)")
+            if self._writes_since_checkpoint >= 2 * CHECKPOINT_EVERY_WRITES:
+                await self._catch_up(self._db)
             try:
                 yield self._db
             except sqlite3.Error as exc:
@@ -198,6 +200,15 @@ class SQLiteStore:
         if self._writes_since_checkpoint >= CHECKPOINT_EVERY_WRITES:
             self._writes_since_checkpoint = 0
             self._checkpoint_task = asyncio.create_task(self._checkpoint(self._checkpointer))
+
+    async def _catch_up(self, db: aiosqlite.Connection) -> None:
+        """The background checkpoint fell a round behind (a starved CPU): finish it, then
+        checkpoint on the writer's connection, with no write in between, so the WAL is
+        copied back whole and the next write restarts it from its beginning."""
+        if self._checkpoint_task is not None:
+            await asyncio.gather(self._checkpoint_task, return_exceptions=True)
+        self._writes_since_checkpoint = 0
+        await self._checkpoint(db)
 
     @staticmethod
     async def _checkpoint(connection: aiosqlite.Connection) -> None:
