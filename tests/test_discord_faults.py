@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bots.adapters.discord_stream import FORGET_ABOVE, ChannelThrottle
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import Usage
 from bots.store.sqlite import SQLiteStore
@@ -138,3 +139,13 @@ async def test_a_thread_deleted_mid_answer_drops_the_rest_with_a_log_line_and_no
         assert len(rig.fake.made("POST", f"/channels/{thread}/messages")) == 1
         lines = [r.getMessage() for r in caplog.records if r.name == "bots.adapters.discord"]
         assert any("dropped" in line and "404" in line for line in lines), lines
+
+
+async def test_the_channel_throttle_forgets_channels_whose_turn_has_come() -> None:
+    now = [0.0]
+    throttle = ChannelThrottle(lambda: now[0], interval=1.0)
+    for channel in range(FORGET_ABOVE * 3):
+        throttle.wrote(channel)
+        now[0] += 0.01  # 100 writes a second, each to a new thread
+    assert len(throttle) <= FORGET_ABOVE + 1
+    assert not throttle.ready(FORGET_ABOVE * 3 - 1)  # the latest channels are still held
