@@ -20,7 +20,7 @@ from bots.knowledge import load_knowledge
 from bots.llm import ChatModel
 from bots.persona import load_persona
 from bots.runtime import PersonaRuntime
-from bots.store.sqlite import SQLiteStore
+from bots.store import Store
 from tests.conftest import DATA, RecordingSleep
 from tests.fakes.fake_discord import ROLE_ID, SUPPORT_ID, TOKEN, FakeDiscord
 
@@ -51,7 +51,7 @@ class AdvancingSleep(RecordingSleep):
 class Rig:
     fake: FakeDiscord
     bot: DiscordBot
-    store: SQLiteStore
+    store: Store
     engine: Engine
     clock: FakeClock
     sleep: AdvancingSleep
@@ -80,7 +80,7 @@ def write_persona(tmp_path: Path, *, channel: str = SUPPORT_ID, role: str = ROLE
 @asynccontextmanager
 async def running_bot(
     tmp_path: Path,
-    store: SQLiteStore,
+    store: Store,
     llm: ChatModel | None,
     *,
     message_content: bool = True,
@@ -91,6 +91,7 @@ async def running_bot(
     fake: FakeDiscord | None = None,
     engine_clock: Callable[[], datetime] | None = None,
     real_time: bool = False,
+    edit_interval: float = 1.0,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks)."""
     persona = load_persona(write_persona(tmp_path))
@@ -124,6 +125,7 @@ async def running_bot(
         shard_ids=shard_ids,
         clock=time.monotonic if real_time else clock,
         sleep=asyncio.sleep if real_time else sleep,
+        edit_interval=edit_interval,
         guild_ready_timeout=0.01,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)

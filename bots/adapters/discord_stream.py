@@ -27,6 +27,8 @@ Sleep = Callable[[float], Awaitable[None]]
 DEFAULT_INTERVAL = 1.0
 """Seconds between writes in one channel while streaming (Discord: ~5 per 5 s)."""
 NO_PINGS = discord.AllowedMentions.none()
+FORGET_ABOVE = 1000
+"""Channels remembered before those whose turn has already come are forgotten."""
 
 
 class ChannelThrottle:
@@ -49,7 +51,16 @@ class ChannelThrottle:
             await self._sleep(delay)
 
     def wrote(self, channel: int) -> None:
-        self._next[channel] = max(self._next.get(channel, 0.0), self._clock() + self._interval)
+        now = self._clock()
+        self._next[channel] = max(self._next.get(channel, 0.0), now + self._interval)
+        if len(self._next) > FORGET_ABOVE:
+            # A channel whose turn has come needs no entry: without this the map holds every
+            # thread the bot ever wrote in (the load soak showed it growing).
+            self._next = {c: t for c, t in self._next.items() if t > now}
+
+    def __len__(self) -> int:
+        """Channels still waiting for their turn (or not yet forgotten)."""
+        return len(self._next)
 
     def back_off(self, channel: int, retry_after: float) -> None:
         self._next[channel] = max(self._next.get(channel, 0.0), self._clock() + retry_after)

@@ -298,6 +298,8 @@ class FakeDiscord:
     def _edit(
         self, channel: str, message_id: str, body: Any
     ) -> tuple[int, Any, list[tuple[str, dict[str, Any]]]]:
+        if channel in self.threads and self.threads[channel].get("deleted"):
+            return 404, {"message": "Unknown Channel", "code": 10003}, []
         old = self.messages.get(message_id)
         if old is None:
             return 404, {"message": "Unknown Message", "code": 10008}, []
