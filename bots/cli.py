@@ -11,6 +11,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from bots import discord_cli, forget_cli
@@ -414,7 +415,6 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
         )
         if app.ops_port is not None:
             print(f"metrics on http://0.0.0.0:{app.ops_port}/metrics", flush=True)
-        await bot.check_token()
         try:
             await bot.check_token()
         except BaseException:
@@ -424,6 +424,7 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
         background = [
             asyncio.create_task(app.library.watch(stop)),
             asyncio.create_task(bot.tick_forever(60)),
+            asyncio.create_task(bot.answer_interrupted(min_age=_resume_after(settings))),
         ]
         try:
             if args.http:
@@ -448,6 +449,18 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
 
 def _say_connected() -> None:
     print("connected to Slack over Socket Mode", flush=True)
+
+
+def _resume_after(settings: Settings) -> timedelta:
+    """How old an unanswered message must be before this process answers it after a start.
+
+    Alone on a SQLite file, any unanswered message is one a previous run died in. Sharing
+    PostgreSQL, a younger one may still be in another process's hands (a turn's model calls
+    give up after `llm_timeout_seconds` per attempt).
+    """
+    if settings.database_url.startswith("sqlite"):
+        return timedelta(0)
+    return timedelta(seconds=settings.llm_timeout_seconds * settings.llm_max_attempts + 60)
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

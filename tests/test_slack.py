@@ -34,7 +34,7 @@ from bots.adapters.slack_stream import StreamTiming
 from bots.engine import Engine, utc_now
 from bots.knowledge import load_knowledge
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
-from bots.models import ConversationState, ThreadKey, Usage
+from bots.models import ConversationState, Role, ThreadKey, Turn, Usage
 from bots.persona import load_persona
 from bots.runtime import PersonaRuntime
 from bots.store.sqlite import SQLiteStore
@@ -699,3 +699,28 @@ async def test_a_reaction_shows_the_bot_is_working(rig: Rig) -> None:
     removes = rig.slack.made("reactions.remove")
     assert [(a["name"], a["timestamp"]) for a in adds] == [("eyes", "100.7")]
     assert [(r["name"], r["timestamp"]) for r in removes] == [("eyes", "100.7")]
+
+
+# -- after a crash ------------------------------------------------------------------------
+
+
+async def test_a_message_the_last_run_died_in_is_answered_once_at_start(
+    slack_persona_dir: Path, store: SQLiteStore
+) -> None:
+    # What a run killed mid-turn leaves behind: the question recorded, no answer.
+    key = ThreadKey("slack", TEAM_ID, CHANNEL, "100.1")
+    conversation = await store.ensure_conversation(key, "cafe", utc_now())
+    question = Turn(
+        role=Role.USER,
+        text="is there wifi?",
+        author_id=USER,
+        message_id="100.1",
+        created_at=utc_now(),
+        token_count=4,
+    )
+    assert await store.record_incoming(conversation.id, "Ev100", question)
+    async for rig in make_rig(slack_persona_dir, store, None):
+        assert await rig.bot.answer_interrupted() == 1
+        assert await rig.bot.answer_interrupted() == 0  # answered once, never twice
+        (reply,) = rig.shown("100.1")
+        assert "Sources: Do you have wifi?" in text_of(reply)

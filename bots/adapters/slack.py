@@ -29,6 +29,7 @@ import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import aclosing, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -219,7 +220,22 @@ class SlackBot:
             addressed_to_bot=addressed,
         )
 
-    async def _run_turn(self, message: IncomingMessage) -> None:
+    async def answer_interrupted(self, *, min_age: timedelta = timedelta(0)) -> int:
+        """Answer the messages a previous run died in the middle of (each once, even with
+        several processes: the engine claims them); returns how many. Run at start."""
+        waiting = await self._engine.interrupted(min_age=min_age)
+        for message in waiting:
+            self._busy += 1
+            self._idle.clear()
+            try:
+                await self._run_turn(message, resumed=True)
+            finally:
+                self._done()
+        if waiting:
+            log.info("answered %d message(s) left unanswered by the last run", len(waiting))
+        return len(waiting)
+
+    async def _run_turn(self, message: IncomingMessage, *, resumed: bool = False) -> None:
         persona = self._channel_personas.get(message.key.channel, self._default)
         # A reaction on the question shows the bot is working while the model writes.
         where = {"channel": message.key.channel, "timestamp": message.message_id}
@@ -233,7 +249,10 @@ class SlackBot:
             timing=self._stream_timing,
         )
         try:
-            async with aclosing(self._engine.handle(message, persona)) as events:
+            turn = (
+                self._engine.resume(message) if resumed else self._engine.handle(message, persona)
+            )
+            async with aclosing(turn) as events:
                 async for event in events:
                     if isinstance(event, TextDelta):
                         await stream.add(event.text)
