@@ -93,3 +93,53 @@ def _safe_cut(text: str) -> int:
 def safe_text(text: str) -> str:
     """Text that every encoder accepts: lone surrogates and NULs from platforms replaced."""
     return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+_FENCE = re.compile(r"```([\w+#.-]{0,20})")
+
+
+def split_message(text: str, limit: int, *, keep_language: bool = True) -> list[str]:
+    """Pieces of at most `limit` chars, cut at paragraphs, then lines, then spaces.
+
+    A piece that ends inside a ``` code block closes it, and the next piece reopens it (with
+    the same language tag when `keep_language`: Slack shows a tag as text), so each message
+    renders on its own. Shared by the adapters: each platform has its own `limit`.
+    """
+    if limit < 16:
+        raise ValueError("limit too small")
+    chunks: list[str] = []
+    rest = text.strip()
+    while rest:
+        if len(rest) <= limit:
+            chunks.append(rest)
+            break
+        cut = _cut_point(rest, limit - 4)  # room for the "\n```" that closes a cut code block
+        head, tail = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
+        opener = _open_fence(head)
+        if opener is not None:
+            head += "\n```"
+            opener = opener if keep_language else "```"
+            tail = opener + "\n" + tail
+            if len(tail) <= len(opener) + 1:
+                tail = ""
+        chunks.append(head)
+        rest = tail
+    return [c for c in chunks if c.strip()]
+
+
+def _open_fence(text: str) -> str | None:
+    """The opener (``` plus language) of a code block left open at the end of `text`
+    (every ``` opens or closes a block, at a line start or not)."""
+    opener: str | None = None
+    for match in _FENCE.finditer(text):
+        opener = "```" + match.group(1) if opener is None else None
+    return opener
+
+
+def _cut_point(text: str, room: int) -> int:
+    window = text[:room]
+    for separator in ("\n\n", "\n", " "):
+        at = window.rfind(separator)
+        if at > room // 3:
+            return at
+    return room

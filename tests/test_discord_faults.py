@@ -19,15 +19,19 @@ import pytest
 from bots.adapters.discord_stream import FORGET_ABOVE, ChannelThrottle
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import Usage
+from bots.output_guard import LEAK_WORDS
 from bots.store.sqlite import SQLiteStore
 from tests.discord_rig import running_bot
 from tests.fakes.fake_discord import GENERAL_ID, FakeDiscord, user_message
 
-ANSWER = "one two three four"
+# Long enough that words show before the gate: the output guard holds back the newest
+# LEAK_WORDS - 1 words while it streams (bots/output_guard.py).
+ANSWER = "one two three four five six seven eight nine ten eleven twelve"
+GATE_AT = LEAK_WORDS + 1
 
 
 class Pieces(ChatModel):
-    """Streams ANSWER word by word; with `gate`, waits for it after the first word."""
+    """Streams ANSWER word by word; with `gate`, waits for it once the first word can show."""
 
     def __init__(self, gate: asyncio.Event | None = None) -> None:
         self.gate = gate
@@ -37,7 +41,7 @@ class Pieces(ChatModel):
         self.calls += 1
         words = ANSWER.split(" ")
         for index, word in enumerate(words):
-            if index == 1 and self.gate is not None:
+            if index == GATE_AT and self.gate is not None:
                 await self.gate.wait()
             yield ContentDelta(word if index == 0 else " " + word)
         yield Completed(ANSWER, (), Usage(10, 5), "stop")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bots import text as text_tools
 from bots.models import Citation, HandoffRecord, ThreadKey
 from bots.text import neutralise_mentions
 
@@ -42,55 +43,13 @@ STATUS_FIELD = "Status"
 FEEDBACK_THANKS = "Thanks for the feedback"
 FEEDBACK_SORRY = "Sorry that didn't help"
 
-_FENCE = re.compile(r"```([\w+#.-]{0,20})")
 _MENTION_TOKEN = re.compile(r"<@!?(\d+)>")
 
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Pieces of at most `limit` chars, cut at paragraphs, then lines, then spaces.
-
-    A piece that ends inside a ``` code block closes it, and the next piece reopens it with
-    the same language tag, so each message renders on its own.
-    """
-    if limit < 32:
-        raise ValueError("limit too small")
-    chunks: list[str] = []
-    rest = text.strip()
-    while rest:
-        if len(rest) <= limit:
-            chunks.append(rest)
-            break
-        cut = _cut_point(rest, limit - 4)  # room for the "\n```" that closes a cut code block
-        head, tail = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
-        opener = _open_fence(head)
-        if opener is not None:
-            head += "\n```"
-            tail = opener + "\n" + tail
-            if len(tail) <= len(opener) + 1:
-                tail = ""
-        chunks.append(head)
-        rest = tail
-    return [c for c in chunks if c.strip()]
-
-
-def _open_fence(text: str) -> str | None:
-    """The opener (``` plus language) of a code block left open at the end of `text`.
-
-    Discord opens and closes a block at every ```, at a line start or not.
-    """
-    opener: str | None = None
-    for match in _FENCE.finditer(text):
-        opener = "```" + match.group(1) if opener is None else None
-    return opener
-
-
-def _cut_point(text: str, room: int) -> int:
-    window = text[:room]
-    for separator in ("\n\n", "\n", " "):
-        at = window.rfind(separator)
-        if at > room // 3:
-            return at
-    return room
+    """Pieces within Discord's message limit; a cut code block is closed and reopened with
+    its language tag (`bots.text.split_message`)."""
+    return text_tools.split_message(text, limit)
 
 
 def safe_text(text: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bots.models import Citation, HandoffRecord, ThreadKey
-from bots.text import neutralise_mentions
+from bots.text import neutralise_mentions, split_message
 
 SECTION_LIMIT = 3000
 """Slack rejects section and context texts longer than this; each chunk is one message."""
@@ -93,35 +93,9 @@ def _convert_prose(text: str) -> str:
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
-    """Pieces of at most `limit` chars, cut at paragraphs, then lines, then spaces.
-
-    A piece that ends inside a ``` block closes it, and the next piece reopens it.
-    """
-    if limit < 16:
-        raise ValueError("limit too small")
-    chunks: list[str] = []
-    rest = text.strip()
-    while rest:
-        if len(rest) <= limit:
-            chunks.append(rest)
-            break
-        room = limit - 4  # space for a closing fence
-        cut = _cut_point(rest, room)
-        head, rest = rest[:cut].rstrip(), rest[cut:].lstrip("\n ")
-        if head.count("```") % 2 == 1:
-            head += "\n```"
-            rest = "```\n" + rest
-        chunks.append(head)
-    return [c for c in chunks if c.strip()]
-
-
-def _cut_point(text: str, room: int) -> int:
-    window = text[:room]
-    for separator in ("\n\n", "\n", " "):
-        at = window.rfind(separator)
-        if at > room // 3:
-            return at
-    return room
+    """Pieces within `limit` (a section's by default); a cut code block is closed and
+    reopened, without a language tag, which Slack would show as text."""
+    return split_message(text, limit, keep_language=False)
 
 
 def sources_text(citations: Sequence[Citation]) -> str:
