@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -424,7 +425,9 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
         background = [
             asyncio.create_task(app.library.watch(stop)),
             asyncio.create_task(bot.tick_forever(60)),
-            asyncio.create_task(bot.answer_interrupted(min_age=_resume_after(settings))),
+            asyncio.create_task(
+                _answer_interrupted(bot.answer_interrupted, _resume_after(settings))
+            ),
         ]
         try:
             if args.http:
@@ -449,6 +452,19 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
 
 def _say_connected() -> None:
     print("connected to Slack over Socket Mode", flush=True)
+
+
+async def _answer_interrupted(answer: Callable[..., Awaitable[int]], min_age: timedelta) -> None:
+    """At start, and every minute when other processes may share the store (their
+    questions count only once older than `min_age`), answer what a stopped run left."""
+    while True:
+        try:
+            await answer(min_age=min_age)
+        except Exception:
+            logging.getLogger(__name__).exception("answering what the last run left failed")
+        if not min_age:
+            return
+        await asyncio.sleep(60)
 
 
 def _resume_after(settings: Settings) -> timedelta:
