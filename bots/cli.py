@@ -426,7 +426,7 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
             asyncio.create_task(app.library.watch(stop)),
             asyncio.create_task(bot.tick_forever(60)),
             asyncio.create_task(
-                _answer_interrupted(bot.answer_interrupted, _resume_after(settings))
+                answer_interrupted_forever(bot.answer_interrupted, resume_after(settings))
             ),
         ]
         try:
@@ -454,7 +454,9 @@ def _say_connected() -> None:
     print("connected to Slack over Socket Mode", flush=True)
 
 
-async def _answer_interrupted(answer: Callable[..., Awaitable[int]], min_age: timedelta) -> None:
+async def answer_interrupted_forever(
+    answer: Callable[..., Awaitable[int]], min_age: timedelta
+) -> None:
     """At start, and every minute when other processes may share the store (their
     questions count only once older than `min_age`), answer what a stopped run left."""
     while True:
@@ -467,7 +469,7 @@ async def _answer_interrupted(answer: Callable[..., Awaitable[int]], min_age: ti
         await asyncio.sleep(60)
 
 
-def _resume_after(settings: Settings) -> timedelta:
+def resume_after(settings: Settings) -> timedelta:
     """How old an unanswered message must be before this process answers it after a start.
 
     Alone on a SQLite file, any unanswered message is one a previous run died in. Sharing

@@ -55,7 +55,7 @@ async def run_discord(settings: Settings, args: argparse.Namespace) -> int:
         from bots.adapters.discord_format import thread_link
     except ImportError:
         raise BotsError(_NOT_INSTALLED) from None
-    from bots.cli import build_app
+    from bots.cli import answer_interrupted_forever, build_app, resume_after
 
     config = settings.discord
     if config.bot_token is None:
@@ -82,6 +82,9 @@ async def run_discord(settings: Settings, args: argparse.Namespace) -> int:
             background += [
                 asyncio.create_task(app.library.watch(stop)),
                 asyncio.create_task(bot.tick_forever(60)),
+                asyncio.create_task(
+                    answer_interrupted_forever(bot.answer_interrupted, resume_after(settings))
+                ),
             ]
             await bot.connect()
         finally:

@@ -12,17 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bots.adapters.discord_format import thread_key
 from bots.adapters.discord_stream import FORGET_ABOVE, ChannelThrottle
+from bots.engine import utc_now
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
-from bots.models import Usage
+from bots.models import Role, Turn, Usage
 from bots.output_guard import LEAK_WORDS
 from bots.store.sqlite import SQLiteStore
 from tests.discord_rig import running_bot
-from tests.fakes.fake_discord import GENERAL_ID, FakeDiscord, user_message
+from tests.fakes.fake_discord import GENERAL_ID, GUILD_ID, USER_ID, FakeDiscord, user_message
 
 # Long enough that words show before the gate: the output guard holds back the newest
 # LEAK_WORDS - 1 words while it streams (bots/output_guard.py).
@@ -153,3 +156,51 @@ async def test_the_channel_throttle_forgets_channels_whose_turn_has_come() -> No
         now[0] += 0.01  # 100 writes a second, each to a new thread
     assert len(throttle) <= FORGET_ABOVE + 1
     assert not throttle.ready(FORGET_ABOVE * 3 - 1)  # the latest channels are still held
+
+
+async def test_a_message_the_last_run_died_in_is_answered_once_at_start(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    async with running_bot(tmp_path, store, None) as rig:
+        question = user_message("is there wifi?")
+        thread = question["id"]
+        await rig.fake.dispatch("MESSAGE_CREATE", question)
+        await rig.bot.wait_done(thread)
+        # What a run killed mid-turn leaves: a follow-up recorded in the thread, no answer.
+        key = thread_key(GUILD_ID, thread)
+        conversation = await store.get_conversation(key)
+        assert conversation is not None
+        follow_up = Turn(
+            role=Role.USER,
+            text="and is the wifi free?",
+            author_id=USER_ID,
+            message_id="900000000000009999",
+            created_at=utc_now(),
+            token_count=6,
+        )
+        assert await store.record_incoming(conversation.id, "discord-9999", follow_up)
+        answered_before = len(rig.fake.posts(thread))
+        assert await rig.bot.answer_interrupted() == 1
+        assert await rig.bot.answer_interrupted() == 0  # answered once, never twice
+        assert len(rig.fake.posts(thread)) == answered_before + 1
+
+
+async def test_a_process_answers_left_messages_only_in_its_own_shards(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    # The fake guild is on shard 3 of 4 ((id >> 22) % 4): shard 0's process leaves it alone.
+    assert (int(GUILD_ID) >> 22) % 4 == 3
+    key = thread_key(GUILD_ID, "900000000000000777")
+    conversation = await store.ensure_conversation(key, "cafe", utc_now())
+    question = Turn(
+        role=Role.USER,
+        text="is there wifi?",
+        author_id=USER_ID,
+        message_id="900000000000000777",
+        created_at=utc_now(),
+        token_count=4,
+    )
+    assert await store.record_incoming(conversation.id, "discord-777", question)
+    async with running_bot(tmp_path, store, None, shard_count=4, shard_ids=[0]) as rig:
+        assert await rig.bot.answer_interrupted() == 0
+    assert await store.unanswered_turns(utc_now() - timedelta(days=1), utc_now())

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from contextlib import AsyncExitStack, aclosing
+from datetime import timedelta
 from typing import Any
 
 import discord
@@ -307,7 +308,37 @@ class DiscordBot:
         self._told_mention.add(key.thread)
         await self._channel(key).send(NEEDS_MENTION, allowed_mentions=discord_stream.NO_PINGS)
 
-    async def _run_turn(self, message: IncomingMessage, persona: str) -> None:
+    async def answer_interrupted(self, *, min_age: timedelta = timedelta(0)) -> int:
+        """Answer the messages a previous run died in the middle of, in this process's
+        shards (each once, even with several processes: the engine claims them); how many."""
+        found = await self._engine.interrupted(min_age=min_age)
+        waiting = [m for m in found if self._in_my_shards(m.key)]
+        for message in waiting:
+            try:
+                await self._run_turn(message, self._default, resumed=True)
+            except discord.HTTPException as exc:
+                log.warning(
+                    "discord refused the answer to a message left by the last run (%s %s)",
+                    exc.status,
+                    exc.code,
+                )
+        if waiting:
+            log.info("answered %d message(s) left unanswered by the last run", len(waiting))
+        return len(waiting)
+
+    def _in_my_shards(self, key: ThreadKey) -> bool:
+        if key.platform != fmt.PLATFORM:
+            return False
+        shards = getattr(self.client, "shard_ids", None)
+        count = self.client.shard_count
+        if not shards or not count:
+            return True
+        guild = 0 if key.workspace == fmt.DM_WORKSPACE else int(key.workspace)
+        return (guild >> 22) % count in shards  # Discord's documented shard formula
+
+    async def _run_turn(
+        self, message: IncomingMessage, persona: str, *, resumed: bool = False
+    ) -> None:
         key = message.key
         channel = self._channel(key)
         stream = discord_stream.StreamedReply(channel, int(key.thread), self._throttle)
@@ -316,7 +347,10 @@ class DiscordBot:
                 await stack.enter_async_context(channel.typing())
             except discord.HTTPException as exc:
                 log.info("discord typing indicator failed in %s (%s)", key.thread, exc.status)
-            async with aclosing(self._engine.handle(message, persona)) as events:
+            turn = (
+                self._engine.resume(message) if resumed else self._engine.handle(message, persona)
+            )
+            async with aclosing(turn) as events:
                 async for event in events:
                     if isinstance(event, TextDelta):
                         await stream.add(event.text)

@@ -223,7 +223,8 @@ class SlackBot:
     async def answer_interrupted(self, *, min_age: timedelta = timedelta(0)) -> int:
         """Answer the messages a previous run died in the middle of (each once, even with
         several processes: the engine claims them); returns how many. Run at start."""
-        waiting = await self._engine.interrupted(min_age=min_age)
+        found = await self._engine.interrupted(min_age=min_age)
+        waiting = [m for m in found if m.key.platform == PLATFORM]  # a shared store holds more
         for message in waiting:
             self._busy += 1
             self._idle.clear()
