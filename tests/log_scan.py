@@ -29,11 +29,7 @@ SECRETS: set[str] = {
 }
 # Leaks already known and pinned by a strict xfail test, reported but not failing the run:
 # (logger, how the message starts). Remove an entry when its xfail test starts passing.
-KNOWN_LEAKS: tuple[tuple[str, str], ...] = (
-    # slack-bolt logs a badly signed request's body at INFO; the Slack adapter should keep
-    # bolt's logger at WARNING (tests/test_fuzz.py, docs/proving.md).
-    ("slack_bolt.RequestVerification", "Invalid request signature detected"),
-)
+KNOWN_LEAKS: tuple[tuple[str, str], ...] = ()
 _user_texts: set[str] = set()
 _lock = threading.Lock()  # the fake servers register from their own threads
 

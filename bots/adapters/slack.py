@@ -61,6 +61,10 @@ from bots.runtime import PersonaRuntime
 from bots.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
+# bolt's middleware copy this logger's level: at WARNING, its INFO lines (which include the
+# whole body of a badly signed request, message text and all) never reach the logs.
+_BOLT_LOG = logging.getLogger(__name__ + ".bolt")
+_BOLT_LOG.setLevel(logging.WARNING)
 
 PLATFORM = "slack"
 WORKING_REACTION = "eyes"
@@ -123,6 +127,7 @@ class SlackBot:
             signing_secret=signing_secret,
             process_before_response=False,
             ignoring_self_events_enabled=True,
+            logger=_BOLT_LOG,
         )
         self.client = client
         track = [self._track]
@@ -196,6 +201,8 @@ class SlackBot:
     ) -> IncomingMessage | None:
         if event.get("subtype") in IGNORED_SUBTYPES or "ts" not in event:
             return None
+        if not event.get("channel"):
+            return None  # nowhere to answer (not a shape Slack sends for messages)
         if event.get("bot_id") and self._ignore_bots:
             return None
         user = str(event.get("user") or "")
