@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -232,7 +232,10 @@ class PostgresStore:
         finally:
             # Releasing resets the connection, which releases all its advisory locks
             # (asyncpg's documented `Connection.reset`): no separate unlock round trip.
-            await holds.release(connection)
+            # A connection the server dropped (a restart) cannot be reset: the pool then
+            # closes it, which frees its locks just the same, so that error is no news.
+            with suppress(*_DATABASE_ERRORS):
+                await holds.release(connection)
 
     # -- conversations ------------------------------------------------------------------
 
