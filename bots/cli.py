@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import logging
 import os
 import sys
 import threading
@@ -26,6 +25,7 @@ from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.logsetup import configure_logging
 from bots.models import ThreadKey
 from bots.ops import health_check, ops_endpoint, telemetry_for
+from bots.periodic import repeat, run_logged
 from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
 from bots.retrieval_setup import RetrievalSetup, retrieval_setup
 from bots.store import Store, open_store
@@ -459,14 +459,15 @@ async def answer_interrupted_forever(
 ) -> None:
     """At start, and every minute when other processes may share the store (their
     questions count only once older than `min_age`), answer what a stopped run left."""
-    while True:
-        try:
-            await answer(min_age=min_age)
-        except Exception:
-            logging.getLogger(__name__).exception("answering what the last run left failed")
-        if not min_age:
-            return
-        await asyncio.sleep(60)
+
+    async def job() -> None:
+        await answer(min_age=min_age)
+
+    what = "answering what the last run left"
+    if min_age:
+        await repeat(job, 60, what, at_once=True)
+    else:
+        await run_logged(job, what)
 
 
 def resume_after(settings: Settings) -> timedelta:

@@ -285,3 +285,12 @@ EngineEvent = (
     | HandoffReminder
     | Silent
 )
+
+
+def thread_of(event: EngineEvent) -> ThreadKey | None:
+    """The thread a timed event from `Engine.tick` is about (None for the other events)."""
+    if isinstance(event, HandoffReminder):
+        return event.record.key
+    if isinstance(event, HandoffClaimed | HandoffResolved):
+        return event.key
+    return None

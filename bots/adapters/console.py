@@ -23,6 +23,7 @@ from bots.models import (
     TextDelta,
     ThreadKey,
 )
+from bots.periodic import repeat
 from bots.persona import Persona
 
 PLATFORM = "console"
@@ -203,10 +204,11 @@ async def _command(
 
 
 async def _tick_forever(engine: Engine, renderer: ConsoleRenderer, seconds: float) -> None:
-    while True:
-        await asyncio.sleep(seconds)
+    async def tick() -> None:
         for event in await engine.tick():
             renderer.render(event)
+
+    await repeat(tick, seconds, "console tick")
 
 
 async def ask(engine: Engine, persona: Persona, user: str, question: str, out: TextIO) -> None:

@@ -56,7 +56,9 @@ from bots.models import (
     ReplySource,
     TextDelta,
     ThreadKey,
+    thread_of,
 )
+from bots.periodic import repeat
 from bots.runtime import PersonaRuntime
 from bots.telemetry import NO_TELEMETRY, Telemetry
 
@@ -424,19 +426,12 @@ class SlackBot:
     async def tick(self) -> None:
         """Timed work (reminders, hand-backs after quiet): call every minute or so."""
         for event in await self._engine.tick():
-            key = event.record.key if isinstance(event, HandoffReminder) else None
-            key = event.key if isinstance(event, HandoffClaimed | HandoffResolved) else key
-            if key is not None:
+            if (key := thread_of(event)) is not None:
                 await self.render(event, key)
 
     async def tick_forever(self, seconds: float = 60.0) -> None:
-        """Run `tick` forever (cancel the task to stop); a failing tick is logged, not fatal."""
-        while True:
-            await asyncio.sleep(seconds)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("slack tick failed")
+        """Run `tick` every `seconds` until cancelled; a failing tick is logged, not fatal."""
+        await repeat(self.tick, seconds, "slack tick")
 
     async def _say(self, key: ThreadKey, text: str, blocks: list[fmt.Block] | None = None) -> None:
         for piece in [text] if blocks else fmt.split_text(text) or ["…"]:
