@@ -129,8 +129,8 @@ class DiscordSettings:
             shard_ids=ids,
             channel_personas=_pairs("DISCORD_CHANNEL_PERSONAS", environ),
             guild_personas=_pairs("DISCORD_GUILD_PERSONAS", environ),
-            message_content=_flag(environ, "DISCORD_MESSAGE_CONTENT", True),
-            ignore_other_bots=_flag(environ, "DISCORD_IGNORE_BOTS", True),
+            message_content=_switch(environ, "DISCORD_MESSAGE_CONTENT", default=True),
+            ignore_other_bots=_switch(environ, "DISCORD_IGNORE_BOTS", default=True),
         )
 
 
@@ -149,17 +149,6 @@ def _int_list(environ: Mapping[str, str], name: str) -> list[int]:
         return [int(part) for part in _words(environ.get(name, ""))]
     except ValueError:
         raise ConfigError(f"{name} must look like 0,1,2; got {environ.get(name)!r}") from None
-
-
-def _flag(environ: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = environ.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be 1 or 0 (true or false), got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -267,7 +256,7 @@ def _switch(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if not raw:
         return default
     if raw not in _ON + _OFF:
-        raise ConfigError(f"{name} must be on or off, got {raw!r}")
+        raise ConfigError(f"{name} must be on or off (or 1/0, true/false, yes/no), got {raw!r}")
     return raw in _ON
 
 

@@ -152,7 +152,7 @@ def test_settings_read_shards_mappings_and_flags() -> None:
         ({"DISCORD_SHARD_IDS": "0"}, "needs DISCORD_SHARD_COUNT"),
         ({"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "2"}, "between 0 and 1"),
         ({"DISCORD_SHARD_COUNT": "two"}, "whole number"),
-        ({"DISCORD_MESSAGE_CONTENT": "maybe"}, "1 or 0"),
+        ({"DISCORD_MESSAGE_CONTENT": "maybe"}, "must be on or off"),
         ({"DISCORD_CHANNEL_PERSONAS": "111"}, "DISCORD_CHANNEL_PERSONAS"),
     ],
 )
