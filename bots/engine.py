@@ -10,6 +10,7 @@ from contextlib import aclosing, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from bots.activity import RetrievalOutcome
 from bots.answer import ModelAnswer
 from bots.errors import LLMError, StoreError
 from bots.handoff import HandoffDesk, HandoffSink
@@ -262,6 +263,14 @@ class Engine:
         retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
         best = retrieval.best
         self._telemetry.retrieval(runtime.persona.name, best.confidence if best else 0.0)
+        outcome = RetrievalOutcome(
+            message_id=message.message_id,
+            entry_id=best.entry.id if best else None,
+            confidence=best.confidence if best else 0.0,
+            confident=retrieval.confident,
+            at=self._clock(),
+        )
+        await self._store.record_retrieval(conversation.id, outcome)  # for `bots report`
         async for event in self._reply(conversation, runtime, retrieval, history, message, cut):
             yield event
 

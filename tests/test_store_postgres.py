@@ -25,9 +25,12 @@ from bots.store.postgres import PostgresStore
 from bots.store.postgres_schema import MIGRATIONS
 
 # The contract is a helper module, not a test module: ask pytest to rewrite its asserts.
-pytest.register_assert_rewrite("tests.store_contract", "tests.store_privacy_contract")
+pytest.register_assert_rewrite(
+    "tests.store_contract", "tests.store_privacy_contract", "tests.store_report_contract"
+)
 from tests.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402
 from tests.store_privacy_contract import PrivacyStoreContract  # noqa: E402
+from tests.store_report_contract import ReportStoreContract  # noqa: E402
 
 SERVER_URL = os.environ.get("BOTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PROBE_TIMEOUT_SECONDS = 3.0
@@ -81,7 +84,7 @@ async def store(schema_url: str) -> AsyncIterator[PostgresStore]:
     await opened.close()
 
 
-class TestPostgresStoreContract(StoreContract, PrivacyStoreContract):
+class TestPostgresStoreContract(StoreContract, PrivacyStoreContract, ReportStoreContract):
     """Every contract case, each in a fresh schema."""
 
 

@@ -16,9 +16,12 @@ from bots.store import open_store
 from bots.store.sqlite import MIGRATIONS, WRITER_AUTOCHECKPOINT_PAGES, SQLiteStore
 
 # The contract is a helper module, not a test module: ask pytest to rewrite its asserts.
-pytest.register_assert_rewrite("tests.store_contract", "tests.store_privacy_contract")
+pytest.register_assert_rewrite(
+    "tests.store_contract", "tests.store_privacy_contract", "tests.store_report_contract"
+)
 from tests.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402
 from tests.store_privacy_contract import PrivacyStoreContract  # noqa: E402
+from tests.store_report_contract import ReportStoreContract  # noqa: E402
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -30,7 +33,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await opened.close()
 
 
-class TestSQLiteStoreContract(StoreContract, PrivacyStoreContract):
+class TestSQLiteStoreContract(StoreContract, PrivacyStoreContract, ReportStoreContract):
     """Every contract case, on a temporary file and on ":memory:"."""
 
 

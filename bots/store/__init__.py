@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
+from bots.activity import Activity, RetrievalOutcome
 from bots.errors import ConfigError
 from bots.models import (
     Conversation,
@@ -159,8 +160,9 @@ class Store(Protocol):
         """Ledger totals of one UTC day, for one user and/or one channel (all when neither)."""
 
     async def delete_turns_before(self, cutoff: datetime) -> int:
-        """Retention: delete turns and processed-event ids older than `cutoff`, and blank the
-        summary and detail of hand-offs requested before it. Returns how many turns went."""
+        """Retention: delete turns, processed-event ids and retrieval outcomes older than
+        `cutoff`, and blank the summary and detail of hand-offs requested before it. Returns
+        how many turns went."""
 
     async def forget_conversation(self, conversation_id: str) -> Forgotten:
         """Delete the conversation with its turns, hand-offs, feedback and processed-event
@@ -170,6 +172,25 @@ class Store(Protocol):
         """Forget every conversation in which `user_id` wrote as a user (as
         `forget_conversation`), then any other turn and feedback of theirs, and blank their id
         in the usage ledger."""
+
+    # -- the operator's report (migration 4) -----------------------------------------------
+
+    async def record_retrieval(self, conversation_id: str, outcome: RetrievalOutcome) -> None:
+        """Remember how well the knowledge matched the question in `outcome.message_id`.
+
+        A second outcome for the same message (a resumed turn) replaces the first. StoreError
+        if no such conversation.
+        """
+
+    async def activity(
+        self, since: datetime, until: datetime, *, unmatched_limit: int = 2000
+    ) -> Activity:
+        """What happened in [since, until), from one consistent snapshot (see `Activity`).
+
+        Conversations count by their start, hand-offs by their request, feedback, retrieval
+        outcomes and the usage ledger by their own time. Unmatched questions are the newest
+        `unmatched_limit` whose message text is still kept.
+        """
 
 
 def open_store(url: str) -> Store:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
+from bots.activity import Activity, RetrievalOutcome
 from bots.errors import StoreError
 from bots.models import (
     Conversation,
@@ -26,6 +27,7 @@ from bots.models import (
     UsageEntry,
 )
 from bots.store import postgres_privacy as privacy
+from bots.store import postgres_report as report
 from bots.store.postgres_schema import (
     APPEND_TURN,
     CONVERSATION_COLUMNS,
@@ -571,6 +573,18 @@ class PostgresStore:
     async def forget_user(self, user_id: str) -> Forgotten:
         async with self._transaction("forget the user") as connection:
             return await privacy.forget_user(connection, user_id)
+
+    # -- the operator's report (bots/store/postgres_report.py has the SQL) ------------------
+
+    async def record_retrieval(self, conversation_id: str, outcome: RetrievalOutcome) -> None:
+        async with self._connection("record how well the knowledge matched") as connection:
+            await report.record_retrieval(connection, conversation_id, outcome)
+
+    async def activity(
+        self, since: datetime, until: datetime, *, unmatched_limit: int = 2000
+    ) -> Activity:
+        async with self._connection("read the report's figures") as connection:
+            return await report.activity(connection, since, until, unmatched_limit)
 
 
 # -- helpers --------------------------------------------------------------------------------

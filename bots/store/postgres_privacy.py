@@ -68,6 +68,7 @@ async def delete_turns_before(connection: Connection, cutoff: datetime) -> int:
     stamp = _aware(cutoff)
     deleted = _count(await connection.execute("DELETE FROM turns WHERE created_at < $1", stamp))
     await connection.execute("DELETE FROM processed_events WHERE processed_at < $1", stamp)
+    await connection.execute("DELETE FROM retrievals WHERE recorded_at < $1", stamp)
     # Summaries and details are written from the messages: they go with them.
     await connection.execute(
         "UPDATE handoffs SET summary = '{}', detail = ''"

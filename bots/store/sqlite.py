@@ -13,6 +13,7 @@ from typing import Any, Final
 
 import aiosqlite
 
+from bots.activity import Activity, RetrievalOutcome
 from bots.errors import StoreError
 from bots.models import (
     Conversation,
@@ -26,6 +27,7 @@ from bots.models import (
     UsageEntry,
 )
 from bots.store import sqlite_privacy as privacy
+from bots.store import sqlite_report as report
 from bots.store.sqlite_schema import (
     CONVERSATION_COLUMNS,
     HANDOFF_COLUMNS,
@@ -568,6 +570,19 @@ class SQLiteStore:
     async def forget_user(self, user_id: str) -> Forgotten:
         async with self._transaction("forget the user") as db:
             return await privacy.forget_user(db, user_id)
+
+    # -- the operator's report (bots/store/sqlite_report.py has the SQL) ------------------
+
+    async def record_retrieval(self, conversation_id: str, outcome: RetrievalOutcome) -> None:
+        async with self._connection("record how well the knowledge matched") as db:
+            await report.record_retrieval(db, conversation_id, outcome)
+            self._wrote()
+
+    async def activity(
+        self, since: datetime, until: datetime, *, unmatched_limit: int = 2000
+    ) -> Activity:
+        async with self._connection("read the report's figures") as db:
+            return await report.activity(db, since, until, unmatched_limit)
 
 
 # -- helpers --------------------------------------------------------------------------------

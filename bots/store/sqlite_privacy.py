@@ -61,6 +61,7 @@ async def delete_turns_before(db: aiosqlite.Connection, cutoff: datetime) -> int
     cursor = await db.execute("DELETE FROM turns WHERE created_at < ?", (stamp,))
     deleted = cursor.rowcount
     await db.execute("DELETE FROM processed_events WHERE processed_at < ?", (stamp,))
+    await db.execute("DELETE FROM retrievals WHERE recorded_at < ?", (stamp,))
     # Summaries and details are written from the messages: they go with them.
     await db.execute(
         "UPDATE handoffs SET summary = '[]', detail = ''"

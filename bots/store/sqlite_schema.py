@@ -146,6 +146,24 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         # No index on turns for retention, which scans them hourly: every index on turns is
         # one more page written per message (and SQLite's WAL test caught the growth).
     ),
+    # 4: how well the knowledge matched each question, for the knowledge gaps of `bots report`.
+    (
+        # One row per question (a resumed turn updates its row). No copy of the text: the
+        # report reads it from the question's turn, so once retention or `bots forget`
+        # deletes the turn, no text is left here; retention deletes these rows too, and
+        # forgetting a conversation cascades to them.
+        """
+        CREATE TABLE retrievals (
+            conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            message_id      TEXT NOT NULL,
+            entry_id        TEXT,
+            confidence      REAL NOT NULL,
+            confident       INTEGER NOT NULL,
+            recorded_at     TEXT NOT NULL,
+            PRIMARY KEY (conversation_id, message_id)
+        ) WITHOUT ROWID
+        """,
+    ),
 )
 
 CONVERSATION_COLUMNS: Final = (
