@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bots import discord_cli, forget_cli
+from bots import discord_cli, forget_cli, report_cli
 from bots.config import Settings
 from bots.engine import Engine
 from bots.errors import BotsError, ConfigError
@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     upgrade.set_defaults(run=_db_upgrade)
     forget_cli.add_parser(commands)
+    report_cli.add_parser(commands)
 
     check = commands.add_parser(
         "check", help="check persona and knowledge files and list every problem"
