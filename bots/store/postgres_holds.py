@@ -14,7 +14,10 @@ advisory locks, so a process needs no connection per conversation in progress:
 - **A connection of its own (only when another process has the conversation).** A failed
   try falls back to a blocking `pg_advisory_lock` on a connection from a small pool, held
   for that turn: that request joins PostgreSQL's queue, so the order across processes is
-  the order in which requests reach the database.
+  the order in which requests reach the database. (Between the failed try and the queued
+  request, a round trip plus opening a connection if none is idle, the holder can let go
+  and take the conversation again for a turn it got later; a turn always waited this way
+  for the request to reach the database, this only makes that a little longer.)
 
 Advisory locks are re-entrant within a session, so the shared session never takes a key it
 already holds (a second holder in this process, or a hash collision): that one waits in the
