@@ -26,7 +26,10 @@ from every figure but the wall time). Prints one JSON object on stdout, progress
   discord.py drops them from its cache, and the fake forgets their messages.
 
 SQLite by default (a temp file); `--database-url postgresql://...` uses PostgreSQL in a fresh
-schema of its own, dropped afterwards.
+schema of its own, dropped afterwards. `--processes N` runs the bot in N processes of its
+own (shards of one database; benchmarks/load_processes.py), the fake Discord staying here:
+
+    python benchmarks/load.py --processes 2 --database-url postgresql://...
 """
 
 from __future__ import annotations
@@ -54,12 +57,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from load_processes import BotProcesses, ShardedDiscord, bot_process, start_bot_processes
+
 from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import Usage
 from bots.store import Store
+from bots.store.postgres import PostgresStore
 from bots.store.sqlite import SQLiteStore
 from tests.discord_rig import running_bot
-from tests.fakes.fake_discord import Call, FakeDiscord, user_message
+from tests.fakes.fake_discord import Call, user_message
 
 MARKER = re.compile(r"Q(\d+)-(\d+)\b")
 ANSWER = "A{c}-{k}: our coffee is roasted in town and brewed fresh every morning, oat milk too."
@@ -98,7 +104,7 @@ class Turn:
     done: asyncio.Future[None] | None = None
 
 
-class CountingDiscord(FakeDiscord):
+class CountingDiscord(ShardedDiscord):
     """The fake Discord, keeping counts and times per answer instead of every call."""
 
     turns: dict[tuple[int, int], Turn]
@@ -188,6 +194,7 @@ class Run:
     replies: int = 0
     duplicates: int = 0
     model: TimedModel | None = None
+    processes: int = 0  # bot processes the conversations are spread over (0: in this one)
 
     async def retire(self, c: int, thread: str) -> None:
         """Fold a finished conversation into the figures and let the fake forget it."""
@@ -230,7 +237,10 @@ class Run:
                 message = user_message(text, channel=thread, author=author, mention_bot=False)
             turn = Turn(time.perf_counter(), done=asyncio.get_running_loop().create_future())
             self.fake.turns[(c, k)] = turn
-            await self.fake.dispatch("MESSAGE_CREATE", message)
+            if self.processes:
+                await self.fake.send_to(c % self.processes, "MESSAGE_CREATE", message)
+            else:
+                await self.fake.dispatch("MESSAGE_CREATE", message)
             try:
                 assert turn.done is not None
                 await asyncio.wait_for(turn.done, self.timeout)
@@ -281,9 +291,12 @@ async def open_store(stack: AsyncExitStack, tmp: Path, database_url: str | None)
         await sqlite.open()
         stack.push_async_callback(sqlite.close)
         return sqlite
-    import asyncpg
+    return await fresh_schema(stack, database_url)
 
-    from bots.store.postgres import PostgresStore
+
+async def fresh_schema(stack: AsyncExitStack, database_url: str) -> PostgresStore:
+    """The PostgreSQL store in a new schema (migrated), dropped when `stack` closes."""
+    import asyncpg
 
     schema = f"bots_load_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(database_url)
@@ -298,6 +311,20 @@ async def open_store(stack: AsyncExitStack, tmp: Path, database_url: str | None)
     await postgres.open()
     stack.push_async_callback(postgres.close)
     return postgres
+
+
+async def start_processes(
+    stack: AsyncExitStack, fake: CountingDiscord, args: argparse.Namespace, model: TimedModel
+) -> BotProcesses:
+    """The fake Discord served from here, and the bot in `args.processes` processes."""
+    store = await fresh_schema(stack, args.database_url)  # migrated before they start
+    await fake.start()
+    stack.push_async_callback(fake.close)
+    timing = ["--ttft", str(model.ttft), "--chunks", str(model.chunks)]
+    timing += ["--chunk-gap", str(model.gap), "--edit-interval", str(args.edit_interval)]
+    bots = await start_bot_processes(args.processes, fake, store.url, timing)
+    stack.push_async_callback(bots.kill)  # if the run fails before they are stopped
+    return bots
 
 
 async def main() -> None:
@@ -316,7 +343,18 @@ async def main() -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL; default SQLite")
     parser.add_argument("--soak", type=int, default=0, help="turns of a soak (instant model)")
     parser.add_argument("--rss-every", type=int, default=5000)
+    parser.add_argument("--processes", type=int, default=0, help="bot processes (PostgreSQL)")
+    parser.add_argument("--bot-process", help=argparse.SUPPRESS)
+    parser.add_argument("--fake-discord", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.bot_process:
+        model = TimedModel(args.ttft, args.chunks, args.chunk_gap)
+        await bot_process(
+            args.bot_process, args.database_url, args.fake_discord, model, args.edit_interval
+        )
+        return
+    if args.processes and not args.database_url:
+        parser.error("--processes needs --database-url postgresql://... (SQLite is one process)")
 
     soak = args.soak > 0
     if soak:
@@ -336,15 +374,17 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         async with AsyncExitStack() as stack:
-            store = await open_store(stack, tmp, args.database_url)
             fake = CountingDiscord()
-            rig = await stack.enter_async_context(
-                running_bot(
+            bots: BotProcesses | None = None
+            if args.processes:
+                bots = await start_processes(stack, fake, args, model)
+            else:
+                store = await open_store(stack, tmp, args.database_url)
+                bot = running_bot(
                     tmp, store, model, fake=fake, real_time=True, edit_interval=args.edit_interval
                 )
-            )
-            del rig
-            run = Run(fake, args.turns, args.turn_timeout, model=model)
+                await stack.enter_async_context(bot)
+            run = Run(fake, args.turns, args.turn_timeout, model=model, processes=args.processes)
             run.rss_every = args.rss_every if soak else 0
             run.think = 0.0 if soak else args.think
             run.progress_every = max(1, min(1000, conversations * args.turns // 20))
@@ -358,6 +398,11 @@ async def main() -> None:
             while run.retired:
                 await run.retire(*run.retired.popleft())
             report = summarise(run, wall)
+            if bots is not None:
+                shards = await bots.stop()
+                report["bot_processes"] = len(shards)
+                report["bot_process_peak_rss_mib"] = [shard["peak_rss_mib"] for shard in shards]
+                report["bot_process_cpu_seconds"] = [shard["cpu_seconds"] for shard in shards]
     load = os.getloadavg()
     result: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -28,6 +28,7 @@ from bots.models import (
 )
 from bots.store import postgres_privacy as privacy
 from bots.store import postgres_report as report
+from bots.store.postgres_holds import DATABASE_ERRORS, ConversationHolds
 from bots.store.postgres_schema import (
     APPEND_TURN,
     CONVERSATION_COLUMNS,
@@ -51,21 +52,15 @@ CONNECT_TIMEOUT_SECONDS: Final = 10.0
 # (advisory locks are per database: every schema in it shares the key, which is harmless).
 MIGRATION_LOCK_KEY: Final = int.from_bytes(b"botsmigr", "big")
 
-# Connections that hold a conversation for a turn (see `serialised`) come from a pool of
-# their own, so turns waiting on each other never starve the queries of the turn in front.
-MAX_HELD_CONVERSATIONS: Final = 30
+# Turns hold their conversation on one shared session (bots/store/postgres_holds.py); only a
+# turn that must wait for another process takes a connection of its own, from a pool of its
+# own (so waiting turns never starve the queries of the turn in front). This bounds the
+# turns of one process waiting on other processes at once, not the turns in progress.
+MAX_WAITING_TURNS: Final = 30
 
 Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 # What a failing database or connection raises; the store turns each into StoreError.
-# InternalClientError: a pooled connection the server dropped mid-call (a restart) can be
-# left in a state asyncpg refuses to use; seen in benchmarks/faults.py.
-_DATABASE_ERRORS: Final = (
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    OSError,
-    TimeoutError,
-)
+_DATABASE_ERRORS: Final = DATABASE_ERRORS
 
 
 class PostgresStore:
@@ -94,7 +89,8 @@ class PostgresStore:
         self._min = min_connections
         self._max = max(min_connections, max_connections)
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
-        self._holds: asyncpg.Pool[asyncpg.Record] | None = None
+        self._holds: ConversationHolds | None = None
+        self._waiting: asyncpg.Pool[asyncpg.Record] | None = None
         self._opening = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -111,11 +107,22 @@ class PostgresStore:
             try:
                 async with pool.acquire() as connection:
                     await self._migrate(connection)
-                holds = await self._connect(min_size=0, max_size=MAX_HELD_CONVERSATIONS)
+                waiting = await self._connect(min_size=0, max_size=MAX_WAITING_TURNS)
             except BaseException:
                 pool.terminate()
                 raise
-            self._pool, self._holds = pool, holds
+            self._pool, self._waiting = pool, waiting
+            self._holds = ConversationHolds(self._connect_one, waiting)
+
+    async def _connect_one(self) -> asyncpg.Connection[asyncpg.Record]:
+        """A connection outside the pools (the shared session of the conversation holds)."""
+        try:
+            connection: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
+                self.url, timeout=CONNECT_TIMEOUT_SECONDS, command_timeout=CONNECT_TIMEOUT_SECONDS
+            )
+        except ValueError as exc:  # pragma: no cover - the pools took the same URL already
+            raise StoreError(f"bad DATABASE_URL: {_reason(exc, self.url)}") from None
+        return connection
 
     async def _connect(
         self, *, min_size: int | None = None, max_size: int | None = None
@@ -139,8 +146,11 @@ class PostgresStore:
         async with self._opening:
             pool, self._pool = self._pool, None
             holds, self._holds = self._holds, None
+            waiting, self._waiting = self._waiting, None
             if holds is not None:
                 await holds.close()
+            if waiting is not None:
+                await waiting.close()
             if pool is not None:
                 await pool.close()
 
@@ -210,34 +220,24 @@ class PostgresStore:
     async def serialised(self, conversation_id: str) -> AsyncIterator[None]:
         """Hold the conversation against every process on this database for one turn.
 
-        A session-level advisory lock, keyed by a 64-bit hash of the id, on a connection of
-        its own held for the turn: PostgreSQL queues the waiters in arrival order and frees
-        the lock if the holding process dies (its connection closes). A hash collision
-        would only make two conversations take turns, never mix them up.
+        A session-level advisory lock keyed by a 64-bit hash of the id, taken on a session
+        the process shares between its turns, or queued on a connection of its own when
+        another process has the conversation (bots/store/postgres_holds.py): waiters go in
+        arrival order, and a process that dies frees its holds (its connections close). A
+        hash collision would only make two conversations take turns, never mix them up.
         """
         holds = self._holds
         if holds is None:
             raise StoreError("the conversation store is not open (call open() first)")
-        key = _hold_key(conversation_id)
+        entered = False
         try:
-            connection = await holds.acquire()
+            async with holds.hold(_hold_key(conversation_id)):
+                entered = True
+                yield
         except _DATABASE_ERRORS as exc:
+            if entered:
+                raise  # the turn's own failure, not the hold's
             raise StoreError(f"could not hold the conversation: {_reason(exc, self.url)}") from exc
-        try:
-            try:
-                await connection.execute("SELECT pg_advisory_lock($1)", key)
-            except _DATABASE_ERRORS as exc:
-                raise StoreError(
-                    f"could not hold the conversation: {_reason(exc, self.url)}"
-                ) from exc
-            yield
-        finally:
-            # Releasing resets the connection, which releases all its advisory locks
-            # (asyncpg's documented `Connection.reset`): no separate unlock round trip.
-            # A connection the server dropped (a restart) cannot be reset: the pool then
-            # closes it, which frees its locks just the same, so that error is no news.
-            with suppress(*_DATABASE_ERRORS):
-                await holds.release(connection)
 
     # -- conversations ------------------------------------------------------------------
 
