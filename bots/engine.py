@@ -254,16 +254,18 @@ class Engine:
         if trigger is not None:
             yield await self._hand_off(conversation, runtime, trigger, "", message.author_id)
             return
-        if (refusal := await self._limits.refusal(conversation, message)) is not None:
-            yield await self._refuse(conversation, runtime, refusal)
-            return
-        text, cut = self._limits.cut(message.text)
-        message = replace(message, text=text)
-        retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
-        best = retrieval.best
-        self._telemetry.retrieval(runtime.persona.name, best.confidence if best else 0.0)
-        async for event in self._reply(conversation, runtime, retrieval, history, message, cut):
-            yield event
+        async with self._limits.budget_hold(message):  # from the budget check to the charge
+            if (refusal := await self._limits.refusal(conversation, message)) is not None:
+                yield await self._refuse(conversation, runtime, refusal)
+                return
+            text, cut = self._limits.cut(message.text)
+            message = replace(message, text=text)
+            retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
+            best = retrieval.best
+            self._telemetry.retrieval(runtime.persona.name, best.confidence if best else 0.0)
+            turn = self._reply(conversation, runtime, retrieval, history, message, cut)
+            async for event in turn:
+                yield event
 
     @staticmethod
     def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:
