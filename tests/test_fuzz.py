@@ -97,24 +97,28 @@ def load_or_explain(root: Path, name: str, text: str) -> None:
     assert report.render()
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(st.text(max_size=400))
 def test_fuzz_any_text_as_a_yaml_faq(knowledge_root: Path, text: str) -> None:
     load_or_explain(knowledge_root, "faq.yaml", text)
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(mutated(CAFE_FAQ))
 def test_fuzz_mutated_faq(knowledge_root: Path, text: str) -> None:
     load_or_explain(knowledge_root, "faq.yaml", text)
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(st.one_of(st.text(max_size=400), mutated(CAFE_STORY)))
 def test_fuzz_markdown_pages(knowledge_root: Path, text: str) -> None:
     load_or_explain(knowledge_root, "page.md", text)
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(mutated(CAFE_PERSONA))
 def test_fuzz_persona_files_through_bots_check(tmp_path: Path, text: str) -> None:
@@ -290,6 +294,7 @@ BODIES = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(BODIES)
 def test_fuzz_slack_event_payloads_never_crash_the_handler(
@@ -301,6 +306,7 @@ def test_fuzz_slack_event_payloads_never_crash_the_handler(
     assert slack_rig.listener_errors == [], body
 
 
+@pytest.mark.security("fuzzing")
 def test_a_message_event_without_a_channel_is_ignored(slack_rig: SlackRig) -> None:
     event = {"type": "message", "channel_type": "im", "user": USER, "text": "hi", "ts": "1.1"}
     raw = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "event": event})
@@ -308,6 +314,7 @@ def test_a_message_event_without_a_channel_is_ignored(slack_rig: SlackRig) -> No
     assert slack_rig.listener_errors == []
 
 
+@pytest.mark.security("fuzzing")
 def test_after_all_that_the_bot_still_answers(slack_rig: SlackRig) -> None:
     raw = GOOD_EVENT
     assert slack_rig.deliver(raw, signed(raw)) == 200
@@ -333,10 +340,12 @@ GOOD_EVENT = json.dumps(
 )
 
 
+@pytest.mark.security("signatures")
 def test_a_correctly_signed_event_is_accepted(slack_rig: SlackRig) -> None:
     assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT)) == 200
 
 
+@pytest.mark.security("signatures")
 @FUZZ
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80))
 def test_fuzz_bad_signatures_are_refused(slack_rig: SlackRig, signature: str) -> None:
@@ -344,6 +353,7 @@ def test_fuzz_bad_signatures_are_refused(slack_rig: SlackRig, signature: str) ->
     assert slack_rig.deliver(GOOD_EVENT, headers) == 401
 
 
+@pytest.mark.security("signatures")
 @FUZZ
 @given(st.integers(301, 10**9))
 def test_fuzz_replayed_requests_with_old_timestamps_are_refused(
@@ -357,6 +367,7 @@ def test_fuzz_replayed_requests_with_old_timestamps_are_refused(
 SALT = st.text(min_size=1, max_size=40).filter(lambda salt: bool(salt.strip("\x00")))
 
 
+@pytest.mark.security("signatures")
 @FUZZ
 @given(SALT, st.sampled_from(["secret", "body"]))
 def test_fuzz_wrong_secret_or_tampered_body_is_refused(
@@ -376,6 +387,7 @@ CONFUSED = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.security("fuzzing")
 @settings(
     max_examples=100,
     deadline=None,
@@ -423,6 +435,7 @@ BOLT_RAISED = {
 }
 
 
+@pytest.mark.security("signatures")
 @pytest.mark.parametrize("name", sorted(BOLT_RAISED))
 def test_requests_that_made_bolt_raise_are_refused_with_401_over_http(
     slack_rig: SlackRig, name: str
@@ -432,11 +445,13 @@ def test_requests_that_made_bolt_raise_are_refused_with_401_over_http(
     assert slack_rig.listener_errors == []
 
 
+@pytest.mark.security("signatures")
 def test_a_correctly_signed_event_is_accepted_over_http(slack_rig: SlackRig) -> None:
     """The front passes what Slack signed; bolt's own check (still on) agrees."""
     assert slack_rig.over_http([(GOOD_EVENT, signed(GOOD_EVENT))]) == [200]
 
 
+@pytest.mark.security("log-scan")
 def test_bolt_does_not_log_the_body_of_a_badly_signed_request(
     slack_rig: SlackRig, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -445,6 +460,7 @@ def test_bolt_does_not_log_the_body_of_a_badly_signed_request(
     assert not [r for r in caplog.records if PROBE_TEXT in r.getMessage()]
 
 
+@pytest.mark.security("signatures")
 @FUZZ
 @given(
     st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "replace")),
@@ -461,6 +477,7 @@ def test_fuzz_the_http_front_check_never_raises(body: bytes, stamp: str, signatu
     assert signed_by_slack(SignatureVerifier(SECRET), body, headers) is False
 
 
+@pytest.mark.security("signatures")
 def test_the_http_front_check_accepts_what_slack_signed() -> None:
     from multidict import CIMultiDict
     from slack_sdk.signature import SignatureVerifier
