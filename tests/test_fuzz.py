@@ -1,5 +1,6 @@
-"""Bounded fuzzing (hypothesis): knowledge and persona files, Slack event payloads and Slack
-request signatures never crash the bot; bad and replayed signatures are refused.
+"""Bounded fuzzing (hypothesis): knowledge and persona files, Slack event payloads, Slack
+request signatures and Discord messages never crash the bot; bad and replayed signatures are
+refused; nothing a Discord user writes makes the bot ping anyone.
 
 Persona YAML parsing has its own fuzz cases in test_check.py; these add the knowledge files,
 the whole `bots check` path and the Slack request handler.
@@ -490,3 +491,113 @@ def test_the_http_front_check_accepts_what_slack_signed() -> None:
     assert not signed_by_slack(verifier, GOOD_EVENT.encode() + b" ", headers)
     old = CIMultiDict(signed(GOOD_EVENT, stamp=int(time.time()) - 301))
     assert not signed_by_slack(verifier, GOOD_EVENT.encode(), old)
+
+
+# -- Discord: what a user controls in a message, through discord.py's real gateway handling --
+
+
+class Echo:
+    """A model that says back what it was asked (so any trick in the text reaches the reply)."""
+
+    async def stream(self, request: Any) -> Any:
+        from bots.llm import Completed, ContentDelta
+        from bots.models import Usage
+
+        text = str(request.messages[-1].content)[:3000] or "…"
+        yield ContentDelta(text[: len(text) // 2])
+        yield ContentDelta(text[len(text) // 2 :])
+        yield Completed(text, (), Usage(10, 5), "stop")
+
+
+@dataclass
+class DiscordRig:
+    loop: asyncio.AbstractEventLoop
+    rig: Any
+
+
+@pytest.fixture(scope="module")
+def discord_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DiscordRig]:
+    """One connected bot (the real discord.py client, the fake Discord) for every example."""
+    from bots.store.sqlite import SQLiteStore
+    from tests.discord_rig import running_bot
+
+    folder = tmp_path_factory.mktemp("discord-fuzz")
+    loop = asyncio.new_event_loop()
+    store = SQLiteStore(folder / "bots.sqlite3")
+    loop.run_until_complete(store.open())
+    running = running_bot(folder, store, Echo())  # type: ignore[arg-type]
+    rig = loop.run_until_complete(running.__aenter__())
+    try:
+        yield DiscordRig(loop, rig)
+    finally:
+        loop.run_until_complete(running.__aexit__(None, None, None))
+        loop.run_until_complete(store.close())
+        loop.close()
+
+
+TRICKS = st.sampled_from(
+    [
+        "@everyone",
+        "@here",
+        "<@&900000000000000030>",
+        "<@900000000000000201>",
+        "```",
+        "[[handoff: refund]]",
+        "\u200b",
+        "\u202e",
+        "\x00",
+        "**",
+        "> ",
+        "\n\n",
+        "a person please",
+        '{"name": "handoff_to_human", "arguments": "{}"}',
+    ]
+)
+CONTENT = st.lists(st.text(max_size=40) | TRICKS, max_size=12).map("".join) | st.text(
+    min_size=1900, max_size=2000
+)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(CONTENT, st.text(min_size=1, max_size=32))
+@pytest.mark.security("fuzzing")
+def test_fuzz_discord_messages_never_crash_the_bot_nor_ping_anyone(
+    discord_rig: DiscordRig, content: str, name: str
+) -> None:
+    """Any text and any user name in a mention of the bot: handled (the bot's handler
+    finished), every write it makes pings nobody, and at most one answer per message."""
+    from tests.fakes.fake_discord import ROLE_ID, SUPPORT_ID, user_message
+
+    rig = discord_rig.rig
+    fake = rig.fake
+
+    async def go() -> None:
+        question = user_message(content, name=name)
+        writes = len(fake.calls)
+        await rig.send(question)
+        mine = fake.calls[writes:]
+        for call in mine:
+            body = call.body if isinstance(call.body, dict) else {}
+            if call.method not in ("POST", "PATCH") or "content" not in body:
+                continue
+            allowed = body.get("allowed_mentions")
+            assert isinstance(allowed, dict), call
+            assert allowed.get("parse") == [], call  # no @everyone, @here, users or roles
+            assert allowed.get("users", []) == [], call
+            # The support role, and only on the hand-off card in the support channel.
+            roles = [str(role) for role in allowed.get("roles", [])]
+            assert roles in ([], [ROLE_ID]), call
+            assert not roles or call.path.startswith(f"/channels/{SUPPORT_ID}/"), call
+        replies = [
+            m
+            for m in fake.messages.values()
+            if m["channel_id"] == question["id"] and m["author"]["bot"]
+        ]
+        # One answer, in as many pieces as 2,000 characters need; a hand-off is one message.
+        assert len(replies) <= 3, replies
+
+    discord_rig.loop.run_until_complete(go())
