@@ -60,7 +60,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, harnes
     if "llm" in args.only:
         for name in harness.LLM_FAULTS:
             rows.append(("LLM", await harness.llm_scenario(name, workdir, **size)))
-        rows.append(("platform", await harness.redelivery_scenario(workdir, **size)))
+        rows.append(("engine", await harness.redelivery_scenario(workdir, **size)))
     if "platform" in args.only:
         for name in platform_faults.SLACK_FAULTS:
             rows.append(("Slack", await platform_faults.slack_scenario(name, workdir, **size)))
