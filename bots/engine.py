@@ -147,6 +147,15 @@ class Engine:
             async for event in events:
                 yield event
 
+    async def _budgeted(
+        self, message: IncomingMessage, events: AsyncIterator[EngineEvent]
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """`events` under the limits' hold on this user's budget, from the budget check to the
+        charge (`Limits.budget_hold`: a burst of one user's messages is answered in turn)."""
+        async with self._limits.budget_hold(message):
+            async for event in events:
+                yield event
+
     async def _handle_locked(
         self, message: IncomingMessage, persona: str | None
     ) -> AsyncGenerator[EngineEvent, None]:
@@ -158,7 +167,9 @@ class Engine:
         if not await self._record_incoming(conversation, message, runtime):
             yield Silent(SilenceReason.DUPLICATE)
             return
-        async for event in self._turn(conversation, runtime, history, message):
+        async for event in self._budgeted(
+            message, self._turn(conversation, runtime, history, message)
+        ):
             yield event
         log.info(
             "turn done conversation=%s ms=%.1f",
@@ -225,7 +236,9 @@ class Engine:
             yield Silent(SilenceReason.DUPLICATE)
             return
         message = replace(message, text=newest.text, author_id=newest.author_id)
-        async for event in self._turn(conversation, runtime, turns[:-1], message):
+        async for event in self._budgeted(
+            message, self._turn(conversation, runtime, turns[:-1], message)
+        ):
             yield event
 
     async def _turn(
@@ -254,18 +267,16 @@ class Engine:
         if trigger is not None:
             yield await self._hand_off(conversation, runtime, trigger, "", message.author_id)
             return
-        async with self._limits.budget_hold(message):  # from the budget check to the charge
-            if (refusal := await self._limits.refusal(conversation, message)) is not None:
-                yield await self._refuse(conversation, runtime, refusal)
-                return
-            text, cut = self._limits.cut(message.text)
-            message = replace(message, text=text)
-            retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
-            best = retrieval.best
-            self._telemetry.retrieval(runtime.persona.name, best.confidence if best else 0.0)
-            turn = self._reply(conversation, runtime, retrieval, history, message, cut)
-            async for event in turn:
-                yield event
+        if (refusal := await self._limits.refusal(conversation, message)) is not None:
+            yield await self._refuse(conversation, runtime, refusal)
+            return
+        text, cut = self._limits.cut(message.text)
+        message = replace(message, text=text)
+        retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
+        best = retrieval.best
+        self._telemetry.retrieval(runtime.persona.name, best.confidence if best else 0.0)
+        async for event in self._reply(conversation, runtime, retrieval, history, message, cut):
+            yield event
 
     @staticmethod
     def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:
