@@ -148,6 +148,15 @@ class Engine:
             async for event in events:
                 yield event
 
+    async def _budgeted(
+        self, message: IncomingMessage, events: AsyncIterator[EngineEvent]
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """`events` under the limits' hold on this user's budget, from the budget check to the
+        charge (`Limits.budget_hold`: a burst of one user's messages is answered in turn)."""
+        async with self._limits.budget_hold(message):
+            async for event in events:
+                yield event
+
     async def _handle_locked(
         self, message: IncomingMessage, persona: str | None
     ) -> AsyncGenerator[EngineEvent, None]:
@@ -159,7 +168,9 @@ class Engine:
         if not await self._record_incoming(conversation, message, runtime):
             yield Silent(SilenceReason.DUPLICATE)
             return
-        async for event in self._turn(conversation, runtime, history, message):
+        async for event in self._budgeted(
+            message, self._turn(conversation, runtime, history, message)
+        ):
             yield event
         log.info(
             "turn done conversation=%s ms=%.1f",
@@ -226,7 +237,9 @@ class Engine:
             yield Silent(SilenceReason.DUPLICATE)
             return
         message = replace(message, text=newest.text, author_id=newest.author_id)
-        async for event in self._turn(conversation, runtime, turns[:-1], message):
+        async for event in self._budgeted(
+            message, self._turn(conversation, runtime, turns[:-1], message)
+        ):
             yield event
 
     async def _turn(

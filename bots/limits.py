@@ -8,7 +8,13 @@ remembers the offer (`HandoffReason.LIMIT`) so that a "yes" hands the thread ove
 Budgets count the tokens of the usage ledger (migration 3), kept by the store: they hold
 across restarts and across every process sharing a PostgreSQL database. A day is a UTC day:
 budgets reset at 00:00 UTC. A budget is checked before a model call, so the call that crosses
-it still completes (the overshoot is at most one reply).
+it still completes (the overshoot is at most one reply). With a user budget, one user's turns
+take their turn in a process (`budget_hold`, from the check to the charge): a burst of
+messages at once would otherwise all pass the check before the first was charged (ten
+answers against a budget of one, found by tests/test_abuse_limits.py). With several
+processes a user may overshoot by one reply per process. A channel budget is not held that
+way (it would make a busy channel wait for each answer in turn): it may overshoot by the
+model calls in flight at once, at most `BOTS_LLM_CONCURRENCY` per process.
 
 The message rate is a sliding one-minute log of each user's message times, per process, on
 the engine's injected clock. Libraries considered: `limits` (moving windows in memory or
@@ -159,6 +165,28 @@ class Limits:
         self._clock = clock
         self._gate = LLMGate(settings.llm_concurrency, settings.llm_queue)
         self._rate = MessageRate(settings.user_messages_per_minute)
+        self._budget_holds: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def budget_hold(self, message: IncomingMessage) -> AsyncIterator[None]:
+        """Hold from the budget check (`refusal`) to the charge: this user's other turns in
+        this process wait, so each sees what the one before spent. Nothing to hold without a
+        user budget, or for staff (held to the channel's budget only)."""
+        if self.settings.user_daily_tokens is None or message.is_staff:
+            yield
+            return
+        user = message.author_id
+        lock, users = self._budget_holds.get(user, (asyncio.Lock(), 0))
+        self._budget_holds[user] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._budget_holds[user]
+            if users <= 1:
+                del self._budget_holds[user]  # forgotten when nobody waits: no growth
+            else:
+                self._budget_holds[user] = (lock, users - 1)
 
     async def refusal(self, conversation: Conversation, message: IncomingMessage) -> str | None:
         """Why this message must not be answered now (in the user's words), or None.

@@ -17,6 +17,7 @@ import yaml
 from bots.adapters.discord import DiscordBot, point_at
 from bots.engine import Engine
 from bots.knowledge import load_knowledge
+from bots.limits import Limits
 from bots.llm import ChatModel
 from bots.persona import load_persona
 from bots.runtime import PersonaRuntime
@@ -92,8 +93,10 @@ async def running_bot(
     engine_clock: Callable[[], datetime] | None = None,
     real_time: bool = False,
     edit_interval: float = 1.0,
+    limits: Limits | None = None,
 ) -> AsyncIterator[Rig]:
-    """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks)."""
+    """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
+    `limits` are the engine's (default: none but the input length)."""
     persona = load_persona(write_persona(tmp_path))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
@@ -105,6 +108,7 @@ async def running_bot(
         personas=personas,
         default_persona="cafe",
         llm=llm,
+        limits=limits,
         **({"clock": engine_clock} if engine_clock is not None else {}),
     )
     fake = fake or FakeDiscord()

@@ -87,6 +87,8 @@ class Tally:
     notices: int = 0
     duplicates: int = 0
     lost: int = 0
+    nowhere: int = 0
+    """Answers with nowhere to go (the thread was deleted meanwhile), dropped and logged."""
 
     def row(self) -> dict[str, Any]:
         return asdict(self)

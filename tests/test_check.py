@@ -599,18 +599,21 @@ def mutated_restaurant(draw: st.DrawFn) -> str:
     return "".join(lines)
 
 
+@pytest.mark.security("fuzzing")
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=300))
 def test_fuzz_any_text(text: str) -> None:
     assert_valid_or_placed_error(text)
 
 
+@pytest.mark.security("fuzzing")
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_restaurant())
 def test_fuzz_mutated_restaurant_persona(text: str) -> None:
     assert_valid_or_placed_error(text)
 
 
+@pytest.mark.security("fuzzing")
 @pytest.mark.parametrize(
     ("text", "line", "column", "fragment"),
     [

@@ -1,5 +1,6 @@
-"""Bounded fuzzing (hypothesis): knowledge and persona files, Slack event payloads and Slack
-request signatures never crash the bot; bad and replayed signatures are refused.
+"""Bounded fuzzing (hypothesis): knowledge and persona files, Slack event payloads, Slack
+request signatures and Discord messages never crash the bot; bad and replayed signatures are
+refused; nothing a Discord user writes makes the bot ping anyone.
 
 Persona YAML parsing has its own fuzz cases in test_check.py; these add the knowledge files,
 the whole `bots check` path and the Slack request handler.
@@ -97,24 +98,28 @@ def load_or_explain(root: Path, name: str, text: str) -> None:
     assert report.render()
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(st.text(max_size=400))
 def test_fuzz_any_text_as_a_yaml_faq(knowledge_root: Path, text: str) -> None:
     load_or_explain(knowledge_root, "faq.yaml", text)
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(mutated(CAFE_FAQ))
 def test_fuzz_mutated_faq(knowledge_root: Path, text: str) -> None:
     load_or_explain(knowledge_root, "faq.yaml", text)
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(st.one_of(st.text(max_size=400), mutated(CAFE_STORY)))
 def test_fuzz_markdown_pages(knowledge_root: Path, text: str) -> None:
     load_or_explain(knowledge_root, "page.md", text)
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(mutated(CAFE_PERSONA))
 def test_fuzz_persona_files_through_bots_check(tmp_path: Path, text: str) -> None:
@@ -159,6 +164,23 @@ class SlackRig:
             response = await self.bot.app.async_dispatch(request)
             await self.bot.wait_idle()
             return int(response.status)
+
+        return self.loop.run_until_complete(go())
+
+    def over_http(self, requests: list[tuple[str | bytes, dict[str, str]]]) -> list[int]:
+        """POST each body with its headers to `bots run slack --http`'s server; the statuses."""
+        import aiohttp
+
+        async def go() -> list[int]:
+            statuses = []
+            async with self.bot.serve_http("127.0.0.1", 0) as port:
+                url = f"http://127.0.0.1:{port}/slack/events"
+                async with aiohttp.ClientSession() as http:
+                    for raw, headers in requests:
+                        async with http.post(url, data=raw, headers=headers) as response:
+                            statuses.append(response.status)
+                await self.bot.wait_idle()
+            return statuses
 
         return self.loop.run_until_complete(go())
 
@@ -213,6 +235,7 @@ def slack_rig(tmp_path: Path) -> Iterator[SlackRig]:
 
         async def stop() -> None:
             await bot.wait_idle()
+            await bot.aclose()
             await slack.close()
             await store.close()
 
@@ -272,6 +295,7 @@ BODIES = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.security("fuzzing")
 @FUZZ
 @given(BODIES)
 def test_fuzz_slack_event_payloads_never_crash_the_handler(
@@ -283,6 +307,7 @@ def test_fuzz_slack_event_payloads_never_crash_the_handler(
     assert slack_rig.listener_errors == [], body
 
 
+@pytest.mark.security("fuzzing")
 def test_a_message_event_without_a_channel_is_ignored(slack_rig: SlackRig) -> None:
     event = {"type": "message", "channel_type": "im", "user": USER, "text": "hi", "ts": "1.1"}
     raw = json.dumps({"type": "event_callback", "team_id": "T0TEAM", "event": event})
@@ -290,6 +315,7 @@ def test_a_message_event_without_a_channel_is_ignored(slack_rig: SlackRig) -> No
     assert slack_rig.listener_errors == []
 
 
+@pytest.mark.security("fuzzing")
 def test_after_all_that_the_bot_still_answers(slack_rig: SlackRig) -> None:
     raw = GOOD_EVENT
     assert slack_rig.deliver(raw, signed(raw)) == 200
@@ -315,10 +341,12 @@ GOOD_EVENT = json.dumps(
 )
 
 
+@pytest.mark.security("signatures")
 def test_a_correctly_signed_event_is_accepted(slack_rig: SlackRig) -> None:
     assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT)) == 200
 
 
+@pytest.mark.security("signatures")
 @FUZZ
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80))
 def test_fuzz_bad_signatures_are_refused(slack_rig: SlackRig, signature: str) -> None:
@@ -326,6 +354,7 @@ def test_fuzz_bad_signatures_are_refused(slack_rig: SlackRig, signature: str) ->
     assert slack_rig.deliver(GOOD_EVENT, headers) == 401
 
 
+@pytest.mark.security("signatures")
 @FUZZ
 @given(st.integers(301, 10**9))
 def test_fuzz_replayed_requests_with_old_timestamps_are_refused(
@@ -339,6 +368,7 @@ def test_fuzz_replayed_requests_with_old_timestamps_are_refused(
 SALT = st.text(min_size=1, max_size=40).filter(lambda salt: bool(salt.strip("\x00")))
 
 
+@pytest.mark.security("signatures")
 @FUZZ
 @given(SALT, st.sampled_from(["secret", "body"]))
 def test_fuzz_wrong_secret_or_tampered_body_is_refused(
@@ -358,52 +388,216 @@ CONFUSED = st.fixed_dictionaries(
 )
 
 
+@pytest.mark.security("fuzzing")
 @settings(
     max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(st.one_of(CONFUSED.map(json.dumps), st.text(max_size=300)))
-def test_fuzz_unsigned_junk_over_http_is_never_accepted_and_the_bot_keeps_serving(
+def test_fuzz_unsigned_junk_over_http_is_refused_with_401_and_the_bot_keeps_serving(
     slack_rig: SlackRig, raw: str
 ) -> None:
-    """Over real HTTP: junk with a bad signature never gets a 2xx or reaches the engine.
+    """Over real HTTP: junk with a bad signature gets 401 (never a 2xx, never a 5xx) and never
+    reaches the engine; a good event afterwards is still answered.
 
-    slack-bolt parses the body before it checks the signature, and some type-confused
-    bodies make that parsing raise (a 500 and a traceback in the log, not a crash): see
-    docs/proving.md. A good event afterwards is still answered.
+    slack-bolt parses the body before it checks the signature, and some type-confused bodies
+    make that parsing raise: the adapter's HTTP front (`bots.adapters.slack_http`) checks the
+    signature first, so bolt never sees them.
     """
-    import aiohttp
-
-    async def go() -> tuple[int, int]:
-        async with slack_rig.bot.serve_http("127.0.0.1", 0) as port:
-            url = f"http://127.0.0.1:{port}/slack/events"
-            headers = signed(raw, secret="not-the-secret")
-            async with aiohttp.ClientSession() as http:
-                async with http.post(url, data=raw, headers=headers) as junk:
-                    junk_status = junk.status
-                async with http.post(url, data=GOOD_EVENT, headers=signed(GOOD_EVENT)) as good:
-                    good_status = good.status
-            await slack_rig.bot.wait_idle()
-            return junk_status, good_status
-
-    junk_status, good_status = slack_rig.loop.run_until_complete(go())
-    assert junk_status in (401, 500), (junk_status, raw)
-    assert good_status == 200
+    junk, good = slack_rig.over_http(
+        [(raw, signed(raw, secret="not-the-secret")), (GOOD_EVENT, signed(GOOD_EVENT))]
+    )
+    assert junk == 401, (junk, raw)
+    assert good == 200
     assert slack_rig.listener_errors == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="slack-bolt bug: a non-ASCII signature header makes its verifier raise (500, not 401)",
-)
-def test_known_failure_a_non_ascii_signature_is_a_500(slack_rig: SlackRig) -> None:
-    assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT) | {"x-slack-signature": "\x80"}) == 401
+# Requests that made bolt raise (a 500 and a traceback) before the HTTP front checked them,
+# and one without any signature.
+BOLT_RAISED = {
+    "non-ASCII signature": (GOOD_EVENT, signed(GOOD_EVENT) | {"x-slack-signature": "\x80"}),
+    "non-ASCII signature, right length": (
+        GOOD_EVENT,
+        signed(GOOD_EVENT) | {"x-slack-signature": "v0=" + "é" * 64},
+    ),
+    "timestamp not a number": (
+        GOOD_EVENT,
+        signed(GOOD_EVENT) | {"x-slack-request-timestamp": "1e9"},
+    ),
+    "team true": ('{"event": {"team": true}}', signed('{"event": {"team": true}}', "wrong")),
+    "authorizations 5": (
+        '{"type": "event_callback", "event": {}, "authorizations": 5}',
+        signed('{"type": "event_callback", "event": {}, "authorizations": 5}', "wrong"),
+    ),
+    "body 0": ("0", signed("0", "wrong")),
+    "body not UTF-8": (b"\xff\xfe{}", signed("", "wrong")),
+    "no headers": (GOOD_EVENT, {"content-type": "application/json"}),
+}
 
 
+@pytest.mark.security("signatures")
+@pytest.mark.parametrize("name", sorted(BOLT_RAISED))
+def test_requests_that_made_bolt_raise_are_refused_with_401_over_http(
+    slack_rig: SlackRig, name: str
+) -> None:
+    raw, headers = BOLT_RAISED[name]
+    assert slack_rig.over_http([(raw, headers), (GOOD_EVENT, signed(GOOD_EVENT))]) == [401, 200]
+    assert slack_rig.listener_errors == []
+
+
+@pytest.mark.security("signatures")
+def test_a_correctly_signed_event_is_accepted_over_http(slack_rig: SlackRig) -> None:
+    """The front passes what Slack signed; bolt's own check (still on) agrees."""
+    assert slack_rig.over_http([(GOOD_EVENT, signed(GOOD_EVENT))]) == [200]
+
+
+@pytest.mark.security("log-scan")
 def test_bolt_does_not_log_the_body_of_a_badly_signed_request(
     slack_rig: SlackRig, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     assert slack_rig.deliver(GOOD_EVENT, signed(GOOD_EVENT, secret="wrong")) == 401
     assert not [r for r in caplog.records if PROBE_TEXT in r.getMessage()]
+
+
+@pytest.mark.security("signatures")
+@FUZZ
+@given(
+    st.binary(max_size=200) | st.text(max_size=200).map(lambda t: t.encode("utf-8", "replace")),
+    st.text(max_size=20) | st.integers().map(str),
+    st.text(max_size=80) | st.sampled_from(["v0=" + "a" * 64, "v0=" + "é" * 64]),
+)
+def test_fuzz_the_http_front_check_never_raises(body: bytes, stamp: str, signature: str) -> None:
+    """What reaches `signed_by_slack` is anyone's: it answers False, it never raises."""
+    from slack_sdk.signature import SignatureVerifier
+
+    from bots.adapters.slack_http import signed_by_slack
+
+    headers = {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
+    assert signed_by_slack(SignatureVerifier(SECRET), body, headers) is False
+
+
+@pytest.mark.security("signatures")
+def test_the_http_front_check_accepts_what_slack_signed() -> None:
+    from multidict import CIMultiDict
+    from slack_sdk.signature import SignatureVerifier
+
+    from bots.adapters.slack_http import signed_by_slack
+
+    verifier = SignatureVerifier(SECRET)
+    headers = CIMultiDict(signed(GOOD_EVENT))  # lower-case names, as any client may send them
+    assert signed_by_slack(verifier, GOOD_EVENT.encode(), headers)
+    assert not signed_by_slack(verifier, GOOD_EVENT.encode() + b" ", headers)
+    old = CIMultiDict(signed(GOOD_EVENT, stamp=int(time.time()) - 301))
+    assert not signed_by_slack(verifier, GOOD_EVENT.encode(), old)
+
+
+# -- Discord: what a user controls in a message, through discord.py's real gateway handling --
+
+
+class Echo:
+    """A model that says back what it was asked (so any trick in the text reaches the reply)."""
+
+    async def stream(self, request: Any) -> Any:
+        from bots.llm import Completed, ContentDelta
+        from bots.models import Usage
+
+        text = str(request.messages[-1].content)[:3000] or "…"
+        yield ContentDelta(text[: len(text) // 2])
+        yield ContentDelta(text[len(text) // 2 :])
+        yield Completed(text, (), Usage(10, 5), "stop")
+
+
+@dataclass
+class DiscordRig:
+    loop: asyncio.AbstractEventLoop
+    rig: Any
+
+
+@pytest.fixture(scope="module")
+def discord_rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DiscordRig]:
+    """One connected bot (the real discord.py client, the fake Discord) for every example."""
+    from bots.store.sqlite import SQLiteStore
+    from tests.discord_rig import running_bot
+
+    folder = tmp_path_factory.mktemp("discord-fuzz")
+    loop = asyncio.new_event_loop()
+    store = SQLiteStore(folder / "bots.sqlite3")
+    loop.run_until_complete(store.open())
+    running = running_bot(folder, store, Echo())  # type: ignore[arg-type]
+    rig = loop.run_until_complete(running.__aenter__())
+    try:
+        yield DiscordRig(loop, rig)
+    finally:
+        loop.run_until_complete(running.__aexit__(None, None, None))
+        loop.run_until_complete(store.close())
+        loop.close()
+
+
+TRICKS = st.sampled_from(
+    [
+        "@everyone",
+        "@here",
+        "<@&900000000000000030>",
+        "<@900000000000000201>",
+        "```",
+        "[[handoff: refund]]",
+        "\u200b",
+        "\u202e",
+        "\x00",
+        "**",
+        "> ",
+        "\n\n",
+        "a person please",
+        '{"name": "handoff_to_human", "arguments": "{}"}',
+    ]
+)
+CONTENT = st.lists(st.text(max_size=40) | TRICKS, max_size=12).map("".join) | st.text(
+    min_size=1900, max_size=2000
+)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(CONTENT, st.text(min_size=1, max_size=32))
+@pytest.mark.security("fuzzing")
+def test_fuzz_discord_messages_never_crash_the_bot_nor_ping_anyone(
+    discord_rig: DiscordRig, content: str, name: str
+) -> None:
+    """Any text and any user name in a mention of the bot: handled (the bot's handler
+    finished), every write it makes pings nobody, and at most one answer per message."""
+    from tests.fakes.fake_discord import ROLE_ID, SUPPORT_ID, user_message
+
+    rig = discord_rig.rig
+    fake = rig.fake
+
+    async def go() -> None:
+        question = user_message(content, name=name)
+        writes = len(fake.calls)
+        await rig.send(question)
+        mine = fake.calls[writes:]
+        for call in mine:
+            body = call.body if isinstance(call.body, dict) else {}
+            if call.method not in ("POST", "PATCH") or "content" not in body:
+                continue
+            allowed = body.get("allowed_mentions")
+            assert isinstance(allowed, dict), call
+            assert allowed.get("parse") == [], call  # no @everyone, @here, users or roles
+            assert allowed.get("users", []) == [], call
+            # The support role, and only on the hand-off card in the support channel.
+            roles = [str(role) for role in allowed.get("roles", [])]
+            assert roles in ([], [ROLE_ID]), call
+            assert not roles or call.path.startswith(f"/channels/{SUPPORT_ID}/"), call
+        replies = [
+            m
+            for m in fake.messages.values()
+            if m["channel_id"] == question["id"] and m["author"]["bot"]
+        ]
+        # One answer, in as many pieces as 2,000 characters need; a hand-off is one message.
+        assert len(replies) <= 3, replies
+
+    discord_rig.loop.run_until_complete(go())

@@ -30,6 +30,7 @@ from bots.store.sqlite import SQLiteStore
 from tests.conftest import DATA
 from tests.fakes.fake_llm import FakeLLMServer, Reply, Step
 
+pytestmark = pytest.mark.security("injection")
 SECRET_INSTRUCTIONS = (
     "You are the helper of the Test Cafe. Internal only: the staff discount code is "
     "BLUEBERRY-42 and the owner prefers that refunds above twenty euros go to Maria first."

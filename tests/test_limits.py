@@ -97,6 +97,7 @@ def make_engine(
 # --- daily token budgets ----------------------------------------------------------------
 
 
+@pytest.mark.security("rate-limits")
 async def test_spent_user_budget_gets_a_friendly_message_and_a_person_on_yes(
     store: SQLiteStore,
     cafe_runtime: PersonaRuntime,
@@ -120,6 +121,7 @@ async def test_spent_user_budget_gets_a_friendly_message_and_a_person_on_yes(
     assert [h.reason for h in handoffs] == [HandoffReason.LIMIT]
 
 
+@pytest.mark.security("rate-limits")
 async def test_budget_starts_again_on_the_next_utc_day(
     store: SQLiteStore,
     cafe_runtime: PersonaRuntime,
@@ -137,6 +139,7 @@ async def test_budget_starts_again_on_the_next_utc_day(
     assert reply_of(await run(engine, message("wifi?"))).source is ReplySource.LLM
 
 
+@pytest.mark.security("rate-limits")
 async def test_budget_holds_across_a_restart(
     db_path: Path,
     cafe_runtime: PersonaRuntime,
@@ -164,6 +167,7 @@ async def test_budget_holds_across_a_restart(
     assert len(llm_server.requests) == 1
 
 
+@pytest.mark.security("rate-limits")
 async def test_channel_budget_covers_every_user_of_the_channel(
     store: SQLiteStore,
     cafe_runtime: PersonaRuntime,
@@ -268,6 +272,7 @@ async def test_a_yes_after_the_busy_message_hands_off(
 # --- message rate and input length ---------------------------------------------------------
 
 
+@pytest.mark.security("rate-limits")
 async def test_rate_limit_per_user_per_minute(
     store: SQLiteStore, cafe_runtime: PersonaRuntime, clock: Clock
 ) -> None:
@@ -287,6 +292,7 @@ async def test_rate_limit_per_user_per_minute(
     assert reply_of(await run(engine, message("wifi?"))).source is ReplySource.KNOWLEDGE
 
 
+@pytest.mark.security("long-input")
 async def test_long_input_is_cut_with_a_notice_and_stored_whole(
     store: SQLiteStore,
     cafe_runtime: PersonaRuntime,
@@ -307,6 +313,7 @@ async def test_long_input_is_cut_with_a_notice_and_stored_whole(
     assert stored[0].text == text
 
 
+@pytest.mark.security("long-input")
 async def test_short_input_has_no_notice(
     store: SQLiteStore, cafe_runtime: PersonaRuntime, clock: Clock
 ) -> None:
@@ -346,6 +353,7 @@ def test_bad_limit_settings_say_what_is_wrong(name: str, value: str, words: str)
         LimitSettings.from_env({name: value})
 
 
+@pytest.mark.security("rate-limits")
 async def test_staff_are_held_to_the_channel_budget_only(
     store: SQLiteStore, cafe_runtime: PersonaRuntime, clock: Clock
 ) -> None:

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli_runner import ROOT
+
+pytestmark = pytest.mark.security("log-scan")
 
 PLANTED = """
 import logging

@@ -410,6 +410,7 @@ async def test_a_redelivered_event_is_answered_once(rig: Rig) -> None:
     assert len(rig.thread_posts("100.1")) == 1
 
 
+@pytest.mark.security("signatures")
 async def test_a_bad_signature_is_rejected_and_nothing_posted(rig: Rig) -> None:
     status = await rig.deliver(mention("100.1", "is there wifi?"), secret="wrong-secret")
     assert status == 401

@@ -72,6 +72,32 @@ async def test_a_rate_limited_reply_is_sent_after_retry_after(
         assert "free Wi-Fi" in text_of(reply)
 
 
+async def test_a_5xx_on_the_reply_is_retried_after_a_back_off_and_shown_once(
+    slack_persona_dir: Path, store: SQLiteStore
+) -> None:
+    sleep = RecordingSleep()
+    async for rig in make_rig(slack_persona_dir, store, None, sleep=sleep):
+        rig.slack.fail("chat.postMessage", "bad gateway", times=2, status=502, channel=CHANNEL)
+        await rig.deliver(mention("100.1", "is there wifi?"))
+        await rig.settle()
+        assert rig.slack.failed("chat.postMessage") == ["http_502", "http_502"]
+        assert sleep.calls == [0.5, 1.0]
+        (reply,) = rig.shown("100.1")
+        assert "free Wi-Fi" in text_of(reply)
+
+
+async def test_a_lasting_5xx_is_logged_in_plain_words(
+    slack_persona_dir: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    async for rig in make_rig(slack_persona_dir, store, None):
+        rig.slack.fail("chat.postMessage", "down", times=3, status=503, channel=CHANNEL)
+        with caplog.at_level(logging.WARNING):
+            await rig.deliver(mention("100.1", "is there wifi?"))
+            await rig.settle()
+        assert "Web API kept failing (HTTP 5xx) after retries" in caplog.text
+        no_tracebacks(caplog)
+
+
 async def test_a_lasting_rate_limit_is_logged_in_plain_words(
     slack_persona_dir: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture
 ) -> None:

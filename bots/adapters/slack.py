@@ -11,8 +11,9 @@ A click goes to `Engine.feedback`; the buttons are then replaced by a line (`cha
 a 👎 posts the engine's offer of a person, which a following "yes" accepts.
 
 Streaming (`slack_stream`), Web API calls and their errors (`slack_api`, `slack_send`), the
-support channel (`slack_team`, `slack_support_posts`) and `/support` (`slack_command`) live
-in their own modules; this one wires them to bolt's listeners.
+signature check in front of bolt over HTTP (`slack_http`), the support channel
+(`slack_team`, `slack_support_posts`) and `/support` (`slack_command`) live in their own
+modules; this one wires them to bolt's listeners.
 
 Acknowledging: the app runs with `process_before_response=False`, the default for a
 long-running server. Bolt acknowledges an event *before* starting the listener and runs the
@@ -39,6 +40,7 @@ from slack_sdk.errors import SlackApiError
 from bots.adapters import slack_command
 from bots.adapters import slack_format as fmt
 from bots.adapters.slack_api import Sleep, make_client
+from bots.adapters.slack_http import events_app
 from bots.adapters.slack_send import Sender
 from bots.adapters.slack_stream import ReplyStream, StreamSupport, StreamTiming
 from bots.adapters.slack_support_posts import SupportPost
@@ -113,6 +115,7 @@ class SlackBot:
         self._channel_personas = dict(channel_personas or {})
         self._is_staff = is_staff
         self._ignore_bots = ignore_other_bots
+        self._signing_secret = signing_secret
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -494,12 +497,16 @@ class SlackBot:
     ) -> AsyncIterator[int]:
         """Serve the Events API and interactivity on `EVENTS_PATH`; yields the bound port.
 
+        A request without a valid signature is answered 401 before bolt sees it
+        (`slack_http`).
+
         With `healthy`, also `GET /healthz` for the host's router: the status only (this
         port faces the internet; the details are on the metrics port).
         """
         from aiohttp import web
 
-        web_app = self.app.web_app(path=EVENTS_PATH, port=port)
+        # Signatures are checked before bolt parses anything (`slack_http`); bolt checks again.
+        web_app = events_app(self.app, self._signing_secret, EVENTS_PATH)
         if healthy is not None:
 
             async def health(request: web.Request) -> web.Response:

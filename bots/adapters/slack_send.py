@@ -15,6 +15,8 @@ from bots.adapters import slack_format as fmt
 from bots.adapters.slack_api import Outcome, attempt, is_harmless, report
 from bots.telemetry import NO_TELEMETRY, Telemetry
 
+_SKIPPED_BEAT = frozenset({"ratelimited", "server_error"})
+"""What a quick call (not retried) may meet without a warning: the next one carries its text."""
 SMALLEST_PIECE = 500
 """Below this a `msg_too_long` is not the length's fault: the message is given up."""
 
@@ -32,7 +34,8 @@ class Sender:
 
     async def call(self, method: str, *, quick: bool = False, **kwargs: Any) -> Outcome:
         outcome = await attempt(self.quick if quick else self.client, method, **kwargs)
-        self._report(method, outcome, kwargs.get("channel"))
+        if not (quick and outcome.error in _SKIPPED_BEAT):
+            self._report(method.replace("_", "."), outcome, kwargs.get("channel"))
         return outcome
 
     def _report(self, method: str, outcome: Outcome, channel: str | None) -> None:
@@ -91,7 +94,7 @@ class Sender:
             for piece, piece_blocks in rest:
                 await self.post(channel, piece, piece_blocks, thread_ts=thread_ts)
             return outcome
-        if not quick or outcome.error != "ratelimited":
+        if not (quick and outcome.error in _SKIPPED_BEAT):
             self._report("chat.update", outcome, channel)
         return outcome
 

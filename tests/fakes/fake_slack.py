@@ -3,7 +3,8 @@
 Point a `slack_sdk` client at `base_url`. Every call is kept in `calls` as (method, params);
 `wait_for` lets a test await the call it expects instead of sleeping. It keeps the messages
 it was sent per channel (for `conversations.history`), can refuse a method with any Slack
-error (`fail`, e.g. `ratelimited` as HTTP 429 with `Retry-After`), can say the streaming
+error (`fail`, e.g. `ratelimited` as HTTP 429 with `Retry-After`, or an HTTP 5xx page), or
+fail a seeded random share of calls (`fail_share`, a fault benchmark), can say the streaming
 methods are unavailable (`streaming_error`), and serves a Socket Mode websocket
 (`apps.connections.open` answers its ws:// URL; `send_envelope` pushes an envelope and
 `acks` records the envelope ids the app acknowledged) and slash-command `response_url`s.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +43,17 @@ class _Failure:
     times: int
     retry_after: int | None
     channel: str | None
+    status: int | None = None
+
+
+@dataclass
+class _Share:
+    methods: frozenset[str]
+    error: str
+    share: float
+    random: random.Random
+    retry_after: int | None
+    statuses: tuple[int, ...]
 
 
 class FakeSlack:
@@ -54,6 +67,10 @@ class FakeSlack:
         self.refuse_token = False  # auth.test answers invalid_auth, as for a wrong token
         self.streaming_error: str | None = None  # e.g. "unknown_method": no chat.*Stream
         self._failures: dict[str, list[_Failure]] = {}
+        self._share: _Share | None = None
+        self._just_failed: set[tuple[str, str, str]] = set()
+        self.injected = 0
+        """How many calls `fail_share` failed."""
         self.messages: dict[str, list[dict[str, Any]]] = {}
         """What each channel shows: every message posted or streamed, as updated since."""
         self.acks: list[dict[str, Any]] = []
@@ -87,10 +104,49 @@ class FakeSlack:
         times: int = 1,
         retry_after: int | None = None,
         channel: str | None = None,
+        status: int | None = None,
     ) -> None:
-        """The next `times` calls of `method` (to `channel`) answer `error` (ratelimited: 429)."""
-        failure = _Failure(error, times, retry_after, channel)
+        """The next `times` calls of `method` (to `channel`) answer `error` (ratelimited: 429;
+        with `status`, that HTTP status and an HTML page instead of Slack's JSON)."""
+        failure = _Failure(error, times, retry_after, channel, status)
         self._failures.setdefault(method, []).append(failure)
+
+    def fail_share(
+        self,
+        methods: set[str],
+        error: str,
+        share: float,
+        *,
+        seed: int = 7,
+        retry_after: int | None = None,
+        statuses: tuple[int, ...] = (),
+    ) -> None:
+        """From now on a seeded random `share` of the calls of `methods` fail with `error`
+        (`ratelimited`: 429 with `Retry-After`; with `statuses`, one of those HTTP codes and
+        an HTML page, as a proxy in front of Slack answers). A call made again for the same
+        message right after a failure goes through: the limit was waited out, the outage was
+        brief (that is what Slack's `Retry-After` promises)."""
+        rng = random.Random(seed)
+        self._share = _Share(frozenset(methods), error, share, rng, retry_after, statuses)
+
+    def _shared_failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
+        share = self._share
+        if share is None or method not in share.methods:
+            return None
+        where = (
+            method,
+            str(params.get("channel", "")),
+            str(params.get("ts") or params.get("thread_ts") or ""),
+        )
+        if where in self._just_failed:
+            self._just_failed.discard(where)
+            return None
+        if share.random.random() >= share.share:
+            return None
+        self._just_failed.add(where)
+        self.injected += 1
+        status = share.random.choice(share.statuses) if share.statuses else None
+        return _Failure(share.error, 1, share.retry_after, None, status)
 
     def response_url(self, name: str = "1") -> str:
         return f"http://{self.root}/respond/{name}"
@@ -178,8 +234,13 @@ class FakeSlack:
         method = request.match_info["method"]
         params = await _params(request)
         failure = self._take_failure(method, str(params.get("channel", "")))
-        if failure is not None:
-            answer: dict[str, Any] = {"ok": False, "error": failure.error}
+        failure = failure or self._shared_failure(method, params)
+        if failure is not None and failure.status is not None:
+            answer: dict[str, Any] = {"ok": False, "error": f"http_{failure.status}"}
+            page = f"<html><body>{failure.status} {failure.error}</body></html>"
+            response = web.Response(text=page, status=failure.status, content_type="text/html")
+        elif failure is not None:
+            answer = {"ok": False, "error": failure.error}
             status, headers = 200, {}
             if failure.error == "ratelimited":
                 status, headers = 429, {"Retry-After": str(failure.retry_after or 1)}
