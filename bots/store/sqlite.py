@@ -44,7 +44,7 @@ BUSY_TIMEOUT_MS: Final = 5_000
 # connection copies the WAL back in the background every few hundred writes (PASSIVE: it
 # never blocks a writer), and the writer's own auto-checkpoint, set much higher, only finishes
 # the small remainder so that the WAL can restart from its beginning under sustained load.
-CHECKPOINT_EVERY_WRITES: Final = 500
+CHECKPOINT_EVERY_WRITES: Final = 300
 WRITER_AUTOCHECKPOINT_PAGES: Final = 4_000
 WAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
 
@@ -186,7 +186,10 @@ class SQLiteStore:
         async with self._lock:
             if self._db is None:
                 raise StoreError("the conversation store is not open (call open() first)")
-            if self._writes_since_checkpoint >= 2 * CHECKPOINT_EVERY_WRITES:
+            if (
+                self._background_checkpoint_done()
+                or self._writes_since_checkpoint >= CHECKPOINT_EVERY_WRITES
+            ):
                 await self._catch_up(self._db)
             try:
                 yield self._db
@@ -203,20 +206,32 @@ class SQLiteStore:
             self._writes_since_checkpoint = 0
             self._checkpoint_task = asyncio.create_task(self._checkpoint(self._checkpointer))
 
+    def _background_checkpoint_done(self) -> bool:
+        return self._checkpoint_task is not None and self._checkpoint_task.done()
+
     async def _catch_up(self, db: aiosqlite.Connection) -> None:
-        """The background checkpoint fell a round behind (a starved CPU): finish it, then
-        checkpoint on the writer's connection, with no write in between, so the WAL is
-        copied back whole and the next write restarts it from its beginning."""
+        """Finish a background checkpoint on the writer's connection, with no write in
+        between, so the WAL is copied back whole and the next write restarts it from its
+        beginning. Run once after each background round: that round only copies the frames
+        that were there when it started, and writes go on meanwhile, so on its own the WAL
+        rarely restarts and grows to the writer's threshold (measured: past it, under load).
+        Also run when the next round is due and this one has not finished (a starved CPU).
+        The copy is the few frames written during the round: one short pause per 300 writes."""
         if self._checkpoint_task is not None:
             await asyncio.gather(self._checkpoint_task, return_exceptions=True)
+            self._checkpoint_task = None
         self._writes_since_checkpoint = 0
         await self._checkpoint(db)
 
     @staticmethod
     async def _checkpoint(connection: aiosqlite.Connection) -> None:
         # PASSIVE never blocks writers; what it cannot copy now, the next round copies.
+        # The cursor is closed at once: an unfinished statement holds a read snapshot on its
+        # connection, and while one does the WAL can never restart from its beginning (it
+        # grew without bound whenever garbage collection came late to an unclosed cursor).
         with suppress(sqlite3.Error, ValueError):
-            await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            async with connection.execute("PRAGMA wal_checkpoint(PASSIVE)"):
+                pass
 
     # -- conversations ------------------------------------------------------------------
 
