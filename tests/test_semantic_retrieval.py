@@ -116,6 +116,37 @@ def test_an_answer_can_carry_the_match() -> None:
     assert result.best.entry.id == "a"
 
 
+def test_an_answer_about_the_question_breaks_a_tie_between_questions() -> None:
+    entries = [
+        KnowledgeEntry(id="menu", question="Where is parking?", answer="The menu is printed."),
+        KnowledgeEntry(id="garage", question="Where is parking?", answer="Use the car garage."),
+    ]
+    result = Retriever(entries, embedder=ConceptEmbedder()).search("parking", k=2)
+    assert [hit.entry.id for hit in result.hits] == ["garage", "menu"]
+
+
+def test_phrasings_that_agree_outrank_one_stray_phrasing() -> None:
+    entries = [
+        KnowledgeEntry(
+            id="stray",
+            question="Do you have a menu?",
+            answer="Yes.",
+            also_asked=("parking vehicle", "what is on the menu", "printed menu"),
+        ),
+        KnowledgeEntry(
+            id="agreed",
+            question="Where do I park?",
+            answer="Yes.",
+            also_asked=("parking for my car", "garage?", "somewhere for the vehicle"),
+        ),
+    ]
+    result = Retriever(entries, embedder=ConceptEmbedder()).search("parking vehicle", k=2)
+    assert result.best is not None
+    assert result.best.entry.id == "agreed"
+    # Confidence stays the closest phrasing's similarity: the stray entry's is the exact text.
+    assert result.hits[1].confidence == pytest.approx(1.0, abs=1e-5)
+
+
 def test_empty_knowledge_with_an_embedder_never_matches() -> None:
     result = Retriever([], embedder=ConceptEmbedder()).search("parking?")
     assert result.hits == ()
