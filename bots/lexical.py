@@ -23,7 +23,10 @@ ANSWER_ONLY_WEIGHT = 0.5
 # phrasing rewards a close paraphrase, the bag gathers evidence spread over many phrasings.
 # Measured with `bots eval retrieval` (docs/benchmarks.md): the sum beat either part alone.
 BAG_WEIGHT = 1.0
-_WORD = re.compile(r"(?u)\b\w\w+\b")
+# Words are runs of two or more letters, or runs of digits: "8inch" is "8" and "inch", "6ft"
+# is "6" and "ft", so sizes, days and amounts match however they are glued to their unit.
+# Measured with `bots eval retrieval` (docs/benchmarks.md): equal or better on every set.
+_WORD = re.compile(r"(?u)[^\W\d_]{2,}|\d+")
 # Chat filler carries no topic; left in, "yes please" matches whichever answer says "yes".
 _CHAT_FILLER = "yes yeah yep please pls thanks thank thx hi hello hey ok okay sure great cool"
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(_CHAT_FILLER.split())
@@ -91,6 +94,8 @@ class LexicalIndex:
     def _mend(self, word: str, stem: str) -> str:
         """The stem of the knowledge word `word` was likely meant as, or `stem` itself."""
         if stem in self._idf or len(word) < _TYPO_MIN_LENGTH or not self._spellings:
+            return stem
+        if word.isdigit():  # a number one digit off is another number (a pincode, an amount)
             return stem
         edits = 2 if len(word) >= _TYPO_LONG_WORD else 1
         lengths = range(len(word) - edits, len(word) + edits + 1)

