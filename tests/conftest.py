@@ -75,7 +75,9 @@ async def llm_client(
     client = OpenAIChatClient(
         llm_server.base_url,
         Secret(API_KEY),
-        timeout=0.3,
+        # Generous: a busy machine must not turn a slow local reply into a retry (tests of
+        # timeouts build their own client with a short one).
+        timeout=5.0,
         retry=RetryPolicy(max_attempts=3),
         sleep=sleep,
     )
