@@ -375,12 +375,13 @@ async def main() -> None:
             chosen = platform_for(args, tmp, stack, model, answers)
             platform, remote = await stack.enter_async_context(chosen)
             memory = None
+            draining = conversations * args.turns - concurrency * args.turns
             if remote is not None and soak:
                 where = "the bot process only (the fake Slack runs in the driver process)"
-                memory = MemorySeries(args.memory_every, args.warmup, remote, where)
+                memory = MemorySeries(args.memory_every, args.warmup, remote, where, draining)
             elif probe is not None:
                 where = "the whole benchmark process: bot and fake platform together"
-                memory = MemorySeries(args.memory_every, args.warmup, local(probe), where)
+                memory = MemorySeries(args.memory_every, args.warmup, local(probe), where, draining)
             run = Run(platform, answers, model, args.turns, args.turn_timeout, memory=memory)
             run.think = 0.0 if soak else args.think
             run.progress_every = max(1, min(1000, conversations * args.turns // 20))

@@ -110,12 +110,17 @@ class Sample:
 
 @dataclass
 class MemorySeries:
-    """Samples every `every` turns; the figures count those at or after `warmup` turns."""
+    """Samples every `every` turns; the figures count those from `warmup` to `until` turns.
+
+    `until`: where the run starts draining (no new conversation starts, so fewer turns are
+    in flight and less memory is in use): later samples are listed but not fitted.
+    """
 
     every: int
     warmup: int
     probe: Probe
     where: str = "this process"
+    until: int | None = None
     samples: list[Sample] = field(default_factory=list)
     _growth: list[str] = field(default_factory=list)
 
@@ -135,7 +140,10 @@ class MemorySeries:
         return taken
 
     def report(self) -> dict[str, Any]:
-        after = [s for s in self.samples if s.turns >= self.warmup]
+        end = (
+            self.until if self.until is not None else self.samples[-1].turns if self.samples else 0
+        )
+        after = [s for s in self.samples if self.warmup <= s.turns <= end]
         rss = [(s.turns, s.rss_mib) for s in after]
         traced = [(s.turns, s.traced_mib) for s in after if s.traced_mib is not None]
         trimmed = [(s.turns, s.trimmed_rss_mib) for s in after if s.trimmed_rss_mib is not None]
@@ -143,6 +151,7 @@ class MemorySeries:
             "measured": self.where,
             "sample_every_turns": self.every,
             "warmup_turns": self.warmup,
+            "fitted_until_turns": end,
             "samples_columns": ["turns", "rss_mib", "trimmed_rss_mib", "traced_mib"],
             "samples": [
                 [s.turns, s.rss_mib, s.trimmed_rss_mib, s.traced_mib] for s in self.samples
