@@ -163,7 +163,8 @@ async def platform_for(
     if args.processes:
         url = await store_url(stack, tmp, args.database_url)
         options = ["--edit-interval", str(args.edit_interval), "--top", str(args.top)]
-        options += ["--no-tracemalloc"] if args.no_tracemalloc else []
+        # Tracing slows the bot down: only a soak, which reports it, turns it on.
+        options += ["--no-tracemalloc"] if args.no_tracemalloc or not args.soak else []
         async with slack_processes(args.processes, url, model, answers, options) as (load, probe):
             yield load, probe
         return
