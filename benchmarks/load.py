@@ -1,35 +1,43 @@
-"""Benchmark: many concurrent conversations through the Discord adapter, and a memory soak.
+"""Benchmark: many concurrent conversations through a platform adapter, and a memory soak.
 
-The real discord.py client talks to the local fake Discord (REST + gateway websocket on
-loopback, in this same process); each conversation is a thread opened by a mention, followed
-by `--turns - 1` follow-ups in the thread, one at a time (the next question goes when the
-previous answer is complete, as a person would wait). The model is in-process with the timing
-of a hosted one: `--ttft` seconds to the first token, then `--chunks` pieces `--chunk-gap`
-apart; a person waits `--think` seconds after an answer before the next question (excluded
-from every figure but the wall time). Prints one JSON object on stdout, progress on stderr:
+`--platform discord` (default): the real discord.py client talks to the local fake Discord
+(REST + gateway websocket on loopback, in this same process). `--platform slack`: the real
+bolt app serves the Events API over HTTP as `bots run slack --http` does, and calls the local
+fake Slack Web API (benchmarks/load_slack.py); `--processes N` runs that bot in N processes
+of its own, so the fake Slack and this driver are not in the measured process. Each
+conversation is a thread opened by a mention, followed by `--turns - 1` follow-ups in the
+thread, one at a time (the next question goes when the previous answer is complete, as a
+person would wait). The model is in the bot's process with the timing of a hosted one:
+`--ttft` seconds to the first token, then `--chunks` pieces `--chunk-gap` apart
+(benchmarks/load_answers.py); a person waits `--think` seconds after an answer before the
+next question (excluded from every figure but the wall time). Prints one JSON object on
+stdout, progress on stderr:
 
-    python benchmarks/load.py [--conversations 1000] [--turns 10] [--database-url URL]
-    python benchmarks/load.py --soak 100000 [--rss-every 5000] [--concurrency 100]
+    python benchmarks/load.py [--platform slack] [--conversations 1000] [--turns 10]
+                              [--database-url URL]
+    python benchmarks/load.py --soak 100000 [--memory-every 2000] [--warmup 10000]
+    python benchmarks/load.py --platform slack --processes 1 --soak 100000
 
 - `turns_per_second`: completed turns over the wall time of the whole run.
-- `overhead_ms` p50/p99: from the gateway sending MESSAGE_CREATE to the fake REST API receiving
-  a write holding the complete answer, minus the model's nominal time (ttft + gaps). It
-  includes the event loop's lag under load and the per-channel edit throttle (one write per
-  `--edit-interval` s while streaming, as Discord allows ~5 per 5 s); `first_text_overhead_ms`
-  is the same for the first visible text (minus ttft), which the throttle never delays.
+- `overhead_ms` p50/p99: from the driver sending the question (gateway MESSAGE_CREATE, or the
+  signed Events API request) to the fake platform receiving a write holding the complete
+  answer, minus the model's nominal time (ttft + gaps). It includes the event loop's lag
+  under load and the per-message edit throttle (one write per `--edit-interval` s while
+  streaming); `first_text_overhead_ms` is the same for the first visible text (minus ttft),
+  which the throttle never delays.
 - `replies` / `duplicates` / `lost`: each question's answer is recognised by a marker the model
   copies from the question; a duplicate is a second message carrying the same marker, lost is
   an answer that never arrived (within `--turn-timeout`).
-- `peak_rss_mib`: the process's peak resident memory (bot, discord.py, store driver and the
-  fake Discord together). The soak (instant model) prints RSS every `--rss-every` turns.
-  Finished conversations' threads are archived (THREAD_UPDATE, as Discord auto-archives) so
-  discord.py drops them from its cache, and the fake forgets their messages.
+- `peak_rss_mib`: this process's peak resident memory (with the bot in it: bot, SDK, store
+  driver and the fake platform together); `bot_processes` gives each bot process's own.
+- `memory` (soak, instant model): RSS and tracemalloc-traced memory every `--memory-every`
+  turns, and their least-squares slope after `--warmup` turns (benchmarks/load_memory.py);
+  `--top N` lists the lines whose traced memory grew most (for finding a leak: the
+  snapshot it keeps inflates RSS). Finished conversations are forgotten by the fake (Discord:
+  the thread is archived, as Discord auto-archives, so discord.py drops it from its cache).
 
 SQLite by default (a temp file); `--database-url postgresql://...` uses PostgreSQL in a fresh
-schema of its own, dropped afterwards. `--processes N` runs the bot in N processes of its
-own (shards of one database; benchmarks/load_processes.py), the fake Discord staying here:
-
-    python benchmarks/load.py --processes 2 --database-url postgresql://...
+schema of its own, dropped afterwards.
 """
 
 from __future__ import annotations
@@ -38,8 +46,7 @@ import argparse
 import asyncio
 import json
 import os
-import platform
-import re
+import platform as platform_module
 import resource
 import statistics
 import sys
@@ -49,116 +56,62 @@ import uuid
 from array import array
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from load_processes import BotProcesses, ShardedDiscord, bot_process, start_bot_processes
+from load_answers import QUESTION, Answers, TimedModel
+from load_discord import discord_platform, discord_processes
+from load_memory import MemoryProbe, MemorySeries, Probe, local, rss_mib
+from load_slack import slack_platform, slack_processes
 
-from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
-from bots.models import Usage
 from bots.store import Store
-from bots.store.postgres import PostgresStore
 from bots.store.sqlite import SQLiteStore
-from tests.discord_rig import running_bot
-from tests.fakes.fake_discord import Call, user_message
-
-MARKER = re.compile(r"Q(\d+)-(\d+)\b")
-ANSWER = "A{c}-{k}: our coffee is roasted in town and brewed fresh every morning, oat milk too."
 
 
-class TimedModel(ChatModel):
-    """A hosted model's timing: `ttft` to the first piece, then `chunks` pieces `gap` apart."""
+class Platform(Protocol):
+    name: str
 
-    def __init__(self, ttft: float, chunks: int, gap: float) -> None:
-        self.ttft, self.chunks, self.gap = ttft, max(1, chunks), gap
+    async def ask(self, c: int, k: int, text: str) -> None: ...
 
-    @property
-    def nominal_seconds(self) -> float:
-        return self.ttft + self.gap * (self.chunks - 1)
+    async def forget(self, c: int) -> None: ...
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[LLMEvent]:
-        asked = [m.content for m in request.messages if m.role == "user"]
-        found = MARKER.search(asked[-1]) if asked else None
-        c, k = (found.group(1), found.group(2)) if found else ("?", "?")
-        text = ANSWER.format(c=c, k=k)
-        size = -(-len(text) // self.chunks)
-        for index, start in enumerate(range(0, len(text), size)):
-            delay = self.ttft if index == 0 else self.gap
-            if delay:
-                await asyncio.sleep(delay)
-            yield ContentDelta(text[start : start + size])
-        yield Completed(text, (), Usage(300, 20), "stop")
+    def figures(self) -> dict[str, Any]: ...
 
 
-@dataclass
-class Turn:
-    sent: float
-    first_text: float | None = None
-    complete: float | None = None
-    posts: int = 0
-    done: asyncio.Future[None] | None = None
-
-
-class CountingDiscord(ShardedDiscord):
-    """The fake Discord, keeping counts and times per answer instead of every call."""
-
-    turns: dict[tuple[int, int], Turn]
-    thread_messages: dict[str, list[str]]
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        self.turns = {}
-        self.thread_messages = {}
-        self.writes = 0
-
-    async def _record(self, call: Call) -> None:
-        if call.status != 200 or call.method not in ("POST", "PATCH") or not call.body:
-            return
-        if "/messages" not in call.path:
-            return
-        self.writes += 1
-        content = str(call.body.get("content") or "")
-        found = re.match(r"A(\d+)-(\d+):", content)
-        if found is None:
-            return
-        turn = self.turns.get((int(found.group(1)), int(found.group(2))))
-        if turn is None:
-            return
-        now = time.perf_counter()
-        if call.method == "POST":
-            turn.posts += 1
-        if turn.first_text is None:
-            turn.first_text = now
-        complete = ANSWER.format(c=found.group(1), k=found.group(2))
-        if turn.complete is None and content.startswith(complete):
-            turn.complete = now
-            if turn.done is not None and not turn.done.done():
-                turn.done.set_result(None)
-
-    def _post(self, channel: str, body: Any) -> tuple[int, Any, list[tuple[str, dict[str, Any]]]]:
-        status, message, events = super()._post(channel, body)
-        if status == 200:
-            self.thread_messages.setdefault(channel, []).append(message["id"])
-        return status, message, events
-
-    async def retire(self, thread: str) -> None:
-        """Archive a finished conversation's thread and forget its messages."""
-        if thread in self.threads:
-            await self.dispatch("THREAD_UPDATE", self.archive_thread(thread))
-            del self.threads[thread]
-        for message_id in self.thread_messages.pop(thread, []):
-            self.messages.pop(message_id, None)
-
-
-def rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
-        pages = int(statm.read().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+@asynccontextmanager
+async def platform_for(
+    args: argparse.Namespace, tmp: Path, stack: AsyncExitStack, model: TimedModel, answers: Answers
+) -> AsyncIterator[tuple[Platform, Probe | None]]:
+    """The chosen platform's fake and the bot connected to it (here, or in processes of its
+    own), and where to read the bot's memory when it runs elsewhere."""
+    if args.processes and args.platform == "discord":
+        url = await store_url(stack, tmp, args.database_url)
+        async with discord_processes(
+            args.processes, url, model, answers, args.edit_interval
+        ) as load:
+            yield load, None
+        return
+    if args.processes:
+        url = await store_url(stack, tmp, args.database_url)
+        options = ["--edit-interval", str(args.edit_interval), "--top", str(args.top)]
+        # Tracing slows the bot down: only a soak, which reports it, turns it on.
+        options += ["--no-tracemalloc"] if args.no_tracemalloc or not args.soak else []
+        async with slack_processes(args.processes, url, model, answers, options) as (load, probe):
+            yield load, probe
+        return
+    store = await open_store(stack, tmp, args.database_url)
+    here: AbstractAsyncContextManager[Platform]
+    if args.platform == "slack":
+        here = slack_platform(store, model, answers, args.edit_interval)
+    else:
+        here = discord_platform(tmp, store, model, answers, args.edit_interval)
+    async with here as platform:
+        yield platform, None
 
 
 def peak_rss_mib() -> float:
@@ -178,29 +131,27 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 @dataclass
 class Run:
-    fake: CountingDiscord
+    platform: Platform
+    answers: Answers
+    model: TimedModel
     turns_each: int
     timeout: float
     completed: int = 0
     lost: int = 0
     started: float = field(default_factory=time.perf_counter)
-    rss_curve: list[tuple[int, float]] = field(default_factory=list)
-    rss_every: int = 0
+    memory: MemorySeries | None = None
     progress_every: int = 1000
     think: float = 0.0
-    retired: deque[tuple[int, str]] = field(default_factory=deque)
+    retired: deque[int] = field(default_factory=deque)
     overhead_ms: array[float] = field(default_factory=lambda: array("d"))
     first_text_ms: array[float] = field(default_factory=lambda: array("d"))
     replies: int = 0
     duplicates: int = 0
-    model: TimedModel | None = None
-    processes: int = 0  # bot processes the conversations are spread over (0: in this one)
 
-    async def retire(self, c: int, thread: str) -> None:
+    async def retire(self, c: int) -> None:
         """Fold a finished conversation into the figures and let the fake forget it."""
-        assert self.model is not None
         for k in range(self.turns_each):
-            turn = self.fake.turns.pop((c, k), None)
+            turn = self.answers.turns.pop((c, k), None)
             if turn is None:
                 continue
             self.duplicates += max(0, turn.posts - 1)
@@ -209,14 +160,13 @@ class Run:
                 took = turn.complete - turn.sent - self.model.nominal_seconds
                 self.overhead_ms.append(took * 1000)
                 self.first_text_ms.append((turn.first_text - turn.sent - self.model.ttft) * 1000)
-        await self.fake.retire(thread)
+        await self.platform.forget(c)
 
-    def tick(self) -> None:
+    async def tick(self) -> None:
         done = self.completed + self.lost
-        if self.rss_every and done % self.rss_every == 0:
-            self.rss_curve.append((done, round(rss_mib(), 1)))
-            print(f"  {done} turns  rss {rss_mib():.1f} MiB", file=sys.stderr)
-        elif done % self.progress_every == 0:
+        if self.memory is not None and self.memory.due(done):
+            await self.memory.sample(done)
+        if done % self.progress_every == 0:
             rate = done / (time.perf_counter() - self.started)
             print(
                 f"  {done} turns  {rate:.0f} turns/s  lost {self.lost}  rss {rss_mib():.1f} MiB",
@@ -224,23 +174,11 @@ class Run:
             )
 
     async def conversation(self, c: int) -> None:
-        author = str(800_000_000_000_000_000 + c)
-        thread = ""
         for k in range(self.turns_each):
-            text = f"Q{c}-{k} is the coffee fresh and do you have oat milk?"
-            if k == 0:
-                message = user_message(text, author=author, name=f"user{c}")
-                thread = message["id"]
-            else:
-                if self.think:
-                    await asyncio.sleep(self.think)
-                message = user_message(text, channel=thread, author=author, mention_bot=False)
-            turn = Turn(time.perf_counter(), done=asyncio.get_running_loop().create_future())
-            self.fake.turns[(c, k)] = turn
-            if self.processes:
-                await self.fake.send_to(c % self.processes, "MESSAGE_CREATE", message)
-            else:
-                await self.fake.dispatch("MESSAGE_CREATE", message)
+            if k and self.think:
+                await asyncio.sleep(self.think)
+            turn = self.answers.expect(c, k)
+            await self.platform.ask(c, k, QUESTION.format(c=c, k=k))
             try:
                 assert turn.done is not None
                 await asyncio.wait_for(turn.done, self.timeout)
@@ -248,11 +186,11 @@ class Run:
             except TimeoutError:
                 self.lost += 1
             turn.done = None
-            self.tick()
-        # Forget the thread a little later: its last final edit may still be on its way.
-        self.retired.append((c, thread))
+            await self.tick()
+        # Forget the conversation a little later: its last final edit may still be on its way.
+        self.retired.append(c)
         while len(self.retired) > 200:
-            await self.retire(*self.retired.popleft())
+            await self.retire(self.retired.popleft())
 
 
 async def drive(run: Run, conversations: int, concurrency: int) -> None:
@@ -275,7 +213,7 @@ def summarise(run: Run, wall: float) -> dict[str, Any]:
         "turns_per_second": round(run.completed / wall, 1),
         "overhead_ms": percentiles(list(run.overhead_ms)),
         "first_text_overhead_ms": percentiles(list(run.first_text_ms)),
-        "rest_writes": run.fake.writes,
+        **run.platform.figures(),
     }
 
 
@@ -291,12 +229,9 @@ async def open_store(stack: AsyncExitStack, tmp: Path, database_url: str | None)
         await sqlite.open()
         stack.push_async_callback(sqlite.close)
         return sqlite
-    return await fresh_schema(stack, database_url)
-
-
-async def fresh_schema(stack: AsyncExitStack, database_url: str) -> PostgresStore:
-    """The PostgreSQL store in a new schema (migrated), dropped when `stack` closes."""
     import asyncpg
+
+    from bots.store.postgres import PostgresStore
 
     schema = f"bots_load_{uuid.uuid4().hex[:12]}"
     admin = await asyncpg.connect(database_url)
@@ -313,22 +248,20 @@ async def fresh_schema(stack: AsyncExitStack, database_url: str) -> PostgresStor
     return postgres
 
 
-async def start_processes(
-    stack: AsyncExitStack, fake: CountingDiscord, args: argparse.Namespace, model: TimedModel
-) -> BotProcesses:
-    """The fake Discord served from here, and the bot in `args.processes` processes."""
-    store = await fresh_schema(stack, args.database_url)  # migrated before they start
-    await fake.start()
-    stack.push_async_callback(fake.close)
-    timing = ["--ttft", str(model.ttft), "--chunks", str(model.chunks)]
-    timing += ["--chunk-gap", str(model.gap), "--edit-interval", str(args.edit_interval)]
-    bots = await start_bot_processes(args.processes, fake, store.url, timing)
-    stack.push_async_callback(bots.kill)  # if the run fails before they are stopped
-    return bots
+async def store_url(stack: AsyncExitStack, tmp: Path, database_url: str | None) -> str:
+    """The database bot processes open: a SQLite file here, or a fresh PostgreSQL schema."""
+    if not database_url:
+        return f"sqlite:///{tmp / 'load.sqlite3'}"
+    from bots.store.postgres import PostgresStore
+
+    store = await open_store(stack, tmp, database_url)  # migrated before the bots start
+    assert isinstance(store, PostgresStore)
+    return store.url
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--platform", choices=("discord", "slack"), default="discord")
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=0, help="default: all at once")
@@ -342,19 +275,16 @@ async def main() -> None:
     parser.add_argument("--turn-timeout", type=float, default=120.0)
     parser.add_argument("--database-url", default=None, help="PostgreSQL; default SQLite")
     parser.add_argument("--soak", type=int, default=0, help="turns of a soak (instant model)")
-    parser.add_argument("--rss-every", type=int, default=5000)
-    parser.add_argument("--processes", type=int, default=0, help="bot processes (PostgreSQL)")
-    parser.add_argument("--bot-process", help=argparse.SUPPRESS)
-    parser.add_argument("--fake-discord", help=argparse.SUPPRESS)
+    parser.add_argument("--memory-every", type=int, default=2000, help="soak: turns per sample")
+    parser.add_argument("--warmup", type=int, default=10_000, help="soak: turns before the slope")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="soak: RSS only")
+    parser.add_argument("--top", type=int, default=0, help="soak: lines that grew most")
+    parser.add_argument(
+        "--processes", type=int, default=0, help="the bot in N processes of its own"
+    )
     args = parser.parse_args()
-    if args.bot_process:
-        model = TimedModel(args.ttft, args.chunks, args.chunk_gap)
-        await bot_process(
-            args.bot_process, args.database_url, args.fake_discord, model, args.edit_interval
-        )
-        return
-    if args.processes and not args.database_url:
-        parser.error("--processes needs --database-url postgresql://... (SQLite is one process)")
+    if args.processes > 1 and not args.database_url:
+        parser.error("--processes above 1 needs --database-url postgresql://...")
 
     soak = args.soak > 0
     if soak:
@@ -367,25 +297,27 @@ async def main() -> None:
         concurrency = args.concurrency or conversations
     store_name = "postgresql" if args.database_url else "sqlite"
     print(
-        f"{conversations} conversations x {args.turns} turns, {concurrency} at once, "
-        f"{store_name}, model ttft {model.ttft}s + {model.chunks} chunks",
+        f"{args.platform}: {conversations} conversations x {args.turns} turns, "
+        f"{concurrency} at once, {store_name}, model ttft {model.ttft}s + {model.chunks} chunks",
         file=sys.stderr,
     )
+    # Tracing starts before the bot is built, so its own structures are traced from birth.
+    probe = MemoryProbe(not args.no_tracemalloc, args.top) if soak and not args.processes else None
+    answers = Answers()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         async with AsyncExitStack() as stack:
-            fake = CountingDiscord()
-            bots: BotProcesses | None = None
-            if args.processes:
-                bots = await start_processes(stack, fake, args, model)
-            else:
-                store = await open_store(stack, tmp, args.database_url)
-                bot = running_bot(
-                    tmp, store, model, fake=fake, real_time=True, edit_interval=args.edit_interval
-                )
-                await stack.enter_async_context(bot)
-            run = Run(fake, args.turns, args.turn_timeout, model=model, processes=args.processes)
-            run.rss_every = args.rss_every if soak else 0
+            chosen = platform_for(args, tmp, stack, model, answers)
+            platform, remote = await stack.enter_async_context(chosen)
+            memory = None
+            draining = conversations * args.turns - concurrency * args.turns
+            if remote is not None and soak:
+                where = "the bot process only (the fake Slack runs in the driver process)"
+                memory = MemorySeries(args.memory_every, args.warmup, remote, where, draining)
+            elif probe is not None:
+                where = "the whole benchmark process: bot and fake platform together"
+                memory = MemorySeries(args.memory_every, args.warmup, local(probe), where, draining)
+            run = Run(platform, answers, model, args.turns, args.turn_timeout, memory=memory)
             run.think = 0.0 if soak else args.think
             run.progress_every = max(1, min(1000, conversations * args.turns // 20))
             rss_before = rss_mib()
@@ -396,17 +328,15 @@ async def main() -> None:
             # Late duplicates would arrive now: give the bot a moment before the last count.
             await asyncio.sleep(args.edit_interval + 0.5)
             while run.retired:
-                await run.retire(*run.retired.popleft())
+                await run.retire(run.retired.popleft())
             report = summarise(run, wall)
-            if bots is not None:
-                shards = await bots.stop()
-                report["bot_processes"] = len(shards)
-                report["bot_process_peak_rss_mib"] = [shard["peak_rss_mib"] for shard in shards]
-                report["bot_process_cpu_seconds"] = [shard["cpu_seconds"] for shard in shards]
+        report |= platform.figures()  # bot processes report their own figures once stopped
     load = os.getloadavg()
     result: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, load average {load[0]:.1f} (shared)",
+        "machine": f"{platform_module.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform_module.python_version()}, "
+        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (shared)",
+        "platform": args.platform,
         "store": store_name,
         "conversations": conversations,
         "turns_each": args.turns,
@@ -418,8 +348,8 @@ async def main() -> None:
         "rss_before_mib": round(rss_before, 1),
         "peak_rss_mib": round(peak_rss_mib(), 1),
     }
-    if soak:
-        result["rss_curve_mib"] = run.rss_curve
+    if memory is not None:
+        result["memory"] = memory.report()
     print(json.dumps(result, indent=2))
 
 
