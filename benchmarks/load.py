@@ -64,7 +64,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from load_answers import QUESTION, Answers, TimedModel
+from load_answers import Answers, TimedModel
 from load_discord import discord_platform, discord_processes
 from load_memory import MemoryProbe, MemorySeries, Probe, local, rss_mib
 from load_slack import slack_platform, slack_processes
@@ -151,7 +151,7 @@ class Run:
     async def retire(self, c: int) -> None:
         """Fold a finished conversation into the figures and let the fake forget it."""
         for k in range(self.turns_each):
-            turn = self.answers.turns.pop((c, k), None)
+            turn = self.answers.finish(c, k)
             if turn is None:
                 continue
             self.duplicates += max(0, turn.posts - 1)
@@ -178,7 +178,7 @@ class Run:
             if k and self.think:
                 await asyncio.sleep(self.think)
             turn = self.answers.expect(c, k)
-            await self.platform.ask(c, k, QUESTION.format(c=c, k=k))
+            await self.platform.ask(c, k, self.answers.question(c, k))
             try:
                 assert turn.done is not None
                 await asyncio.wait_for(turn.done, self.timeout)
@@ -303,7 +303,8 @@ async def main() -> None:
     )
     # Tracing starts before the bot is built, so its own structures are traced from birth.
     probe = MemoryProbe(not args.no_tracemalloc, args.top) if soak and not args.processes else None
-    answers = Answers()
+    # In flight (concurrency) plus awaiting the final count (200), with room to spare.
+    answers = Answers(window=2 * (concurrency + 200)) if soak else Answers()
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         async with AsyncExitStack() as stack:

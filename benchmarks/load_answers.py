@@ -59,15 +59,30 @@ class Turn:
 class Answers:
     """Per question: when it was sent, when its answer first showed and was complete."""
 
-    def __init__(self) -> None:
+    def __init__(self, window: int = 0) -> None:
         self.turns: dict[tuple[int, int], Turn] = {}
         self.writes = 0
+        self.window = window
+        """Markers count conversations modulo this (0: never): a soak's questions then bring
+        no new words after its warm-up, so the bot's bounded word caches (stemmer, typo
+        repair) are full before memory is fitted. It must exceed the conversations in flight
+        or awaiting their final count."""
+
+    def marker(self, c: int) -> int:
+        return c % self.window if self.window else c
+
+    def question(self, c: int, k: int) -> str:
+        return QUESTION.format(c=self.marker(c), k=k)
 
     def expect(self, c: int, k: int) -> Turn:
         """The question `k` of conversation `c` goes now."""
         turn = Turn(time.perf_counter(), done=asyncio.get_running_loop().create_future())
-        self.turns[(c, k)] = turn
+        self.turns[(self.marker(c), k)] = turn
         return turn
+
+    def finish(self, c: int, k: int) -> Turn | None:
+        """The bookkeeping of question `k` of conversation `c`, taken out for the count."""
+        return self.turns.pop((self.marker(c), k), None)
 
     def shown(self, text: str, *, new_message: bool) -> None:
         """The platform accepted a write showing `text` (a new message, or an edit of one)."""
