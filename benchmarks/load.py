@@ -89,19 +89,20 @@ async def platform_for(
 ) -> AsyncIterator[tuple[Platform, Probe | None]]:
     """The chosen platform's fake and the bot connected to it (here, or in processes of its
     own), and where to read the bot's memory when it runs elsewhere."""
-    if args.processes and args.platform == "discord":
-        url = await store_url(stack, tmp, args.database_url)
-        async with discord_processes(
-            args.processes, url, model, answers, args.edit_interval
-        ) as load:
-            yield load, None
-        return
     if args.processes:
         url = await store_url(stack, tmp, args.database_url)
-        options = ["--edit-interval", str(args.edit_interval), "--top", str(args.top)]
+        options = ["--top", str(args.top)]
         # Tracing slows the bot down: only a soak, which reports it, turns it on.
         options += ["--no-tracemalloc"] if args.no_tracemalloc or not args.soak else []
-        async with slack_processes(args.processes, url, model, answers, options) as (load, probe):
+        processes: AbstractAsyncContextManager[tuple[Platform, Probe]]
+        if args.platform == "discord":
+            processes = discord_processes(
+                args.processes, url, model, answers, args.edit_interval, options
+            )
+        else:
+            options += ["--edit-interval", str(args.edit_interval)]
+            processes = slack_processes(args.processes, url, model, answers, options)
+        async with processes as (load, probe):
             yield load, probe
         return
     store = await open_store(stack, tmp, args.database_url)
@@ -313,7 +314,7 @@ async def main() -> None:
             memory = None
             draining = conversations * args.turns - concurrency * args.turns
             if remote is not None and soak:
-                where = "the bot process only (the fake Slack runs in the driver process)"
+                where = f"the bot process only (the fake {args.platform} runs in the driver)"
                 memory = MemorySeries(args.memory_every, args.warmup, remote, where, draining)
             elif probe is not None:
                 where = "the whole benchmark process: bot and fake platform together"

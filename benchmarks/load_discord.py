@@ -26,7 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import aiohttp
 from load_answers import Answers, TimedModel
+from load_memory import MemoryProbe, Probe, memory_served, remote
 
 from bots.store import Store, open_store
 from tests.discord_rig import running_bot
@@ -128,9 +130,18 @@ async def discord_platform(
 
 @asynccontextmanager
 async def discord_processes(
-    count: int, store_url: str, model: TimedModel, answers: Answers, edit_interval: float
-) -> AsyncIterator[DiscordLoad]:
-    """The fake Discord here, the bot in `count` processes (shards) of its own."""
+    count: int,
+    store_url: str,
+    model: TimedModel,
+    answers: Answers,
+    edit_interval: float,
+    options: list[str],
+) -> AsyncIterator[tuple[DiscordLoad, Probe]]:
+    """The fake Discord here, the bot in `count` processes (shards) of its own.
+
+    Yields the load and the memory probe of the first bot process (read over HTTP), so
+    memory figures are the bot's alone, without the fake Discord.
+    """
     fake = CountingDiscord()
     fake.answers = answers
     await fake.start()
@@ -147,19 +158,23 @@ async def discord_processes(
             fake.api_url,
             fake.gateway_url,
             *timing,
+            *options,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
         for index in range(count)
     ]
     try:
+        started = []
         for bot in bots:
             assert bot.stdout is not None
             line = await asyncio.wait_for(bot.stdout.readline(), 60)
-            if line.strip() != b"ready":
+            if not line.startswith(b"{"):
                 raise RuntimeError(f"a bot process did not start (said {line!r})")
+            started.append(json.loads(line))
         load = DiscordLoad(fake, shards=count)
-        yield load
+        async with aiohttp.ClientSession() as session:
+            yield load, remote(session, started[0]["memory_url"])
         for bot in bots:
             assert bot.stdin is not None
             bot.stdin.close()  # the bot process's signal to finish its work and stop
@@ -192,6 +207,7 @@ class _RemoteDiscord:
 
 async def serve(args: argparse.Namespace) -> None:
     """A bot process: one shard of the bot on the store, serving until stdin closes."""
+    probe = MemoryProbe(not args.no_tracemalloc, args.top)
     index, count = (int(part) for part in args.shard.split("/"))
     store_url, api_url, gateway_url = args.serve
     store = open_store(store_url)
@@ -200,17 +216,20 @@ async def serve(args: argparse.Namespace) -> None:
     remote: Any = _RemoteDiscord(api_url, gateway_url)
     try:
         with tempfile.TemporaryDirectory() as folder:
-            async with running_bot(
-                Path(folder),
-                store,
-                model,
-                fake=remote,
-                real_time=True,
-                edit_interval=args.edit_interval,
-                shard_count=count,
-                shard_ids=[index],
+            async with (
+                running_bot(
+                    Path(folder),
+                    store,
+                    model,
+                    fake=remote,
+                    real_time=True,
+                    edit_interval=args.edit_interval,
+                    shard_count=count,
+                    shard_ids=[index],
+                ),
+                memory_served(probe) as memory_url,
             ):
-                print("ready", flush=True)
+                print(json.dumps({"memory_url": memory_url}), flush=True)
                 await asyncio.to_thread(sys.stdin.read)
     finally:
         await store.close()
@@ -231,6 +250,8 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, required=True)
     parser.add_argument("--chunk-gap", type=float, required=True)
     parser.add_argument("--edit-interval", type=float, default=1.0)
+    parser.add_argument("--no-tracemalloc", action="store_true")
+    parser.add_argument("--top", type=int, default=0)
     asyncio.run(serve(parser.parse_args()))
 
 

@@ -10,7 +10,8 @@ memory grew most between the first sample after warm-up and the last are listed,
 growing structure is named by the line that allocated it.
 
 `MemoryProbe` reads the process it lives in: the benchmark's own when the bot runs there,
-or a bot process's, which serves its readings over HTTP (benchmarks/load_slack.py).
+or a bot process's, which serves its readings over HTTP (`memory_served`, used by
+benchmarks/load_slack.py and benchmarks/load_discord.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import gc
 import os
 import sys
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,37 @@ def local(probe: MemoryProbe) -> Probe:
 
     async def read(after_warmup: bool) -> dict[str, Any]:
         return probe.read(after_warmup)
+
+    return read
+
+
+@asynccontextmanager
+async def memory_served(probe: MemoryProbe) -> AsyncIterator[str]:
+    """Serves a bot process's readings over HTTP on loopback; yields their address."""
+    from aiohttp import web  # the benchmarks' fakes already need aiohttp
+
+    async def memory(request: web.Request) -> web.Response:
+        return web.json_response(probe.read(bool(request.query.get("after_warmup"))))
+
+    app = web.Application()
+    app.router.add_get("/memory", memory)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/memory"
+    finally:
+        await runner.cleanup()
+
+
+def remote(session: Any, memory_url: str) -> Probe:
+    """The probe of a bot process that serves its readings (`memory_served`)."""
+
+    async def read(after_warmup: bool) -> dict[str, Any]:
+        query = {"after_warmup": "1" if after_warmup else ""}
+        async with session.get(memory_url, params=query) as response:
+            reading: dict[str, Any] = await response.json()
+            return reading
 
     return read
 

@@ -31,7 +31,7 @@ from slack_sdk.signature import SignatureVerifier
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from load_answers import Answers, TimedModel
-from load_memory import MemoryProbe, Probe
+from load_memory import MemoryProbe, Probe, memory_served, remote
 
 from bots.adapters.slack import EVENTS_PATH, SlackBot
 from bots.adapters.slack_stream import StreamTiming
@@ -241,15 +241,8 @@ async def slack_processes(
         started = [json.loads(await bot.stdout.readline()) for bot in bots if bot.stdout]
         connector = aiohttp.TCPConnector(limit=200)
         async with aiohttp.ClientSession(connector=connector) as session:
-
-            async def probe(after_warmup: bool) -> dict[str, Any]:
-                query = {"after_warmup": "1" if after_warmup else ""}
-                async with session.get(started[0]["memory_url"], params=query) as response:
-                    reading: dict[str, Any] = await response.json()
-                    return reading
-
             load = SlackLoad(fake, [s["events_url"] for s in started], session)
-            yield load, probe
+            yield load, remote(session, started[0]["memory_url"])
         for bot in bots:
             assert bot.stdin is not None
             assert bot.stdout is not None
@@ -271,22 +264,11 @@ async def serve(args: argparse.Namespace) -> None:
     await store.open()
     model = TimedModel(args.ttft, args.chunks, args.chunk_gap)
     bot = slack_bot(store, model, args.api_url, args.edit_interval)
-
-    async def memory(request: web.Request) -> web.Response:
-        return web.json_response(probe.read(bool(request.query.get("after_warmup"))))
-
-    app = web.Application()
-    app.router.add_get("/memory", memory)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    memory_url = f"http://127.0.0.1:{runner.addresses[0][1]}/memory"
     try:
-        async with serving(bot) as events_url:
+        async with memory_served(probe) as memory_url, serving(bot) as events_url:
             print(json.dumps({"events_url": events_url, "memory_url": memory_url}), flush=True)
             await asyncio.to_thread(sys.stdin.read)
     finally:
-        await runner.cleanup()
         await store.close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     figures = {
