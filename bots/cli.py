@@ -311,6 +311,7 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise BotsError("--k must be at least 1")
+    match = "normal"  # a persona's own `knowledge.match` when the eval runs against it
     if args.faq is not None:
         entries = ev.faq_entries(load_jsonl(args.faq, required=ev.FAQ_FIELDS))
     else:
@@ -319,12 +320,13 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
         root = _existing(settings.knowledge_dir)
         check_knowledge_sets(path, persona, root)
         entries = list(load_knowledge(root, persona.knowledge.sets))
+        match = persona.knowledge.match
     rows = list(load_jsonl(args.queries, required=ev.QUERY_FIELDS))
     indexed, queries = ev.split_queries(rows, entries, args.train_as_phrasings)
     # Called once a batch of texts is embedded: show every call.
     building = ProgressLine("embedding knowledge", every=1)
     try:
-        retriever = _retrieval_setup(settings).build(indexed, progress=building)
+        retriever = _retrieval_setup(settings).build(indexed, progress=building, match=match)
     finally:
         building.close()
     progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)

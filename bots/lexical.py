@@ -19,6 +19,13 @@ from bots.knowledge import KnowledgeEntry
 
 # Coverage counts a question word found only in an answer at this weight (see coverage).
 ANSWER_ONLY_WEIGHT = 0.5
+# Coverage weighs a question word the knowledge never uses at this multiple of the rarest
+# known word: it is the strongest sign that the question is about something else ("hotel",
+# "football"). A number the knowledge never uses weighs nothing: it is a value (a size, a
+# pincode, an order number), not a topic. Measured (docs/benchmarks.md): at equal in-scope
+# abstention, more out-of-scope questions abstained on, with the sets' own and with foreign
+# (clinc150) questions.
+UNKNOWN_WORD_WEIGHT = 2.0
 # An entry scores its best single phrasing plus its whole text as one bag of words: the best
 # phrasing rewards a close paraphrase, the bag gathers evidence spread over many phrasings.
 # Measured with `bots eval retrieval` (docs/benchmarks.md): the sum beat either part alone.
@@ -129,13 +136,19 @@ class LexicalIndex:
         its answer count half, so a lone common word ("hello", "yes") that happens to sit in
         some answer is not taken for a match.
         """
-        weights = {t: self._idf.get(t, self._unknown_idf) for t in terms}
+        weights = {t: self._weight(t) for t in terms}
         total = sum(weights.values())
         asked, anywhere = self._phrasing_terms[entry], self._entry_terms[entry]
         found = sum(
             w if t in asked else ANSWER_ONLY_WEIGHT * w for t, w in weights.items() if t in anywhere
         )
         return found / total if total else 0.0
+
+    def _weight(self, term: str) -> float:
+        known = self._idf.get(term)
+        if known is not None:
+            return known
+        return 0.0 if term.isdigit() else UNKNOWN_WORD_WEIGHT * self._unknown_idf
 
 
 def _documents(entries: Sequence[KnowledgeEntry]) -> tuple[list[str], list[int]]:

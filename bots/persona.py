@@ -6,7 +6,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -55,6 +55,13 @@ class KnowledgeSettings(_Section):
     max_snippets: int = Field(5, ge=1, le=20, description="Entries put in front of the model.")
     snippet_budget_share: float = Field(
         0.5, gt=0, le=0.9, description="Share of the prompt budget that knowledge may use."
+    )
+    match: Literal["loose", "normal", "strict"] = Field(
+        "normal",
+        description=(
+            "How sure the bot must be that an FAQ entry answers a question before answering "
+            'from it: strict says "I don\'t know" more often, loose answers more often.'
+        ),
     )
 
 

@@ -6,7 +6,7 @@ fused into one ranking. The bot, `bots eval retrieval` and the benchmarks all us
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +16,18 @@ from bots.embeddings import Embedder, Progress
 from bots.knowledge import KnowledgeEntry
 from bots.lexical import LexicalIndex
 
-# Lexical mode: "no confident match" below this coverage of the question's informative words.
-MIN_COVERAGE = 0.3
-# Semantic mode: "no confident match" when the best entry's closest phrasing is less alike
-# than this (cosine similarity of all-MiniLM-L6-v2 vectors).
-MIN_SIMILARITY = 0.45
+# "No confident match" below these bars, per the persona's `knowledge.match` setting.
+# Lexical mode's confidence is the share of the question's informative words the entry
+# covers; semantic mode's is how alike (cosine similarity of all-MiniLM-L6-v2 vectors) the
+# entry's closest phrasing is. "normal" is chosen on the trade-off curves (docs/benchmarks.md):
+# at least half of out-of-scope questions abstained on while under 10% of in-scope ones are.
+# "strict" suits a small hand-written FAQ, where "I don't know" beats a loosely related answer.
+MATCH_BARS: Mapping[str, Mapping[str, float]] = {
+    "lexical": {"loose": 0.05, "normal": 0.10, "strict": 0.20},
+    "semantic": {"loose": 0.40, "normal": 0.45, "strict": 0.50},
+}
+MIN_COVERAGE = MATCH_BARS["lexical"]["normal"]
+MIN_SIMILARITY = MATCH_BARS["semantic"]["normal"]
 # Semantic mode ranks the CANDIDATES entries most alike to the question by
 # similarity + LEXICAL_WEIGHT x lexical confidence (coverage of the question's rare words):
 # the embeddings decide, shared rare words (names, codes, products) break near-ties.
@@ -77,9 +84,12 @@ class Retriever:
         *,
         embedder: Embedder | None = None,
         cache: EmbeddingCache | None = None,
+        match: str = "normal",
         min_confidence: float | None = None,
         progress: Progress | None = None,
     ) -> None:
+        """`match` ("loose", "normal", "strict") picks the bar for this mode;
+        `min_confidence` sets one outright."""
         self.entries = tuple(entries)
         self._lexical = LexicalIndex(self.entries)
         self._semantic = (
@@ -87,7 +97,7 @@ class Retriever:
             if embedder is not None
             else None
         )
-        default = MIN_COVERAGE if self._semantic is None else MIN_SIMILARITY
+        default = MATCH_BARS["lexical" if self._semantic is None else "semantic"][match]
         self.min_confidence = default if min_confidence is None else min_confidence
 
     @property

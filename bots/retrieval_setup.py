@@ -23,11 +23,16 @@ class RetrievalSetup:
     cache: EmbeddingCache | None = None
 
     def build(
-        self, entries: Sequence[KnowledgeEntry], progress: Progress | None = None
+        self,
+        entries: Sequence[KnowledgeEntry],
+        progress: Progress | None = None,
+        match: str = "normal",
     ) -> Retriever:
         if self.embedder is not None and progress is None:
             progress = _LogProgress(len(entries))
-        return Retriever(entries, embedder=self.embedder, cache=self.cache, progress=progress)
+        return Retriever(
+            entries, embedder=self.embedder, cache=self.cache, match=match, progress=progress
+        )
 
 
 def retrieval_setup(

@@ -33,7 +33,7 @@ class PersonaRuntime:
         return cls(
             persona=persona,
             model=model,
-            retriever=(retrieval or RetrievalSetup()).build(entries),
+            retriever=(retrieval or RetrievalSetup()).build(entries, match=persona.knowledge.match),
             catalog=SnippetCatalog(entries, counter),
             counter=counter,
         )

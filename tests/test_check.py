@@ -401,7 +401,12 @@ FULL: dict[str, Any] = {
     **VALID,
     "greeting": "Hi!",
     "model": {"name": "gpt-4o-mini", "temperature": 0.2, "max_tokens": 300, "stop": ["END"]},
-    "knowledge": {"sets": ["shop"], "max_snippets": 3, "snippet_budget_share": 0.4},
+    "knowledge": {
+        "sets": ["shop"],
+        "max_snippets": 3,
+        "snippet_budget_share": 0.4,
+        "match": "strict",
+    },
     "handoff": {
         "reminder_minutes": 0,
         "hours": {"timezone": "Europe/Paris", "days": {"monday": "09:00-17:00"}},
@@ -423,6 +428,7 @@ INVALID: list[dict[str, Any]] = [
     {**VALID, "model": {"tools": "maybe"}},
     {**VALID, "knowledge": {"sets": "shop"}},
     {**VALID, "knowledge": {"max_snippets": 1.5}},
+    {**VALID, "knowledge": {"match": "medium"}},
     {**VALID, "handoff": {"colour": "red"}},
     {**VALID, "handoff": {"hours": {"days": {"funday": "09:00-17:00"}}}},
     {**VALID, "handoff": {"hours": {"days": {"monday": "9 to 5"}}}},
@@ -532,6 +538,7 @@ def _scalar(value: Any, key: str, rule: Any, at: str) -> list[str]:
         "minimum": lambda: number and value < rule,
         "maximum": lambda: number and value > rule,
         "exclusiveMinimum": lambda: number and value <= rule,
+        "enum": lambda: value not in rule,
     }
     if key not in checks:
         raise AssertionError(f"the test validator does not know the keyword {key!r}")

@@ -9,6 +9,7 @@ import pytest
 from bots.errors import KnowledgeError
 from bots.knowledge import KnowledgeEntry, load_knowledge, load_knowledge_set, markdown_entries
 from bots.lexical import LexicalIndex
+from bots.persona import load_persona
 from bots.retrieval import Retriever
 from tests.conftest import DATA
 
@@ -176,3 +177,56 @@ def test_a_number_is_never_mended_into_a_known_one() -> None:
     index = LexicalIndex(entries)
     assert index.terms("deliver to 591238") == ("deliv", "591238")
     assert index.terms("dleiver to 591237") == ("deliv", "591237")
+
+
+SHOP = [
+    KnowledgeEntry(
+        id="order-status",
+        question="Where is my order?",
+        answer="Track it from the link in your confirmation e-mail.",
+        also_asked=("when will my order arrive", "order status"),
+    ),
+    KnowledgeEntry(
+        id="recommendations",
+        question="What do you recommend?",
+        answer="Our best seller is the cotton duvet.",
+    ),
+]
+
+
+def test_an_order_number_the_knowledge_never_mentions_does_not_lower_confidence() -> None:
+    shop = Retriever(SHOP)
+    plain = shop.search("where is my order", k=1).best
+    numbered = shop.search("where is my order 98765", k=1).best
+    assert plain is not None
+    assert numbered is not None
+    assert numbered.entry.id == "order-status"
+    assert numbered.confidence == plain.confidence
+
+
+def test_an_unknown_topic_word_outweighs_a_shared_common_word() -> None:
+    # "recommend" matches an entry, but "hotel" is what the question is about.
+    result = Retriever(SHOP).search("can you recommend a hotel", k=1)
+    assert result.best is not None
+    assert result.best.entry.id == "recommendations"
+    assert result.best.confidence < 0.2  # it was 0.28 when unknown words weighed as rare ones
+
+
+@pytest.mark.parametrize(
+    ("match", "answers"), [("loose", True), ("normal", True), ("strict", False)]
+)
+def test_the_personas_match_setting_sets_how_sure_retrieval_must_be(
+    match: str, answers: bool
+) -> None:
+    retriever = Retriever(SHOP, match=match)
+    assert retriever.search("can you recommend a hotel", k=1).confident is answers
+
+
+def test_the_sample_personas_refuse_a_question_sharing_one_word_with_an_entry() -> None:
+    # Both shipped personas use `match: strict` (a short hand-written FAQ).
+    for name in ("restaurant", "helpdesk"):
+        persona = load_persona(ROOT / "personas" / f"{name}.yaml")
+        assert persona.knowledge.match == "strict"
+    strict = Retriever(load_knowledge(ROOT / "knowledge", ["restaurant"]), match="strict")
+    assert not strict.search("can you recommend a hotel nearby?", k=3).confident
+    assert strict.search("whats your address", k=3).confident
