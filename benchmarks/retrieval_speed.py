@@ -1,7 +1,7 @@
 """Benchmark: index build time and time per query of the bot's retriever, by knowledge size.
 
     python benchmarks/retrieval_speed.py [--sizes 1000 10000] [--queries 500] [--semantic]
-        [--cache DIR] [--pool N]
+        [--cache DIR] [--pool N] [--questions QUERIES.jsonl]
 
 With --semantic (needs the bots[semantic] extra) the retriever fuses all-MiniLM-L6-v2
 embeddings; each size is built twice against an on-disk cache: cold (every phrasing
@@ -10,6 +10,9 @@ fresh temporary folder unless --cache names one: then a second run starts warm (
 build can use every core and the timed run one core). --pool N draws the entries' texts
 from N distinct questions, answers and phrasings: each entry still has its own five vectors,
 so a question costs the same, but a cold build embeds 3 x N texts instead of 5 per entry.
+--questions asks the first --queries questions of a file in the eval format (`query` per
+line, e.g. ../shared/data/faq_banking77/queries.jsonl): real questions' lengths, where the
+made-up ones split into many more word pieces and so cost the embedding more.
 
 Prints one JSON object (progress on stderr). Entries are synthetic but shaped like FAQ
 entries: a question, three phrasings and a two-sentence answer drawn from a 3,000-word
@@ -31,7 +34,7 @@ from pathlib import Path
 
 from bots.embedding_cache import EmbeddingCache
 from bots.embeddings import Embedder
-from bots.evals import ProgressLine
+from bots.evals import ProgressLine, load_jsonl
 from bots.knowledge import KnowledgeEntry
 from bots.retrieval import Retriever
 
@@ -86,6 +89,7 @@ def main() -> None:
         type=int,
         help="draw entries' texts from this many distinct ones per kind (a cheaper cold build)",
     )
+    parser.add_argument("--questions", type=Path, help="ask these questions (eval JSONL)")
     args = parser.parse_args()
     embedder: Embedder | None = None
     if args.semantic:
@@ -110,7 +114,11 @@ def main() -> None:
                 retriever = Retriever(knowledge, embedder=embedder, cache=cache, progress=progress)
                 figures[build_kind] = round(time.perf_counter() - started, 3)
                 progress.close()
-        questions = [sentence(rng, words, rng.randint(2, 12)) for _ in range(args.queries)]
+        if args.questions:
+            rows = load_jsonl(args.questions, required={"query": str})
+            questions = [row["query"] for _, row in zip(range(args.queries), rows, strict=False)]
+        else:
+            questions = [sentence(rng, words, rng.randint(2, 12)) for _ in range(args.queries)]
         timings = []
         cpu = []  # this thread's CPU time: what the search costs, whatever else the core runs
         for question in questions:
@@ -125,6 +133,7 @@ def main() -> None:
                 "entries": size,
                 "retriever": retriever.mode,
                 "distinct_texts_per_kind": args.pool,
+                "questions": str(args.questions or "made-up"),
                 **figures,
                 "ms_per_query_p50": round(statistics.median(timings), 3),
                 "ms_per_query_p99": round(timings[int(len(timings) * 0.99) - 1], 3),

@@ -48,6 +48,17 @@ ANSWER_EVIDENCE = 0.1
 # top-3 on both sets with many phrasings per entry; no change where entries have one.
 NEIGHBOURS = 3
 NEIGHBOUR_SHARE = 0.5
+# A large knowledge base is searched in two steps: every vector compared in a projection onto
+# its PROJECTED_DIMENSIONS main directions (PCA), then the PROJECTED_ENTRIES entries closest
+# there compared exactly, over all their vectors. Reading 50,000 full vectors per question is
+# what it costs (77 MB; memory bound); the projection reads a quarter. Measured
+# (docs/benchmarks.md): same rankings on the three eval sets with the two steps forced on.
+# Below PROJECT_FROM_VECTORS every vector is compared exactly: it is cheap.
+PROJECT_FROM_VECTORS = 20_000
+PROJECTED_DIMENSIONS = 64
+PROJECTED_ENTRIES = 200
+# The projection is fitted on this many vectors drawn at random (fixed seed: repeatable).
+PROJECTION_SAMPLE = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +98,16 @@ class Retriever:
         match: str = "normal",
         min_confidence: float | None = None,
         progress: Progress | None = None,
+        project_from: int = PROJECT_FROM_VECTORS,
     ) -> None:
         """`match` ("loose", "normal", "strict") picks the bar for this mode;
-        `min_confidence` sets one outright."""
+        `min_confidence` sets one outright. `project_from` is the number of vectors from
+        which the semantic search goes in two steps (lower it to measure that on a small
+        knowledge base)."""
         self.entries = tuple(entries)
         self._lexical = LexicalIndex(self.entries)
         self._semantic = (
-            _SemanticIndex(self.entries, embedder, cache, progress)
+            _SemanticIndex(self.entries, embedder, cache, progress, project_from)
             if embedder is not None
             else None
         )
@@ -157,6 +171,7 @@ class _SemanticIndex:
         embedder: Embedder,
         cache: EmbeddingCache | None,
         progress: Progress | None,
+        project_from: int = PROJECT_FROM_VECTORS,
     ) -> None:
         self.model = embedder.name
         self._embedder = embedder
@@ -166,6 +181,9 @@ class _SemanticIndex:
         self._ends = self._starts + np.asarray(counts, dtype=np.int64)
         answered = [n for n, entry in enumerate(entries) if entry.answer.strip()]
         self._answered = np.asarray(answered, dtype=np.int64)
+        # Each entry's row in the answers' vectors, or -1 when it has no answer.
+        self._answer_row = np.full(len(entries), -1, dtype=np.int64)
+        self._answer_row[self._answered] = np.arange(len(answered))
         texts += [entries[n].answer for n in answered]
         if cache is not None:
             vectors = cache.vectors(embedder, texts, progress)
@@ -173,19 +191,52 @@ class _SemanticIndex:
             vectors = embedder.embed(texts, progress)
         self._phrasings = vectors[: len(texts) - len(answered)]
         self._answers = vectors[len(texts) - len(answered) :]
+        self._projection: _Projection | None = None
+        if len(vectors) >= project_from:
+            self._projection = _Projection(vectors, len(self._phrasings))
 
     def similarity(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """How alike the question is to each entry's closest phrasing (or weighted answer),
-        to each entry's answer (0 without one), and to each phrasing."""
+        to each entry's answer (0 without one), and to each phrasing.
+
+        With a projection, only the entries closest in it are compared exactly; the others
+        are -inf (never ranked), as are their phrasings.
+        """
         vector = self._embedder.embed([query])[0]
-        phrasings = self._phrasings @ vector
+        if self._projection is None:
+            phrasings = self._phrasings @ vector
+            answers = np.zeros(len(self._starts), dtype=np.float32)
+            if len(self._answered):
+                answers[self._answered] = self._answers @ vector
+            return self._best(phrasings, answers), answers, phrasings
+        return self._two_step(vector, self._projection)
+
+    def _best(self, phrasings: np.ndarray, answers: np.ndarray) -> np.ndarray:
         best = np.maximum.reduceat(phrasings, self._starts)
-        answers = np.zeros_like(best)
         if len(self._answered):
-            answers[self._answered] = self._answers @ vector
             best[self._answered] = np.maximum(
                 best[self._answered], ANSWER_WEIGHT * answers[self._answered]
             )
+        return best
+
+    def _two_step(
+        self, vector: np.ndarray, projection: _Projection
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rough_phrasings, rough_answers = projection.similarity(vector)
+        rough = self._best(rough_phrasings, _spread(rough_answers, self._answered, self._starts))
+        chosen = np.asarray(_top_k(rough, PROJECTED_ENTRIES), dtype=np.int64)
+        # The chosen entries' phrasing rows, all of them, in one gather.
+        lengths = self._ends[chosen] - self._starts[chosen]
+        offsets = np.repeat(self._starts[chosen] - np.cumsum(lengths) + lengths, lengths)
+        rows = offsets + np.arange(int(lengths.sum()))
+        phrasings = np.full(len(self._phrasings), -np.inf, dtype=np.float32)
+        phrasings[rows] = self._phrasings[rows] @ vector
+        answers = np.zeros(len(self._starts), dtype=np.float32)
+        with_answer = chosen[self._answer_row[chosen] >= 0]
+        answers[with_answer] = self._answers[self._answer_row[with_answer]] @ vector
+        best = np.full(len(self._starts), -np.inf, dtype=np.float32)
+        best[chosen] = np.maximum.reduceat(phrasings[rows], np.cumsum(lengths) - lengths)
+        best[with_answer] = np.maximum(best[with_answer], ANSWER_WEIGHT * answers[with_answer])
         return best, answers, phrasings
 
     def vote(self, phrasings: np.ndarray, entry: int) -> float:
@@ -194,6 +245,38 @@ class _SemanticIndex:
         if len(own) > NEIGHBOURS:
             own = np.partition(own, len(own) - NEIGHBOURS)[-NEIGHBOURS:]
         return float(own.mean())
+
+
+class _Projection:
+    """The knowledge's vectors projected onto their main directions, for a first rough pass.
+
+    numpy's eigen-decomposition, not a vector-search library: this is one matrix product per
+    question, and the exact second step keeps the rankings those of the full vectors.
+    """
+
+    def __init__(self, vectors: np.ndarray, phrasings: int) -> None:
+        rng = np.random.default_rng(0)
+        size = min(len(vectors), PROJECTION_SAMPLE)
+        sample = vectors[rng.choice(len(vectors), size=size, replace=False)]
+        # The uncentred second moment: its main directions keep dot products, not distances
+        # from the mean, which is what the question's similarity is.
+        _, directions = np.linalg.eigh(sample.T @ sample)
+        self._basis = np.ascontiguousarray(directions[:, -PROJECTED_DIMENSIONS:], np.float32)
+        projected = vectors @ self._basis
+        self._phrasings = np.ascontiguousarray(projected[:phrasings])
+        self._answers = np.ascontiguousarray(projected[phrasings:])
+
+    def similarity(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rough similarities to every phrasing and every answer."""
+        reduced = vector @ self._basis
+        return self._phrasings @ reduced, self._answers @ reduced
+
+
+def _spread(values: np.ndarray, at: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A per-entry array (zeros where no value) from values for the entries `at`."""
+    spread = np.zeros(len(like), dtype=np.float32)
+    spread[at] = values
+    return spread
 
 
 def _top_k(scores: np.ndarray, k: int) -> list[int]:

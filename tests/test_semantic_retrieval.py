@@ -269,3 +269,42 @@ def test_the_numpy_model_gives_sentence_transformers_vectors() -> None:
     assert ours.dtype == np.float32
     assert ours.shape == reference.shape
     assert np.min(np.sum(ours * reference, axis=1)) >= 0.9999
+
+
+class TopicEmbedder:
+    """384-dimension vectors: texts naming the same "topic N" lie close, others far apart."""
+
+    name = "test-topics"
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        rows = np.empty((len(texts), 384), dtype=np.float32)
+        for row, text in enumerate(texts):
+            topic = int(re.findall(r"\d+", text)[0])
+            base = np.random.default_rng(topic).standard_normal(384)
+            noise = np.random.default_rng(sum(map(ord, text)) + 10_000).standard_normal(384)
+            rows[row] = base + 0.8 * noise
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_the_two_step_search_of_a_large_index_ranks_as_the_exact_one() -> None:
+    # 400 entries (more than the 200 the projection hands to the exact step) with 5 vectors
+    # each, in 384 dimensions (more than the projection keeps).
+    entries = [
+        KnowledgeEntry(
+            id=f"e{n}",
+            question=f"about topic {n}?",
+            answer=f"Answer on topic {n}.",
+            also_asked=(f"topic {n} question", f"tell me of topic {n}", f"topic {n}, how?"),
+        )
+        for n in range(400)
+    ]
+    exact = Retriever(entries, embedder=TopicEmbedder())
+    two_step = Retriever(entries, embedder=TopicEmbedder(), project_from=0)
+    for n in (0, 7, 123, 399):
+        want = exact.search(f"hello, topic {n} please", k=5)
+        got = two_step.search(f"hello, topic {n} please", k=5)
+        assert want.best is not None
+        assert want.best.entry.id == f"e{n}"
+        assert [(h.entry.id, h.score, h.confidence) for h in got.hits] == [
+            (h.entry.id, h.score, h.confidence) for h in want.hits
+        ]
