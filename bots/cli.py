@@ -26,7 +26,13 @@ from bots.logsetup import configure_logging
 from bots.models import ThreadKey
 from bots.ops import health_check, ops_endpoint, telemetry_for
 from bots.periodic import repeat, run_logged
-from bots.persona import Persona, check_knowledge_sets, load_persona, persona_files
+from bots.persona import (
+    MatchLevel,
+    Persona,
+    check_knowledge_sets,
+    load_persona,
+    persona_files,
+)
 from bots.retrieval_setup import RetrievalSetup, retrieval_setup
 from bots.store import Store, open_store
 from bots.telemetry import Telemetry
@@ -311,7 +317,7 @@ async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
 
     if args.k < 1:
         raise BotsError("--k must be at least 1")
-    match = "normal"  # a persona's own `knowledge.match` when the eval runs against it
+    match: MatchLevel = "normal"  # a persona's own `knowledge.match` when run against it
     if args.faq is not None:
         entries = ev.faq_entries(load_jsonl(args.faq, required=ev.FAQ_FIELDS))
     else:

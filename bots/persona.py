@@ -48,6 +48,10 @@ class ModelSettings(_Section):
         return self
 
 
+# How sure retrieval must be before the bot answers from an entry (bots/retrieval.py).
+MatchLevel = Literal["loose", "normal", "strict"]
+
+
 class KnowledgeSettings(_Section):
     sets: tuple[str, ...] = Field(
         (), description="Folders under knowledge/ that this persona answers from."
@@ -56,7 +60,7 @@ class KnowledgeSettings(_Section):
     snippet_budget_share: float = Field(
         0.5, gt=0, le=0.9, description="Share of the prompt budget that knowledge may use."
     )
-    match: Literal["loose", "normal", "strict"] = Field(
+    match: MatchLevel = Field(
         "normal",
         description=(
             "How sure the bot must be that an FAQ entry answers a question before answering "

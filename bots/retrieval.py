@@ -15,6 +15,7 @@ from bots.embedding_cache import EmbeddingCache
 from bots.embeddings import Embedder, Progress
 from bots.knowledge import KnowledgeEntry
 from bots.lexical import LexicalIndex
+from bots.persona import MatchLevel
 
 # "No confident match" below these bars, per the persona's `knowledge.match` setting.
 # Lexical mode's confidence is the share of the question's informative words the entry
@@ -22,7 +23,7 @@ from bots.lexical import LexicalIndex
 # entry's closest phrasing is. "normal" is chosen on the trade-off curves (docs/benchmarks.md):
 # at least half of out-of-scope questions abstained on while under 10% of in-scope ones are.
 # "strict" suits a small hand-written FAQ, where "I don't know" beats a loosely related answer.
-MATCH_BARS: Mapping[str, Mapping[str, float]] = {
+MATCH_BARS: Mapping[str, Mapping[MatchLevel, float]] = {
     "lexical": {"loose": 0.05, "normal": 0.10, "strict": 0.20},
     "semantic": {"loose": 0.40, "normal": 0.45, "strict": 0.50},
 }
@@ -51,8 +52,9 @@ NEIGHBOUR_SHARE = 0.5
 # A large knowledge base is searched in two steps: every vector compared in a projection onto
 # its PROJECTED_DIMENSIONS main directions (PCA), then the PROJECTED_ENTRIES entries closest
 # there compared exactly, over all their vectors. Reading 50,000 full vectors per question is
-# what it costs (77 MB; memory bound); the projection reads a quarter. Measured
-# (docs/benchmarks.md): same rankings on the three eval sets with the two steps forced on.
+# what it costs (77 MB; memory bound); the projection reads a sixth. Measured
+# (docs/benchmarks.md): with the two steps forced on and only 20 entries passed on, the same
+# recall, MRR and abstention on stackfaq and banking77.
 # Below PROJECT_FROM_VECTORS every vector is compared exactly: it is cheap.
 PROJECT_FROM_VECTORS = 20_000
 PROJECTED_DIMENSIONS = 64
@@ -95,7 +97,7 @@ class Retriever:
         *,
         embedder: Embedder | None = None,
         cache: EmbeddingCache | None = None,
-        match: str = "normal",
+        match: MatchLevel = "normal",
         min_confidence: float | None = None,
         progress: Progress | None = None,
         project_from: int = PROJECT_FROM_VECTORS,
@@ -147,7 +149,7 @@ class Retriever:
     def _fused_hits(self, query: str, terms: Sequence[str], k: int) -> tuple[ScoredEntry, ...]:
         assert self._semantic is not None
         semantic = self._semantic
-        similarity, answers, phrasings = semantic.similarity(query)
+        similarity, answers, phrasings = semantic.similarity(query, max(k, CANDIDATES))
         hits = []
         for i in _top_k(similarity, max(k, CANDIDATES)):
             alike = float(similarity[i])
@@ -195,12 +197,12 @@ class _SemanticIndex:
         if len(vectors) >= project_from:
             self._projection = _Projection(vectors, len(self._phrasings))
 
-    def similarity(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def similarity(self, query: str, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """How alike the question is to each entry's closest phrasing (or weighted answer),
         to each entry's answer (0 without one), and to each phrasing.
 
-        With a projection, only the entries closest in it are compared exactly; the others
-        are -inf (never ranked), as are their phrasings.
+        With a projection, only the entries closest in it (at least `depth` of them) are
+        compared exactly; the others are -inf, as are their phrasings.
         """
         vector = self._embedder.embed([query])[0]
         if self._projection is None:
@@ -209,7 +211,7 @@ class _SemanticIndex:
             if len(self._answered):
                 answers[self._answered] = self._answers @ vector
             return self._best(phrasings, answers), answers, phrasings
-        return self._two_step(vector, self._projection)
+        return self._two_step(vector, self._projection, max(depth, PROJECTED_ENTRIES))
 
     def _best(self, phrasings: np.ndarray, answers: np.ndarray) -> np.ndarray:
         best = np.maximum.reduceat(phrasings, self._starts)
@@ -220,11 +222,11 @@ class _SemanticIndex:
         return best
 
     def _two_step(
-        self, vector: np.ndarray, projection: _Projection
+        self, vector: np.ndarray, projection: _Projection, entries: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rough_phrasings, rough_answers = projection.similarity(vector)
         rough = self._best(rough_phrasings, _spread(rough_answers, self._answered, self._starts))
-        chosen = np.asarray(_top_k(rough, PROJECTED_ENTRIES), dtype=np.int64)
+        chosen = np.asarray(_top_k(rough, entries), dtype=np.int64)
         # The chosen entries' phrasing rows, all of them, in one gather.
         lengths = self._ends[chosen] - self._starts[chosen]
         offsets = np.repeat(self._starts[chosen] - np.cumsum(lengths) + lengths, lengths)
@@ -251,7 +253,8 @@ class _Projection:
     """The knowledge's vectors projected onto their main directions, for a first rough pass.
 
     numpy's eigen-decomposition, not a vector-search library: this is one matrix product per
-    question, and the exact second step keeps the rankings those of the full vectors.
+    question. The chosen entries' scores are then the full vectors' own; an entry the rough
+    pass ranks too far down is missed.
     """
 
     def __init__(self, vectors: np.ndarray, phrasings: int) -> None:

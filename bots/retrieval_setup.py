@@ -10,6 +10,7 @@ from pathlib import Path
 from bots.embedding_cache import EmbeddingCache
 from bots.embeddings import Embedder, Progress, local_embedder
 from bots.knowledge import KnowledgeEntry
+from bots.persona import MatchLevel
 from bots.retrieval import Retriever
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ class RetrievalSetup:
         self,
         entries: Sequence[KnowledgeEntry],
         progress: Progress | None = None,
-        match: str = "normal",
+        match: MatchLevel = "normal",
     ) -> Retriever:
         if self.embedder is not None and progress is None:
             progress = _LogProgress(len(entries))

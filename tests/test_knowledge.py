@@ -230,3 +230,17 @@ def test_the_sample_personas_refuse_a_question_sharing_one_word_with_an_entry() 
     strict = Retriever(load_knowledge(ROOT / "knowledge", ["restaurant"]), match="strict")
     assert not strict.search("can you recommend a hotel nearby?", k=3).confident
     assert strict.search("whats your address", k=3).confident
+
+
+def test_letter_trigrams_rank_a_compound_among_entries_sharing_a_word() -> None:
+    entries = [
+        KnowledgeEntry(id="hotels", question="Is there a hotel nearby?", answer="The Grand."),
+        KnowledgeEntry(id="parking", question="Is there a car park nearby?", answer="Yes."),
+        KnowledgeEntry(id="wifi", question="Do you have wifi?", answer="Yes, ask for the code."),
+    ]
+    retriever = Retriever(entries)
+    # Both share "nearby"; only the letters of "carpark" tell them apart.
+    result = retriever.search("carpark nearby?", k=3)
+    assert [hit.entry.id for hit in result.hits] == ["parking", "hotels"]
+    # Alike in letters alone is no hit: nothing to show the model.
+    assert retriever.search("carpark?", k=3).hits == ()
