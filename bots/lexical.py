@@ -58,7 +58,7 @@ class LexicalScores:
     terms: tuple[str, ...]
     """The question's informative words, stemmed, in order, without repeats."""
     scores: np.ndarray
-    """One BM25-based score per entry (0 where neither a word nor a trigram matches)."""
+    """One BM25-based score per entry (0 where no word matches)."""
 
 
 class LexicalIndex:

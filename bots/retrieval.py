@@ -27,8 +27,6 @@ MATCH_BARS: Mapping[str, Mapping[MatchLevel, float]] = {
     "lexical": {"loose": 0.05, "normal": 0.10, "strict": 0.20},
     "semantic": {"loose": 0.40, "normal": 0.45, "strict": 0.50},
 }
-MIN_COVERAGE = MATCH_BARS["lexical"]["normal"]
-MIN_SIMILARITY = MATCH_BARS["semantic"]["normal"]
 # Semantic mode ranks the CANDIDATES entries most alike to the question by
 # similarity + LEXICAL_WEIGHT x lexical confidence (coverage of the question's rare words):
 # the embeddings decide, shared rare words (names, codes, products) break near-ties.
@@ -207,11 +205,15 @@ class _SemanticIndex:
         vector = self._embedder.embed([query])[0]
         if self._projection is None:
             phrasings = self._phrasings @ vector
-            answers = np.zeros(len(self._starts), dtype=np.float32)
-            if len(self._answered):
-                answers[self._answered] = self._answers @ vector
+            answers = self._per_entry(self._answers @ vector)
             return self._best(phrasings, answers), answers, phrasings
         return self._two_step(vector, self._projection, max(depth, PROJECTED_ENTRIES))
+
+    def _per_entry(self, answers: np.ndarray) -> np.ndarray:
+        """Per entry, from one value per answer: 0 for the entries without an answer."""
+        spread = np.zeros(len(self._starts), dtype=np.float32)
+        spread[self._answered] = answers
+        return spread
 
     def _best(self, phrasings: np.ndarray, answers: np.ndarray) -> np.ndarray:
         best = np.maximum.reduceat(phrasings, self._starts)
@@ -225,7 +227,7 @@ class _SemanticIndex:
         self, vector: np.ndarray, projection: _Projection, entries: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         rough_phrasings, rough_answers = projection.similarity(vector)
-        rough = self._best(rough_phrasings, _spread(rough_answers, self._answered, self._starts))
+        rough = self._best(rough_phrasings, self._per_entry(rough_answers))
         chosen = np.asarray(_top_k(rough, entries), dtype=np.int64)
         # The chosen entries' phrasing rows, all of them, in one gather.
         lengths = self._ends[chosen] - self._starts[chosen]
@@ -273,13 +275,6 @@ class _Projection:
         """Rough similarities to every phrasing and every answer."""
         reduced = vector @ self._basis
         return self._phrasings @ reduced, self._answers @ reduced
-
-
-def _spread(values: np.ndarray, at: np.ndarray, like: np.ndarray) -> np.ndarray:
-    """A per-entry array (zeros where no value) from values for the entries `at`."""
-    spread = np.zeros(len(like), dtype=np.float32)
-    spread[at] = values
-    return spread
 
 
 def _top_k(scores: np.ndarray, k: int) -> list[int]:

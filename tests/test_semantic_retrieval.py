@@ -14,7 +14,7 @@ from bots.embedding_cache import EmbeddingCache
 from bots.embeddings import Progress, semantic_installed
 from bots.errors import ConfigError
 from bots.knowledge import KnowledgeEntry, load_knowledge
-from bots.retrieval import MIN_SIMILARITY, Retriever
+from bots.retrieval import MATCH_BARS, Retriever
 from bots.retrieval_setup import retrieval_setup
 
 DATA = Path(__file__).parent / "data"
@@ -103,7 +103,7 @@ def test_unrelated_questions_are_no_confident_match(cafe: tuple[KnowledgeEntry, 
     result = retriever.search("what is the capital of peru", k=3)
     assert not result.confident
     assert result.best is not None
-    assert result.best.confidence < MIN_SIMILARITY
+    assert result.best.confidence < MATCH_BARS["semantic"]["normal"]
 
 
 def test_an_answer_can_carry_the_match() -> None:
