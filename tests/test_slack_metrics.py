@@ -52,6 +52,7 @@ async def test_a_refused_post_is_counted_as_a_platform_error(store: SQLiteStore)
         await rig.settle()
     finally:
         await bot.wait_idle()
+        await bot.aclose()
         await slack.close()
     registry = telemetry.registry
     errors = {"component": "platform", "kind": "slack_not_in_channel"}
@@ -89,6 +90,7 @@ async def test_the_events_port_answers_health_checks_with_the_status_only(
             state["ok"] = False
             second = await http.get(url)
     finally:
+        await bot.aclose()
         await slack.close()
     assert (first.status_code, first.json()) == (200, {"status": "ok"})
     assert (second.status_code, second.json()) == (503, {"status": "failing"})
