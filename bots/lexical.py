@@ -13,7 +13,7 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from bots.knowledge import KnowledgeEntry
 
@@ -123,8 +123,19 @@ class LexicalIndex:
         lengths = range(len(word) - edits, len(word) + edits + 1)
         candidates = [w for n in lengths for w in self._spellings.get(n, ())]
         # rapidfuzz rather than a hand-written edit distance: C speed over many candidates.
-        match = process.extractOne(word, candidates, scorer=OSA.distance, score_cutoff=edits)
-        return str(self._stemmer.stemWord(match[0])) if match else stem
+        found = process.extract(
+            word, candidates, scorer=OSA.distance, score_cutoff=edits, limit=None
+        )
+        if not found:
+            return stem
+        # Among the closest, a word with the same first letter (people rarely mistype the
+        # first), then the most alike by Jaro-Winkler, which favours a shared beginning:
+        # "adress" is "address", not "dress", though both are one edit away.
+        best = min(
+            found,
+            key=lambda f: (f[1], f[0][0] != word[0], -JaroWinkler.similarity(word, f[0])),
+        )
+        return str(self._stemmer.stemWord(best[0]))
 
     def score(self, query: str) -> LexicalScores:
         terms = self.terms(query)

@@ -244,3 +244,15 @@ def test_letter_trigrams_rank_a_compound_among_entries_sharing_a_word() -> None:
     assert [hit.entry.id for hit in result.hits] == ["parking", "hotels"]
     # Alike in letters alone is no hit: nothing to show the model.
     assert retriever.search("carpark?", k=3).hits == ()
+
+
+def test_a_typo_one_edit_from_two_words_is_read_as_the_one_it_begins_like() -> None:
+    entries = [
+        KnowledgeEntry(id="address", question="What is your address?", answer="42 Harbour Lane."),
+        KnowledgeEntry(id="dress-code", question="Is there a dress code?", answer="No."),
+    ]
+    # "adress" is one edit from "address" (a missing d) and from "dress" (an extra a).
+    assert LexicalIndex(entries).terms("whats your adress") == ("what", "address")
+    result = Retriever(entries).search("whats your adress", k=2)
+    assert result.best is not None
+    assert result.best.entry.id == "address"
