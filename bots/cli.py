@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from bots import discord_cli, forget_cli, report_cli
+from bots import discord_cli, eval_cli, forget_cli, report_cli
 from bots.config import Settings
 from bots.engine import Engine
 from bots.errors import BotsError, ConfigError
-from bots.knowledge import load_knowledge
+from bots.folders import existing_folder, persona_path
 from bots.library import PersonaLibrary
 from bots.limits_wiring import guarded_llm, limits_and_retention
 from bots.llm import ChatModel, OpenAIChatClient, RetryPolicy
@@ -26,19 +26,11 @@ from bots.logsetup import configure_logging
 from bots.models import ThreadKey
 from bots.ops import health_check, ops_endpoint, telemetry_for
 from bots.periodic import repeat, run_logged
-from bots.persona import (
-    MatchLevel,
-    Persona,
-    check_knowledge_sets,
-    load_persona,
-    persona_files,
-)
+from bots.persona import Persona
 from bots.retrieval_setup import RetrievalSetup, retrieval_setup
 from bots.store import Store, open_store
 from bots.telemetry import Telemetry
 from bots.webhook import HandoffWebhook
-
-_PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,27 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
     ask.set_defaults(run=_ask)
 
-    evaluate = commands.add_parser("eval", help="measure a part of the bot on labelled data")
-    evaluations = evaluate.add_subparsers(dest="evaluation", required=True)
-    handoff = evaluations.add_parser("handoff", help="score the ask-for-a-person detector")
-    handoff.add_argument("--data", required=True, type=Path, help="utterances, JSON Lines")
-    handoff.add_argument("--json", action="store_true", help="print one JSON object only")
-    handoff.set_defaults(run=_eval_handoff)
-    retrieval = evaluations.add_parser(
-        "retrieval", help="score FAQ retrieval on labelled questions (the bot's own retriever)"
-    )
-    source = retrieval.add_mutually_exclusive_group(required=True)
-    source.add_argument("--faq", type=Path, help="FAQ entries, JSON Lines (id, question, answer)")
-    source.add_argument("--persona", help="use this persona's own knowledge instead")
-    retrieval.add_argument("--queries", required=True, type=Path, help="questions, JSON Lines")
-    retrieval.add_argument(
-        "--train-as-phrasings",
-        action="store_true",
-        help="add `split: train` questions as phrasings of their entry; score `split: test`",
-    )
-    retrieval.add_argument("--k", type=int, default=3, help="how many entries to retrieve")
-    retrieval.add_argument("--json", action="store_true", help="print one JSON object only")
-    retrieval.set_defaults(run=_eval_retrieval)
+    eval_cli.add_parser(commands)
 
     run = commands.add_parser("run", help="run the bot on a chat platform")
     platforms = run.add_subparsers(dest="platform", required=True)
@@ -156,10 +128,10 @@ async def build_app(
 
     `link_for` is the platform's web link to a thread, for hand-off records (webhooks)."""
     name = persona_name or settings.default_persona
-    path = _persona_path(settings, name)
+    path = persona_path(settings, name)
     library = PersonaLibrary(
         path.parent,
-        _existing(settings.knowledge_dir),
+        existing_folder(settings.knowledge_dir),
         model_override=settings.model_override,
         required=name,
         retrieval=_retrieval_setup(settings),
@@ -217,25 +189,6 @@ def _llm_client(settings: Settings, telemetry: Telemetry) -> ChatModel | None:
     )
 
 
-def _persona_path(settings: Settings, name: str) -> Path:
-    directory = _existing(settings.personas_dir)
-    path = directory / f"{name}.yaml"
-    if not path.is_file():
-        known = [p.stem for p in persona_files(directory)]
-        raise BotsError(
-            f"no persona named {name!r} in {directory}; available: {', '.join(known) or 'none'}"
-        )
-    return path
-
-
-def _existing(directory: Path) -> Path:
-    """A relative folder is looked up in the current directory, then in the project checkout."""
-    if directory.is_absolute() or directory.is_dir():
-        return directory
-    fallback = _PROJECT_ROOT / directory
-    return fallback if fallback.is_dir() else directory
-
-
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bots.adapters import console
 
@@ -280,90 +233,12 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _eval_handoff(settings: Settings, args: argparse.Namespace) -> int:
-    import json
-
-    from bots.evals import HANDOFF_FIELDS, ProgressLine, evaluate_handoff, load_jsonl
-
-    examples: dict[str, list[str]] = {}
-    progress = ProgressLine(f"eval handoff {args.data.name}")
-    rows = load_jsonl(args.data, required=HANDOFF_FIELDS)
-    try:
-        result = evaluate_handoff(rows, progress=progress, examples=examples)
-    finally:
-        progress.close()
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(f"hand-off detector on {args.data}")
-    for key, value in result.items():
-        print(f"  {key:<24}{value}")
-    missed, flagged = examples.get("false_negatives", []), examples.get("false_positives", [])
-    shown = max(10, 20 - len(flagged))  # up to 20 in all, shared when both kinds exist
-    for label, texts in (
-        ("false negative", missed[:shown]),
-        ("false positive", flagged[: 20 - len(missed[:shown])]),
-    ):
-        for text in texts:
-            print(f"  {label}: {text}")
-    return 0
-
-
-async def _eval_retrieval(settings: Settings, args: argparse.Namespace) -> int:
-    import json
-
-    from bots import eval_retrieval as ev
-    from bots.evals import ProgressLine, load_jsonl
-
-    if args.k < 1:
-        raise BotsError("--k must be at least 1")
-    match: MatchLevel = "normal"  # a persona's own `knowledge.match` when run against it
-    if args.faq is not None:
-        entries = ev.faq_entries(load_jsonl(args.faq, required=ev.FAQ_FIELDS))
-    else:
-        path = _persona_path(settings, args.persona)
-        persona = load_persona(path)
-        root = _existing(settings.knowledge_dir)
-        check_knowledge_sets(path, persona, root)
-        entries = list(load_knowledge(root, persona.knowledge.sets))
-        match = persona.knowledge.match
-    rows = list(load_jsonl(args.queries, required=ev.QUERY_FIELDS))
-    indexed, queries = ev.split_queries(rows, entries, args.train_as_phrasings)
-    # Called once a batch of texts is embedded: show every call.
-    building = ProgressLine("embedding knowledge", every=1)
-    try:
-        retriever = _retrieval_setup(settings).build(indexed, progress=building, match=match)
-    finally:
-        building.close()
-    progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)
-    try:
-        report = ev.evaluate_retrieval(retriever, queries, k=args.k, progress=progress)
-    finally:
-        progress.close()
-    if args.json:
-        print(json.dumps(report.figures))
-        return 0
-    print(f"retrieval on {args.queries} ({len(indexed)} entries)")
-    for key, value in report.figures.items():
-        if key != "tradeoff":
-            print(f"  {key:<28}{value}")
-    print("  abstention trade-off (confidence bar: out-of-scope abstained / in-scope abstained)")
-    for point in report.figures["tradeoff"]:
-        print(
-            f"    {point['min_confidence']:.2f}: {point['abstain_rate_out_of_scope']:.3f}"
-            f" / {point['false_abstain_rate']:.3f}"
-        )
-    for question, expected, got in report.misses:
-        print(f"  missed: {question!r}: expected {expected}, first was {got}")
-    return 0
-
-
 async def _check(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when no file has an error (warnings are fine) and every persona test passes."""
     from bots.check import check_paths, run_persona_test_files
 
-    knowledge_root = _existing(settings.knowledge_dir)
-    paths = args.paths or [_existing(settings.personas_dir), knowledge_root]
+    knowledge_root = existing_folder(settings.knowledge_dir)
+    paths = args.paths or [existing_folder(settings.personas_dir), knowledge_root]
     report = check_paths([_shown(path) for path in paths], _shown(knowledge_root))
     print(report.render())
     passed = report.ok
