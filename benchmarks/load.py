@@ -3,8 +3,9 @@
 `--platform discord` (default): the real discord.py client talks to the local fake Discord
 (REST + gateway websocket on loopback, in this same process). `--platform slack`: the real
 bolt app serves the Events API over HTTP as `bots run slack --http` does, and calls the local
-fake Slack Web API (benchmarks/load_slack.py); `--processes N` runs that bot in N processes
-of its own, so the fake Slack and this driver are not in the measured process. Each
+fake Slack Web API (benchmarks/load_slack.py). On either platform `--processes N` runs the
+bot in N processes of its own (benchmarks/load_slack.py, benchmarks/load_discord.py), so the
+fake platform and this driver are not in the measured process. Each
 conversation is a thread opened by a mention, followed by `--turns - 1` follow-ups in the
 thread, one at a time (the next question goes when the previous answer is complete, as a
 person would wait). The model is in the bot's process with the timing of a hosted one:
@@ -17,6 +18,7 @@ stdout, progress on stderr:
                               [--database-url URL]
     python benchmarks/load.py --soak 100000 [--memory-every 2000] [--warmup 10000]
     python benchmarks/load.py --platform slack --processes 1 --soak 100000
+    python benchmarks/load.py --platform discord --processes 1 --soak 100000
 
 - `turns_per_second`: completed turns over the wall time of the whole run.
 - `overhead_ms` p50/p99: from the driver sending the question (gateway MESSAGE_CREATE, or the
@@ -30,8 +32,9 @@ stdout, progress on stderr:
   an answer that never arrived (within `--turn-timeout`).
 - `peak_rss_mib`: this process's peak resident memory (with the bot in it: bot, SDK, store
   driver and the fake platform together); `bot_processes` gives each bot process's own.
-- `memory` (soak, instant model): RSS and tracemalloc-traced memory every `--memory-every`
-  turns, and their least-squares slope after `--warmup` turns (benchmarks/load_memory.py);
+- `memory` (soak, instant model): RSS and tracemalloc-traced memory of the bot's process
+  (with `--processes`; else of this whole process) every `--memory-every` turns, and their
+  least-squares slope after `--warmup` turns (benchmarks/load_memory.py);
   `--top N` lists the lines whose traced memory grew most (for finding a leak: the
   snapshot it keeps inflates RSS). Finished conversations are forgotten by the fake (Discord:
   the thread is archived, as Discord auto-archives, so discord.py drops it from its cache).
