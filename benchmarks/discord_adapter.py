@@ -33,12 +33,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bots.adapters.discord_format import thread_key
-from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
+from bots.adapters.discord.formatting import thread_key
+from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import IncomingMessage, TextDelta, Usage
 from bots.store.sqlite import SQLiteStore
-from tests.discord_rig import running_bot
 from tests.fakes.fake_discord import GUILD_ID, user_message
+from tests.support.discord_rig import running_bot
 
 SHORT = "We open at eight every morning, and the kitchen closes at ten."
 

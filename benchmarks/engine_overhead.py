@@ -28,10 +28,9 @@ from pathlib import Path
 
 import httpx
 
-from bots.config import Secret
-from bots.engine import Engine
-from bots.knowledge import KnowledgeEntry
-from bots.llm import (
+from bots.knowledge.files import KnowledgeEntry
+from bots.knowledge.persona import Persona
+from bots.llm.client import (
     ChatModel,
     ChatRequest,
     Completed,
@@ -41,9 +40,10 @@ from bots.llm import (
     RetryPolicy,
 )
 from bots.models import FinalReply, IncomingMessage, ThreadKey, Usage
-from bots.persona import Persona
-from bots.runtime import PersonaRuntime
+from bots.secret import Secret
 from bots.store.sqlite import SQLiteStore
+from bots.turn.engine import Engine
+from bots.turn.runtime import PersonaRuntime
 
 REPLY = "Thanks for asking! Our kitchen is open until ten tonight [e-7]. See you soon."
 TOPICS = (

@@ -11,7 +11,7 @@ fake LLM server on 127.0.0.1 (tests/fakes/fake_llm.py), and a real store:
 - LLM API: a 429 storm with Retry-After, 500s, timeouts, streams cut or stalled mid-answer,
   malformed JSON, context-length errors (each on a seeded random share of requests);
 - every event delivered twice at once (the engine's dedupe);
-- chat platforms (tests/platform_faults.py), through the real Slack adapter (slack-bolt) and
+- chat platforms (tests/support/platform_faults.py), through the real Slack adapter (slack-bolt) and
   the real Discord adapter (discord.py) against the local fakes: Slack `ratelimited` (429
   with Retry-After) on chat.postMessage, chat.update and the chat.*Stream methods, Slack
   5xx, Slack redeliveries over HTTP (X-Slack-Retry-Num) and over Socket Mode
@@ -44,8 +44,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests import fault_harness as harness  # noqa: E402
-from tests import platform_faults as platform_faults  # noqa: E402
+from tests.support import fault_harness as harness  # noqa: E402
+from tests.support import platform_faults as platform_faults  # noqa: E402
 
 KINDS = ("llm", "platform", "store", "process")
 

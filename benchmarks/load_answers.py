@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
+from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
 from bots.models import Usage
 
 MARKER = re.compile(r"Q(\d+)-(\d+)\b")

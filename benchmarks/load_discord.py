@@ -31,8 +31,8 @@ from load_answers import Answers, TimedModel
 from load_memory import MemoryProbe, Probe, memory_served, remote
 
 from bots.store import Store, open_store
-from tests.discord_rig import running_bot
 from tests.fakes.fake_discord import Call, FakeDiscord, user_message
+from tests.support.discord_rig import running_bot
 
 
 class CountingDiscord(FakeDiscord):

@@ -7,7 +7,8 @@ Web API (`tests/fakes/fake_slack.py`) with slack_sdk: the 👀 reaction, `chat.s
 reaction's removal. A conversation is an `app_mention` in one of `CHANNELS` channels that
 opens a thread, then follow-ups as `message` events in the thread (no mention: the bot
 answers in threads it is in). Slack also sends a `message` copy of each mention; it is not
-sent here (the engine would recognise it as the same message, as `tests/test_slack.py` shows).
+sent here (the engine would recognise it as the same message, as
+`tests/unit/adapters/slack/test_adapter.py` shows).
 """
 
 from __future__ import annotations
@@ -33,14 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from load_answers import Answers, TimedModel
 from load_memory import MemoryProbe, Probe, memory_served, remote
 
-from bots.adapters.slack import EVENTS_PATH, SlackBot
-from bots.adapters.slack_stream import StreamTiming
-from bots.engine import Engine
-from bots.knowledge import load_knowledge
-from bots.llm import ChatModel
-from bots.persona import load_persona
-from bots.runtime import PersonaRuntime
+from bots.adapters.slack.adapter import EVENTS_PATH, SlackBot
+from bots.adapters.slack.stream import StreamTiming
+from bots.knowledge.files import load_knowledge
+from bots.knowledge.persona import load_persona
+from bots.llm.client import ChatModel
 from bots.store import Store, open_store
+from bots.turn.engine import Engine
+from bots.turn.runtime import PersonaRuntime
 from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"

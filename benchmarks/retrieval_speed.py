@@ -32,11 +32,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bots.embedding_cache import EmbeddingCache
-from bots.embeddings import Embedder
-from bots.evals import ProgressLine, load_jsonl
-from bots.knowledge import KnowledgeEntry
-from bots.retrieval import Retriever
+from bots.evals.handoff import ProgressLine, load_jsonl
+from bots.knowledge.files import KnowledgeEntry
+from bots.retrieval.embedding_cache import EmbeddingCache
+from bots.retrieval.embeddings import Embedder
+from bots.retrieval.search import Retriever
 
 
 def vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
@@ -93,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     embedder: Embedder | None = None
     if args.semantic:
-        from bots.embeddings import MiniLMEmbedder
+        from bots.retrieval.embeddings import MiniLMEmbedder
 
         embedder = MiniLMEmbedder()
     rng = random.Random(7)

@@ -119,8 +119,8 @@ class Counter:
 
 
 def log_scan_summary() -> dict[str, int]:
-    """What tests/log_scan.py checked in this run (it reports at the end of the session)."""
-    from tests import log_scan
+    """What tests/support/log_scan.py checked in this run (it reports at the end of the session)."""
+    from tests.support import log_scan as log_scan
 
     records = log_scan._recorder.records
     return {

@@ -39,15 +39,15 @@ sys.path.insert(0, str(ROOT))  # the fake Slack lives with the tests
 
 from slack_bolt.request.async_request import AsyncBoltRequest  # noqa: E402
 
-from bots.adapters.slack import SlackBot  # noqa: E402
-from bots.adapters.slack_stream import StreamTiming  # noqa: E402
-from bots.engine import Engine  # noqa: E402
-from bots.knowledge import load_knowledge  # noqa: E402
-from bots.llm import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent  # noqa: E402
+from bots.adapters.slack.adapter import SlackBot  # noqa: E402
+from bots.adapters.slack.stream import StreamTiming  # noqa: E402
+from bots.knowledge.files import load_knowledge  # noqa: E402
+from bots.knowledge.persona import load_persona  # noqa: E402
+from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent  # noqa: E402
 from bots.models import IncomingMessage, TextDelta, ThreadKey, Usage  # noqa: E402
-from bots.persona import load_persona  # noqa: E402
-from bots.runtime import PersonaRuntime  # noqa: E402
 from bots.store.sqlite import SQLiteStore  # noqa: E402
+from bots.turn.engine import Engine  # noqa: E402
+from bots.turn.runtime import PersonaRuntime  # noqa: E402
 from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack  # noqa: E402
 
 SECRET = "bench-secret"

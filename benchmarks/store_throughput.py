@@ -43,11 +43,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from engine_overhead import InstantModel, message, persona, synthetic_entries
 
-from bots.engine import Engine
 from bots.models import FinalReply, IncomingMessage
-from bots.runtime import PersonaRuntime
 from bots.store import open_store
 from bots.store.postgres import PostgresStore
+from bots.turn.engine import Engine
+from bots.turn.runtime import PersonaRuntime
 
 ENTRIES = 1000
 CONVERSATIONS_PER_WORKER = 25

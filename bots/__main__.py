@@ -1,5 +1,5 @@
 """`python -m bots` runs the same command line as the `bots` script."""
 
-from bots.cli import main
+from bots.app.cli import main
 
 raise SystemExit(main())

@@ -9,34 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bots.errors import ConfigError
-from bots.limits import LimitSettings
-from bots.pricing import PriceTable
-from bots.privacy import PrivacySettings
+from bots.llm.pricing import PriceTable
+from bots.secret import Secret
+from bots.store.privacy import PrivacySettings
+from bots.turn.limits import LimitSettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-
-
-class Secret:
-    """A string that never shows itself in repr, str or logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 def default_data_dir() -> Path:

@@ -1,7 +1,7 @@
 """What the core reports about its work (turns, model calls, hand-offs, errors): the observer.
 
 The engine and the LLM client call a `Telemetry`; the default does nothing. The Prometheus
-implementation lives in `bots.metrics`, so the core depends on no metrics library.
+implementation lives in `bots.ops.metrics`, so the core depends on no metrics library.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from bots.handoff_marker import strip_markers
+from bots.markers import strip_markers
 
 _MARKER = re.compile(r"\s*\[([A-Za-z0-9][A-Za-z0-9_.:#/ ,-]{0,200})\]")
 _MASS_MENTION = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)

@@ -7,20 +7,28 @@ from pathlib import Path
 
 import pytest
 
-from bots.config import Secret
-from bots.engine import Engine
-from bots.knowledge import load_knowledge
-from bots.llm import OpenAIChatClient, RetryPolicy
-from bots.persona import Persona, load_persona
-from bots.runtime import PersonaRuntime
+from bots.knowledge.files import load_knowledge
+from bots.knowledge.persona import Persona, load_persona
+from bots.llm.client import OpenAIChatClient, RetryPolicy
+from bots.secret import Secret
 from bots.store.sqlite import SQLiteStore
+from bots.turn.engine import Engine
+from bots.turn.runtime import PersonaRuntime
 from tests.fakes.fake_llm import FakeLLMServer
 
 # Every log record at INFO+ of the whole run is scanned for secrets and user text at the end.
-pytest_plugins = ("tests.log_scan",)
+pytest_plugins = ("tests.support.log_scan",)
 
 DATA = Path(__file__).parent / "data"
 API_KEY = "sk-test-0123456789-secret"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e/ starts real processes or servers: mark it `slow`."""
+    e2e = Path(__file__).parent / "e2e"
+    for item in items:
+        if e2e in Path(item.path).parents:
+            item.add_marker(pytest.mark.slow)
 
 
 class RecordingSleep:

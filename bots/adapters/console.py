@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing
 from typing import TextIO
 
-from bots.engine import Engine
+from bots.knowledge.persona import Persona
 from bots.models import (
     Citation,
     EngineEvent,
@@ -23,8 +23,8 @@ from bots.models import (
     TextDelta,
     ThreadKey,
 )
-from bots.periodic import repeat
-from bots.persona import Persona
+from bots.ops.periodic import repeat
+from bots.turn.engine import Engine
 
 PLATFORM = "console"
 ReadLine = Callable[[str], Awaitable[str | None]]

@@ -8,7 +8,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
 
-from bots.activity import Activity, RetrievalOutcome
 from bots.errors import ConfigError
 from bots.models import (
     Conversation,
@@ -20,6 +19,7 @@ from bots.models import (
     Usage,
     UsageEntry,
 )
+from bots.store.activity import Activity, RetrievalOutcome
 
 
 class Store(Protocol):
@@ -28,7 +28,7 @@ class Store(Protocol):
     Datetimes go in and come out timezone-aware (a naive one is a bug: ValueError). Failures
     of the database itself are raised as `bots.errors.StoreError`. `updated_at` only moves
     forward: to the time of each recorded turn and to `now` on `set_state`. The shared
-    behaviour is pinned down by `tests/store_contract.py`, which every backend runs.
+    behaviour is pinned down by `tests/contracts/store_contract.py`, which every backend runs.
     """
 
     async def open(self) -> None:

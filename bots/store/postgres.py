@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
-from bots.activity import Activity, RetrievalOutcome
 from bots.errors import StoreError
 from bots.models import (
     Conversation,
@@ -28,6 +27,7 @@ from bots.models import (
 )
 from bots.store import postgres_privacy as privacy
 from bots.store import postgres_report as report
+from bots.store.activity import Activity, RetrievalOutcome
 from bots.store.postgres_holds import DATABASE_ERRORS, ConversationHolds
 from bots.store.postgres_schema import (
     APPEND_TURN,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
-from bots.activity import (
+from bots.store.activity import (
     Activity,
     ConversationCounts,
     HandoffTimes,

@@ -13,7 +13,6 @@ from typing import Any, Final
 
 import aiosqlite
 
-from bots.activity import Activity, RetrievalOutcome
 from bots.errors import StoreError
 from bots.models import (
     Conversation,
@@ -28,6 +27,7 @@ from bots.models import (
 )
 from bots.store import sqlite_privacy as privacy
 from bots.store import sqlite_report as report
+from bots.store.activity import Activity, RetrievalOutcome
 from bots.store.sqlite_schema import (
     CONVERSATION_COLUMNS,
     HANDOFF_COLUMNS,

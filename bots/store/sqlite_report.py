@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import aiosqlite
 
-from bots.activity import (
+from bots.store.activity import (
     Activity,
     ConversationCounts,
     HandoffTimes,

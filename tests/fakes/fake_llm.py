@@ -288,7 +288,7 @@ class FakeLLMServer:
             self._steps.extend(steps)
 
     def _take(self, request: RecordedRequest) -> Step:
-        from tests import log_scan  # imported late: pytest loads it as a plugin first
+        from tests.support import log_scan  # imported late: pytest loads it as a plugin first
 
         for message in request.body.get("messages", []):
             if message.get("role") == "user" and isinstance(message.get("content"), str):

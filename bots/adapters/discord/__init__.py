@@ -1,0 +1,1 @@
+"""The Discord adapter: discord.py gateway events in, engine events out (translate only)."""

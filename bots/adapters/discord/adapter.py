@@ -1,0 +1,518 @@
+"""The Discord adapter: discord.py gateway events in, engine events out as thread messages.
+
+It only translates. A mention in a text channel opens a public thread on that message (the
+thread's id is the message's id, so a redelivered MESSAGE_CREATE finds the same thread and
+the engine answers it once); the conversation is keyed `ThreadKey("discord", guild, thread,
+thread)` (DMs: `@me` and the DM channel). Follow-ups in a known thread need no mention when
+the Message Content intent is on; without it Discord sends them with empty text, and the bot
+says once per thread that it needs a mention.
+
+Every message carrying model text goes out with `allowed_mentions` none (also the client's
+default); only the hand-off notice pings, and only the persona's support role. Buttons are
+`DynamicItem`s whose custom ids carry the thread key, so they work after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from contextlib import AsyncExitStack, aclosing
+from datetime import timedelta
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from bots.adapters.discord import formatting as fmt
+from bots.adapters.discord import staff as discord_staff
+from bots.adapters.discord import stream as discord_stream
+from bots.adapters.discord import ui as discord_ui
+from bots.errors import ConfigError
+from bots.models import (
+    EngineEvent,
+    FinalReply,
+    HandoffClaimed,
+    HandoffRecord,
+    HandoffReminder,
+    HandoffRequested,
+    HandoffResolved,
+    IncomingMessage,
+    ReplySource,
+    TextDelta,
+    ThreadKey,
+    thread_of,
+)
+from bots.ops.periodic import repeat
+from bots.store import Store
+from bots.turn.engine import Engine
+from bots.turn.runtime import PersonaRuntime
+
+log = logging.getLogger(__name__)
+
+PLATFORM = fmt.PLATFORM
+THREAD_EXISTS = 160004
+"""Discord's error code for "a thread has already been created for this message"."""
+NEEDS_MENTION = (
+    "I can only read messages that @mention me here (the Message Content intent is off). "
+    "Mention me in your next message and I'll answer."
+)
+DONE_MEMORY = 10_000
+_RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
+_ANSWERABLE_TYPES = frozenset({discord.MessageType.default, discord.MessageType.reply})
+
+
+def point_at(api_url: str | None, gateway_url: str | None) -> None:
+    """Send REST calls to `api_url` and connect to `gateway_url` (a proxy, or a local fake).
+
+    discord.py keeps both as class attributes, so this is process-wide: one bot per process.
+    """
+    if api_url:
+        discord.http.Route.BASE = api_url.rstrip("/")
+    if gateway_url:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+
+def needed_permissions() -> discord.Permissions:
+    """Exactly what the bot uses; see docs/discord.md for why each one is needed."""
+    return discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        send_messages_in_threads=True,
+        create_public_threads=True,
+        embed_links=True,
+        read_message_history=True,
+    )
+
+
+def invite_url(application_id: int) -> str:
+    return discord.utils.oauth_url(
+        application_id, permissions=needed_permissions(), scopes=("bot", "applications.commands")
+    )
+
+
+class DiscordBot:
+    """Wires an `Engine` to a discord.py client; `start(token)` runs it until cancelled."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        personas: Mapping[str, PersonaRuntime],
+        *,
+        default_persona: str,
+        store: Store | None = None,
+        channel_personas: Mapping[str, str] | None = None,
+        guild_personas: Mapping[str, str] | None = None,
+        message_content: bool = True,
+        ignore_other_bots: bool = True,
+        shard_count: int | None = None,
+        shard_ids: list[int] | None = None,
+        clock: discord_stream.Clock = time.monotonic,
+        sleep: discord_stream.Sleep = asyncio.sleep,
+        edit_interval: float = 1.0,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        self._engine = engine
+        self._personas = personas
+        self._default = default_persona
+        self._store = store
+        self._channel_personas = dict(channel_personas or {})
+        self._guild_personas = dict(guild_personas or {})
+        self._ignore_bots = ignore_other_bots
+        self._throttle = discord_stream.ChannelThrottle(clock, sleep, edit_interval)
+        self._support_posts: dict[ThreadKey, discord_staff.SupportCard] = {}
+        self._told_mention: set[str] = set()
+        # Ids of handled messages and interactions (for `wait_done`), oldest dropped first.
+        self._done: OrderedDict[str, int] = OrderedDict()
+        self._changed = asyncio.Condition()
+        intents = discord.Intents.none()
+        intents.guilds = True
+        intents.guild_messages = True
+        intents.dm_messages = True
+        intents.message_content = message_content
+        options: dict[str, Any] = {
+            "intents": intents,
+            "allowed_mentions": discord_stream.NO_PINGS,
+            "chunk_guilds_at_startup": False,
+            "guild_ready_timeout": guild_ready_timeout,
+            # Longer waits come back as RateLimited, so the stream skips edits instead of
+            # stalling a turn (30 s is the least discord.py accepts).
+            "max_ratelimit_timeout": 30.0,
+        }
+        # A support bot never joins voice: discord.py's warnings about voice libraries are noise.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
+        self.client: discord.Client
+        if shard_count is not None:
+            if shard_ids is not None:
+                options["shard_ids"] = shard_ids
+            self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
+        else:
+            self.client = discord.Client(**options)
+        self.staff = discord_staff.StaffDesk(
+            engine,
+            store,
+            is_staff=self._is_staff,
+            render=self.render,
+            say=self._say,
+            remember_card=self._remember_card,
+            finished=self._finished,
+        )
+        self.tree = app_commands.CommandTree(self.client)
+        self.tree.add_command(self.staff.commands())
+        # discord.py looks up `on_<event>` and `setup_hook` on the client instance.
+        setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010
+        setattr(self.client, "on_message", self._on_message)  # noqa: B010
+        setattr(self.client, "on_raw_thread_delete", self._on_thread_delete)  # noqa: B010
+        # How a button click (a DynamicItem, built by discord.py) finds this bot's desk.
+        setattr(self.client, discord_ui.HANDLER_ATTRIBUTE, self.staff)
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    async def _setup_hook(self) -> None:
+        self.client.add_dynamic_items(
+            discord_ui.ClaimButton, discord_ui.ResolveButton, discord_ui.FeedbackButton
+        )
+        try:
+            await self.tree.sync()
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord refused the slash commands (%s): /support is unavailable", exc.status
+            )
+
+    async def login(self, token: str) -> None:
+        """Log in; a wrong token is a one-line error naming the variable, not a traceback."""
+        try:
+            await self.client.login(token)
+        except discord.LoginFailure:
+            raise ConfigError(
+                "Discord refused DISCORD_BOT_TOKEN; copy it again from the Developer Portal "
+                "(Bot > Reset Token)"
+            ) from None
+        except (OSError, discord.HTTPException) as exc:
+            raise ConfigError(
+                f"cannot reach Discord to check DISCORD_BOT_TOKEN ({type(exc).__name__})"
+            ) from None
+
+    async def connect(self) -> None:
+        """Hold the gateway connection (reconnecting) until cancelled or closed."""
+        try:
+            await self.client.connect(reconnect=True)
+        except discord.PrivilegedIntentsRequired:
+            raise ConfigError(
+                "Discord refused the Message Content intent: enable it in the Developer Portal "
+                "(Bot > Privileged Gateway Intents) or set DISCORD_MESSAGE_CONTENT=0"
+            ) from None
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def wait_done(self, item_id: int | str, seconds: float = 5.0, *, times: int = 1) -> None:
+        """Wait until the message or interaction with this id was handled `times` times."""
+
+        async def finished() -> None:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self._done.get(str(item_id), 0) >= times)
+
+        await asyncio.wait_for(finished(), seconds)
+
+    async def _finished(self, item_id: int) -> None:
+        async with self._changed:
+            self._done[str(item_id)] = self._done.get(str(item_id), 0) + 1
+            while len(self._done) > DONE_MEMORY:
+                self._done.popitem(last=False)
+            self._changed.notify_all()
+
+    # -- messages ------------------------------------------------------------------------
+
+    async def _on_message(self, message: discord.Message) -> None:
+        try:
+            await self._message(message)
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord refused a reply in channel %s (%s %s): thread deleted, locked or "
+                "no permission; reply dropped",
+                message.channel.id,
+                exc.status,
+                exc.code,
+            )
+        finally:
+            await self._finished(message.id)
+
+    async def _message(self, message: discord.Message) -> None:
+        me = self.client.user
+        if me is None or message.author.id == me.id or message.webhook_id is not None:
+            return
+        if message.author.bot and self._ignore_bots:
+            return
+        if message.type not in _ANSWERABLE_TYPES:
+            return
+        mentioned = me.id in message.raw_mentions
+        channel = message.channel
+        guild = str(message.guild.id) if message.guild is not None else fmt.DM_WORKSPACE
+        if message.guild is None:
+            key, parent = fmt.thread_key(guild, str(channel.id)), channel.id
+        elif isinstance(channel, discord.Thread):
+            key, parent = fmt.thread_key(guild, str(channel.id)), channel.parent_id
+            if not mentioned and not await self._engine.knows(key):
+                return
+        elif isinstance(channel, discord.TextChannel):
+            if not mentioned or not fmt.strip_mention(message.content, me.id):
+                return  # a bare mention has nothing to answer: no empty thread
+            thread = await self._open_thread(message, channel)
+            if thread is None:
+                return
+            key, parent = fmt.thread_key(guild, str(thread)), channel.id
+        else:
+            # A channel discord.py does not hold (it drops archived threads from its cache):
+            # ours only if the bot already has a conversation there.
+            key, parent = fmt.thread_key(guild, str(channel.id)), channel.id
+            if not await self._engine.knows(key):
+                return
+        text = fmt.strip_mention(message.content, me.id)
+        if not text and not mentioned and not self.client.intents.message_content:
+            await self._ask_for_mention(key)
+            return
+        persona = self._persona_for(guild, str(parent))
+        incoming = IncomingMessage(
+            key=key,
+            author_id=str(message.author.id),
+            text=text,
+            message_id=str(message.id),
+            author_name=message.author.display_name,
+            is_staff=self._is_staff(message.author),
+            addressed_to_bot=mentioned or message.guild is None,
+        )
+        await self._run_turn(incoming, persona)
+
+    async def _open_thread(
+        self, message: discord.Message, channel: discord.TextChannel
+    ) -> int | None:
+        name = fmt.thread_name(message.content, f"Question from {message.author.display_name}")
+        try:
+            thread = await message.create_thread(name=name, auto_archive_duration=1440)
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:
+                return message.id  # a redelivery: the thread from the first delivery
+            log.warning(
+                "cannot open a thread in channel %s (%s %s): is Create Public Threads allowed?",
+                channel.id,
+                exc.status,
+                exc.code,
+            )
+            return None
+        return thread.id
+
+    async def _ask_for_mention(self, key: ThreadKey) -> None:
+        if key.thread in self._told_mention:
+            return
+        self._told_mention.add(key.thread)
+        await self._channel(key).send(NEEDS_MENTION, allowed_mentions=discord_stream.NO_PINGS)
+
+    async def answer_interrupted(self, *, min_age: timedelta = timedelta(0)) -> int:
+        """Answer the messages a previous run died in the middle of, in this process's
+        shards (each once, even with several processes: the engine claims them); how many."""
+        found = await self._engine.interrupted(min_age=min_age)
+        waiting = [m for m in found if self._in_my_shards(m.key)]
+        for message in waiting:
+            try:
+                await self._run_turn(message, self._default, resumed=True)
+            except discord.HTTPException as exc:
+                log.warning(
+                    "discord refused the answer to a message left by the last run (%s %s)",
+                    exc.status,
+                    exc.code,
+                )
+        if waiting:
+            log.info("answered %d message(s) left unanswered by the last run", len(waiting))
+        return len(waiting)
+
+    def _in_my_shards(self, key: ThreadKey) -> bool:
+        if key.platform != fmt.PLATFORM:
+            return False
+        shards = getattr(self.client, "shard_ids", None)
+        count = self.client.shard_count
+        if not shards or not count:
+            return True
+        guild = 0 if key.workspace == fmt.DM_WORKSPACE else int(key.workspace)
+        return (guild >> 22) % count in shards  # Discord's documented shard formula
+
+    async def _run_turn(
+        self, message: IncomingMessage, persona: str, *, resumed: bool = False
+    ) -> None:
+        key = message.key
+        channel = self._channel(key)
+        stream = discord_stream.StreamedReply(channel, int(key.thread), self._throttle)
+        async with AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(channel.typing())
+            except discord.HTTPException as exc:
+                log.info("discord typing indicator failed in %s (%s)", key.thread, exc.status)
+            turn = (
+                self._engine.resume(message) if resumed else self._engine.handle(message, persona)
+            )
+            async with aclosing(turn) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        await stream.add(event.text)
+                    elif isinstance(event, FinalReply):
+                        await self._finish(stream, event, message)
+                    else:
+                        await stream.discard()
+                        await self.render(event, key)
+
+    async def _finish(
+        self, stream: discord_stream.StreamedReply, reply: FinalReply, message: IncomingMessage
+    ) -> None:
+        view = None
+        if reply.source in _RATEABLE:
+            view = discord_ui.feedback_view(message.key, message.message_id, message.author_id)
+        await stream.finish(fmt.reply_messages(reply.text, reply.citations), view)
+
+    def _channel(self, key: ThreadKey) -> discord.PartialMessageable:
+        guild = None if key.workspace == fmt.DM_WORKSPACE else int(key.workspace)
+        return self.client.get_partial_messageable(int(key.thread), guild_id=guild)
+
+    def _persona_for(self, guild: str, channel: str) -> str:
+        return (
+            self._channel_personas.get(channel) or self._guild_personas.get(guild) or self._default
+        )
+
+    def _support_roles(self) -> set[int]:
+        roles = {r.persona.handoff.discord.role_id for r in self._personas.values()}
+        return {int(role) for role in roles if role.isdigit()}
+
+    def _is_staff(self, user: discord.User | discord.Member) -> bool:
+        if not isinstance(user, discord.Member):
+            return False
+        return bool({role.id for role in user.roles} & self._support_roles())
+
+    async def _on_thread_delete(self, payload: discord.RawThreadDeleteEvent) -> None:
+        log.info(
+            "discord thread %s was deleted: its conversation stays in the store, replies there "
+            "are dropped",
+            payload.thread_id,
+        )
+
+    # -- rendering -----------------------------------------------------------------------
+
+    async def render(self, event: EngineEvent, key: ThreadKey) -> None:
+        """Show one hand-off event: in the thread, and on the card in the support channel."""
+        if isinstance(event, FinalReply):
+            for piece in fmt.reply_messages(event.text, event.citations):
+                await self._safe_send(self._channel(key), piece)
+        elif isinstance(event, HandoffRequested):
+            await self._safe_send(self._channel(key), fmt.safe_text(event.message))
+            if event.record is not None:
+                await self._notify_team(event.record)
+        elif isinstance(event, HandoffClaimed):
+            status = f"Claimed by <@{event.staff_id}>"
+            await self._update_card(event.key, status, fmt.COLOUR_CLAIMED, resolvable=True)
+        elif isinstance(event, HandoffResolved):
+            await self._safe_send(self._channel(event.key), fmt.safe_text(event.message))
+            who = f"<@{event.staff_id}>" if event.staff_id else "time-out"
+            await self._update_card(
+                event.key, f"Resolved by {who}", fmt.COLOUR_RESOLVED, resolvable=False
+            )
+        elif isinstance(event, HandoffReminder):
+            await self._remind(event)
+
+    def _remember_card(self, key: ThreadKey, card: discord_staff.SupportCard) -> None:
+        self._support_posts.setdefault(key, card)  # a card this process posted knows more
+
+    async def _say(self, key: ThreadKey, content: str) -> None:
+        await self._safe_send(self._channel(key), content)
+
+    async def _safe_send(self, channel: discord.abc.Messageable, content: str) -> None:
+        try:
+            for piece in fmt.split_message(content) or ["…"]:
+                await channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+        except discord.HTTPException as exc:
+            log.warning("discord refused a message (%s %s): dropped", exc.status, exc.code)
+
+    def _destination(self, persona: str) -> tuple[str, str]:
+        runtime = self._personas.get(persona) or self._personas[self._default]
+        where = runtime.persona.handoff.discord
+        return where.channel_id, where.role_id
+
+    async def _notify_team(self, record: HandoffRecord) -> None:
+        channel_id, role_id = self._destination(record.persona)
+        if not channel_id.isdigit():
+            log.warning(
+                "persona %s has no handoff.discord.channel_id: team not notified", record.persona
+            )
+            return
+        link = record.link or fmt.thread_link(record.key)
+        embed = fmt.handoff_embed(record, link)
+        ping = fmt.role_ping(role_id, f"New hand-off: {record.reason.label}")
+        channel = self.client.get_partial_messageable(int(channel_id))
+        try:
+            posted = await channel.send(
+                ping.content,
+                embed=embed,
+                view=discord_ui.handoff_view(record.key),
+                allowed_mentions=ping.allowed,
+            )
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord refused the hand-off notice in %s (%s): team not notified",
+                channel_id,
+                exc.status,
+            )
+            return
+        self._support_posts[record.key] = discord_staff.SupportCard(
+            posted.channel.id, posted.id, embed
+        )
+
+    async def _update_card(
+        self, key: ThreadKey, status: str, colour: discord.Colour, *, resolvable: bool
+    ) -> None:
+        post = self._support_posts.get(key)
+        if post is None:
+            log.info("no hand-off card known for %s: nothing to update", key.as_id())
+            return
+        post.embed = fmt.updated_embed(post.embed, status, colour)
+        view = discord_ui.handoff_view(key, claimable=False) if resolvable else None
+        message = self.client.get_partial_messageable(post.channel_id).get_partial_message(
+            post.message_id
+        )
+        try:
+            await message.edit(
+                embed=post.embed, view=view, allowed_mentions=discord_stream.NO_PINGS
+            )
+        except discord.HTTPException as exc:
+            log.warning("discord refused the hand-off card update (%s)", exc.status)
+        if not resolvable:
+            self._support_posts.pop(key, None)
+
+    async def _remind(self, event: HandoffReminder) -> None:
+        channel_id, role_id = self._destination(event.record.persona)
+        post = self._support_posts.get(event.record.key)
+        target = post.channel_id if post else int(channel_id) if channel_id.isdigit() else None
+        if target is None:
+            return
+        link = fmt.thread_link(event.record.key)
+        text = f"Still unclaimed after {event.waiting_minutes} min: {link}"
+        ping = fmt.role_ping(role_id, text)
+        channel = self.client.get_partial_messageable(target)
+        try:
+            if post is not None:
+                card = channel.get_partial_message(post.message_id)
+                await card.reply(ping.content, allowed_mentions=ping.allowed, mention_author=False)
+            else:
+                await channel.send(ping.content, allowed_mentions=ping.allowed)
+        except discord.HTTPException as exc:
+            log.warning("discord refused a hand-off reminder (%s)", exc.status)
+
+    async def tick(self) -> None:
+        """Timed work (reminders, hand-backs after quiet): call every minute or so."""
+        for event in await self._engine.tick():
+            if (key := thread_of(event)) is not None:
+                await self.render(event, key)
+
+    async def tick_forever(self, seconds: float = 60.0) -> None:
+        """Run `tick` every `seconds` until cancelled; a failing tick is logged, not fatal."""
+        await repeat(self.tick, seconds, "discord tick")

@@ -1,0 +1,1 @@
+"""The application: the command line, the one composition root, and the commands."""

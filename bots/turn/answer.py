@@ -1,0 +1,154 @@
+"""Asking the model for one turn's reply: prompt, stream, clean, and one shrink on overflow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Sequence
+
+from bots.errors import ContextTooLong
+from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, ToolCall
+from bots.markers import find_handoff
+from bots.models import FinalReply, ReplySource, Role, TextDelta, Turn, Usage
+from bots.retrieval.search import RetrievalResult
+from bots.text import StreamCleaner, clean_reply, neutralise_mentions
+from bots.turn.offline import citation_for, offline_reply
+from bots.turn.output_guard import LeakGuard, forged_handoff, hidden_texts, public_texts
+from bots.turn.prompt import HANDOFF_TOOL, Prompt, build_prompt
+from bots.turn.runtime import PersonaRuntime
+
+# Longer messages are cut before they reach the model; the stored turn keeps the full text.
+MAX_INPUT_CHARS = 6_000
+# After the server says the prompt is too long, retry once with this share of the budget.
+SHRINK_FACTOR = 0.6
+
+
+class ModelAnswer:
+    """One model call for one turn. Iterate `stream()` for the cleaned text as it arrives;
+    afterwards `reply()` is the final reply, or `handoff_reason` says the model asked for a
+    person (the handoff_to_human tool). LLM errors propagate to the caller."""
+
+    def __init__(
+        self,
+        llm: ChatModel,
+        runtime: PersonaRuntime,
+        retrieval: RetrievalResult,
+        history: Sequence[Turn],
+        user_text: str,
+    ) -> None:
+        self._llm = llm
+        self._runtime = runtime
+        self._retrieval = retrieval
+        self._history = history
+        self._user_text = user_text[:MAX_INPUT_CHARS]
+        self.text = ""
+        self.usage = Usage()
+        self.prompt: Prompt | None = None
+        self.handoff_reason: str | None = None
+        self.leaked = False
+        """The model quoted the persona's hidden sections: its text is never shown."""
+
+    async def stream(self) -> AsyncIterator[TextDelta]:
+        budget = self._runtime.budget
+        for attempt in (1, 2):
+            self.prompt = self._build(budget)
+            cleaner = StreamCleaner(self.prompt.entry_ids)
+            guard = self._leak_guard(self.prompt)
+            try:
+                # Breaking off drops the stream; asyncio's generator finaliser closes it.
+                async for event in self._llm.stream(self._request(self.prompt)):
+                    if isinstance(event, ContentDelta):
+                        if piece := guard.feed(cleaner.feed(event.text)):
+                            yield TextDelta(piece)
+                        if guard.leaked:
+                            break  # nothing more of it will be shown: stop paying for it
+                    elif isinstance(event, ToolCall):
+                        self._take_tool_call(event)
+                    elif isinstance(event, Completed):
+                        self.text, self.usage = event.text, event.usage
+            except ContextTooLong:
+                if attempt == 2:
+                    raise
+                budget = int(budget * SHRINK_FACTOR)
+                continue
+            if tail := guard.feed(cleaner.flush()) + guard.flush():
+                yield TextDelta(tail)
+            self.leaked = guard.leaked or guard.check(self.text)
+            if self.handoff_reason is None and not self.leaked:
+                # Servers without tools get a marker; any model may promise a person in words
+                # and forget the tool. Either way, a person must really come.
+                marker_reason = find_handoff(self.text)
+                self.handoff_reason = marker_reason and neutralise_mentions(marker_reason)
+                if self.handoff_reason is not None and forged_handoff(self.text, self._data()):
+                    self.handoff_reason = None  # a marker echoed from a message or an entry
+            return
+
+    def reply(self) -> FinalReply:
+        """The cleaned reply with the entries it cited (empty text if it said nothing)."""
+        assert self.prompt is not None, "stream() first"
+        runtime = self._runtime
+        if self.leaked:
+            # An honest answer from the knowledge (or "I don't know"), never the quote.
+            return offline_reply(runtime.persona, self._retrieval, llm_down=False)
+        text, cited = clean_reply(self.text, self.prompt.entry_ids)
+        return FinalReply(
+            text=text.strip(),
+            source=ReplySource.LLM,
+            citations=tuple(citation_for(runtime.catalog.by_id[i]) for i in cited),
+            usage=self.spent(),
+        )
+
+    def spent(self) -> Usage:
+        """The tokens the call used: as the server reported them, else estimated."""
+        if self.usage != Usage() or self.prompt is None:
+            return self.usage
+        return Usage(self.prompt.token_count, self._runtime.counter.count(self.text))
+
+    def _build(self, budget: int) -> Prompt:
+        return build_prompt(
+            persona=self._runtime.persona,
+            counter=self._runtime.counter,
+            catalog=self._runtime.catalog,
+            ranked=[hit.entry for hit in self._retrieval.hits],
+            history=self._history,
+            user_text=self._user_text,
+            budget=budget,
+        )
+
+    def _request(self, prompt: Prompt) -> ChatRequest:
+        settings = self._runtime.persona.model
+        return ChatRequest(
+            model=self._runtime.model,
+            messages=prompt.messages,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            top_p=settings.top_p,
+            presence_penalty=settings.presence_penalty,
+            frequency_penalty=settings.frequency_penalty,
+            stop=settings.stop,
+            tools=(HANDOFF_TOOL,) if settings.tools else (),
+        )
+
+    def _leak_guard(self, prompt: Prompt) -> LeakGuard:
+        persona = self._runtime.persona
+
+        def public() -> list[str]:
+            return [*public_texts(persona), self._runtime.catalog.block(prompt.entry_ids)]
+
+        return LeakGuard(hidden_texts(persona), public)
+
+    def _data(self) -> list[str]:
+        """What users and knowledge wrote this turn: text the model may only echo as data."""
+        assert self.prompt is not None
+        users = [turn.text for turn in self._history if turn.role is Role.USER]
+        return [self._user_text, *users, self._runtime.catalog.block(self.prompt.entry_ids)]
+
+    def _take_tool_call(self, call: ToolCall) -> None:
+        if call.name != HANDOFF_TOOL.name:
+            return
+        try:
+            arguments = json.loads(call.arguments or "{}")
+        except json.JSONDecodeError:
+            arguments = {}
+        reason = arguments.get("reason") if isinstance(arguments, dict) else None
+        # The team sees the reason: model text, so it must not ping anyone there either.
+        self.handoff_reason = neutralise_mentions(str(reason or "the assistant could not help"))

@@ -1,0 +1,137 @@
+"""The live set of personas: built from the files, rebuilt when they change, last good kept."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bots.errors import FileProblem, PersonaError
+from bots.knowledge.files import load_knowledge
+from bots.knowledge.persona import check_knowledge_sets, load_persona, persona_files
+from bots.knowledge.yamlfile import read_yaml
+from bots.retrieval.setup import RetrievalSetup
+from bots.turn.budget import instructions_budget
+from bots.turn.runtime import PersonaRuntime
+
+log = logging.getLogger(__name__)
+
+# Editors save in bursts (temp file, rename, touch): wait this long for quiet, then reload.
+DEBOUNCE_MS = 300
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    loaded: tuple[str, ...]
+    problems: tuple[FileProblem, ...]
+
+
+class PersonaLibrary(Mapping[str, PersonaRuntime]):
+    """A read-only mapping of persona name -> runtime that `reload()` swaps in one step.
+
+    A persona whose files are broken keeps its last good version; the problem is logged in the
+    same words `bots check` uses. A persona file that disappears is dropped, unless it is the
+    one `required` persona, which is never dropped.
+    """
+
+    def __init__(
+        self,
+        personas_dir: Path,
+        knowledge_dir: Path,
+        *,
+        model_override: str | None = None,
+        required: str | None = None,
+        retrieval: RetrievalSetup | None = None,
+    ) -> None:
+        self.personas_dir = personas_dir
+        self.knowledge_dir = knowledge_dir
+        self._model_override = model_override
+        self._required = required
+        self._retrieval = retrieval
+        self._runtimes: dict[str, PersonaRuntime] = {}
+        self._problems_by_persona: dict[str, FileProblem] = {}
+        self._listeners: list[Callable[[ReloadResult], None]] = []
+
+    # -- Mapping ---------------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> PersonaRuntime:
+        return self._runtimes[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._runtimes)
+
+    def __len__(self) -> int:
+        return len(self._runtimes)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self) -> ReloadResult:
+        """Build every persona now. The `required` persona must load, or this raises."""
+        result = self._rebuild()
+        if self._required is not None and self._required not in self._runtimes:
+            missing = FileProblem(
+                self.personas_dir / f"{self._required}.yaml", "the persona file is missing"
+            )
+            raise self._problems_by_persona.get(self._required) or missing
+        return result
+
+    async def reload(self) -> ReloadResult:
+        """Rebuild from the files (off the event loop: big knowledge takes a moment)."""
+        result = await asyncio.to_thread(self._rebuild)
+        for listener in self._listeners:
+            listener(result)
+        return result
+
+    def on_reload(self, listener: Callable[[ReloadResult], None]) -> None:
+        self._listeners.append(listener)
+
+    def _rebuild(self) -> ReloadResult:
+        fresh: dict[str, PersonaRuntime] = {}
+        problems: dict[str, FileProblem] = {}
+        for path in persona_files(self.personas_dir):
+            try:
+                fresh[path.stem] = self._build(path)
+            except FileProblem as problem:
+                problems[path.stem] = problem
+                kept = path.stem in self._runtimes
+                if kept:
+                    fresh[path.stem] = self._runtimes[path.stem]
+                note = " (keeping the last good version)" if kept else ""
+                log.error("%s%s", problem.describe(), note)
+        if self._required in self._runtimes and self._required not in fresh:
+            fresh[self._required] = self._runtimes[self._required]
+        self._runtimes = fresh  # one assignment: readers see the old set or the new one
+        self._problems_by_persona = problems
+        return ReloadResult(tuple(fresh), tuple(problems.values()))
+
+    def _build(self, path: Path) -> PersonaRuntime:
+        persona = load_persona(path)
+        # `bots check` calls instructions that cannot fit an error: the bot must not run them
+        # either (they would push every FAQ entry out of the prompt).
+        for finding in instructions_budget(read_yaml(path, PersonaError), persona):
+            if finding.severity == "error":
+                raise PersonaError(
+                    path,
+                    finding.message,
+                    line=finding.line,
+                    column=finding.column,
+                    field=finding.field,
+                )
+        check_knowledge_sets(path, persona, self.knowledge_dir)
+        entries = load_knowledge(self.knowledge_dir, persona.knowledge.sets)
+        return PersonaRuntime.build(persona, entries, self._model_override, self._retrieval)
+
+    # -- watching --------------------------------------------------------------------------
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        """Reload whenever a persona or knowledge file changes, until `stop` is set."""
+        from watchfiles import awatch
+
+        roots = [p for p in (self.personas_dir, self.knowledge_dir) if p.is_dir()]
+        async for _changes in awatch(
+            *roots, stop_event=stop, debounce=DEBOUNCE_MS, step=50, recursive=True
+        ):
+            result = await self.reload()
+            log.info("reloaded personas=%d problems=%d", len(result.loaded), len(result.problems))

@@ -1,0 +1,44 @@
+"""A persona with everything built once for it: retrieval index, snippet catalog, token counter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bots.knowledge.files import KnowledgeEntry
+from bots.knowledge.persona import Persona
+from bots.retrieval.search import Retriever
+from bots.retrieval.setup import RetrievalSetup
+from bots.tokens import TokenCounter, counter_for_model
+from bots.turn.prompt import SnippetCatalog
+
+
+@dataclass(frozen=True)
+class PersonaRuntime:
+    persona: Persona
+    model: str
+    retriever: Retriever
+    catalog: SnippetCatalog
+    counter: TokenCounter
+
+    @classmethod
+    def build(
+        cls,
+        persona: Persona,
+        entries: tuple[KnowledgeEntry, ...],
+        model_override: str | None,
+        retrieval: RetrievalSetup | None = None,
+    ) -> PersonaRuntime:
+        model = model_override or persona.model.name
+        counter = counter_for_model(model)
+        return cls(
+            persona=persona,
+            model=model,
+            retriever=(retrieval or RetrievalSetup()).build(entries, match=persona.knowledge.match),
+            catalog=SnippetCatalog(entries, counter),
+            counter=counter,
+        )
+
+    @property
+    def budget(self) -> int:
+        """Tokens the prompt may use: the context window minus the reply's room."""
+        return self.persona.model.context_window - self.persona.model.max_tokens

@@ -1,0 +1,1 @@
+"""The store contract suites, run against every backend."""

@@ -1,0 +1,1 @@
+"""Tests that start real processes or servers; marked slow (see tests/conftest.py)."""

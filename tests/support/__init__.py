@@ -1,0 +1,1 @@
+"""Test rigs shared by several suites: the CLI runner, the fault harness, the log scan."""

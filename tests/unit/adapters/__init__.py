@@ -1,0 +1,1 @@
+"""Tests of the adapters against local fakes of the platforms."""

@@ -1,0 +1,103 @@
+"""The console adapter renders engine events, and its commands play the support team."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+
+from bots.adapters import console
+from bots.knowledge.persona import Persona
+from bots.turn.engine import Engine
+
+
+def lines(*typed: str) -> console.ReadLine:
+    queue = list(typed)
+
+    async def read_line(prompt: str) -> str | None:
+        return queue.pop(0) if queue else None
+
+    return read_line
+
+
+async def chat(engine: Engine, persona: Persona, typed: Iterable[str]) -> str:
+    out = io.StringIO()
+    key = console.new_thread_key("tester", persona.name)
+    await console.chat(engine, persona, key, "tester", lines(*typed), out)
+    return out.getvalue()
+
+
+async def test_greeting_answer_and_sources(offline_engine: Engine, cafe_persona: Persona) -> None:
+    shown = await chat(offline_engine, cafe_persona, ["is there wifi?"])
+    assert "Test Cafe Helper: Hi! Ask me about the Test Cafe." in shown
+    assert "Test Cafe Helper: I'm an AI assistant." in shown
+    assert "free Wi-Fi; the password is on your receipt." in shown
+    assert "  source: Do you have wifi?" in shown
+
+
+async def test_handoff_claim_and_resolve_in_the_console(
+    offline_engine: Engine, cafe_persona: Persona
+) -> None:
+    shown = await chat(
+        offline_engine,
+        cafe_persona,
+        [
+            "I want to talk to a human",
+            "hello?",
+            "/claim",
+            "/staff Hi, this is the team.",
+            "/resolve",
+            "is there parking?",
+        ],
+    )
+    assert "A person from our team will take it from here." in shown
+    assert "[handed to the support team: " in shown
+    assert "[a person from the team has this conversation; /new starts over]" in shown
+    assert "[console-staff from the team took this conversation]" in shown
+    assert "You're back with the assistant. Ask me anything else!" in shown
+    assert "There is a free car park behind the cafe." in shown.split("[handed back")[-1]
+
+
+async def test_staff_message_claims_a_waiting_thread(
+    offline_engine: Engine, cafe_persona: Persona
+) -> None:
+    shown = await chat(offline_engine, cafe_persona, ["agent please", "/staff On it!"])
+    assert "[console-staff from the team took this conversation]" in shown
+
+
+async def test_thumbs_down_offers_a_person(offline_engine: Engine, cafe_persona: Persona) -> None:
+    shown = await chat(offline_engine, cafe_persona, ["is there wifi?", "/bad", "yes"])
+    assert "Shall I get a person?" in shown
+    assert "A person from our team will take it from here." in shown
+
+
+async def test_resolve_without_a_handoff_says_so(
+    offline_engine: Engine, cafe_persona: Persona
+) -> None:
+    shown = await chat(offline_engine, cafe_persona, ["/resolve"])
+    assert "[nothing to do: this conversation is not with the team]" in shown
+
+
+async def test_new_starts_another_conversation(
+    offline_engine: Engine, cafe_persona: Persona
+) -> None:
+    shown = await chat(offline_engine, cafe_persona, ["I want a human", "/new", "is there wifi?"])
+    assert "(new conversation " in shown
+    assert "free Wi-Fi" in shown
+
+
+async def test_a_renamed_persona_shows_its_new_name(
+    offline_engine: Engine, cafe_persona: Persona
+) -> None:
+    renamed = cafe_persona.model_copy(update={"display_name": "Cafe Buddy"})
+    out = io.StringIO()
+    key = console.new_thread_key("tester", cafe_persona.name)
+    await console.chat(
+        offline_engine,
+        cafe_persona,
+        key,
+        "tester",
+        lines("is there wifi?"),
+        out,
+        current_persona=lambda: renamed,
+    )
+    assert "Cafe Buddy: " in out.getvalue().split("(commands")[-1]

@@ -1,0 +1,1 @@
+"""Tests of the store package beyond its contracts."""

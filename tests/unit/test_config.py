@@ -1,0 +1,93 @@
+"""Settings: read once from an environment mapping, with one-line errors for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bots.config import DEFAULT_BASE_URL, Settings
+from bots.errors import ConfigError
+from bots.secret import Secret
+
+
+def test_defaults_need_nothing(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, data_dir=tmp_path)
+    assert settings.api_key is None
+    assert not settings.llm_enabled
+    assert settings.base_url == DEFAULT_BASE_URL
+    assert settings.database_url == f"sqlite:///{tmp_path / 'bots.sqlite3'}"
+
+
+def test_values_are_read(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "OPENAI_API_KEY": " sk-abc ",
+            "OPENAI_BASE_URL": "http://localhost:8080/v1/",
+            "BOTS_MODEL": "llama3.1",
+            "DATABASE_URL": "sqlite:///x.db",
+            "BOTS_LOG_LEVEL": "info",
+        },
+        data_dir=tmp_path,
+    )
+    assert settings.api_key == Secret("sk-abc")
+    assert settings.base_url == "http://localhost:8080/v1"
+    assert settings.model_override == "llama3.1"
+    assert settings.database_url == "sqlite:///x.db"
+    assert settings.log_level == "INFO"
+
+
+def test_the_key_never_shows_itself() -> None:
+    settings = Settings.from_env({"OPENAI_API_KEY": "sk-very-secret"}, data_dir=Path("."))
+    assert "sk-very-secret" not in repr(settings)
+    assert "sk-very-secret" not in str(settings.api_key)
+    assert settings.api_key is not None
+    assert settings.api_key.reveal() == "sk-very-secret"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("OPENAI_BASE_URL", "localhost:8080", "OPENAI_BASE_URL must be a web address"),
+        ("BOTS_LOG_LEVEL", "verbose", "BOTS_LOG_LEVEL must be one of"),
+        ("BOTS_LLM_TIMEOUT", "soon", "BOTS_LLM_TIMEOUT must be a number"),
+        ("BOTS_LLM_ATTEMPTS", "0", "BOTS_LLM_ATTEMPTS must be greater than zero"),
+        ("BOTS_HANDOFF_WEBHOOK_URL", "https://desk.example/hook", "WEBHOOK_SECRET is empty"),
+    ],
+)
+def test_bad_values_are_one_line_errors(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({name: value}, data_dir=Path("."))
+
+
+def test_webhook_settings(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "BOTS_HANDOFF_WEBHOOK_URL": "https://desk.example/hook",
+            "BOTS_HANDOFF_WEBHOOK_SECRET": "whsec",
+        },
+        data_dir=tmp_path,
+    )
+    assert settings.handoff_webhook_url == "https://desk.example/hook"
+    assert settings.handoff_webhook_secret == Secret("whsec")
+    assert "whsec" not in repr(settings)
+
+
+def test_slack_settings(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_STAFF_USERS": "U1, U2",
+            "SLACK_CHANNEL_PERSONAS": "C1=restaurant,C2=helpdesk",
+        },
+        data_dir=tmp_path,
+    )
+    assert settings.slack.bot_token == Secret("xoxb-1")
+    assert settings.slack.staff_users == frozenset({"U1", "U2"})
+    assert settings.slack.channel_personas == {"C1": "restaurant", "C2": "helpdesk"}
+    assert "xoxb-1" not in repr(settings)
+
+
+def test_a_malformed_channel_map_is_a_one_line_error() -> None:
+    with pytest.raises(ConfigError, match="SLACK_CHANNEL_PERSONAS must look like"):
+        Settings.from_env({"SLACK_CHANNEL_PERSONAS": "C1:restaurant"}, data_dir=Path("."))
