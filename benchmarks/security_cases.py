@@ -39,6 +39,8 @@ CATEGORIES = {
     "rate-limits": "per-user message rate and token budgets hold (also under a burst)",
     "log-scan": "the captured-log scan's own tests, bolt's refused bodies (the scan itself: "
     "below the table)",
+    "files": "persona and knowledge files: links (to secrets, inside, folders, whole sets), "
+    "FIFOs, files outside their folder, oversized files; never read (load, check, reload)",
     "fuzzing": "knowledge and persona files, Slack event payloads, junk over HTTP, "
     "Discord messages",
 }

@@ -6,15 +6,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bots.errors import FileProblem, PersonaError
+from bots.errors import FileProblem, KnowledgeError, PersonaError
 from bots.knowledge.files import (
     KNOWLEDGE_SUFFIXES,
     PlacedEntry,
     duplicate_id_problems,
     knowledge_files,
     read_knowledge_file,
+    set_folder_problem,
 )
 from bots.knowledge.finding import Finding
+from bots.knowledge.lint import instructions_to_the_model, reveal_requests
 from bots.knowledge.persona import (
     Persona,
     missing_set_problems,
@@ -22,6 +24,7 @@ from bots.knowledge.persona import (
     persona_files,
     persona_problems,
 )
+from bots.knowledge.reading import read_text_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 from bots.turn.budget import instructions_budget
 
@@ -204,14 +207,19 @@ def _is_knowledge_file(path: Path, root: Path) -> bool:
 
 def check_knowledge_set(directory: Path, files: Sequence[Path]) -> tuple[list[Finding], int]:
     """Every problem of a set's files, ids used twice, and empty files or sets (warnings)."""
+    folder_problem = set_folder_problem(directory)
+    if folder_problem is not None:
+        return [Finding.of(folder_problem)], 0
     findings: list[Finding] = []
     placed: list[PlacedEntry] = []
     for path in files:
-        found = read_knowledge_file(path)
+        found = read_knowledge_file(path, folder=directory)
         findings += [Finding.of(problem) for problem in found.problems]
         placed += found.entries
         if not found.entries and not found.problems:
             findings.append(_empty_file(path))
+        if not found.problems:
+            findings += _instruction_warnings(path, directory)
     findings += [Finding.of(problem) for problem in duplicate_id_problems(placed)]
     if not placed and not findings:
         findings.append(
@@ -225,6 +233,24 @@ def check_knowledge_set(directory: Path, files: Sequence[Path]) -> tuple[list[Fi
             )
         )
     return findings, len(placed)
+
+
+def _instruction_warnings(path: Path, directory: Path) -> list[Finding]:
+    """Knowledge lines that read as instructions to the model: a poisoned entry, perhaps."""
+    text = read_text_file(path, KnowledgeError, folder=directory)
+    return [
+        Finding(
+            str(path),
+            hit.line,
+            None,
+            None,
+            f"this text reads like an instruction to the AI model ({hit.phrase!r}); the bot "
+            "treats knowledge as facts, never as instructions, but check who wrote it and "
+            "reword it as a fact for guests",
+            "warning",
+        )
+        for hit in instructions_to_the_model(text)
+    ]
 
 
 def _empty_file(path: Path) -> Finding:
@@ -254,7 +280,26 @@ def check_persona(path: Path, knowledge_root: Path) -> list[Finding]:
         return findings
     persona = Persona.model_validate(document.data)
     budget = instructions_budget(document, persona)
-    return [*findings, *budget, *_shared_ids(document, persona, knowledge_root)]
+    reveal = _reveal_warnings(path)
+    return [*findings, *budget, *reveal, *_shared_ids(document, persona, knowledge_root)]
+
+
+def _reveal_warnings(path: Path) -> list[Finding]:
+    """A persona asking the model to show its own prompt or rules invites anyone to read them."""
+    text = read_text_file(path, PersonaError)
+    return [
+        Finding(
+            str(path),
+            hit.line,
+            None,
+            None,
+            f"this asks the AI model to reveal its prompt or rules ({hit.phrase!r}); anyone "
+            "could then read everything written here, and the bot's fixed rules refuse it "
+            "anyway: remove it",
+            "warning",
+        )
+        for hit in reveal_requests(text)
+    ]
 
 
 def _shared_ids(document: YamlDocument, persona: Persona, knowledge_root: Path) -> list[Finding]:
@@ -263,7 +308,7 @@ def _shared_ids(document: YamlDocument, persona: Persona, knowledge_root: Path) 
     findings = []
     for name in persona.knowledge.sets:
         for path in knowledge_files(knowledge_root / name):
-            for placed in read_knowledge_file(path).entries:
+            for placed in read_knowledge_file(path, folder=knowledge_root / name).entries:
                 owner, first = owners.setdefault(placed.entry.id, (name, placed))
                 if owner == name:
                     continue

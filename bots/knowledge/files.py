@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.errors import KnowledgeError
+from bots.knowledge.reading import listed_as_file, read_text_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:#/-]*$")
@@ -82,9 +83,12 @@ def _load_placed(root: Path, name: str) -> list[PlacedEntry]:
     directory = root / name
     if not directory.is_dir():
         raise KnowledgeError(directory, f"the knowledge set {name!r} does not exist")
+    problem = set_folder_problem(directory)
+    if problem is not None:
+        raise problem
     placed: list[PlacedEntry] = []
     for path in knowledge_files(directory):
-        found = read_knowledge_file(path)
+        found = read_knowledge_file(path, folder=directory)
         _raise_first(found.problems)
         placed.extend(found.entries)
     _raise_first(duplicate_id_problems(placed))
@@ -96,22 +100,43 @@ def _raise_first(problems: Sequence[KnowledgeError]) -> None:
         raise problems[0]
 
 
+def set_folder_problem(directory: Path) -> KnowledgeError | None:
+    """A knowledge set's folder must be a real folder: a link could lead anywhere."""
+    if not directory.is_symlink():
+        return None
+    return KnowledgeError(
+        directory,
+        "this knowledge set is a link to another folder; the bot never follows links out of "
+        "the knowledge folder (they could expose secrets): put a real folder here instead",
+    )
+
+
 def knowledge_files(directory: Path) -> list[Path]:
-    """The YAML and Markdown files under `directory`, in the order they are loaded."""
+    """The YAML and Markdown files under `directory`, in the order they are loaded.
+
+    Links (to files or folders) and special files are listed too, so reading them fails out
+    loud; nothing behind a link is ever read (bots.knowledge.reading).
+    """
     return [
         path
         for path in sorted(directory.rglob("*"))
         # Dotfiles are editors' locks and temp copies (.#faq.yaml, ._faq.yaml), not knowledge.
-        if path.suffix in KNOWLEDGE_SUFFIXES and not path.name.startswith(".") and path.is_file()
+        if not path.name.startswith(".")
+        and listed_as_file(path)
+        and (path.suffix in KNOWLEDGE_SUFFIXES or path.is_symlink())
     ]
 
 
-def read_knowledge_file(path: Path) -> KnowledgeFile:
-    """Read one YAML or Markdown file, collecting every problem instead of stopping at one."""
+def read_knowledge_file(path: Path, *, folder: Path | None = None) -> KnowledgeFile:
+    """Read one YAML or Markdown file, collecting every problem instead of stopping at one.
+
+    `folder` is the knowledge set the file belongs to: nothing outside it is read.
+    """
     try:
-        if path.suffix == ".md":
-            return KnowledgeFile(path, tuple(_markdown_placed(_read_text(path), path)), ())
-        document = read_yaml(path, KnowledgeError)
+        if path.suffix == ".md" or path.suffix not in KNOWLEDGE_SUFFIXES:
+            text = read_text_file(path, KnowledgeError, folder=folder)
+            return KnowledgeFile(path, tuple(_markdown_placed(text, path)), ())
+        document = read_yaml(path, KnowledgeError, folder=folder)
     except KnowledgeError as problem:
         return KnowledgeFile(path, (), (problem,))
     entries, problems = _yaml_entries(document)
@@ -150,15 +175,6 @@ def _duplicate(here: PlacedEntry, other: PlacedEntry) -> KnowledgeError:
         column=here.column,
         field="id",
     )
-
-
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise KnowledgeError(path, "the file is not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise KnowledgeError(path, f"cannot read the file ({exc.strerror})") from None
 
 
 def _yaml_entries(document: YamlDocument) -> tuple[list[PlacedEntry], list[KnowledgeError]]:

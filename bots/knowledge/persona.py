@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bots.errors import PersonaError
+from bots.knowledge.reading import listed_as_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 
 
@@ -426,7 +427,8 @@ def persona_files(directory: Path) -> list[Path]:
     return [
         path
         for path in sorted(directory.glob("*.yaml"))
-        if path.is_file()
+        # Links and special files are listed so that reading them fails out loud.
+        if listed_as_file(path)
         and not path.name.endswith(".tests.yaml")
         and not path.name.startswith(".")
     ]

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from bots.errors import FileProblem
+from bots.knowledge.reading import read_text_file
 
 Location = tuple[int, int]
 PathKey = tuple[str | int, ...]
@@ -32,15 +33,15 @@ class YamlDocument:
         return self.locations.get(())
 
 
-def read_yaml(path: Path, error: type[FileProblem] = FileProblem) -> YamlDocument:
-    """Parse `path` with the safe loader; syntax errors become `error` with line and column."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise error(path, "the file is not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise error(path, f"cannot read the file ({exc.strerror})") from None
-    return parse_yaml(text, path, error)
+def read_yaml(
+    path: Path, error: type[FileProblem] = FileProblem, *, folder: Path | None = None
+) -> YamlDocument:
+    """Parse `path` with the safe loader; syntax errors become `error` with line and column.
+
+    The file is read only if it is a plain file inside `folder` (its own folder by default):
+    see bots.knowledge.reading.
+    """
+    return parse_yaml(read_text_file(path, error, folder=folder), path, error)
 
 
 def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) -> YamlDocument:

@@ -238,3 +238,31 @@ def test_db_upgrade_creates_and_reports_the_schema(env: dict[str, str], tmp_path
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == again.stdout.strip() == "database is at schema version 4"
     assert (tmp_path / "fresh" / "bots.sqlite3").is_file()
+
+
+@pytest.mark.security("files")
+def test_a_knowledge_link_to_the_environment_leaks_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The issue's attack, as a user ran it: a link to /proc/self/environ, then `bots ask`."""
+    personas, knowledge = tmp_path / "personas", tmp_path / "knowledge"
+    shutil.copytree(ROOT / "personas", personas)
+    shutil.copytree(ROOT / "knowledge", knowledge)
+    (knowledge / "restaurant" / "environ.md").symlink_to("/proc/self/environ")
+    token, secret = "xoxb-1-cli-token-nobody-may-see", "signing-secret-nobody-may-see"
+    env.update(
+        BOTS_PERSONAS_DIR=str(personas),
+        BOTS_KNOWLEDGE_DIR=str(knowledge),
+        SLACK_BOT_TOKEN=token,
+        SLACK_SIGNING_SECRET=secret,
+    )
+    asked = bots(["ask", "SLACK_BOT_TOKEN"], env)
+    checked = bots(["check"], env)
+    for result in (asked, checked):
+        assert token not in result.stdout + result.stderr
+        assert secret not in result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+    assert asked.returncode != 0
+    assert "environ.md: the file is a link to somewhere else" in asked.stderr
+    assert checked.returncode != 0
+    assert "environ.md: the file is a link to somewhere else" in checked.stdout + checked.stderr
