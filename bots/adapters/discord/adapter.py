@@ -28,6 +28,7 @@ import yarl
 from discord import app_commands
 
 from bots.adapters.discord import formatting as fmt
+from bots.adapters.discord import gateway as discord_gateway
 from bots.adapters.discord import staff as discord_staff
 from bots.adapters.discord import stream as discord_stream
 from bots.adapters.discord import ui as discord_ui
@@ -152,6 +153,8 @@ class DiscordBot:
             self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
         else:
             self.client = discord.Client(**options)
+        # One change in Discord's payloads must not take the bot down (`discord_gateway`).
+        discord_gateway.skip_unreadable_events(self.client)
         self.staff = discord_staff.StaffDesk(
             engine,
             store,
