@@ -46,6 +46,8 @@ def wait_asked(exc: discord.HTTPException) -> float:
     # discord.py read the body and keeps only its "message"; aiohttp keeps the bytes, but
     # its `read()` refuses once the response is released, so they are taken as kept.
     kept = getattr(response, "_body", None)
+    if not isinstance(kept, bytes | str):
+        return DEFAULT_WAIT
     try:
         return max(0.0, float(json.loads(kept)["retry_after"]))
     except (TypeError, ValueError, KeyError):
