@@ -149,6 +149,8 @@ class Settings:
     log_format: str = "text"
     metrics_port: int | None = None
     host: str = DEFAULT_HOST
+    link_hosts: frozenset[str] = frozenset()
+    """Hosts the model may link to besides the knowledge's own (BOTS_LINK_HOSTS)."""
     """The address `bots run slack --http` and the metrics port listen on (BOTS_HOST)."""
     prices: PriceTable = field(default_factory=PriceTable)
     handoff_webhook_url: str | None = None
@@ -191,6 +193,7 @@ class Settings:
             limits=LimitSettings.from_env(environ),
             privacy=PrivacySettings.from_env(environ),
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
+            link_hosts=_link_hosts(environ),
             cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
         )
 
@@ -223,13 +226,29 @@ def _listen_host(environ: Mapping[str, str]) -> str:
         return str(ipaddress.IPv4Address(raw))
     except ValueError:
         pass
-    labels = raw.split(".")
-    if all(_HOST_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit():
+    if _is_host_name(raw):
         return raw  # a host name such as localhost; a dotted number is a mistyped address
     raise ConfigError(
         "BOTS_HOST must be an address to listen on, such as 127.0.0.1 (this machine only) "
         f"or 0.0.0.0 (every interface), got {raw!r}"
     )
+
+
+def _is_host_name(text: str) -> bool:
+    labels = text.split(".")
+    return all(_HOST_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
+def _link_hosts(environ: Mapping[str, str]) -> frozenset[str]:
+    """BOTS_LINK_HOSTS: comma-separated host names the model's links may go to."""
+    hosts = [part.strip().lower() for part in environ.get("BOTS_LINK_HOSTS", "").split(",")]
+    for host in hosts:
+        if host and not _is_host_name(host):
+            raise ConfigError(
+                "BOTS_LINK_HOSTS takes host names separated by commas, such as "
+                f"docs.example.com,status.example.com; got {host!r}"
+            )
+    return frozenset(host for host in hosts if host)
 
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -138,6 +138,7 @@ async def build_app(
         model_override=settings.model_override,
         required=name,
         retrieval=_retrieval_setup(settings),
+        link_hosts=settings.link_hosts,
     )
     library.load()
     store = open_store(settings.database_url)
