@@ -507,13 +507,17 @@ class DiscordBot:
         embed = fmt.handoff_embed(record, link)
         ping = fmt.role_ping(role_id, f"New hand-off: {record.reason.label}")
         channel = self.client.get_partial_messageable(int(channel_id))
-        try:
-            posted = await channel.send(
+
+        def post() -> Awaitable[discord.Message]:
+            return channel.send(
                 ping.content,
                 embed=embed,
                 view=discord_ui.handoff_view(record.key),
                 allowed_mentions=ping.allowed,
             )
+
+        try:
+            posted = await ratelimits.retry_unretried_429(post, self._sleep, "a hand-off card")
         except discord.HTTPException as exc:
             log.warning(
                 "discord refused the hand-off notice in %s (%s): team not notified",
