@@ -16,7 +16,8 @@ fake LLM server on 127.0.0.1 (tests/fakes/fake_llm.py), and a real store:
   with Retry-After) on chat.postMessage, chat.update and the chat.*Stream methods, Slack
   5xx, Slack redeliveries over HTTP (X-Slack-Retry-Num) and over Socket Mode
   (retry_attempt), Discord 429s on thread creation, post and edit, a Discord redelivery,
-  a Discord thread deleted mid-answer;
+  Discord 429s without the Via header (which discord.py does not retry) on thread
+  creation, post and edit, a Discord thread deleted mid-answer;
 - SQLite locked by another process (shorter, then longer than the busy timeout);
 - PostgreSQL restarted mid-run (a private cluster: initdb + pg_ctl in a temp dir on a free
   port; never the machine's shared server; skipped when the binaries are absent);
@@ -67,6 +68,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, harnes
         socket = platform_faults.slack_socket_redelivery_scenario
         rows.append(("Slack", await socket(workdir, **size)))
         rows.append(("Discord", await platform_faults.discord_scenario(workdir, **size)))
+        no_via = platform_faults.discord_no_via_scenario
+        rows.append(("Discord", await no_via(workdir, **size)))
         deleted = platform_faults.discord_thread_deleted_scenario
         count = max(1, args.conversations // 4)  # each one is a bot started anew
         rows.append(("Discord", await deleted(workdir, conversations=count, progress=progress)))

@@ -30,9 +30,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = {
     "injection": "prompt injection: delimiters, forged hand-offs and tool calls, pings, "
-    "hidden persona sections",
+    "hidden persona sections, masked links to unvetted hosts",
     "signatures": "Slack request signatures: bad, replayed, wrong secret, tampered body, "
-    "malformed headers (HTTP front and bolt)",
+    "malformed headers (HTTP front and bolt); signed bodies bolt cannot parse",
     "staff-only": "staff-only commands and buttons refused for non-staff (Slack and Discord); "
     "feedback buttons for the asker only",
     "long-input": "over-long inputs cut with a notice (engine, Slack, Discord)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,9 @@ from bots.store.privacy import PrivacySettings
 from bots.turn.limits import LimitSettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+DEFAULT_HOST = "0.0.0.0"
+"""All interfaces: what a container's port mapping and a Procfile host's router need
+(docs/operations.md says why this default, and when to set 127.0.0.1)."""
 
 
 def default_data_dir() -> Path:
@@ -143,6 +148,10 @@ class Settings:
     log_level: str = "WARNING"
     log_format: str = "text"
     metrics_port: int | None = None
+    host: str = DEFAULT_HOST
+    link_hosts: frozenset[str] = frozenset()
+    """Hosts the model may link to besides the knowledge's own (BOTS_LINK_HOSTS)."""
+    """The address `bots run slack --http` and the metrics port listen on (BOTS_HOST)."""
     prices: PriceTable = field(default_factory=PriceTable)
     handoff_webhook_url: str | None = None
     handoff_webhook_secret: Secret | None = None
@@ -184,6 +193,7 @@ class Settings:
             limits=LimitSettings.from_env(environ),
             privacy=PrivacySettings.from_env(environ),
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
+            link_hosts=_link_hosts(environ),
             cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
         )
 
@@ -204,12 +214,49 @@ def _webhook(environ: Mapping[str, str]) -> dict[str, Any]:
     return {"handoff_webhook_url": url, "handoff_webhook_secret": Secret(secret)}
 
 
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+
+
+def _listen_host(environ: Mapping[str, str]) -> str:
+    """BOTS_HOST: an IPv4 address or a host name to listen on (not a URL, not a port)."""
+    raw = environ.get("BOTS_HOST", "").strip()
+    if not raw:
+        return DEFAULT_HOST
+    try:
+        return str(ipaddress.IPv4Address(raw))
+    except ValueError:
+        pass
+    if _is_host_name(raw):
+        return raw  # a host name such as localhost; a dotted number is a mistyped address
+    raise ConfigError(
+        "BOTS_HOST must be an address to listen on, such as 127.0.0.1 (this machine only) "
+        f"or 0.0.0.0 (every interface), got {raw!r}"
+    )
+
+
+def _is_host_name(text: str) -> bool:
+    labels = text.split(".")
+    return all(_HOST_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit()
+
+
+def _link_hosts(environ: Mapping[str, str]) -> frozenset[str]:
+    """BOTS_LINK_HOSTS: comma-separated host names the model's links may go to."""
+    hosts = [part.strip().lower() for part in environ.get("BOTS_LINK_HOSTS", "").split(",")]
+    for host in hosts:
+        if host and not _is_host_name(host):
+            raise ConfigError(
+                "BOTS_LINK_HOSTS takes host names separated by commas, such as "
+                f"docs.example.com,status.example.com; got {host!r}"
+            )
+    return frozenset(host for host in hosts if host)
+
+
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 _LOG_FORMATS = ("text", "json")
 
 
 def _observability(environ: Mapping[str, str]) -> dict[str, Any]:
-    """BOTS_LOG_FORMAT, BOTS_METRICS_PORT (unset: no metrics server) and BOTS_PRICES."""
+    """BOTS_LOG_FORMAT, BOTS_METRICS_PORT (unset: no metrics server), BOTS_HOST, BOTS_PRICES."""
     log_format = environ.get("BOTS_LOG_FORMAT", "").strip().lower() or "text"
     if log_format not in _LOG_FORMATS:
         raise ConfigError(f"BOTS_LOG_FORMAT must be text or json, got {log_format!r}")
@@ -222,7 +269,12 @@ def _observability(environ: Mapping[str, str]) -> dict[str, Any]:
             )
         port = int(raw_port)
     prices = PriceTable.parse(environ.get("BOTS_PRICES", ""))
-    return {"log_format": log_format, "metrics_port": port, "prices": prices}
+    return {
+        "log_format": log_format,
+        "metrics_port": port,
+        "host": _listen_host(environ),
+        "prices": prices,
+    }
 
 
 _ON = ("1", "true", "yes", "on")

@@ -1,9 +1,11 @@
-"""Cleaning model text before anyone sees it: citation markers out, mass mentions defused."""
+"""Cleaning model text before anyone sees it: citation markers out, mass mentions defused,
+links to hosts nobody vetted shown as plain text."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from urllib.parse import urlsplit
 
 from bots.markers import strip_markers
 
@@ -34,9 +36,103 @@ def strip_citations(text: str, known_ids: Collection[str]) -> tuple[str, tuple[s
     return _MARKER.sub(replace, text), tuple(cited)
 
 
-def clean_reply(text: str, known_ids: Collection[str]) -> tuple[str, tuple[str, ...]]:
+LinkCheck = Callable[[str], bool]
+"""Whether a link's URL goes to a vetted host (`bots.turn.link_hosts` decides)."""
+
+
+def no_link_vetted(url: str) -> bool:
+    """The safe default: no host is vetted, every link shows its address as plain text."""
+    return False
+
+
+# Links as a model may write them, for Discord's and Slack's Markdown and for Slack's mrkdwn.
+# Code (fenced or inline) is left alone: no platform makes a link of it.
+_CODE = re.compile(r"(```.*?(?:```|$)|`[^`\n]+`)", re.DOTALL)
+_URL = r"https?://[^\s<>()\[\]`|\x00]+"
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]*)\]\(\s*<?(" + _URL + r")>?(?:\s+\"[^\"\n]*\")?\s*\)")
+_SLACK_LINK = re.compile(r"<(" + _URL + r")\|([^<>\n]*)>")
+_AUTOLINK = re.compile(r"<(" + _URL + r")>")
+_BARE_URL = re.compile(_URL)
+_TRAILING = ".,;:!?'\"*_~"
+_HELD = re.compile("\x00(\\d+)\x00")
+
+
+def find_urls(text: str) -> list[str]:
+    """The http(s) URLs in `text`, in any of the forms `defuse_links` reads."""
+    return [match.group(0).rstrip(_TRAILING) for match in _BARE_URL.finditer(text)]
+
+
+def defuse_links(text: str, vetted: LinkCheck) -> str:
+    """Every link whose host `vetted` refuses shown as plain text with its address visible.
+
+    `[label](url)` and Slack's `<url|label>` become `label (`url`)`; an autolink `<url>` and
+    a bare URL become `` `url` `` (code: no platform makes a link of it, so the address is
+    what the user reads, and Slack's and Discord's own previews stay off). A URL's
+    `user@` part, the classic way to make `https://bank.example@evil.example` read as the
+    bank, is dropped from what is shown. Links to vetted hosts stay links; a Slack-form one
+    becomes Markdown, which both adapters render.
+
+    Written by hand: Markdown libraries parse links to render them, none rewrites model
+    text by a host policy, and the Slack `<url|label>` form is no Markdown at all.
+    """
+    text = text.replace("\x00", "\ufffd")
+    parts = _CODE.split(text)
+    return "".join(p if i % 2 else _defuse_prose(p, vetted) for i, p in enumerate(parts))
+
+
+def _defuse_prose(text: str, vetted: LinkCheck) -> str:
+    held: list[str] = []
+
+    def hold(shown: str) -> str:
+        held.append(shown)
+        return f"\x00{len(held) - 1}\x00"
+
+    def plain(url: str) -> str:
+        return hold(f"`{_without_userinfo(url)}`")
+
+    def markdown(match: re.Match[str]) -> str:
+        label, url = match.group(1), match.group(2)
+        if vetted(url):
+            return hold(match.group(0))
+        return f"{label} ({plain(url)})" if label.strip() else plain(url)
+
+    def slack(match: re.Match[str]) -> str:
+        url, label = match.group(1), match.group(2)
+        if vetted(url):
+            return hold(f"[{label}]({url})") if label.strip() else hold(f"<{url}>")
+        return f"{label} ({plain(url)})" if label.strip() else plain(url)
+
+    def autolink(match: re.Match[str]) -> str:
+        url = match.group(1)
+        return hold(match.group(0)) if vetted(url) else plain(url)
+
+    def bare(match: re.Match[str]) -> str:
+        url = match.group(0).rstrip(_TRAILING)
+        rest = match.group(0)[len(url) :]
+        return (hold(url) if vetted(url) else plain(url)) + rest
+
+    for pattern, replace in (
+        (_MARKDOWN_LINK, markdown),
+        (_SLACK_LINK, slack),
+        (_AUTOLINK, autolink),
+        (_BARE_URL, bare),
+    ):
+        text = pattern.sub(replace, text)
+    return _HELD.sub(lambda m: held[int(m.group(1))], text)
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
+def clean_reply(
+    text: str, known_ids: Collection[str], vetted: LinkCheck = no_link_vetted
+) -> tuple[str, tuple[str, ...]]:
     stripped, cited = strip_citations(strip_markers(text), known_ids)
-    return neutralise_mentions(stripped), cited
+    return defuse_links(neutralise_mentions(stripped), vetted), cited
 
 
 class StreamCleaner:
@@ -46,25 +142,32 @@ class StreamCleaner:
     replies in languages without spaces stream as smoothly as any other.
     """
 
-    def __init__(self, known_ids: Collection[str]) -> None:
+    def __init__(self, known_ids: Collection[str], vetted: LinkCheck = no_link_vetted) -> None:
         self._known = known_ids
+        self._vetted = vetted
         self._pending = ""
 
     def feed(self, piece: str) -> str:
         self._pending += piece
         cut = _safe_cut(self._pending)
         ready, self._pending = self._pending[:cut], self._pending[cut:]
-        return clean_reply(ready, self._known)[0] if ready else ""
+        return clean_reply(ready, self._known, self._vetted)[0] if ready else ""
 
     def flush(self) -> str:
         ready, self._pending = self._pending, ""
-        return clean_reply(ready, self._known)[0] if ready else ""
+        return clean_reply(ready, self._known, self._vetted)[0] if ready else ""
 
 
 # What may still grow into something clean_reply changes: an unclosed `[` (a citation or a
 # `[[handoff]]` marker), a trailing `@word` or `<...` (a mention), a last line that may yet
-# become a `HANDOFF: reason` line, and trailing whitespace (markers take the space before them).
+# become a `HANDOFF: reason` line, a link or URL still being written (its host decides how it
+# shows), and trailing whitespace (markers take the space before them).
 _UNFINISHED_MENTION = re.compile(r"(?:@\w*|<[^\s<>]*)$")
+_UNFINISHED_LINK = re.compile(
+    r"(?:\[[^\[\]\n]{0,200}\](?:\([^()\n]{0,2000})?"
+    r"|<https?://[^<>\n]{0,2000}"
+    r"|(?<![\w/])h(?:t(?:t(?:p(?:s?(?::(?:/(?:/[^\s<>()\[\]`|]*)?)?)?)?)?)?)?)$"
+)
 _UNFINISHED_MARKER_LINE = re.compile(
     r"(?:^|\n)[ \t]*\**"
     r"(?:h|ha|han|hand|hand[\s_-]*o|hand[\s_-]*of|hand[\s_-]*off\**[ \t]*:?[^\n]*)$",
@@ -81,7 +184,7 @@ def _safe_cut(text: str) -> int:
     double = text.rfind("[[")
     if double >= 0 and "]]" not in text[double:] and len(text) - double <= 220:
         cut = min(cut, double)
-    for pattern in (_UNFINISHED_MENTION, _UNFINISHED_MARKER_LINE):
+    for pattern in (_UNFINISHED_MENTION, _UNFINISHED_MARKER_LINE, _UNFINISHED_LINK):
         unfinished = pattern.search(text, 0, cut)
         if unfinished:
             cut = unfinished.start()

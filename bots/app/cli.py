@@ -138,6 +138,7 @@ async def build_app(
         model_override=settings.model_override,
         required=name,
         retrieval=_retrieval_setup(settings),
+        link_hosts=settings.link_hosts,
     )
     library.load()
     store = open_store(settings.database_url)
@@ -302,7 +303,7 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
             telemetry=app.telemetry,
         )
         if app.ops_port is not None:
-            print(f"metrics on http://0.0.0.0:{app.ops_port}/metrics", flush=True)
+            print(f"metrics on http://{settings.host}:{app.ops_port}/metrics", flush=True)
         try:
             await bot.check_token()
         except BaseException:
@@ -323,8 +324,8 @@ async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
                 async def healthy() -> bool:
                     return (await health.check()).ok
 
-                async with bot.serve_http("0.0.0.0", args.port, healthy) as port:
-                    print(f"listening on http://0.0.0.0:{port}/slack/events", flush=True)
+                async with bot.serve_http(settings.host, args.port, healthy) as port:
+                    print(f"listening on http://{settings.host}:{port}/slack/events", flush=True)
                     await asyncio.Event().wait()
             else:
                 token = slack.app_token.reveal() if slack.app_token else ""

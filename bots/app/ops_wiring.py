@@ -13,8 +13,6 @@ from bots.ops.server import serve_ops
 from bots.store import Store
 from bots.telemetry import NO_TELEMETRY, Telemetry
 
-OPS_HOST = "0.0.0.0"  # Prometheus usually scrapes from another host
-
 
 def telemetry_for(settings: Settings) -> Telemetry:
     """Prometheus telemetry when `BOTS_METRICS_PORT` is set; otherwise nothing is recorded."""
@@ -40,5 +38,5 @@ async def ops_endpoint(
         return
     health = health_check(settings, store)
     loop = asyncio.get_running_loop()
-    with serve_ops(OPS_HOST, settings.metrics_port, telemetry.registry, health, loop) as port:
+    with serve_ops(settings.host, settings.metrics_port, telemetry.registry, health, loop) as port:
         yield port

@@ -51,7 +51,7 @@ class ModelAnswer:
         budget = self._runtime.budget
         for attempt in (1, 2):
             self.prompt = self._build(budget)
-            cleaner = StreamCleaner(self.prompt.entry_ids)
+            cleaner = StreamCleaner(self.prompt.entry_ids, self._runtime.links.vetted)
             guard = self._leak_guard(self.prompt)
             try:
                 # Breaking off drops the stream; asyncio's generator finaliser closes it.
@@ -89,7 +89,7 @@ class ModelAnswer:
         if self.leaked:
             # An honest answer from the knowledge (or "I don't know"), never the quote.
             return offline_reply(runtime.persona, self._retrieval, llm_down=False)
-        text, cited = clean_reply(self.text, self.prompt.entry_ids)
+        text, cited = clean_reply(self.text, self.prompt.entry_ids, runtime.links.vetted)
         return FinalReply(
             text=text.strip(),
             source=ReplySource.LLM,

@@ -44,12 +44,14 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
         model_override: str | None = None,
         required: str | None = None,
         retrieval: RetrievalSetup | None = None,
+        link_hosts: frozenset[str] = frozenset(),
     ) -> None:
         self.personas_dir = personas_dir
         self.knowledge_dir = knowledge_dir
         self._model_override = model_override
         self._required = required
         self._retrieval = retrieval
+        self._link_hosts = link_hosts
         self._runtimes: dict[str, PersonaRuntime] = {}
         self._problems_by_persona: dict[str, FileProblem] = {}
         self._listeners: list[Callable[[ReloadResult], None]] = []
@@ -121,7 +123,9 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
                 )
         check_knowledge_sets(path, persona, self.knowledge_dir)
         entries = load_knowledge(self.knowledge_dir, persona.knowledge.sets)
-        return PersonaRuntime.build(persona, entries, self._model_override, self._retrieval)
+        return PersonaRuntime.build(
+            persona, entries, self._model_override, self._retrieval, self._link_hosts
+        )
 
     # -- watching --------------------------------------------------------------------------
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from bots.knowledge.files import KnowledgeEntry
 from bots.knowledge.persona import Persona
 from bots.retrieval.search import Retriever
 from bots.retrieval.setup import RetrievalSetup
 from bots.tokens import TokenCounter, counter_for_model
+from bots.turn.link_hosts import LinkHosts
 from bots.turn.prompt import SnippetCatalog
 
 
@@ -19,6 +21,8 @@ class PersonaRuntime:
     retriever: Retriever
     catalog: SnippetCatalog
     counter: TokenCounter
+    links: LinkHosts = field(default_factory=LinkHosts)
+    """The hosts the model's links may go to (`link_hosts`)."""
 
     @classmethod
     def build(
@@ -27,7 +31,10 @@ class PersonaRuntime:
         entries: tuple[KnowledgeEntry, ...],
         model_override: str | None,
         retrieval: RetrievalSetup | None = None,
+        link_hosts: Iterable[str] = (),
     ) -> PersonaRuntime:
+        """`link_hosts`: the operator's allowed link hosts (BOTS_LINK_HOSTS), besides the
+        hosts the knowledge links to."""
         model = model_override or persona.model.name
         counter = counter_for_model(model)
         return cls(
@@ -36,6 +43,7 @@ class PersonaRuntime:
             retriever=(retrieval or RetrievalSetup()).build(entries, match=persona.knowledge.match),
             catalog=SnippetCatalog(entries, counter),
             counter=counter,
+            links=LinkHosts.build(entries, link_hosts),
         )
 
     @property

@@ -91,6 +91,27 @@ async def test_http_mode_answers_a_mention_in_its_thread(tmp_path: Path, slack: 
         await process.wait()
 
 
+async def test_bots_host_sets_the_address_http_mode_listens_on(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    """BOTS_HOST=127.0.0.1 (behind a reverse proxy on the same machine): the events port
+    answers on 127.0.0.1 only, not on 127.0.0.2 (another loopback address)."""
+    env = environment(tmp_path, slack, BOTS_HOST="127.0.0.1")
+    process = await start(env, "--http", "--port", "0")
+    try:
+        assert process.stdout is not None
+        line = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        assert line.startswith("listening on http://127.0.0.1:"), line
+        port = int(line.rsplit(":", 1)[1].split("/")[0])
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"http://127.0.0.2:{port}/healthz")
+    finally:
+        process.terminate()
+        await process.wait()
+
+
 @pytest.mark.parametrize(
     ("unset", "args", "words"),
     [

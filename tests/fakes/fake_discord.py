@@ -54,6 +54,8 @@ class _RateLimit:
     pattern: re.Pattern[str]
     retry_after: float
     times: int
+    via: bool = True
+    header: bool = False
 
 
 @dataclass
@@ -149,9 +151,21 @@ class FakeDiscord:
         await asyncio.wait_for(beaten(), seconds)
 
     def rate_limit_next(
-        self, method: str, pattern: str, retry_after: float = 0.001, times: int = 1
+        self,
+        method: str,
+        pattern: str,
+        retry_after: float = 0.001,
+        times: int = 1,
+        *,
+        via: bool = True,
+        header: bool = False,
     ) -> None:
-        self._limits.append(_RateLimit(method, re.compile(pattern), retry_after, times))
+        """The next `times` matching calls answer 429 asking to wait `retry_after` seconds.
+
+        `via=False` leaves out the `Via` header Discord's proxies add: discord.py takes such a
+        429 for a Cloudflare ban and does not retry it. `header` also sends `Retry-After`."""
+        limit = _RateLimit(method, re.compile(pattern), retry_after, times, via, header)
+        self._limits.append(limit)
 
     # -- gateway ---------------------------------------------------------------------------
 
@@ -216,7 +230,10 @@ class FakeDiscord:
             await self._record(Call(request.method, path, body, 429))
             payload = {"message": "You are being rate limited.", "retry_after": limit.retry_after}
             payload["global"] = False
-            return _json(payload, 429, {"Via": "1.1 google"})
+            headers = {"Via": "1.1 google"} if limit.via else {}
+            if limit.header:
+                headers["Retry-After"] = f"{limit.retry_after:g}"
+            return _json(payload, 429, headers)
         status, answer, events = self._answer(request.method, path, body)
         await self._record(Call(request.method, path, body, status))
         for event, data in events:

@@ -222,6 +222,9 @@ class FakeSlack:
         return socket
 
     async def _respond(self, request: web.Request) -> web.Response:
+        if request.match_info.get("id", "").startswith("expired"):
+            # What Slack answers on a response_url used too late (30 minutes) or too often.
+            return web.Response(text="expired_url", status=404)
         body = await request.json()
         async with self._changed:
             self.responses.append(dict(body))

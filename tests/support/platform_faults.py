@@ -2,7 +2,8 @@
 adapters (slack-bolt, discord.py) against the local fake platforms, with the platform failing;
 every message is accounted for. Used by tests/unit/adapters/test_platform_faults.py (small runs) and
 benchmarks/faults.py (the table), next to tests/support/fault_harness.py's LLM, store and process
-faults, with the same `Tally`.
+faults, with the same `Tally`. Discord 429s come with and without the `Via` header (without
+it, discord.py does not retry; the adapter does, once).
 
 A message is counted from what its thread shows once the bot has finished with it (the
 platform's final state, after every update): one bot message with the answer is a reply,
@@ -398,6 +399,79 @@ async def discord_scenario(
                         await rig.bot.wait_done(question["id"], 30, times=2)
                     else:
                         await rig.bot.wait_done(question["id"], 30)
+                    if count_turn(tally, bot_messages(thread)[before:]):
+                        answered[key].append(question["id"])
+                progress(f"{tally.scenario}: conversation {n + 1}/{conversations} done")
+
+            await asyncio.gather(*(one(n) for n in range(conversations)))
+        await audit_history(store, answered, tally)
+    finally:
+        await store.close()
+    return tally
+
+
+DISCORD_NO_VIA_FAULTS = (
+    "429 without Via on the first post (Retry-After header)",
+    "429 without Via on the thread's creation (retry_after in the body only)",
+    "429 without Via on the final edit",
+    "429 without Via on every post of the answer and its retry",
+)
+
+
+async def discord_no_via_scenario(
+    workdir: Path, *, conversations: int, turns: int, progress: Progress, seed: int = 11
+) -> Tally:
+    """Every message meets a 429 without the `Via` header (DISCORD_NO_VIA_FAULTS, seeded),
+    which discord.py takes for a Cloudflare ban and does not retry: the adapter waits as
+    asked and tries once more; when even that is refused, the user gets a notice."""
+    from bots.adapters.discord.formatting import thread_key
+    from tests.fakes.fake_discord import GENERAL_ID, GUILD_ID, user_message
+    from tests.support.discord_rig import running_bot
+
+    tally = Tally("Discord 429s without Via (not retried by discord.py) on post, thread, edit")
+    rng = random.Random(seed)
+    folder = Path(tempfile.mkdtemp(prefix="discord-no-via-", dir=workdir))
+    store = SQLiteStore(folder / "bots.sqlite3")
+    await store.open()
+    answered: dict[ThreadKey, list[str]] = {}
+    try:
+        async with running_bot(folder, store, Streamed()) as rig:
+            fake = rig.fake
+
+            def bot_messages(thread: str) -> list[str]:
+                return [
+                    str(m["content"])
+                    for m in fake.messages.values()
+                    if m["channel_id"] == thread and m["author"]["bot"]
+                ]
+
+            async def one(n: int) -> None:
+                thread = ""
+                for t in range(turns):
+                    choices = DISCORD_NO_VIA_FAULTS if t == 0 else DISCORD_NO_VIA_FAULTS[::2]
+                    fault = rng.choice(choices)
+                    if t == 0:
+                        question = user_message(f"question {t} of {n}: when do you open?")
+                        thread = question["id"]
+                        key = thread_key(GUILD_ID, thread)
+                        answered[key] = []
+                    else:
+                        question = user_message(f"question {t} of {n}?", channel=thread)
+                    posts = f"/channels/{thread}/messages"
+                    if fault == DISCORD_NO_VIA_FAULTS[0]:
+                        fake.rate_limit_next("POST", posts, 1.5, via=False, header=True)
+                    elif fault == DISCORD_NO_VIA_FAULTS[1]:
+                        creation = f"/channels/{GENERAL_ID}/messages/{thread}/threads"
+                        fake.rate_limit_next("POST", creation, 0.5, via=False)
+                    elif fault == DISCORD_NO_VIA_FAULTS[2]:
+                        fake.rate_limit_next("PATCH", posts + "/\\d+", 1.0, via=False, header=True)
+                    else:
+                        fake.rate_limit_next("POST", posts, 1.0, times=3, via=False, header=True)
+                    before = len(bot_messages(thread))
+                    tally.sent += 1
+                    tally.faults += 1
+                    await fake.dispatch("MESSAGE_CREATE", question)
+                    await rig.bot.wait_done(question["id"], 30)
                     if count_turn(tally, bot_messages(thread)[before:]):
                         answered[key].append(question["id"])
                 progress(f"{tally.scenario}: conversation {n + 1}/{conversations} done")

@@ -53,6 +53,9 @@ def test_the_key_never_shows_itself() -> None:
         ("BOTS_LLM_TIMEOUT", "soon", "BOTS_LLM_TIMEOUT must be a number"),
         ("BOTS_LLM_ATTEMPTS", "0", "BOTS_LLM_ATTEMPTS must be greater than zero"),
         ("BOTS_HANDOFF_WEBHOOK_URL", "https://desk.example/hook", "WEBHOOK_SECRET is empty"),
+        ("BOTS_HOST", "http://0.0.0.0", "BOTS_HOST must be an address to listen on"),
+        ("BOTS_HOST", "127.0.0.1:8080", "BOTS_HOST must be an address to listen on"),
+        ("BOTS_HOST", "127.0.0.256", "BOTS_HOST must be an address to listen on"),
     ],
 )
 def test_bad_values_are_one_line_errors(name: str, value: str, message: str) -> None:
@@ -91,3 +94,9 @@ def test_slack_settings(tmp_path: Path) -> None:
 def test_a_malformed_channel_map_is_a_one_line_error() -> None:
     with pytest.raises(ConfigError, match="SLACK_CHANNEL_PERSONAS must look like"):
         Settings.from_env({"SLACK_CHANNEL_PERSONAS": "C1:restaurant"}, data_dir=Path("."))
+
+
+def test_the_listen_address_is_every_interface_unless_bots_host_says(tmp_path: Path) -> None:
+    assert Settings.from_env({}, data_dir=tmp_path).host == "0.0.0.0"
+    for host in ("127.0.0.1", "localhost", "bot.internal"):
+        assert Settings.from_env({"BOTS_HOST": f" {host} "}, data_dir=tmp_path).host == host

@@ -446,6 +446,36 @@ def test_requests_that_made_bolt_raise_are_refused_with_401_over_http(
     assert slack_rig.listener_errors == []
 
 
+# Correctly signed (a sender with the secret, or Slack changing its format), but bodies bolt
+# cannot parse: each was a 500 and bolt's traceback in the log.
+SIGNED_UNREADABLE = {
+    "JSON event body that is not JSON": (
+        '{"type": "event_callback", "event": {"text": "cut',
+        "application/json",
+    ),
+    "JSON body that is a list": ("[1, 2]", "application/json"),
+    "interactive payload that is not JSON": (
+        "payload=%7B%22type%22%3A+%22block_actions%22%2C",
+        "application/x-www-form-urlencoded",
+    ),
+}
+
+
+@pytest.mark.security("signatures")
+@pytest.mark.parametrize("name", sorted(SIGNED_UNREADABLE))
+def test_a_signed_body_bolt_cannot_read_gets_400_and_one_plain_warning(
+    slack_rig: SlackRig, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    raw, content_type = SIGNED_UNREADABLE[name]
+    caplog.set_level(logging.INFO)
+    headers = signed(raw) | {"content-type": content_type}
+    assert slack_rig.over_http([(raw, headers), (GOOD_EVENT, signed(GOOD_EVENT))]) == [400, 200]
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelname, r.exc_info) for r in loud] == [("WARNING", None)], loud
+    assert "not valid" in loud[0].getMessage()
+    assert slack_rig.listener_errors == []
+
+
 @pytest.mark.security("signatures")
 def test_a_correctly_signed_event_is_accepted_over_http(slack_rig: SlackRig) -> None:
     """The front passes what Slack signed; bolt's own check (still on) agrees."""

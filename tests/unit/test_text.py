@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bots.text import StreamCleaner, clean_reply, neutralise_mentions
+from bots.text import StreamCleaner, clean_reply, defuse_links, neutralise_mentions
 
 KNOWN = {"hours", "parking"}
 SAMPLE = (
@@ -91,3 +94,58 @@ def test_handoff_markers_never_stream_out(text: str, seed: int) -> None:
     assert "handoff" not in out.lower()
     assert "[" not in out
     assert "]" not in out
+
+
+# -- links: only vetted hosts stay links ---------------------------------------------------
+
+
+def good(url: str) -> bool:
+    return urlsplit(url).hostname == "cafe.example"
+
+
+LINKS = {
+    "[click](https://evil.example/login)": "click (`https://evil.example/login`)",
+    "<https://evil.example/pay|click here>": "click here (`https://evil.example/pay`)",
+    "<https://evil.example/pay>": "`https://evil.example/pay`",
+    "see https://evil.example/pay.": "see `https://evil.example/pay`.",
+    "https://cafe.example@evil.example/x": "`https://evil.example/x`",
+    '[x](<https://evil.example/a> "title")': "x (`https://evil.example/a`)",
+    "[menu](https://cafe.example/menu)": "[menu](https://cafe.example/menu)",
+    "<https://cafe.example/menu|menu>": "[menu](https://cafe.example/menu)",
+    "<https://cafe.example/menu>": "<https://cafe.example/menu>",
+    "https://cafe.example/menu": "https://cafe.example/menu",
+    "`[click](https://evil.example)` in code": "`[click](https://evil.example)` in code",
+}
+
+
+@pytest.mark.security("injection")
+@pytest.mark.parametrize("written", sorted(LINKS))
+def test_links_to_unvetted_hosts_show_their_address_as_plain_text(written: str) -> None:
+    assert defuse_links(written, good) == LINKS[written]
+
+
+def test_with_no_vetted_host_every_link_is_plain() -> None:
+    text, _ = clean_reply("[menu](https://cafe.example/menu)", ())
+    assert text == "menu (`https://cafe.example/menu`)"
+
+
+LINKY = (
+    "Log in [here](https://evil.example/login?a=1) or <https://evil.example|tap me>, "
+    "see https://evil.example/x. Our [menu](https://cafe.example/menu) [hours] and "
+    "<https://cafe.example/a|this> end"
+)
+
+
+@pytest.mark.security("injection")
+@given(st.lists(st.integers(1, 9), min_size=1, max_size=60))
+def test_streamed_links_come_out_as_the_whole_text_does(cuts: list[int]) -> None:
+    """However the model's pieces cut a link, the stream shows what the final text shows."""
+    cleaner = StreamCleaner(KNOWN, good)
+    out, start = "", 0
+    for size in cuts:
+        out += cleaner.feed(LINKY[start : start + size])
+        start += size
+    out += cleaner.feed(LINKY[start:]) + cleaner.flush()
+    assert out == clean_reply(LINKY, KNOWN, good)[0]
+    assert "](https://evil" not in out
+    assert "<https://evil" not in out

@@ -18,7 +18,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack, aclosing
 from datetime import timedelta
 from typing import Any
@@ -28,6 +28,8 @@ import yarl
 from discord import app_commands
 
 from bots.adapters.discord import formatting as fmt
+from bots.adapters.discord import gateway as discord_gateway
+from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
 from bots.adapters.discord import stream as discord_stream
 from bots.adapters.discord import ui as discord_ui
@@ -59,6 +61,10 @@ THREAD_EXISTS = 160004
 NEEDS_MENTION = (
     "I can only read messages that @mention me here (the Message Content intent is off). "
     "Mention me in your next message and I'll answer."
+)
+NOT_DELIVERED = (
+    "Sorry, Discord is limiting how fast I can post right now and my answer did not get "
+    "through. Please ask again in a minute."
 )
 DONE_MEMORY = 10_000
 _RATEABLE = frozenset({ReplySource.LLM, ReplySource.KNOWLEDGE})
@@ -122,6 +128,7 @@ class DiscordBot:
         self._channel_personas = dict(channel_personas or {})
         self._guild_personas = dict(guild_personas or {})
         self._ignore_bots = ignore_other_bots
+        self._sleep = sleep
         self._throttle = discord_stream.ChannelThrottle(clock, sleep, edit_interval)
         self._support_posts: dict[ThreadKey, discord_staff.SupportCard] = {}
         self._told_mention: set[str] = set()
@@ -152,6 +159,8 @@ class DiscordBot:
             self.client = discord.AutoShardedClient(shard_count=shard_count, **options)
         else:
             self.client = discord.Client(**options)
+        # One change in Discord's payloads must not take the bot down (`discord_gateway`).
+        discord_gateway.skip_unreadable_events(self.client)
         self.staff = discord_staff.StaffDesk(
             engine,
             store,
@@ -232,12 +241,17 @@ class DiscordBot:
         try:
             await self._message(message)
         except discord.HTTPException as exc:
+            cause = (
+                "rate limited"
+                if ratelimits.is_rate_limit(exc)
+                else "thread deleted, locked or no permission"
+            )
             log.warning(
-                "discord refused a reply in channel %s (%s %s): thread deleted, locked or "
-                "no permission; reply dropped",
+                "discord refused a reply in channel %s (%s %s): %s; reply dropped",
                 message.channel.id,
                 exc.status,
                 exc.code,
+                cause,
             )
         finally:
             await self._finished(message.id)
@@ -292,11 +306,23 @@ class DiscordBot:
         self, message: discord.Message, channel: discord.TextChannel
     ) -> int | None:
         name = fmt.thread_name(message.content, f"Question from {message.author.display_name}")
+
+        def create() -> Awaitable[discord.Thread]:
+            return message.create_thread(name=name, auto_archive_duration=1440)
+
         try:
-            thread = await message.create_thread(name=name, auto_archive_duration=1440)
+            where = f"a thread in channel {channel.id}"
+            thread = await ratelimits.retry_unretried_429(create, self._sleep, where)
         except discord.HTTPException as exc:
             if exc.code == THREAD_EXISTS:
                 return message.id  # a redelivery: the thread from the first delivery
+            if ratelimits.is_rate_limit(exc):
+                # No thread, but the channel the user wrote in may still take a reply.
+                await self._tell_not_delivered(
+                    lambda: message.reply(NOT_DELIVERED, allowed_mentions=discord_stream.NO_PINGS),
+                    f"channel {channel.id}",
+                )
+                return None
             log.warning(
                 "cannot open a thread in channel %s (%s %s): is Create Public Threads allowed?",
                 channel.id,
@@ -346,23 +372,51 @@ class DiscordBot:
         key = message.key
         channel = self._channel(key)
         stream = discord_stream.StreamedReply(channel, int(key.thread), self._throttle)
-        async with AsyncExitStack() as stack:
-            try:
-                await stack.enter_async_context(channel.typing())
-            except discord.HTTPException as exc:
-                log.info("discord typing indicator failed in %s (%s)", key.thread, exc.status)
-            turn = (
-                self._engine.resume(message) if resumed else self._engine.handle(message, persona)
+        try:
+            async with AsyncExitStack() as stack:
+                try:
+                    await stack.enter_async_context(channel.typing())
+                except discord.HTTPException as exc:
+                    log.info("discord typing indicator failed in %s (%s)", key.thread, exc.status)
+                turn = (
+                    self._engine.resume(message)
+                    if resumed
+                    else self._engine.handle(message, persona)
+                )
+                async with aclosing(turn) as events:
+                    async for event in events:
+                        if isinstance(event, TextDelta):
+                            await stream.add(event.text)
+                        elif isinstance(event, FinalReply):
+                            await self._finish(stream, event, message)
+                        else:
+                            await stream.discard()
+                            await self.render(event, key)
+        except discord.HTTPException as exc:
+            if not ratelimits.is_rate_limit(exc):
+                raise
+            log.warning(
+                "discord rate limited the reply in channel %s again after the wait (429): "
+                "not delivered",
+                key.thread,
             )
-            async with aclosing(turn) as events:
-                async for event in events:
-                    if isinstance(event, TextDelta):
-                        await stream.add(event.text)
-                    elif isinstance(event, FinalReply):
-                        await self._finish(stream, event, message)
-                    else:
-                        await stream.discard()
-                        await self.render(event, key)
+            await stream.discard()  # an answer cut short would read as the whole answer
+            await self._tell_not_delivered(
+                lambda: channel.send(NOT_DELIVERED, allowed_mentions=discord_stream.NO_PINGS),
+                f"channel {key.thread}",
+            )
+
+    async def _tell_not_delivered(self, send: Callable[[], Awaitable[Any]], where: str) -> None:
+        """Tell the user their answer did not get through, if Discord still takes that."""
+        try:
+            await ratelimits.retry_unretried_429(send, self._sleep, f"the notice in {where}")
+        except discord.HTTPException as exc:
+            log.warning(
+                "discord refused the notice too (%s %s): nothing reaches the user in %s",
+                exc.status,
+                exc.code,
+                where,
+            )
 
     async def _finish(
         self, stream: discord_stream.StreamedReply, reply: FinalReply, message: IncomingMessage
@@ -429,7 +483,11 @@ class DiscordBot:
     async def _safe_send(self, channel: discord.abc.Messageable, content: str) -> None:
         try:
             for piece in fmt.split_message(content) or ["…"]:
-                await channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+
+                def send(piece: str = piece) -> Awaitable[discord.Message]:
+                    return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+
+                await ratelimits.retry_unretried_429(send, self._sleep, "a message")
         except discord.HTTPException as exc:
             log.warning("discord refused a message (%s %s): dropped", exc.status, exc.code)
 
@@ -449,13 +507,17 @@ class DiscordBot:
         embed = fmt.handoff_embed(record, link)
         ping = fmt.role_ping(role_id, f"New hand-off: {record.reason.label}")
         channel = self.client.get_partial_messageable(int(channel_id))
-        try:
-            posted = await channel.send(
+
+        def post() -> Awaitable[discord.Message]:
+            return channel.send(
                 ping.content,
                 embed=embed,
                 view=discord_ui.handoff_view(record.key),
                 allowed_mentions=ping.allowed,
             )
+
+        try:
+            posted = await ratelimits.retry_unretried_429(post, self._sleep, "a hand-off card")
         except discord.HTTPException as exc:
             log.warning(
                 "discord refused the hand-off notice in %s (%s): team not notified",

@@ -6,7 +6,8 @@ is that most edits of a streamed answer are worth skipping. So while the model w
 most one write per `interval` per channel goes out and the rest are dropped (the next write
 carries all the text); the final text always goes out, waiting for the channel's turn with
 the injected `sleep`. A `RateLimited` error (a wait longer than discord.py will sleep) pushes
-the channel's next write back by `retry_after`.
+the channel's next write back by `retry_after`; so does a 429 discord.py did not retry
+(`ratelimits`), once: a second one raises for the adapter, which tells the user.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 import discord
 
 from bots.adapters.discord import formatting as fmt
+from bots.adapters.discord import ratelimits
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,7 @@ class StreamedReply:
         shown = self._shown[index] if index < len(self._shown) else None
         if shown is not None and shown.content == content and view is None:
             return True
+        retried_429 = False
         for _attempt in range(3 if final else 1):
             if final:
                 await self._throttle.wait(self._channel_id)
@@ -137,6 +140,20 @@ class StreamedReply:
                     shown.content = content
             except discord.RateLimited as exc:
                 self._throttle.back_off(self._channel_id, exc.retry_after)
+                continue
+            except discord.HTTPException as exc:
+                # A 429 discord.py did not retry (`ratelimits`): once, after its wait; an
+                # interim edit is skipped meanwhile, as for any other rate limit.
+                if retried_429 or not ratelimits.is_rate_limit(exc):
+                    raise
+                seconds = ratelimits.wait_asked(exc)
+                where = f"a reply in channel {self._channel_id}"
+                if not ratelimits.note_unretried(exc, seconds, where):
+                    raise
+                retried_429 = True
+                self._throttle.back_off(self._channel_id, seconds)
+                if not final:
+                    return False
                 continue
             finally:
                 self._throttle.wrote(self._channel_id)

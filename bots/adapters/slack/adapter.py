@@ -333,9 +333,32 @@ class SlackBot:
         try:
             await ack()  # Slack wants the answer within 3 s: acknowledge before any work
             text = await slack_command.answer(body, self._engine, self._is_staff, self.render)
-            await respond(text=text, response_type="ephemeral")
+            await self._respond(respond, text)
         finally:
             self._done()
+
+    @staticmethod
+    async def _respond(respond: Any, text: str) -> None:
+        """The command's private answer via its `response_url`; a failure is one plain line.
+
+        slack_sdk's webhook client raises on a URL it cannot reach and returns Slack's 404
+        (`expired_url`: used after 30 minutes or more than 5 times) as a status.
+        """
+        try:
+            sent = await respond(text=text, response_type="ephemeral")
+        except (aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+            # ValueError: bolt's answer to a command without any response_url.
+            log.warning(
+                "slack /support answer could not reach its response_url (%s): dropped",
+                type(exc).__name__,
+            )
+            return
+        if not 200 <= sent.status_code < 300:
+            log.warning(
+                "slack refused the /support answer at its response_url (HTTP %s %s): dropped",
+                sent.status_code,
+                str(sent.body)[:40],
+            )
 
     # -- feedback buttons ----------------------------------------------------------------
 

@@ -10,6 +10,11 @@ log for a request nobody signed. Here the raw bytes are checked first, with the 
 app's secret in the last five minutes gets 401 before bolt parses a byte. bolt's own check
 stays on behind this one (it passes what passed here). Socket Mode has no signatures (the
 connection itself is authenticated) and does not come through here.
+
+A signed body bolt still cannot read (not JSON, a `payload=` form field that is not JSON,
+JSON that is not an object) gets 400 and one WARNING line: the sender has the secret, so
+it is a bug or a format change on their side, not an attack, and it deserves an answer
+that says "your request", not a 500 and bolt's traceback.
 """
 
 from __future__ import annotations
@@ -72,7 +77,19 @@ def events_app(app: AsyncApp, signing_secret: str, path: str) -> web.Application
     """
 
     async def dispatch(request: web.Request) -> web.Response:
-        answer = await app.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+        # bolt parses the body while building the request, and what it raises depends on
+        # the shape (JSONDecodeError, AttributeError on a list, TypeError on a number...):
+        # any of them means "this body is not one bolt can read", nothing else runs here.
+        except Exception as exc:
+            log.warning(
+                "refused a signed Slack request to %s: its body is not valid (%s); answered 400",
+                path,
+                type(exc).__name__,
+            )
+            return web.json_response({"error": "invalid body"}, status=400)
+        answer = await app.async_dispatch(bolt_request)
         return await to_aiohttp_response(answer)
 
     web_app = web.Application(middlewares=[verify_first(signing_secret, path)])

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+
+import pytest
 
 from bots.adapters import console
 from bots.knowledge.persona import Persona
+from bots.llm.client import Completed, ContentDelta, LLMEvent
+from bots.models import Usage
+from bots.store.sqlite import SQLiteStore
 from bots.turn.engine import Engine
+from bots.turn.runtime import PersonaRuntime
 
 
 def lines(*typed: str) -> console.ReadLine:
@@ -101,3 +107,28 @@ async def test_a_renamed_persona_shows_its_new_name(
         current_persona=lambda: renamed,
     )
     assert "Cafe Buddy: " in out.getvalue().split("(commands")[-1]
+
+
+class Phishing:
+    """A model talked into a masked link to a host no knowledge entry names."""
+
+    async def stream(self, request: object) -> AsyncIterator[LLMEvent]:
+        text = (
+            "Pay [here](https://evil.example/pay) or see our [hours](https://cafe.example/hours)."
+        )
+        for start in range(0, len(text), 9):
+            yield ContentDelta(text[start : start + 9])
+        yield Completed(text, (), Usage(10, 5), "stop")
+
+
+@pytest.mark.security("injection")
+async def test_unvetted_links_show_their_address_in_the_console(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime
+) -> None:
+    engine = Engine(
+        store=store, personas={"cafe": cafe_runtime}, default_persona="cafe", llm=Phishing()
+    )
+    shown = await chat(engine, cafe_runtime.persona, ["how do I pay?"])
+    assert "Pay here (`https://evil.example/pay`)" in shown
+    assert "[hours](https://cafe.example/hours)" in shown
+    assert "](https://evil" not in shown

@@ -38,6 +38,18 @@ async def test_discord_platform_faults(tmp_path: Path) -> None:
     assert tally.faults > 0, tally
 
 
+async def test_discord_429s_without_via_are_retried_once_or_end_in_a_notice(
+    tmp_path: Path,
+) -> None:
+    tally = await faults.discord_no_via_scenario(
+        tmp_path, conversations=4, turns=3, progress=no_progress
+    )
+    assert_every_message_accounted_for(tally)
+    assert tally.faults == tally.sent == 12, tally
+    assert tally.replies > 0, tally
+    assert tally.replies + tally.notices == tally.sent, tally
+
+
 async def test_discord_thread_deleted_mid_answer(tmp_path: Path) -> None:
     tally = await faults.discord_thread_deleted_scenario(
         tmp_path, conversations=2, progress=no_progress

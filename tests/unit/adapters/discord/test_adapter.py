@@ -131,6 +131,31 @@ async def test_model_text_never_pings_anyone(tmp_path: Path, store: SQLiteStore)
             assert f"<@&{ROLE_ID}>" not in body["content"]
 
 
+@pytest.mark.security("injection")
+async def test_links_to_hosts_the_knowledge_does_not_name_show_as_plain_text(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    text = (
+        "Log in [here](https://evil.example/login) or <https://evil.example/pay|click here>, "
+        "see https://cafe.example@evil.example/z. Our [menu](https://cafe.example/menu)."
+    )
+    async with running_bot(tmp_path, store, ScriptedModel(text, parts=7)) as rig:
+        question = user_message("Where do I pay?")
+        await rig.send(question)
+        writes = [c.body for c in rig.fake.calls if c.method in ("POST", "PATCH")]
+        for body in writes:
+            content = str((body or {}).get("content") or "")
+            assert "](https://evil" not in content
+            assert "<https://evil" not in content
+            assert "cafe.example@" not in content
+        final = rig.fake.messages[next(reversed(rig.fake.messages))]["content"]
+        assert final == (
+            "Log in here (`https://evil.example/login`) or click here "
+            "(`https://evil.example/pay`), see `https://evil.example/z`. "
+            "Our [menu](https://cafe.example/menu)."
+        )
+
+
 async def test_a_redelivered_message_is_answered_once(tmp_path: Path, store: SQLiteStore) -> None:
     async with running_bot(tmp_path, store, ScriptedModel("At 8.", parts=1)) as rig:
         question = user_message("When do you open?")

@@ -207,3 +207,113 @@ async def test_a_process_answers_left_messages_only_in_its_own_shards(
     async with running_bot(tmp_path, store, None, shard_count=4, shard_ids=[0]) as rig:
         assert await rig.bot.answer_interrupted() == 0
     assert await store.unanswered_turns(utc_now() - timedelta(days=1), utc_now())
+
+
+# -- 429s without a Via header: discord.py takes them for a Cloudflare ban, does not retry --
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("asked_by", ["header", "json"])
+async def test_a_429_without_via_on_the_first_post_is_named_and_retried_once_after_its_wait(
+    tmp_path: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture, asked_by: str
+) -> None:
+    async with running_bot(tmp_path, store, Pieces()) as rig:
+        question = user_message("count")
+        thread = question["id"]
+        rig.fake.rate_limit_next(
+            "POST",
+            f"/channels/{thread}/messages",
+            retry_after=2.5,
+            via=False,
+            header=asked_by == "header",
+        )
+        with caplog.at_level(logging.WARNING):
+            await rig.send(question)
+        posts = rig.fake.made("POST", f"/channels/{thread}/messages")
+        assert [c.status for c in posts] == [429, 200]
+        assert final_texts(rig.fake, thread) == [ANSWER]
+        assert 2.5 in [pytest.approx(s) for s in rig.sleep.calls]
+    lines = warnings(caplog)
+    assert any("429 with no Via header" in line for line in lines), lines
+    assert not any("thread deleted" in line for line in lines), lines
+
+
+async def test_a_429_without_via_on_the_final_edit_is_retried_once(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    async with running_bot(tmp_path, store, Pieces()) as rig:
+        question = user_message("count")
+        thread = question["id"]
+        edits = f"/channels/{thread}/messages/\\d+"
+        rig.fake.rate_limit_next("PATCH", edits, retry_after=1.0, via=False, header=True)
+        await rig.send(question)
+        assert 429 in [c.status for c in rig.fake.made("PATCH", edits)]
+        assert final_texts(rig.fake, thread) == [ANSWER]
+
+
+async def test_a_429_without_via_on_the_thread_creation_is_retried_once(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    async with running_bot(tmp_path, store, Pieces()) as rig:
+        question = user_message("count")
+        creation = f"/channels/{GENERAL_ID}/messages/\\d+/threads"
+        rig.fake.rate_limit_next("POST", creation, retry_after=1.0, via=False)
+        await rig.send(question)
+        assert [c.status for c in rig.fake.made("POST", creation)] == [429, 201]
+        assert final_texts(rig.fake, question["id"]) == [ANSWER]
+
+
+async def test_a_reply_still_refused_after_the_retry_leaves_the_user_a_notice(
+    tmp_path: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """429s on every post of the answer: the streamed one (skipped, as interim writes are),
+    the final one and its one retry. The answer is not delivered, and the user is told so
+    (the notice is one more post, which Discord takes)."""
+    from bots.adapters.discord.adapter import NOT_DELIVERED
+
+    async with running_bot(tmp_path, store, Pieces()) as rig:
+        question = user_message("count")
+        thread = question["id"]
+        posts = f"/channels/{thread}/messages"
+        rig.fake.rate_limit_next("POST", posts, retry_after=1.0, times=3, via=False)
+        with caplog.at_level(logging.WARNING):
+            await rig.send(question)
+        assert [c.status for c in rig.fake.made("POST", posts)] == [429, 429, 429, 200]
+        assert final_texts(rig.fake, thread) == [NOT_DELIVERED]
+    assert any("not delivered" in line for line in warnings(caplog))
+
+
+async def test_a_thread_that_cannot_be_opened_gets_the_notice_in_the_channel(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    from bots.adapters.discord.adapter import NOT_DELIVERED
+
+    async with running_bot(tmp_path, store, Pieces()) as rig:
+        question = user_message("count")
+        creation = f"/channels/{GENERAL_ID}/messages/\\d+/threads"
+        rig.fake.rate_limit_next("POST", creation, retry_after=1.0, times=2, via=False)
+        await rig.send(question)
+        [notice] = rig.fake.posts(GENERAL_ID)
+        assert notice["content"] == NOT_DELIVERED
+        assert str(notice["message_reference"]["message_id"]) == question["id"]
+        assert notice["allowed_mentions"]["parse"] == []
+
+
+async def test_a_ban_length_wait_is_not_sat_out_and_nothing_reaches_the_user_is_logged(
+    tmp_path: Path, store: SQLiteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(tmp_path, store, Pieces()) as rig:
+        question = user_message("count")
+        thread = question["id"]
+        posts = f"/channels/{thread}/messages"
+        rig.fake.rate_limit_next("POST", posts, retry_after=3600, times=5, via=False)
+        with caplog.at_level(logging.WARNING):
+            await rig.send(question)
+        assert [c.status for c in rig.fake.made("POST", posts)] == [429, 429]
+        assert 3600 not in rig.sleep.calls
+    lines = warnings(caplog)
+    assert any("asks to wait 3600 s: not retried" in line for line in lines), lines
+    assert any("nothing reaches the user" in line for line in lines), lines

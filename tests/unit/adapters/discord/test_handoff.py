@@ -219,3 +219,15 @@ async def test_thumbs_down_records_feedback_and_offers_a_person(
         await rig.send(user_message("yes please", channel=thread, mention_bot=False))
         [card] = rig.fake.posts(SUPPORT_ID)
         assert "the answer did not help" in str(card["embeds"])
+
+
+async def test_a_hand_off_card_refused_with_a_429_without_via_is_posted_on_the_retry(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    """discord.py does not retry a 429 without `Via`; the team must still hear of it."""
+    async with running_bot(tmp_path, store, ScriptedModel("unused")) as rig:
+        support = f"/channels/{SUPPORT_ID}/messages"
+        rig.fake.rate_limit_next("POST", support, retry_after=2.0, via=False, header=True)
+        await hand_off(rig)
+        assert [c.status for c in rig.fake.made("POST", support)] == [429, 200]
+        assert 2.0 in rig.sleep.calls

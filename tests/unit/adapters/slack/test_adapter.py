@@ -460,6 +460,41 @@ async def test_model_output_never_pings(
             assert "&amp; more" in shown
 
 
+PHISHY = (
+    "Log in [here](https://evil.example/login) or <https://evil.example/pay|click here>, "
+    "see <https://evil.example/y> and https://cafe.example@evil.example/z. "
+    "Our [menu](https://cafe.example/menu)."
+)
+
+
+@pytest.mark.security("injection")
+@pytest.mark.parametrize("streaming", [True, False], ids=["stream-api", "post-and-update"])
+async def test_links_to_hosts_the_knowledge_does_not_name_show_as_plain_text(
+    slack_persona_dir: Path, store: SQLiteStore, streaming: bool
+) -> None:
+    """A masked link in model output (Markdown or Slack's own `<url|text>`) to a host no
+    knowledge entry names is shown with its address, in every call that reaches Slack;
+    the knowledge's own host (cafe.example) stays a link."""
+    model = ScriptedModel(PHISHY)
+    async for rig in make_rig(slack_persona_dir, store, model, streaming=streaming):
+        await rig.deliver(mention("100.1", "where do I pay?"))
+        await rig.settle()
+        (reply,) = rig.shown("100.1")
+        every_call = json.dumps([c.params for c in rig.slack.calls], ensure_ascii=False)
+        for shown in (text_of(reply), every_call):
+            assert "](https://evil" not in shown
+            assert "<https://evil" not in shown
+            assert "|click here" not in shown
+            assert "cafe.example@" not in shown
+        shown = text_of(reply)
+        assert "`https://evil.example/login`" in shown
+        assert "click here (`https://evil.example/pay`)" in shown
+        if streaming:
+            assert "[menu](https://cafe.example/menu)" in shown
+        else:
+            assert "<https://cafe.example/menu|menu>" in shown
+
+
 @pytest.mark.parametrize("streaming", [True, False], ids=["stream-api", "post-and-update"])
 async def test_a_long_answer_is_split_within_slack_limits(
     slack_persona_dir: Path, store: SQLiteStore, streaming: bool

@@ -4,6 +4,8 @@ staff only; acknowledged before any work. Through the real bolt app, against a f
 from __future__ import annotations
 
 import asyncio
+import logging
+import socket
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -45,7 +47,7 @@ async def rig(slack_persona_dir: Path, store: SQLiteStore):  # type: ignore[no-u
         yield made
 
 
-def command(rig: Rig, text: str, user: str = STAFF) -> str:
+def command(rig: Rig, text: str, user: str = STAFF, response_url: str | None = None) -> str:
     return urlencode(
         {
             "token": "legacy",
@@ -58,7 +60,7 @@ def command(rig: Rig, text: str, user: str = STAFF) -> str:
             "command": "/support",
             "text": text,
             "api_app_id": "A0APP",
-            "response_url": rig.slack.response_url(),
+            "response_url": response_url or rig.slack.response_url(),
             "trigger_id": "1.2.3",
         }
     )
@@ -153,6 +155,33 @@ async def test_the_command_is_acknowledged_before_any_work(
         gate.set()
         await rig.settle()
         assert rig.slack.responses[-1]["text"].startswith("Handed to the team")
+
+
+def closed_port() -> int:
+    """A port nothing listens on (bound, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("where", ["expired", "unreachable"])
+async def test_a_reply_that_cannot_reach_its_response_url_is_one_plain_warning(
+    rig: Rig, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    """docs/slack.md: no Slack error becomes a traceback. An expired response_url (Slack's
+    404) and one nobody answers at are each one WARNING line; the next command works."""
+    url = (
+        rig.slack.response_url("expired-1")
+        if where == "expired"
+        else f"http://127.0.0.1:{closed_port()}/respond/1"
+    )
+    caplog.set_level(logging.INFO)
+    assert await rig.deliver(command(rig, LINK, response_url=url)) == 200
+    await rig.settle()
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.levelname, r.exc_info) for r in loud] == [("WARNING", None)], loud
+    assert "response_url" in loud[0].getMessage()
+    assert (await run(rig, LINK)).startswith("The assistant has not been asked")
 
 
 def test_the_manifest_registers_the_command_on_the_events_path() -> None:
