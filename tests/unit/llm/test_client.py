@@ -258,8 +258,10 @@ async def test_a_retry_after_longer_than_a_user_waits_gives_up_at_once(
 
 async def test_retries_stop_at_the_total_time_limit(server: FakeLLMServer) -> None:
     server.default = lambda body: ServerError()
+    # Real time (tenacity's stop reads the monotonic clock): wide enough that a busy machine,
+    # where one request can take a tenth of a second, still gets a retry in before the stop.
     policy = RetryPolicy(
-        max_attempts=50, initial_wait=0.01, max_wait=0.01, jitter=0.0, total_seconds=0.05
+        max_attempts=50, initial_wait=0.1, max_wait=0.1, jitter=0.0, total_seconds=1.5
     )
     async with OpenAIChatClient(server.base_url, Secret(KEY), retry=policy) as llm:
         with pytest.raises(LLMServerError):
