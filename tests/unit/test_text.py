@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bots.text import StreamCleaner, clean_reply, neutralise_mentions
+from bots.text import StreamCleaner, clean_reply, neutralise_mentions, trim_to_boundary
 
 KNOWN = {"hours", "parking"}
 SAMPLE = (
@@ -91,3 +91,24 @@ def test_handoff_markers_never_stream_out(text: str, seed: int) -> None:
     assert "handoff" not in out.lower()
     assert "[" not in out
     assert "]" not in out
+
+
+@pytest.mark.parametrize(
+    ("cut", "kept"),
+    [
+        ("Parking is behind the restaur", "Parking is behind the"),
+        ("We open at 9. On Sunday we open at 1", "We open at 9. On Sunday we open at"),
+        (
+            "Yes, there is free wifi. The password is on the rec",
+            "Yes, there is free wifi. The password is on the",
+        ),
+        ("One. Two three four five six seven eig", "One. Two three four five six seven"),
+        ("Already whole.", "Already whole."),
+        ("Ends at a word ", "Ends at a word"),
+        ("東京駅から歩いて", "東京駅から歩いて"),
+        ("Supercalifragilistic", "Supercalifragilistic"),
+        ("Run this:\n```sh\nbots chec", "Run this:\n```sh\nbots\n```"),
+    ],
+)
+def test_a_cut_text_is_trimmed_back_to_a_word_or_sentence(cut: str, kept: str) -> None:
+    assert trim_to_boundary(cut) == kept
