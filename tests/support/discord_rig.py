@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -94,9 +94,11 @@ async def running_bot(
     real_time: bool = False,
     edit_interval: float = 1.0,
     limits: Limits | None = None,
+    engine_sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
-    `limits` are the engine's (default: none but the input length)."""
+    `limits` are the engine's (default: none but the input length); `engine_clock` and
+    `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
     persona = load_persona(write_persona(tmp_path))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
@@ -109,7 +111,9 @@ async def running_bot(
         default_persona="cafe",
         llm=llm,
         limits=limits,
+        turn_timeout=120,
         **({"clock": engine_clock} if engine_clock is not None else {}),
+        **({"sleep": engine_sleep} if engine_sleep is not None else {}),
     )
     fake = fake or FakeDiscord()
     await fake.start()
