@@ -52,6 +52,8 @@ def test_the_key_never_shows_itself() -> None:
         ("BOTS_LOG_LEVEL", "verbose", "BOTS_LOG_LEVEL must be one of"),
         ("BOTS_LLM_TIMEOUT", "soon", "BOTS_LLM_TIMEOUT must be a number"),
         ("BOTS_LLM_ATTEMPTS", "0", "BOTS_LLM_ATTEMPTS must be greater than zero"),
+        ("BOTS_TURN_TIMEOUT", "0", "BOTS_TURN_TIMEOUT must be greater than zero"),
+        ("BOTS_TURN_TIMEOUT", "3600", "BOTS_TURN_TIMEOUT must be at most 600 seconds"),
         ("BOTS_HANDOFF_WEBHOOK_URL", "https://desk.example/hook", "WEBHOOK_SECRET is empty"),
     ],
 )
@@ -91,3 +93,9 @@ def test_slack_settings(tmp_path: Path) -> None:
 def test_a_malformed_channel_map_is_a_one_line_error() -> None:
     with pytest.raises(ConfigError, match="SLACK_CHANNEL_PERSONAS must look like"):
         Settings.from_env({"SLACK_CHANNEL_PERSONAS": "C1:restaurant"}, data_dir=Path("."))
+
+
+def test_the_turn_timeout_is_read_once_with_a_default_under_two_minutes() -> None:
+    assert Settings.from_env({}, data_dir=Path(".")).turn_timeout_seconds == 90
+    settings = Settings.from_env({"BOTS_TURN_TIMEOUT": "45"}, data_dir=Path("."))
+    assert settings.turn_timeout_seconds == 45
