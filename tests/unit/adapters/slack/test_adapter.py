@@ -273,6 +273,9 @@ def copy_slack_persona(tmp_path: Path) -> Path:
     target.mkdir()
     document = yaml.safe_load((DATA / "personas" / "cafe.yaml").read_text(encoding="utf-8"))
     document["handoff"]["slack"] = {"channel": SUPPORT, "mention_group": GROUP}
+    # Room for the long answers that test Slack's size limits: the bot stops a reply at the
+    # persona's max_tokens (200 in the original), whatever the model sends.
+    document["model"] |= {"max_tokens": 4000, "context_window": 16000}
     (target / "cafe.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     shutil.copytree(DATA / "knowledge", tmp_path / "knowledge")
     return tmp_path
