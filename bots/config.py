@@ -12,10 +12,10 @@ from bots.errors import ConfigError
 from bots.llm.pricing import PriceTable
 from bots.secret import Secret
 from bots.store.privacy import PrivacySettings
+from bots.turn.deadline import DEFAULT_TURN_TIMEOUT
 from bots.turn.limits import LimitSettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-DEFAULT_TURN_TIMEOUT = 90.0
 MAX_TURN_TIMEOUT = 600.0
 
 

@@ -76,13 +76,14 @@ class ModelAnswer:
                 # Breaking off drops the stream; asyncio's generator finaliser closes it.
                 async for event in self._events(self._request(self.prompt)):
                     if isinstance(event, ContentDelta):
+                        within = self._written
                         self._written += event.text
                         counted += self._runtime.counter.count(event.text)
                         if counted > cap:
                             # Pieces counted apart add up to more than the whole: recount.
                             counted = self._runtime.counter.count(self._written)
                         if counted > cap:
-                            self._stop_at_max_tokens()
+                            self._stop_at_max_tokens(within)
                             break
                         if piece := guard.feed(cleaner.feed(event.text)):
                             self.shown += piece
@@ -159,10 +160,10 @@ class ModelAnswer:
         events = self._llm.stream(request)
         return events if self._deadline is None else until(self._deadline, events)
 
-    def _stop_at_max_tokens(self) -> None:
-        """The server went past `max_tokens` (it ignores the limit): end the reply here, as a
-        server that honours it would have (finish reason "length")."""
-        self.text, self.finish_reason = self._written, LENGTH
+    def _stop_at_max_tokens(self, within: str) -> None:
+        """The server went past `max_tokens` (it ignores the limit): end the reply with the
+        text `within` it, as a server that honours it would have (finish reason "length")."""
+        self.text, self._written, self.finish_reason = within, within, LENGTH
 
     def _citations(self, cited: Sequence[str]) -> tuple[Citation, ...]:
         by_id = self._runtime.catalog.by_id

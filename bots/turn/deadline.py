@@ -13,6 +13,8 @@ from bots.errors import LLMUnavailable
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
+DEFAULT_TURN_TIMEOUT = 90.0
+"""Seconds a turn may take, the model's stream included (BOTS_TURN_TIMEOUT)."""
 
 
 class TurnTimedOut(LLMUnavailable):

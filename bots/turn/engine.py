@@ -40,7 +40,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
-from bots.turn.deadline import Deadline, Sleep, deadline_in
+from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
 from bots.turn.offline import offline_reply
 from bots.turn.runtime import PersonaRuntime
@@ -56,8 +56,6 @@ STORE_TROUBLE = (
 # Left in the model's history when a message is answered after a restart (see `resume`).
 RESUMED_NOTE = "The assistant was restarted while answering the message above."
 _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
-DEFAULT_TURN_TIMEOUT = 90.0
-"""Seconds a turn may take, model stream included (BOTS_TURN_TIMEOUT)."""
 DUE_GRACE = timedelta(seconds=15)
 """Added to a turn's deadline in the store: time to record the reply once the model is cut
 off, and room for the clocks of machines sharing PostgreSQL being a little apart."""
