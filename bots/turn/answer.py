@@ -11,7 +11,7 @@ from bots.markers import find_handoff
 from bots.models import Citation, FinalReply, ReplySource, Role, TextDelta, Turn, Usage
 from bots.retrieval.search import RetrievalResult
 from bots.text import StreamCleaner, clean_reply, neutralise_mentions
-from bots.tokens import most_counted
+from bots.tokens import TokenCounter, most_counted
 from bots.turn.deadline import Deadline, until
 from bots.turn.endings import broken_off, marked_cut_short
 from bots.turn.offline import citation_for, offline_reply
@@ -76,14 +76,13 @@ class ModelAnswer:
                 # Breaking off drops the stream; asyncio's generator finaliser closes it.
                 async for event in self._events(self._request(self.prompt)):
                     if isinstance(event, ContentDelta):
-                        within = self._written
                         self._written += event.text
                         counted += self._runtime.counter.count(event.text)
                         if counted > cap:
                             # Pieces counted apart add up to more than the whole: recount.
                             counted = self._runtime.counter.count(self._written)
                         if counted > cap:
-                            self._stop_at_max_tokens(within)
+                            self._stop_at_max_tokens(cap)
                             break
                         if piece := guard.feed(cleaner.feed(event.text)):
                             self.shown += piece
@@ -160,9 +159,10 @@ class ModelAnswer:
         events = self._llm.stream(request)
         return events if self._deadline is None else until(self._deadline, events)
 
-    def _stop_at_max_tokens(self, within: str) -> None:
+    def _stop_at_max_tokens(self, cap: int) -> None:
         """The server went past `max_tokens` (it ignores the limit): end the reply with the
-        text `within` it, as a server that honours it would have (finish reason "length")."""
+        text within it, as a server that honours it would have (finish reason "length")."""
+        within = _longest_within(self._written, cap, self._runtime.counter)
         self.text, self._written, self.finish_reason = within, within, LENGTH
 
     def _citations(self, cited: Sequence[str]) -> tuple[Citation, ...]:
@@ -218,3 +218,16 @@ class ModelAnswer:
         reason = arguments.get("reason") if isinstance(arguments, dict) else None
         # The team sees the reason: model text, so it must not ping anyone there either.
         self.handoff_reason = neutralise_mentions(str(reason or "the assistant could not help"))
+
+
+def _longest_within(text: str, cap: int, counter: TokenCounter) -> str:
+    """The longest beginning of `text` that counts at most `cap` tokens (a binary search:
+    one piece from the server may hold far more than the cap)."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if counter.count(text[:middle]) <= cap:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]

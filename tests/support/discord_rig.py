@@ -74,6 +74,9 @@ def write_persona(tmp_path: Path, *, channel: str = SUPPORT_ID, role: str = ROLE
     target.mkdir(exist_ok=True)
     document = yaml.safe_load((DATA / "personas" / "cafe.yaml").read_text(encoding="utf-8"))
     document["handoff"]["discord"] = {"channel_id": channel, "role_id": role}
+    # Room for the long answers that test Discord's 2,000 characters: the bot stops a reply
+    # at the persona's max_tokens (200 in the original), whatever the model sends.
+    document["model"] |= {"max_tokens": 4000, "context_window": 16000}
     (target / "cafe.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     return target / "cafe.yaml"
 

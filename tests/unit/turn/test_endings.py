@@ -265,3 +265,14 @@ async def test_the_deadline_is_recorded_with_the_message(
     assert question.answer_due is not None
     seconds = (question.answer_due - question.created_at).total_seconds()
     assert 120 < seconds <= 150  # the deadline, and a little grace for the reply's recording
+
+
+async def test_one_piece_far_over_max_tokens_keeps_what_fits(
+    engine: Engine, llm_server: FakeLLMServer, cafe_runtime: PersonaRuntime
+) -> None:
+    llm_server.script(Reply("word " * 2000, chunk_size=20_000))  # all of it in one piece
+    reply = final(await run(engine, message("tell me everything")))
+    kept = reply.text.removesuffix(f" …\n\n{CUT_NOTE}")
+    assert kept != reply.text
+    counter = counter_for_model("gpt-4o-mini")
+    assert 190 <= counter.count(kept) <= cafe_runtime.persona.model.max_tokens
