@@ -9,7 +9,9 @@ Real conversations run through the Engine, the real OpenAI client (httpx, SSE) a
 fake LLM server on 127.0.0.1 (tests/fakes/fake_llm.py), and a real store:
 
 - LLM API: a 429 storm with Retry-After, 500s, timeouts, streams cut or stalled mid-answer,
-  malformed JSON, context-length errors (each on a seeded random share of requests);
+  malformed JSON, context-length errors, a model that trickles a token every 20 ms and never
+  ends (the turn deadline, 2 s here, must end it), and one that ignores max_tokens (each on
+  a seeded random share of requests);
 - every event delivered twice at once (the engine's dedupe);
 - chat platforms (tests/support/platform_faults.py), through the real Slack adapter (slack-bolt) and
   the real Discord adapter (discord.py) against the local fakes: Slack `ratelimited` (429
@@ -112,6 +114,10 @@ def table(rows: list[tuple[str, harness.Tally]]) -> str:
             f"| {part} | {t.scenario} | {t.faults} | {t.sent} | {t.replies} | {t.notices} "
             f"| {t.nowhere} | {t.duplicates} | {t.lost} |"
         )
+    # A model that never stops must not hold a turn: how long the longest one took.
+    longest = [f"{t.scenario}: {t.longest:.2f} s" for part, t in rows if part == "LLM"]
+    if longest:
+        lines.append("\nlongest turn per LLM row: " + "; ".join(longest))
     return "\n".join(lines)
 
 

@@ -14,12 +14,14 @@ from bots.errors import ConfigError
 from bots.llm.pricing import PriceTable
 from bots.secret import Secret
 from bots.store.privacy import PrivacySettings
+from bots.turn.deadline import DEFAULT_TURN_TIMEOUT
 from bots.turn.limits import LimitSettings
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_HOST = "0.0.0.0"
 """All interfaces: what a container's port mapping and a Procfile host's router need
 (docs/operations.md says why this default, and when to set 127.0.0.1)."""
+MAX_TURN_TIMEOUT = 600.0
 
 
 def default_data_dir() -> Path:
@@ -145,6 +147,8 @@ class Settings:
     default_persona: str = "restaurant"
     llm_timeout_seconds: float = 60.0
     llm_max_attempts: int = 4
+    turn_timeout_seconds: float = DEFAULT_TURN_TIMEOUT
+    """Each turn's deadline, the model's stream included (BOTS_TURN_TIMEOUT)."""
     log_level: str = "WARNING"
     log_format: str = "text"
     metrics_port: int | None = None
@@ -185,6 +189,7 @@ class Settings:
             default_persona=environ.get("BOTS_PERSONA", "").strip() or "restaurant",
             llm_timeout_seconds=_positive_float(environ, "BOTS_LLM_TIMEOUT", 60.0),
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
+            turn_timeout_seconds=_turn_timeout(environ),
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
             **_observability(environ),
             **_webhook(environ),
@@ -305,6 +310,16 @@ def _base_url(raw: str) -> str:
             f"OPENAI_BASE_URL must be a web address such as {DEFAULT_BASE_URL}, got {url!r}"
         )
     return url.rstrip("/")
+
+
+def _turn_timeout(environ: Mapping[str, str]) -> float:
+    seconds = _positive_float(environ, "BOTS_TURN_TIMEOUT", DEFAULT_TURN_TIMEOUT)
+    if seconds > MAX_TURN_TIMEOUT:
+        raise ConfigError(
+            f"BOTS_TURN_TIMEOUT must be at most {MAX_TURN_TIMEOUT:g} seconds (a person is "
+            f"waiting for the answer), got {seconds:g}"
+        )
+    return seconds
 
 
 def _positive_float(environ: Mapping[str, str], name: str, default: float) -> float:

@@ -64,6 +64,12 @@ class Turn:
     created_at: datetime
     token_count: int
     cited_ids: tuple[str, ...] = ()
+    answer_due: datetime | None = None
+    """For a user message being answered: when its turn's deadline (plus a little grace) has
+    passed. Until then no process treats the message as interrupted (`Engine.interrupted`)."""
+    reply_id: str | None = None
+    """For a user message: the platform id of the message its answer began streaming into,
+    so that a restart can mark a half-streamed answer a dead process left behind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +282,16 @@ class Silent:
     why: SilenceReason
 
 
+@dataclass(frozen=True, slots=True)
+class StaleReply:
+    """A reply a dead process left half-streamed in the thread, as platform message
+    `message_id`: adapters stop its stream and replace its text with `text` (the persona's
+    cut-short note). The new answer follows."""
+
+    message_id: str
+    text: str
+
+
 EngineEvent = (
     TextDelta
     | FinalReply
@@ -284,6 +300,7 @@ EngineEvent = (
     | HandoffResolved
     | HandoffReminder
     | Silent
+    | StaleReply
 )
 
 

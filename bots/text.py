@@ -246,3 +246,53 @@ def _cut_point(text: str, room: int) -> int:
         if at > room // 3:
             return at
     return room
+
+
+# Sentence ends, in scripts with and without spaces; a closing quote or bracket may follow.
+_SENTENCE_END = re.compile(r"[.!?…。！？](?:[\"'”’)\]]*)(?=\s|$)|[。！？]")
+# Where most of a cut text is kept: a sentence end further back than this share of the text
+# loses too much, so the cut falls back to the last word boundary instead.
+_KEEP_SHARE = 2 / 3
+
+
+def trim_to_boundary(text: str) -> str:
+    """`text` cut back to a sentence or word boundary: what a reply cut mid-way keeps.
+
+    Hand-written rather than a sentence splitter (pysbd, nltk): only the last boundary
+    matters, and a regex finds it in any language. A text that already ends at one is
+    kept; scripts written without spaces (Chinese, Japanese, Thai) end at any character.
+    A code block left open is closed, so what follows is not shown as code.
+    """
+    if not text.strip() or not _mid_word(text):
+        return _closed_fences(text.rstrip())
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    if ends and ends[-1] >= len(text) * _KEEP_SHARE:
+        return _closed_fences(text[: ends[-1]])
+    space = max(text.rfind(" "), text.rfind("\n"), text.rfind("\t"))
+    if space <= 0:
+        return _closed_fences(text)  # one long word: a half word is all there is
+    return _closed_fences(text[:space].rstrip())
+
+
+def _mid_word(text: str) -> bool:
+    last = text[-1]
+    if not last.isalnum():
+        return False
+    return not _written_without_spaces(last)
+
+
+def _written_without_spaces(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x3040 <= code <= 0x30FF  # Hiragana, Katakana
+        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
+        or 0xF900 <= code <= 0xFAFF
+        or 0x0E00 <= code <= 0x0E7F  # Thai
+        or 0x0E80 <= code <= 0x0EFF  # Lao
+        or 0x1000 <= code <= 0x109F  # Myanmar
+        or 0x1780 <= code <= 0x17FF  # Khmer
+    )
+
+
+def _closed_fences(text: str) -> str:
+    return text + "\n```" if _open_fence(text) is not None else text

@@ -87,6 +87,12 @@ def counter_for_model(model: str) -> TokenCounter:
         return CharEstimateCounter()
 
 
+def most_counted(counter: TokenCounter, max_tokens: int) -> int:
+    """The most `counter` can count for a text of `max_tokens` real tokens: an estimate pads
+    its count, so a reply the server honestly ended at `max_tokens` is not cut before that."""
+    return max_tokens if counter.exact else math.ceil(max_tokens * _UNKNOWN_MODEL_MARGIN)
+
+
 def message_tokens(counter: TokenCounter, text: str) -> int:
     return counter.count(text) + MESSAGE_OVERHEAD
 

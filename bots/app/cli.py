@@ -32,7 +32,7 @@ from bots.ops.periodic import repeat, run_logged
 from bots.retrieval.setup import RetrievalSetup, retrieval_setup
 from bots.store import Store, open_store
 from bots.telemetry import Telemetry
-from bots.turn.engine import Engine
+from bots.turn.engine import DUE_GRACE, Engine
 from bots.turn.library import PersonaLibrary
 
 
@@ -157,6 +157,7 @@ async def build_app(
         link_for=link_for or _no_link,
         limits=limits,
         retention=retention,
+        turn_timeout=settings.turn_timeout_seconds,
     )
     try:
         async with ops_endpoint(settings, telemetry, store) as ops_port:
@@ -362,12 +363,13 @@ def resume_after(settings: Settings) -> timedelta:
     """How old an unanswered message must be before this process answers it after a start.
 
     Alone on a SQLite file, any unanswered message is one a previous run died in. Sharing
-    PostgreSQL, a younger one may still be in another process's hands (a turn's model calls
-    give up after `llm_timeout_seconds` per attempt).
+    PostgreSQL, a younger one may still be in another process's hands until its deadline:
+    the store keeps each message's (`Turn.answer_due`), and this age covers messages that
+    an older version recorded without one.
     """
     if settings.database_url.startswith("sqlite"):
         return timedelta(0)
-    return timedelta(seconds=settings.llm_timeout_seconds * settings.llm_max_attempts + 60)
+    return timedelta(seconds=settings.turn_timeout_seconds) + DUE_GRACE
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -194,6 +194,12 @@ class FallbackTexts(_Section):
         min_length=1,
         description="Introduces an answer taken straight from the FAQ.",
     )
+    cut_short: str = Field(
+        "(My answer was cut short.)",
+        min_length=1,
+        description="Ends an answer that stopped before it was finished (it reached its "
+        "length limit, took too long, or the answering service broke off).",
+    )
 
 
 class Persona(_Section):

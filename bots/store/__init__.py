@@ -31,6 +31,11 @@ class Store(Protocol):
     behaviour is pinned down by `tests/contracts/store_contract.py`, which every backend runs.
     """
 
+    @property
+    def shared(self) -> bool:
+        """Whether several bot processes may answer from this store at once (PostgreSQL), or
+        one process has it to itself (a SQLite file): then no other process's turn is alive."""
+
     async def open(self) -> None:
         """Connect and bring the schema up to date."""
 
@@ -75,10 +80,20 @@ class Store(Protocol):
         """Append `turn` (a reply, a staff message, a note). StoreError if no such conversation."""
 
     async def unanswered_turns(
-        self, since: datetime, before: datetime
+        self, since: datetime, before: datetime, *, due_by: datetime | None = None
     ) -> list[tuple[Conversation, Turn]]:
         """Conversations the bot owns (`bot`/`resolved`) whose newest turn is a user message
-        written in [since, before): turns a process died in the middle of. Oldest first."""
+        written in [since, before): turns a process died in the middle of. Oldest first.
+
+        With `due_by`, only messages whose `answer_due` is not after it (or was never
+        recorded): a turn still inside its deadline may be alive in another process.
+        """
+
+    async def record_reply_started(
+        self, conversation_id: str, message_id: str, reply_id: str
+    ) -> None:
+        """Remember that the answer to user message `message_id` began streaming into
+        platform message `reply_id` (`Turn.reply_id`). Nothing happens for an unknown one."""
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (empty for `limit` <= 0 or an unknown id)."""

@@ -36,6 +36,7 @@ from bots.store.postgres_schema import (
     HANDOFF_COLUMNS,
     MIGRATIONS,
     RECORD_INCOMING,
+    RECORD_REPLY_STARTED,
     SCHEMA_VERSION_EXISTS,
     SELECT_SCHEMA_VERSION,
     TURN_COLUMNS,
@@ -77,6 +78,10 @@ class PostgresStore:
     parameters become server settings, e.g. `?search_path=bots` to keep the tables in a
     schema of their own.
     """
+
+    @property
+    def shared(self) -> bool:
+        return True  # many bot processes may answer from one database
 
     def __init__(
         self,
@@ -359,15 +364,24 @@ class PostgresStore:
             await connection.execute(APPEND_TURN, *values)
 
     async def unanswered_turns(
-        self, since: datetime, before: datetime
+        self, since: datetime, before: datetime, *, due_by: datetime | None = None
     ) -> list[tuple[Conversation, Turn]]:
-        """Conversations the bot owns whose newest turn is a user message from [since, before).
+        """Conversations the bot owns whose newest turn is a user message from [since, before)
+        (and, with `due_by`, whose answer was due by then).
 
         `updated_at` is never older than the newest turn, so it narrows the scan first.
         """
+        due = None if due_by is None else _aware(due_by)
         async with self._connection("find unanswered messages") as connection:
-            rows = await connection.fetch(UNANSWERED_TURNS, _aware(since), _aware(before))
+            rows = await connection.fetch(UNANSWERED_TURNS, _aware(since), _aware(before), due)
         return [(_conversation_from_row(row), _unanswered_turn(row)) for row in rows]
+
+    async def record_reply_started(
+        self, conversation_id: str, message_id: str, reply_id: str
+    ) -> None:
+        """Remember the platform message the answer to `message_id` streams into."""
+        async with self._connection("remember the streamed reply") as connection:
+            await connection.execute(RECORD_REPLY_STARTED, conversation_id, message_id, reply_id)
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""
@@ -684,6 +698,8 @@ def _turn_values(conversation_id: str, turn: Turn) -> tuple[Any, ...]:
         _aware(turn.created_at),
         turn.token_count,
         list(turn.cited_ids),
+        None if turn.answer_due is None else _aware(turn.answer_due),
+        turn.reply_id,
     )
 
 
@@ -696,6 +712,8 @@ def _turn_from_row(row: asyncpg.Record) -> Turn:
         created_at=row["created_at"],
         token_count=row["token_count"],
         cited_ids=tuple(row["cited_ids"]),
+        answer_due=row["answer_due"],
+        reply_id=row["reply_id"],
     )
 
 

@@ -137,6 +137,13 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )
         """,
     ),
+    # 5: the deadline of the answer to each user message, and the message it streams into.
+    # On the user's turn, written by the statement that records it (RECORD_INCOMING): a sweep
+    # in another process never sees the message without its deadline.
+    (
+        "ALTER TABLE turns ADD COLUMN answer_due timestamptz",
+        "ALTER TABLE turns ADD COLUMN reply_id text",
+    ),
 )
 
 # Applied versions, one row per migration; the schema's version is the highest.
@@ -162,7 +169,9 @@ HANDOFF_COLUMNS: Final = (
     "id, conversation_id, reason, detail, summary, requested_at, claimed_by, claimed_at,"
     " resolved_by, resolved_at, reminded_at"
 )
-TURN_COLUMNS: Final = "role, text, author_id, message_id, created_at, token_count, cited_ids"
+TURN_COLUMNS: Final = (
+    "role, text, author_id, message_id, created_at, token_count, cited_ids, answer_due, reply_id"
+)
 
 # `record_incoming` in one statement, so in one transaction and one round trip: mark the
 # event processed unless it already was, append the turn only if it was just marked, and
@@ -177,9 +186,9 @@ RECORD_INCOMING: Final = """
         RETURNING conversation_id
     ), turn AS (
         INSERT INTO turns (conversation_id, role, text, author_id, message_id,
-                           created_at, token_count, cited_ids)
+                           created_at, token_count, cited_ids, answer_due, reply_id)
         SELECT conversation_id, $3::text, $4::text, $5::text, $6::text,
-               $7::timestamptz, $8::integer, $9::text[]
+               $7::timestamptz, $8::integer, $9::text[], $10::timestamptz, $11::text
           FROM event
         RETURNING conversation_id, created_at
     ), touched AS (
@@ -194,8 +203,8 @@ RECORD_INCOMING: Final = """
 APPEND_TURN: Final = """
     WITH turn AS (
         INSERT INTO turns (conversation_id, role, text, author_id, message_id,
-                           created_at, token_count, cited_ids)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                           created_at, token_count, cited_ids, answer_due, reply_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
         RETURNING conversation_id, created_at
     )
     UPDATE conversations c SET updated_at = turn.created_at
@@ -203,20 +212,30 @@ APPEND_TURN: Final = """
      WHERE c.id = turn.conversation_id AND c.updated_at < turn.created_at
 """
 
-# Conversations the bot owns whose newest turn is a user message from [$1, $2): turns a
-# process died in the middle of (see `Store.unanswered_turns`). The conversation's columns
-# keep their names; the turn's come from the lateral join under their own names.
+# Conversations the bot owns whose newest turn is a user message from [$1, $2), and whose
+# answer was due by $3 (NULL: no matter): turns a process died in the middle of (see
+# `Store.unanswered_turns`). The conversation's columns keep their names; the turn's come
+# from the lateral join under their own names.
 UNANSWERED_TURNS: Final = """
     SELECT c.id, c.platform, c.workspace, c.channel, c.thread, c.persona, c.state,
            c.created_at, c.updated_at, c.failed_turns, c.offer_reason,
            t.role, t.text, t.author_id, t.message_id, t.created_at AS turn_created_at,
-           t.token_count, t.cited_ids
+           t.token_count, t.cited_ids, t.answer_due, t.reply_id
       FROM conversations c
       CROSS JOIN LATERAL (
-          SELECT role, text, author_id, message_id, created_at, token_count, cited_ids
+          SELECT role, text, author_id, message_id, created_at, token_count, cited_ids,
+                 answer_due, reply_id
             FROM turns WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1
       ) t
      WHERE c.state IN ('bot', 'resolved') AND c.updated_at >= $1 AND t.role = 'user'
        AND t.created_at >= $1 AND t.created_at < $2
+       AND ($3::timestamptz IS NULL OR t.answer_due IS NULL OR t.answer_due <= $3)
      ORDER BY t.created_at, c.seq
+"""
+
+# The platform message the answer to a user message streams into (`record_reply_started`).
+RECORD_REPLY_STARTED: Final = """
+    UPDATE turns SET reply_id = $3
+     WHERE id = (SELECT max(id) FROM turns
+                  WHERE conversation_id = $1 AND message_id = $2 AND role = 'user')
 """

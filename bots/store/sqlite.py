@@ -59,6 +59,10 @@ class SQLiteStore:
     connection, so a transaction can never interleave with another coroutine's statements.
     """
 
+    @property
+    def shared(self) -> bool:
+        return False  # one bot process per file: the engine orders its own turns
+
     def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
         """`busy_timeout_ms`: how long a write waits for another process's lock."""
         self.path: Final[Path | str] = path if str(path) == MEMORY else Path(path)
@@ -332,12 +336,14 @@ class SQLiteStore:
             self._wrote()
 
     async def unanswered_turns(
-        self, since: datetime, before: datetime
+        self, since: datetime, before: datetime, *, due_by: datetime | None = None
     ) -> list[tuple[Conversation, Turn]]:
-        """Conversations the bot owns whose newest turn is a user message from [since, before).
+        """Conversations the bot owns whose newest turn is a user message from [since, before)
+        (and, with `due_by`, whose answer was due by then).
 
         `updated_at` is never older than the newest turn, so it narrows the scan first.
         """
+        due = " AND (t.answer_due IS NULL OR t.answer_due <= ?)" if due_by is not None else ""
         conversation_columns = ", ".join("c." + c.strip() for c in CONVERSATION_COLUMNS.split(","))
         turn_columns = ", ".join("t." + c.strip() for c in TURN_COLUMNS.split(","))
         async with self._connection("find unanswered messages") as db:
@@ -346,7 +352,7 @@ class SQLiteStore:
                 " JOIN turns t ON t.id ="
                 "  (SELECT max(id) FROM turns WHERE conversation_id = c.id)"
                 " WHERE c.state IN (?, ?) AND c.updated_at >= ? AND t.role = ?"
-                " AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id",
+                f" AND t.created_at >= ? AND t.created_at < ?{due} ORDER BY t.created_at, t.id",
                 (
                     ConversationState.BOT.value,
                     ConversationState.RESOLVED.value,
@@ -354,9 +360,23 @@ class SQLiteStore:
                     Role.USER.value,
                     _to_text(since),
                     _to_text(before),
+                    *((_to_text(due_by),) if due_by is not None else ()),
                 ),
             )
         return [(_conversation_from_row(row[:11]), _turn_from_row(row[11:])) for row in rows]
+
+    async def record_reply_started(
+        self, conversation_id: str, message_id: str, reply_id: str
+    ) -> None:
+        """Remember the platform message the answer to `message_id` streams into."""
+        async with self._connection("remember the streamed reply") as db:
+            await db.execute(
+                "UPDATE turns SET reply_id = ? WHERE id ="
+                " (SELECT max(id) FROM turns WHERE conversation_id = ? AND message_id = ?"
+                "  AND role = ?)",
+                (reply_id, conversation_id, message_id, Role.USER.value),
+            )
+            self._wrote()
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""
@@ -705,11 +725,13 @@ def _turn_values(conversation_id: str, turn: Turn) -> tuple[Any, ...]:
         _to_text(turn.created_at),
         turn.token_count,
         json.dumps(list(turn.cited_ids)),
+        None if turn.answer_due is None else _to_text(turn.answer_due),
+        turn.reply_id,
     )
 
 
 def _turn_from_row(row: Iterable[Any]) -> Turn:
-    role, text, author_id, message_id, created, token_count, cited = row
+    role, text, author_id, message_id, created, token_count, cited, due, reply_id = row
     return Turn(
         role=Role(role),
         text=text,
@@ -718,6 +740,8 @@ def _turn_from_row(row: Iterable[Any]) -> Turn:
         created_at=_from_text(created),
         token_count=token_count,
         cited_ids=() if cited == "[]" else tuple(json.loads(cited)),
+        answer_due=_maybe_time(due),
+        reply_id=reply_id,
     )
 
 

@@ -164,6 +164,35 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         ) WITHOUT ROWID
         """,
     ),
+    # 5: the deadline of the answer to each user message, and the message it streams into.
+    (
+        # Kept on the user's turn, written in the same statement that records it: a sweep
+        # in another process must never see the message without its deadline.
+        "ALTER TABLE turns ADD COLUMN answer_due TEXT",
+        "ALTER TABLE turns ADD COLUMN reply_id TEXT",
+        "DROP TRIGGER incoming_messages_insert",
+        "DROP VIEW incoming_messages",
+        """
+        CREATE VIEW incoming_messages (
+            event_id, conversation_id, role, text, author_id, message_id,
+            created_at, token_count, cited_ids, answer_due, reply_id
+        ) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0
+        """,
+        """
+        CREATE TRIGGER incoming_messages_insert INSTEAD OF INSERT ON incoming_messages
+        BEGIN
+            INSERT INTO processed_events (event_id, conversation_id, processed_at)
+                 VALUES (NEW.event_id, NEW.conversation_id, NEW.created_at);
+            INSERT INTO turns (
+                conversation_id, role, text, author_id, message_id,
+                created_at, token_count, cited_ids, answer_due, reply_id
+            ) VALUES (
+                NEW.conversation_id, NEW.role, NEW.text, NEW.author_id, NEW.message_id,
+                NEW.created_at, NEW.token_count, NEW.cited_ids, NEW.answer_due, NEW.reply_id
+            );
+        END
+        """,
+    ),
 )
 
 CONVERSATION_COLUMNS: Final = (
@@ -174,11 +203,13 @@ HANDOFF_COLUMNS: Final = (
     "id, conversation_id, reason, detail, summary, requested_at, claimed_by, claimed_at,"
     " resolved_by, resolved_at, reminded_at"
 )
-TURN_COLUMNS: Final = "role, text, author_id, message_id, created_at, token_count, cited_ids"
+TURN_COLUMNS: Final = (
+    "role, text, author_id, message_id, created_at, token_count, cited_ids, answer_due, reply_id"
+)
 INSERT_INCOMING: Final = (
     f"INSERT INTO incoming_messages (event_id, conversation_id, {TURN_COLUMNS})"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_TURN: Final = (
-    f"INSERT INTO turns (conversation_id, {TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO turns (conversation_id, {TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )

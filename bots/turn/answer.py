@@ -6,11 +6,14 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 from bots.errors import ContextTooLong
-from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, ToolCall
+from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall
 from bots.markers import find_handoff
-from bots.models import FinalReply, ReplySource, Role, TextDelta, Turn, Usage
+from bots.models import Citation, FinalReply, ReplySource, Role, TextDelta, Turn, Usage
 from bots.retrieval.search import RetrievalResult
 from bots.text import StreamCleaner, clean_reply, neutralise_mentions
+from bots.tokens import TokenCounter, most_counted
+from bots.turn.deadline import Deadline, until
+from bots.turn.endings import broken_off, marked_cut_short
 from bots.turn.offline import citation_for, offline_reply
 from bots.turn.output_guard import LeakGuard, forged_handoff, hidden_texts, public_texts
 from bots.turn.prompt import HANDOFF_TOOL, Prompt, build_prompt
@@ -20,12 +23,19 @@ from bots.turn.runtime import PersonaRuntime
 MAX_INPUT_CHARS = 6_000
 # After the server says the prompt is too long, retry once with this share of the budget.
 SHRINK_FACTOR = 0.6
+LENGTH = "length"
+"""The finish reason of a reply that reached `max_tokens` (the server's, or our own count)."""
 
 
 class ModelAnswer:
     """One model call for one turn. Iterate `stream()` for the cleaned text as it arrives;
     afterwards `reply()` is the final reply, or `handoff_reason` says the model asked for a
-    person (the handoff_to_human tool). LLM errors propagate to the caller."""
+    person (the handoff_to_human tool). LLM errors propagate to the caller; after one,
+    `broken_reply()` is what to show if the user already saw some of the text.
+
+    The reply stops at the persona's `max_tokens`, counted here with the persona's token
+    counter, even from a server that ignores the limit; with a `deadline`, the model's stream
+    is cut off when it passes (`TurnTimedOut`)."""
 
     def __init__(
         self,
@@ -34,8 +44,10 @@ class ModelAnswer:
         retrieval: RetrievalResult,
         history: Sequence[Turn],
         user_text: str,
+        deadline: Deadline | None = None,
     ) -> None:
         self._llm = llm
+        self._deadline = deadline
         self._runtime = runtime
         self._retrieval = retrieval
         self._history = history
@@ -46,18 +58,34 @@ class ModelAnswer:
         self.handoff_reason: str | None = None
         self.leaked = False
         """The model quoted the persona's hidden sections: its text is never shown."""
+        self.finish_reason: str | None = None
+        self.shown = ""
+        """The cleaned text the caller was given so far (what the user saw streaming)."""
+        self._written = ""  # the raw text of the current attempt, as the model wrote it
+        self._held_back = ""  # cleaned text not yet given out when the model broke off
 
     async def stream(self) -> AsyncIterator[TextDelta]:
         budget = self._runtime.budget
+        cap = most_counted(self._runtime.counter, self._runtime.persona.model.max_tokens)
         for attempt in (1, 2):
             self.prompt = self._build(budget)
             cleaner = StreamCleaner(self.prompt.entry_ids, self._runtime.links.vetted)
             guard = self._leak_guard(self.prompt)
+            self._written, counted = "", 0
             try:
                 # Breaking off drops the stream; asyncio's generator finaliser closes it.
-                async for event in self._llm.stream(self._request(self.prompt)):
+                async for event in self._events(self._request(self.prompt)):
                     if isinstance(event, ContentDelta):
+                        self._written += event.text
+                        counted += self._runtime.counter.count(event.text)
+                        if counted > cap:
+                            # Pieces counted apart add up to more than the whole: recount.
+                            counted = self._runtime.counter.count(self._written)
+                        if counted > cap:
+                            self._stop_at_max_tokens(cap)
+                            break
                         if piece := guard.feed(cleaner.feed(event.text)):
+                            self.shown += piece
                             yield TextDelta(piece)
                         if guard.leaked:
                             break  # nothing more of it will be shown: stop paying for it
@@ -65,12 +93,19 @@ class ModelAnswer:
                         self._take_tool_call(event)
                     elif isinstance(event, Completed):
                         self.text, self.usage = event.text, event.usage
+                        self.finish_reason = event.finish_reason
             except ContextTooLong:
                 if attempt == 2:
                     raise
                 budget = int(budget * SHRINK_FACTOR)
                 continue
+            except BaseException:
+                # An LLM error, the deadline, a cancel: keep what the cleaners still hold, for
+                # `broken_reply` (the guard drops it if it leaks).
+                self._held_back = guard.feed(cleaner.flush()) + guard.flush()
+                raise
             if tail := guard.feed(cleaner.flush()) + guard.flush():
+                self.shown += tail
                 yield TextDelta(tail)
             self.leaked = guard.leaked or guard.check(self.text)
             if self.handoff_reason is None and not self.leaked:
@@ -83,25 +118,56 @@ class ModelAnswer:
             return
 
     def reply(self) -> FinalReply:
-        """The cleaned reply with the entries it cited (empty text if it said nothing)."""
+        """The cleaned reply with the entries it cited (empty text if it said nothing).
+
+        A reply that reached `max_tokens` is cut back to a boundary and says it was cut.
+        """
         assert self.prompt is not None, "stream() first"
         runtime = self._runtime
         if self.leaked:
             # An honest answer from the knowledge (or "I don't know"), never the quote.
             return offline_reply(runtime.persona, self._retrieval, llm_down=False)
         text, cited = clean_reply(self.text, self.prompt.entry_ids, runtime.links.vetted)
+        text = text.strip()
+        if text and self.finish_reason == LENGTH:
+            text = marked_cut_short(runtime.persona, text)
         return FinalReply(
-            text=text.strip(),
+            text=text,
             source=ReplySource.LLM,
-            citations=tuple(citation_for(runtime.catalog.by_id[i]) for i in cited),
+            citations=self._citations(cited),
             usage=self.spent(),
         )
+
+    def broken_reply(self) -> FinalReply | None:
+        """After the model broke off (an LLM error, the deadline): what the user saw, marked
+        as cut short, with the honest notice; None when nothing was shown (or it leaked)."""
+        written = (self.shown + self._held_back).strip()
+        if self.prompt is None or self.leaked or not written:
+            return None
+        _, cited = clean_reply(self._written, self.prompt.entry_ids)
+        persona = self._runtime.persona
+        return broken_off(persona, self._retrieval, written, self._citations(cited), self.spent())
 
     def spent(self) -> Usage:
         """The tokens the call used: as the server reported them, else estimated."""
         if self.usage != Usage() or self.prompt is None:
             return self.usage
-        return Usage(self.prompt.token_count, self._runtime.counter.count(self.text))
+        written = self.text or self._written
+        return Usage(self.prompt.token_count, self._runtime.counter.count(written))
+
+    def _events(self, request: ChatRequest) -> AsyncIterator[LLMEvent]:
+        events = self._llm.stream(request)
+        return events if self._deadline is None else until(self._deadline, events)
+
+    def _stop_at_max_tokens(self, cap: int) -> None:
+        """The server went past `max_tokens` (it ignores the limit): end the reply with the
+        text within it, as a server that honours it would have (finish reason "length")."""
+        within = _longest_within(self._written, cap, self._runtime.counter)
+        self.text, self._written, self.finish_reason = within, within, LENGTH
+
+    def _citations(self, cited: Sequence[str]) -> tuple[Citation, ...]:
+        by_id = self._runtime.catalog.by_id
+        return tuple(citation_for(by_id[i]) for i in cited)
 
     def _build(self, budget: int) -> Prompt:
         return build_prompt(
@@ -152,3 +218,16 @@ class ModelAnswer:
         reason = arguments.get("reason") if isinstance(arguments, dict) else None
         # The team sees the reason: model text, so it must not ping anyone there either.
         self.handoff_reason = neutralise_mentions(str(reason or "the assistant could not help"))
+
+
+def _longest_within(text: str, cap: int, counter: TokenCounter) -> str:
+    """The longest beginning of `text` that counts at most `cap` tokens (a binary search:
+    one piece from the server may hold far more than the cap)."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if counter.count(text[:middle]) <= cap:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]

@@ -27,6 +27,7 @@ from bots.models import (
     Role,
     SilenceReason,
     Silent,
+    StaleReply,
     ThreadKey,
     Turn,
     Usage,
@@ -39,6 +40,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
+from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
 from bots.turn.offline import offline_reply
 from bots.turn.runtime import PersonaRuntime
@@ -54,6 +56,9 @@ STORE_TROUBLE = (
 # Left in the model's history when a message is answered after a restart (see `resume`).
 RESUMED_NOTE = "The assistant was restarted while answering the message above."
 _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
+DUE_GRACE = timedelta(seconds=15)
+"""Added to a turn's deadline in the store: time to record the reply once the model is cut
+off, and room for the clocks of machines sharing PostgreSQL being a little apart."""
 
 
 def utc_now() -> datetime:
@@ -76,10 +81,14 @@ class Engine:
         telemetry: Telemetry = NO_TELEMETRY,
         limits: Limits | None = None,
         retention: Retention | None = None,
+        turn_timeout: float = DEFAULT_TURN_TIMEOUT,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team.
 
         `limits` defaults to no limits; `retention` (None: keep everything) runs from `tick`.
+        `turn_timeout` is each turn's deadline in seconds; `sleep` waits on `clock`'s time
+        (tests pass a fake pair, so a two-minute deadline passes at once).
         """
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -88,6 +97,8 @@ class Engine:
         self._default = default_persona
         self._llm = llm
         self._clock = clock
+        self._turn_timeout = turn_timeout
+        self._sleep = sleep
         self._telemetry = telemetry
         self._locks = _KeyedLocks()
         self._limits = limits or Limits(LimitSettings(), store, clock)
@@ -161,15 +172,16 @@ class Engine:
         self, message: IncomingMessage, persona: str | None
     ) -> AsyncGenerator[EngineEvent, None]:
         started = time.perf_counter()
+        deadline = self._deadline()
         wanted = persona if persona is not None and persona in self._personas else self._default
         conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
         runtime = self._runtime(conversation)
         history = await self._store.recent_turns(conversation.id, HISTORY_LIMIT)
-        if not await self._record_incoming(conversation, message, runtime):
+        if not await self._record_incoming(conversation, message, runtime, deadline):
             yield Silent(SilenceReason.DUPLICATE)
             return
         async for event in self._budgeted(
-            message, self._turn(conversation, runtime, history, message)
+            message, self._turn(conversation, runtime, history, message, deadline)
         ):
             yield event
         log.info(
@@ -185,12 +197,16 @@ class Engine:
     ) -> list[IncomingMessage]:
         """User messages that were recorded but never answered: the process died mid-turn.
 
-        Adapters call this at start and pass each message to `resume`. With other processes
-        sharing the store, `min_age` must exceed the longest turn (model timeouts and
-        retries included): a younger message may still be being answered over there.
+        Adapters call this at start (and, sharing PostgreSQL, every minute) and pass each
+        message to `resume`. A message this engine is answering right now is not one; nor,
+        when other processes share the store (`Store.shared`), is one whose turn is still
+        inside its deadline (`Turn.answer_due`, recorded with the message): another process
+        may still be answering it. A store of one process's own (SQLite) cannot hold a live
+        turn of another, so there what the last run left is answered at once.
         """
         now = self._clock()
-        found = await self._store.unanswered_turns(now - max_age, now - min_age)
+        due_by = now if self._store.shared else None
+        found = await self._store.unanswered_turns(now - max_age, now - min_age, due_by=due_by)
         return [
             IncomingMessage(
                 key=conversation.key,
@@ -199,7 +215,19 @@ class Engine:
                 message_id=turn.message_id,
             )
             for conversation, turn in found
+            if not self._locks.busy(conversation.key.as_id())
         ]
+
+    async def reply_started(self, message: IncomingMessage, reply_id: str) -> None:
+        """The adapter began streaming the answer to `message` into platform message
+        `reply_id`: remembered, so a restart can mark it if this process dies meanwhile."""
+        try:
+            await self._store.record_reply_started(
+                message.key.as_id(), message.message_id, reply_id
+            )
+        except StoreError as exc:
+            # Only the restart's clean-up needs it: the answer itself goes on.
+            log.warning("could not remember the streamed reply's id: %s", type(exc).__name__)
 
     async def resume(self, message: IncomingMessage) -> AsyncGenerator[EngineEvent, None]:
         """Answer an interrupted message (from `interrupted`) once, even across processes.
@@ -236,9 +264,13 @@ class Engine:
         if not await self._store.record_incoming(conversation.id, claim, note):
             yield Silent(SilenceReason.DUPLICATE)
             return
+        if newest.reply_id:
+            # The dead run's half-streamed answer: marked before the new one starts.
+            yield StaleReply(newest.reply_id, runtime.persona.fallback.cut_short)
         message = replace(message, text=newest.text, author_id=newest.author_id)
+        deadline = self._deadline()
         async for event in self._budgeted(
-            message, self._turn(conversation, runtime, turns[:-1], message)
+            message, self._turn(conversation, runtime, turns[:-1], message, deadline)
         ):
             yield event
 
@@ -248,6 +280,7 @@ class Engine:
         runtime: PersonaRuntime,
         history: list[Turn],
         message: IncomingMessage,
+        deadline: Deadline,
     ) -> AsyncIterator[EngineEvent]:
         state = conversation.state
         if message.is_staff and state is ConversationState.WAITING_FOR_HUMAN:
@@ -284,7 +317,8 @@ class Engine:
             at=self._clock(),
         )
         await self._store.record_retrieval(conversation.id, outcome)  # for `bots report`
-        async for event in self._reply(conversation, runtime, retrieval, history, message, cut):
+        replying = self._reply(conversation, runtime, retrieval, history, message, deadline, cut)
+        async for event in replying:
             yield event
 
     @staticmethod
@@ -305,12 +339,13 @@ class Engine:
         retrieval: RetrievalResult,
         history: list[Turn],
         message: IncomingMessage,
+        deadline: Deadline,
         cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
         if self._llm is None:
             reply = offline_reply(runtime.persona, retrieval, llm_down=False)
         else:
-            answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text)
+            answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text, deadline)
             try:
                 async with self._limits.llm_slot():
                     async for delta in answer.stream():
@@ -322,13 +357,20 @@ class Engine:
                 log.warning(
                     "llm failed conversation=%s error=%s", conversation.id, type(exc).__name__
                 )
-                if not retrieval.confident:
+                broken = answer.broken_reply()
+                if broken is not None:
+                    # The user saw part of an answer: they keep it, marked as cut short.
+                    spent = answer.spent()
+                    await self._limits.charge(conversation, message.author_id, runtime.model, spent)
+                    reply = broken
+                elif not retrieval.confident:
                     reason, detail = HandoffReason.LLM_UNAVAILABLE, type(exc).__name__
                     yield await self._hand_off(
                         conversation, runtime, reason, detail, message.author_id
                     )
                     return
-                reply = offline_reply(runtime.persona, retrieval, llm_down=True)
+                else:
+                    reply = offline_reply(runtime.persona, retrieval, llm_down=True)
             else:
                 model, spent = runtime.model, answer.spent()
                 await self._limits.charge(conversation, message.author_id, model, spent)
@@ -508,6 +550,9 @@ class Engine:
 
     # -- helpers -------------------------------------------------------------------------
 
+    def _deadline(self) -> Deadline:
+        return deadline_in(self._turn_timeout, self._clock, self._sleep)
+
     def _runtime(self, conversation: Conversation) -> PersonaRuntime:
         return self._personas.get(conversation.persona) or self._personas[self._default]
 
@@ -515,7 +560,11 @@ class Engine:
         return (self._personas.get(name) or self._personas[self._default]).persona
 
     async def _record_incoming(
-        self, conversation: Conversation, message: IncomingMessage, runtime: PersonaRuntime
+        self,
+        conversation: Conversation,
+        message: IncomingMessage,
+        runtime: PersonaRuntime,
+        deadline: Deadline,
     ) -> bool:
         turn = Turn(
             role=Role.STAFF if message.is_staff else Role.USER,
@@ -524,6 +573,7 @@ class Engine:
             message_id=message.message_id,
             created_at=self._clock(),
             token_count=message_tokens(runtime.counter, message.text),
+            answer_due=None if message.is_staff else deadline.at + DUE_GRACE,
         )
         return await self._store.record_incoming(conversation.id, _event_id(message), turn)
 
@@ -587,3 +637,7 @@ class _KeyedLocks:
                 del self._locks[key]
             else:
                 self._locks[key] = (lock, users - 1)
+
+    def busy(self, key: str) -> bool:
+        """Whether someone in this process holds or waits for the key's lock."""
+        return key in self._locks

@@ -14,6 +14,7 @@ the subclasses. Register the module for assertion rewriting before importing it
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -392,6 +393,29 @@ class StoreContract:
         # A note after the message (as a recovery claim writes) means it is being handled.
         await store.append_turn(pending.id, make_turn("note", seconds=6, role=Role.NOTE))
         assert await store.unanswered_turns(T0, at(10)) == []
+
+    async def test_a_message_inside_its_answer_deadline_is_not_unanswered_yet(
+        self, store: Store
+    ) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        question = replace(make_turn("q", seconds=1), answer_due=at(100))
+        await store.record_incoming(conversation.id, "e1", question)
+        # Another process may still be answering it until its deadline: left alone.
+        assert await store.unanswered_turns(T0, at(200), due_by=at(99)) == []
+        found = await store.unanswered_turns(T0, at(200), due_by=at(100))
+        assert [(t.text, t.answer_due) for _, t in found] == [("q", at(100))]
+        # Without `due_by` (a store of one process's own, after a restart) it counts at once.
+        assert len(await store.unanswered_turns(T0, at(200))) == 1
+
+    async def test_the_streamed_reply_of_a_message_is_remembered(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        await store.record_incoming(conversation.id, "e1", make_turn("q", seconds=1))
+        await store.record_reply_started(conversation.id, "m1", "1700000001.000100")
+        await store.record_reply_started(conversation.id, "unknown", "ignored")
+        ((_, turn),) = await store.unanswered_turns(T0, at(10), due_by=at(10))
+        assert turn.reply_id == "1700000001.000100"
+        (stored,) = await store.recent_turns(conversation.id, 10)
+        assert stored.reply_id == "1700000001.000100"
 
 
 async def _state(store: Store) -> ConversationState:

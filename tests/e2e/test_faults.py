@@ -33,6 +33,17 @@ async def test_llm_faults(name: str, tmp_path: Path) -> None:
         assert tally.faults > 0, tally  # the fault really happened
 
 
+async def test_a_trickle_never_holds_a_turn_past_its_deadline(tmp_path: Path) -> None:
+    name = next(n for n in harness.LLM_FAULTS if n.startswith("trickles"))
+    tally = await harness.llm_scenario(
+        name, tmp_path, conversations=4, turns=4, progress=no_progress
+    )
+    assert_every_message_accounted_for(tally)
+    assert tally.faults > 0, tally
+    assert tally.notices == tally.faults  # what was written, cut short, with the notice
+    assert tally.longest < harness.TRICKLE_DEADLINE + 1.5, tally
+
+
 async def test_llm_faults_without_faults_are_all_model_replies(tmp_path: Path) -> None:
     tally = await harness.llm_scenario(
         "no faults", tmp_path, conversations=2, turns=3, progress=no_progress

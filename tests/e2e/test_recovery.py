@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -32,7 +33,7 @@ from bots.secret import Secret
 from bots.store import Store
 from bots.store.postgres import PostgresStore
 from bots.store.sqlite import SQLiteStore
-from bots.turn.engine import RESUMED_NOTE, STORE_TROUBLE, Engine
+from bots.turn.engine import RESUMED_NOTE, STORE_TROUBLE, Engine, utc_now
 from bots.turn.runtime import PersonaRuntime
 from tests.conftest import API_KEY, DATA
 from tests.contracts.test_store_postgres import (
@@ -41,10 +42,12 @@ from tests.contracts.test_store_postgres import (
     _require_server,
     _with_search_path,
 )
-from tests.fakes.fake_llm import FakeLLMServer, Reply, Stall
+from tests.fakes.fake_llm import FakeLLMServer, Reply, Stall, Trickle
 from tests.support.cli_runner import ROOT, clean_env
+from tests.support.fake_time import FakeTime
 
 KEY = ThreadKey("test", "W1", "C1", "T1")
+AFTER_THE_DEADLINE = timedelta(minutes=5)
 
 
 def message(text: str, message_id: str = "m1") -> IncomingMessage:
@@ -89,8 +92,15 @@ async def patient_client(llm_server: FakeLLMServer) -> AsyncIterator[OpenAIChatC
     await client.aclose()
 
 
-def engine_on(store: Store, runtime: PersonaRuntime, llm: OpenAIChatClient) -> Engine:
-    return Engine(store=store, personas={"cafe": runtime}, default_persona="cafe", llm=llm)
+def engine_on(
+    store: Store, runtime: PersonaRuntime, llm: OpenAIChatClient, *, later: bool = False
+) -> Engine:
+    """`later`: a process that looks after the interrupted turn's deadline passed (sharing
+    PostgreSQL, no process takes a turn over before that; see the deadline test below)."""
+    clock = (lambda: utc_now() + AFTER_THE_DEADLINE) if later else utc_now
+    return Engine(
+        store=store, personas={"cafe": runtime}, default_persona="cafe", llm=llm, clock=clock
+    )
 
 
 async def interrupt_a_turn(engine: Engine, llm_server: FakeLLMServer, text: str) -> None:
@@ -112,7 +122,7 @@ async def test_an_interrupted_turn_is_answered_once_after_a_restart(
     first = engine_on(any_store, cafe_runtime, patient_client)
     await interrupt_a_turn(first, llm_server, "is there wifi?")
 
-    restarted = engine_on(any_store, cafe_runtime, patient_client)
+    restarted = engine_on(any_store, cafe_runtime, patient_client, later=True)
     pending = await restarted.interrupted()
     assert [(m.key, m.text, m.message_id) for m in pending] == [(KEY, "is there wifi?", "m1")]
     llm_server.script(Reply("Yes, free wifi [wifi]."))
@@ -149,7 +159,7 @@ async def test_two_processes_resuming_at_once_answer_once(
     first = engine_on(any_store, cafe_runtime, patient_client)
     await interrupt_a_turn(first, llm_server, "parking?")
     # Two engines stand for two processes: neither shares the other's in-memory locks.
-    one, two = (engine_on(any_store, cafe_runtime, patient_client) for _ in range(2))
+    one, two = (engine_on(any_store, cafe_runtime, patient_client, later=True) for _ in range(2))
     pending_one, pending_two = await one.interrupted(), await two.interrupted()
     assert len(pending_one) == len(pending_two) == 1
     results = await asyncio.gather(
@@ -168,7 +178,7 @@ async def test_a_message_answered_meanwhile_is_not_resumed(
 ) -> None:
     engine = engine_on(any_store, cafe_runtime, patient_client)
     await interrupt_a_turn(engine, llm_server, "is there wifi?")
-    pending = await engine.interrupted()
+    pending = await engine_on(any_store, cafe_runtime, patient_client, later=True).interrupted()
     # The user wrote again before the restart's recovery ran: that turn answered both.
     await collect(engine.handle(message("hello again", "m2")))
     assert await collect(engine.resume(pending[0])) == [Silent(SilenceReason.DUPLICATE)]
@@ -180,12 +190,55 @@ async def test_min_age_leaves_young_turns_to_the_process_still_answering_them(
     patient_client: OpenAIChatClient,
     llm_server: FakeLLMServer,
 ) -> None:
-    from datetime import timedelta
 
     engine = engine_on(store, cafe_runtime, patient_client)
     await interrupt_a_turn(engine, llm_server, "is there wifi?")
     assert await engine.interrupted(min_age=timedelta(minutes=5)) == []
     assert len(await engine.interrupted()) == 1
+
+
+async def test_a_turn_inside_its_deadline_is_left_to_the_process_answering_it(
+    any_store: Store,
+    cafe_runtime: PersonaRuntime,
+    patient_client: OpenAIChatClient,
+    llm_server: FakeLLMServer,
+) -> None:
+    time = FakeTime()
+
+    def process() -> Engine:
+        return Engine(
+            store=any_store,
+            personas={"cafe": cafe_runtime},
+            default_persona="cafe",
+            llm=patient_client,
+            clock=time.now,
+            sleep=time.sleep,
+            turn_timeout=120,
+        )
+
+    one, two = process(), process()
+    llm_server.script(Trickle("slow ", every_ms=20))
+    turn = asyncio.create_task(collect(one.handle(message("is there wifi?"))))
+    for _ in range(1000):
+        if llm_server.trickled >= 3:
+            break
+        await asyncio.sleep(0.01)
+    time.advance(1)
+    assert await one.interrupted() == []  # its own live turn, never
+    if any_store.shared:
+        # Sharing PostgreSQL, the other process sees the deadline in the store and waits.
+        assert await two.interrupted() == []
+        time.advance(100)
+        assert await two.interrupted() == []
+    else:
+        # A SQLite file has one process: an unanswered message there is a dead run's.
+        assert len(await two.interrupted()) == 1
+    # The answering process dies (its turn is cancelled, as a SIGKILL would end it).
+    turn.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await turn
+    time.advance(40)  # past the 120 s deadline and its grace
+    assert [m.message_id for m in await two.interrupted()] == ["m1"]
 
 
 async def test_a_locked_database_gives_an_honest_notice_and_loses_nothing(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fakes.fake_llm import FakeLLMServer, Reply, Trickle
 from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.support.cli_runner import clean_env
 from tests.support.paths import REPO_ROOT
@@ -187,3 +190,87 @@ async def test_a_refused_app_token_is_a_one_line_error(tmp_path: Path, slack: Fa
     assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in err.decode()
     assert "xapp-wrong" not in err.decode()
     assert "Traceback" not in err.decode()
+
+
+def mention_body(ts: str, text: str) -> str:
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "api_app_id": "A1",
+            "event_id": f"Ev{ts}",
+            "event_time": 1,
+            "event": {
+                "type": "app_mention",
+                "user": "U1",
+                "channel": "C1",
+                "ts": ts,
+                "text": f"<@{BOT_USER_ID}> {text}",
+            },
+            "authorizations": [{"user_id": BOT_USER_ID, "team_id": TEAM_ID, "is_bot": True}],
+        }
+    )
+
+
+def recorded_reply_id(database: Path) -> str | None:
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        row = db.execute("SELECT reply_id FROM turns WHERE role = 'user'").fetchone()
+    return None if row is None else row[0]
+
+
+async def listening(process: asyncio.subprocess.Process) -> str:
+    assert process.stdout is not None
+    line = (await asyncio.wait_for(process.stdout.readline(), 30)).decode()
+    assert line.startswith("listening on http://0.0.0.0:"), line
+    return line.split()[-1].replace("0.0.0.0", "127.0.0.1")
+
+
+async def test_after_sigkill_mid_stream_the_restart_marks_the_half_streamed_message(
+    tmp_path: Path, slack: FakeSlack
+) -> None:
+    answer = "There is a free car park behind the restaurant."
+    with FakeLLMServer() as llm:
+        llm.default = lambda body: Trickle("park ", every_ms=50)
+        env = environment(
+            tmp_path, slack, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=llm.base_url
+        )
+        database = tmp_path / "slack.sqlite3"
+        body = mention_body("1700000000.000300", "is there parking near the restaurant?")
+        first = await start(env, "--http", "--port", "0")
+        try:
+            url = await listening(first)
+            async with httpx.AsyncClient() as client:
+                await client.post(url, content=body, headers=signed_headers(body, SECRET))
+            (started,) = await slack.wait_for("chat.startStream", seconds=20)
+            for _ in range(500):
+                if recorded_reply_id(database):
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            first.kill()  # SIGKILL, mid-stream
+            await first.communicate()
+        (half,) = slack.shown("C1", "1700000000.000300")
+        assert half.get("streaming")  # what the killed run left: a stream nobody ends
+        assert recorded_reply_id(database) == half["ts"]
+
+        llm.default = lambda body: Reply(answer)
+        restarted = await start(env, "--http", "--port", "0")
+        try:
+            await listening(restarted)
+            await slack.wait_for("chat.update", lambda p: p.get("ts") == half["ts"], seconds=20)
+            await slack.wait_until(
+                lambda: (
+                    len(slack.shown("C1", "1700000000.000300")) == 2
+                    and not slack.shown("C1", "1700000000.000300")[1].get("streaming")
+                ),
+                seconds=20,
+            )
+        finally:
+            restarted.terminate()
+            await restarted.communicate()
+        stale, answered = slack.shown("C1", "1700000000.000300")
+        assert stale["ts"] == half["ts"]
+        assert not stale.get("streaming")
+        assert stale["text"] == "(My answer was cut short.)"
+        assert answer in json.dumps(answered)
+        assert started["thread_ts"] == "1700000000.000300"

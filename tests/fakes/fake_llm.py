@@ -24,6 +24,8 @@ class Reply:
     usage: tuple[int, int] | None = None
     chunk_size: int = 8
     send_usage: bool = True
+    finish_reason: str | None = None
+    """What the last chunk says; None: "tool_calls" with tool calls, else "stop"."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,17 @@ class CutStream:
 
 
 @dataclass(frozen=True)
+class Trickle:
+    """Stream `token` every `every_ms` milliseconds, ignoring `max_tokens`: `count` times,
+    then finish normally; with `count=None`, until the client hangs up or the server closes
+    (a server that never ends its answer)."""
+
+    token: str = "word "
+    every_ms: float = 50
+    count: int | None = None
+
+
+@dataclass(frozen=True)
 class StallMidStream:
     """Stream the first `after_chars` of `text`, then send nothing more for `seconds`
     (or until the server closes), then close without finishing."""
@@ -87,6 +100,7 @@ Step = (
     | Hold
     | CutStream
     | StallMidStream
+    | Trickle
     | Malformed
     | ContextLengthError
 )
@@ -135,7 +149,7 @@ def _completion(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
             {"id": f"call_{i}", "type": "function", "function": {"name": n, "arguments": a}}
             for i, (n, a) in enumerate(reply.tool_calls)
         ]
-    finish = "tool_calls" if reply.tool_calls else "stop"
+    finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
     result = {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
@@ -161,7 +175,8 @@ def _stream_chunks(reply: Reply, body: dict[str, Any]) -> list[dict[str, Any]]:
         for piece in _pieces(arguments, reply.chunk_size):
             fragment = {"index": i, "function": {"arguments": piece}}
             chunks.append(_chunk({"tool_calls": [fragment]}))
-    chunks.append(_chunk({}, "tool_calls" if reply.tool_calls else "stop"))
+    finish = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+    chunks.append(_chunk({}, finish))
     wants_usage = (body.get("stream_options") or {}).get("include_usage")
     if wants_usage and reply.send_usage:
         chunks.append({"id": "chatcmpl-fake", "choices": [], "usage": _usage(reply, body)})
@@ -215,6 +230,8 @@ class _Handler(BaseHTTPRequestHandler):
             case StallMidStream(text=text, after_chars=n, seconds=seconds):
                 first = f"data: {json.dumps(_chunk({'content': text[:n]}))}"
                 self._sse([first], done=False, then_wait=seconds)
+            case Trickle():
+                self._trickle(step)
             case Malformed(body=text, content_type=kind):
                 self._send(200, text.encode(), {"Content-Type": kind})
             case ContextLengthError():
@@ -248,6 +265,31 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.fake._closing.wait(then_wait)
         self.close_connection = True
 
+    def _trickle(self, step: Trickle) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        closing = self.server.fake._closing
+        sent = 0
+        try:
+            while step.count is None or sent < step.count:
+                chunk = _chunk({"content": step.token})
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                sent += 1
+                with self.server.fake._lock:
+                    self.server.fake.trickled += 1
+                if closing.wait(step.every_ms / 1000):
+                    break
+            else:
+                finish = json.dumps(_chunk({}, "stop"))
+                self.wfile.write(f"data: {finish}\n\ndata: [DONE]\n\n".encode())
+                self.wfile.flush()
+        except OSError:
+            pass  # the client hung up: what a deadline does to a server that never ends
+        self.close_connection = True
+
     def log_message(self, format: str, *args: Any) -> None:
         pass  # tests inspect `requests`; access lines on stderr would only be noise
 
@@ -266,6 +308,8 @@ class FakeLLMServer:
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
         self.gets: list[RecordedRequest] = []
+        self.trickled = 0
+        """Tokens all `Trickle` steps have sent so far."""
         self.models_status = 200  # what GET /models answers (401: a refused key)
         self.default: Callable[[dict[str, Any]], Step] = lambda body: Reply(text="OK")
         self._steps: deque[Step] = deque()

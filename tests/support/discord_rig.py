@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,6 +74,9 @@ def write_persona(tmp_path: Path, *, channel: str = SUPPORT_ID, role: str = ROLE
     target.mkdir(exist_ok=True)
     document = yaml.safe_load((DATA / "personas" / "cafe.yaml").read_text(encoding="utf-8"))
     document["handoff"]["discord"] = {"channel_id": channel, "role_id": role}
+    # Room for the long answers that test Discord's 2,000 characters: the bot stops a reply
+    # at the persona's max_tokens (200 in the original), whatever the model sends.
+    document["model"] |= {"max_tokens": 4000, "context_window": 16000}
     (target / "cafe.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     return target / "cafe.yaml"
 
@@ -94,9 +97,11 @@ async def running_bot(
     real_time: bool = False,
     edit_interval: float = 1.0,
     limits: Limits | None = None,
+    engine_sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
-    `limits` are the engine's (default: none but the input length)."""
+    `limits` are the engine's (default: none but the input length); `engine_clock` and
+    `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
     persona = load_persona(write_persona(tmp_path))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
@@ -109,7 +114,9 @@ async def running_bot(
         default_persona="cafe",
         llm=llm,
         limits=limits,
+        turn_timeout=120,
         **({"clock": engine_clock} if engine_clock is not None else {}),
+        **({"sleep": engine_sleep} if engine_sleep is not None else {}),
     )
     fake = fake or FakeDiscord()
     await fake.start()

@@ -57,6 +57,7 @@ from tests.fakes.fake_llm import (
     Stall,
     StallMidStream,
     Step,
+    Trickle,
 )
 from tests.support.cli_runner import ROOT, clean_env
 
@@ -75,6 +76,9 @@ QUESTIONS = (
 )
 ANSWER = "Happy to help! Here is what our FAQ says about that."
 CLIENT_TIMEOUT = 0.5  # seconds between bytes: a stalled server times out quickly
+TRICKLE_DEADLINE = 2.0
+"""The turn deadline of the trickle rows (BOTS_TURN_TIMEOUT): short, so the run is quick."""
+TRICKLE_EVERY_MS = 20.0  # well under the client's between-bytes timeout: only the deadline helps
 Progress = Callable[[str], None]
 
 
@@ -89,6 +93,8 @@ class Tally:
     lost: int = 0
     nowhere: int = 0
     """Answers with nowhere to go (the thread was deleted meanwhile), dropped and logged."""
+    longest: float = 0.0
+    """The longest turn, in seconds (a turn that never ends would show here)."""
 
     def row(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,7 +135,11 @@ LLM_FAULTS: dict[str, tuple[Callable[[], Step] | None, float]] = {
     ),
     "malformed JSON": (lambda: Malformed("{not json", "application/json"), 0.4),
     "context-length errors": (ContextLengthError, 0.4),
+    f"trickles forever (a token every {TRICKLE_EVERY_MS:g} ms), turn deadline "
+    f"{TRICKLE_DEADLINE:g} s": (lambda: Trickle("word ", every_ms=TRICKLE_EVERY_MS), 0.3),
+    "ignores max_tokens (never stops writing)": (lambda: Trickle("word ", every_ms=0.2), 0.3),
 }
+DEADLINES = {name: TRICKLE_DEADLINE for name in LLM_FAULTS if name.startswith("trickles")}
 
 
 async def _no_wait(seconds: float) -> None:
@@ -137,7 +147,9 @@ async def _no_wait(seconds: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def engine_for(store: Store, server: FakeLLMServer) -> AsyncIterator[Engine]:
+async def engine_for(
+    store: Store, server: FakeLLMServer, turn_timeout: float = 90.0
+) -> AsyncIterator[Engine]:
     persona = load_persona(ROOT / "personas" / "restaurant.yaml")
     entries = load_knowledge(ROOT / "knowledge", persona.knowledge.sets)
     runtime = PersonaRuntime.build(persona, entries, None)
@@ -150,7 +162,11 @@ async def engine_for(store: Store, server: FakeLLMServer) -> AsyncIterator[Engin
     )
     try:
         yield Engine(
-            store=store, personas={"restaurant": runtime}, default_persona="restaurant", llm=client
+            store=store,
+            personas={"restaurant": runtime},
+            default_persona="restaurant",
+            llm=client,
+            turn_timeout=turn_timeout,
         )
     finally:
         await client.aclose()
@@ -169,7 +185,11 @@ def _classify(events: list[EngineEvent], tally: Tally, notice_lead: str) -> str 
     elif first.text == STORE_TROUBLE:
         tally.notices += 1
         return "store"
-    elif first.source is ReplySource.KNOWLEDGE and first.text.startswith(notice_lead):
+    elif first.source in (ReplySource.KNOWLEDGE, ReplySource.FALLBACK) and (
+        notice_lead in first.text
+    ):
+        # The "service is down" notice: alone with the FAQ's answer, or after the part of
+        # an answer that was written before the model broke off (marked as cut short).
         tally.notices += 1
     else:
         tally.replies += 1
@@ -197,12 +217,14 @@ async def converse(
             text = QUESTIONS[(n + t) % len(QUESTIONS)]
             message = IncomingMessage(key=key, author_id=f"U{n}", text=text, message_id=f"{n}.{t}")
             tally.sent += 1
+            started = time.perf_counter()
             if redeliver:  # the platform sends the same event twice, at once
                 both = await asyncio.gather(_events(engine, message), _events(engine, message))
                 events = [*both[0], *both[1]]
                 tally.faults += 1
             else:
                 events = await _events(engine, message)
+            tally.longest = max(tally.longest, time.perf_counter() - started)
             if _classify(events, tally, notice_lead) == "answered":
                 answered[key].append(message.message_id)
             if any(isinstance(e, HandoffRequested) for e in events):
@@ -253,7 +275,7 @@ async def llm_scenario(
     try:
         with FakeLLMServer() as server:
             server.default = model
-            async with engine_for(store, server) as engine:
+            async with engine_for(store, server, DEADLINES.get(name, 90.0)) as engine:
                 answered = await converse(
                     engine, tally, conversations=conversations, turns=turns, progress=progress
                 )

@@ -52,6 +52,8 @@ def test_the_key_never_shows_itself() -> None:
         ("BOTS_LOG_LEVEL", "verbose", "BOTS_LOG_LEVEL must be one of"),
         ("BOTS_LLM_TIMEOUT", "soon", "BOTS_LLM_TIMEOUT must be a number"),
         ("BOTS_LLM_ATTEMPTS", "0", "BOTS_LLM_ATTEMPTS must be greater than zero"),
+        ("BOTS_TURN_TIMEOUT", "0", "BOTS_TURN_TIMEOUT must be greater than zero"),
+        ("BOTS_TURN_TIMEOUT", "3600", "BOTS_TURN_TIMEOUT must be at most 600 seconds"),
         ("BOTS_HANDOFF_WEBHOOK_URL", "https://desk.example/hook", "WEBHOOK_SECRET is empty"),
         ("BOTS_HOST", "http://0.0.0.0", "BOTS_HOST must be an address to listen on"),
         ("BOTS_HOST", "127.0.0.1:8080", "BOTS_HOST must be an address to listen on"),
@@ -100,3 +102,9 @@ def test_the_listen_address_is_every_interface_unless_bots_host_says(tmp_path: P
     assert Settings.from_env({}, data_dir=tmp_path).host == "0.0.0.0"
     for host in ("127.0.0.1", "localhost", "bot.internal"):
         assert Settings.from_env({"BOTS_HOST": f" {host} "}, data_dir=tmp_path).host == host
+
+
+def test_the_turn_timeout_is_read_once_with_a_default_under_two_minutes() -> None:
+    assert Settings.from_env({}, data_dir=Path(".")).turn_timeout_seconds == 90
+    settings = Settings.from_env({"BOTS_TURN_TIMEOUT": "45"}, data_dir=Path("."))
+    assert settings.turn_timeout_seconds == 45

@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bots.text import StreamCleaner, clean_reply, defuse_links, neutralise_mentions
+from bots.text import (
+    StreamCleaner,
+    clean_reply,
+    defuse_links,
+    neutralise_mentions,
+    trim_to_boundary,
+)
 
 KNOWN = {"hours", "parking"}
 SAMPLE = (
@@ -149,3 +155,24 @@ def test_streamed_links_come_out_as_the_whole_text_does(cuts: list[int]) -> None
     assert out == clean_reply(LINKY, KNOWN, good)[0]
     assert "](https://evil" not in out
     assert "<https://evil" not in out
+
+
+@pytest.mark.parametrize(
+    ("cut", "kept"),
+    [
+        ("Parking is behind the restaur", "Parking is behind the"),
+        ("We open at 9. On Sunday we open at 1", "We open at 9. On Sunday we open at"),
+        (
+            "Yes, there is free wifi. The password is on the rec",
+            "Yes, there is free wifi. The password is on the",
+        ),
+        ("One. Two three four five six seven eig", "One. Two three four five six seven"),
+        ("Already whole.", "Already whole."),
+        ("Ends at a word ", "Ends at a word"),
+        ("東京駅から歩いて", "東京駅から歩いて"),
+        ("Supercalifragilistic", "Supercalifragilistic"),
+        ("Run this:\n```sh\nbots chec", "Run this:\n```sh\nbots\n```"),
+    ],
+)
+def test_a_cut_text_is_trimmed_back_to_a_word_or_sentence(cut: str, kept: str) -> None:
+    assert trim_to_boundary(cut) == kept

@@ -44,6 +44,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    StaleReply,
     TextDelta,
     ThreadKey,
     thread_of,
@@ -371,7 +372,12 @@ class DiscordBot:
     ) -> None:
         key = message.key
         channel = self._channel(key)
-        stream = discord_stream.StreamedReply(channel, int(key.thread), self._throttle)
+        stream = discord_stream.StreamedReply(
+            channel,
+            int(key.thread),
+            self._throttle,
+            started=lambda reply_id: self._engine.reply_started(message, reply_id),
+        )
         try:
             async with AsyncExitStack() as stack:
                 try:
@@ -473,6 +479,20 @@ class DiscordBot:
             )
         elif isinstance(event, HandoffReminder):
             await self._remind(event)
+        elif isinstance(event, StaleReply):
+            await self._mark_stale(key, event)
+
+    async def _mark_stale(self, key: ThreadKey, event: StaleReply) -> None:
+        """A reply a dead process left half-written: its text becomes the cut-short note."""
+        if not event.message_id.isdigit():
+            return
+        stale = self._channel(key).get_partial_message(int(event.message_id))
+        try:
+            await stale.edit(
+                content=fmt.safe_text(event.text), allowed_mentions=discord_stream.NO_PINGS
+            )
+        except discord.HTTPException as exc:
+            log.info("discord could not mark a stale reply (%s)", exc.status)
 
     def _remember_card(self, key: ThreadKey, card: discord_staff.SupportCard) -> None:
         self._support_posts.setdefault(key, card)  # a card this process posted knows more

@@ -78,9 +78,16 @@ class StreamedReply:
     """One answer in one channel: posted at the first text, edited as it grows, split at 2,000."""
 
     def __init__(
-        self, channel: discord.abc.Messageable, channel_id: int, throttle: ChannelThrottle
+        self,
+        channel: discord.abc.Messageable,
+        channel_id: int,
+        throttle: ChannelThrottle,
+        started: Callable[[str], Awaitable[None]] | None = None,
     ):
+        """`started` hears the first message's id as soon as it is posted (the engine
+        remembers it, so a restart after a crash can mark the half-streamed message)."""
         self._channel = channel
+        self._started = started
         self._channel_id = channel_id
         self._throttle = throttle
         self._text = ""
@@ -135,6 +142,8 @@ class StreamedReply:
                 if shown is None:
                     message = await self._post(content, view)
                     self._shown.append(_Shown(message, content))
+                    if index == 0 and not final and self._started is not None:
+                        await self._started(str(message.id))
                 else:
                     await self._edit(shown.message, content, view)
                     shown.content = content

@@ -42,7 +42,7 @@ from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack.api import Sleep, make_client
 from bots.adapters.slack.http import events_app
 from bots.adapters.slack.send import Sender
-from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming
+from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
 from bots.adapters.slack.support_posts import SupportPost
 from bots.adapters.slack.team import SupportTeam
 from bots.errors import ConfigError
@@ -55,6 +55,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    StaleReply,
     TextDelta,
     ThreadKey,
     thread_of,
@@ -260,6 +261,7 @@ class SlackBot:
             recipient=message.author_id,
             support=self._stream_support,
             timing=self._stream_timing,
+            started=lambda ts: self._engine.reply_started(message, ts),
         )
         try:
             turn = (
@@ -442,6 +444,8 @@ class SlackBot:
             await self._team.update(event.key, f"Resolved by {who}", resolvable=False)
         elif isinstance(event, HandoffReminder):
             await self._team.remind(event)
+        elif isinstance(event, StaleReply):
+            await mark_stale(self._send, key, event.message_id, event.text)
 
     @staticmethod
     def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:

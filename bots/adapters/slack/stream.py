@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bots.adapters.slack import formatting as fmt
@@ -71,8 +71,12 @@ class ReplyStream:
         recipient: str,
         support: StreamSupport,
         timing: StreamTiming,
+        started: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
+        """`started` hears the live message's ts as soon as Slack gives it (the engine
+        remembers it, so a restart after a crash can mark the half-streamed message)."""
         self._send = sender
+        self._started = started
         self._key = key
         self._recipient = recipient
         self._support = support
@@ -114,6 +118,7 @@ class ReplyStream:
                 self._ts, self._streaming = str(started.data["ts"]), True
                 self._shown = self._text[:PREVIEW_LIMIT]
                 self._frozen = len(self._text) > PREVIEW_LIMIT
+                await self._tell_started()
                 return
             if started.error in STREAM_UNAVAILABLE:
                 self._support.available = False
@@ -129,6 +134,11 @@ class ReplyStream:
         )
         if posted.ok and posted.data is not None:
             self._ts, self._shown = str(posted.data.get("ts")), self._text
+            await self._tell_started()
+
+    async def _tell_started(self) -> None:
+        if self._started is not None and self._ts is not None:
+            await self._started(self._ts)
 
     async def _push(self) -> None:
         key, ts = self._key, self._ts
@@ -199,6 +209,17 @@ class ReplyStream:
             await self._send.call("chat_stopStream", channel=self._key.channel, ts=self._ts)
         await self._send.call("chat_delete", channel=self._key.channel, ts=self._ts)
         self._ts = None
+
+
+async def mark_stale(sender: Sender, key: ThreadKey, ts: str, text: str) -> None:
+    """A reply a dead process left half-streamed: stop its stream (if Slack still holds it
+    open) and replace its text with `text`, the persona's note that it was cut short."""
+    stopped = await attempt(sender.client, "chat_stopStream", channel=key.channel, ts=ts)
+    if not stopped.ok:
+        # Usually the stream had already ended (Slack closes idle ones): nothing to worry.
+        log.info("the stale reply's stream could not be stopped (%s)", stopped.error)
+    shown = fmt.to_mrkdwn(text)
+    await sender.update(key.channel, ts, shown, _section(shown), thread_ts=key.thread)
 
 
 def _section(text: str) -> list[fmt.Block]:

@@ -49,7 +49,7 @@ extra_instructions: {EXTRA}
 greeting: Hi! Ask me about the Test Cafe.
 model:
   name: gpt-4o-mini
-  max_tokens: 200
+  max_tokens: 1500  # room to echo the whole prompt: the bot stops a reply at max_tokens
   context_window: 4000
 knowledge:
   sets: [cafe]

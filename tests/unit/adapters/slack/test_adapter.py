@@ -6,6 +6,7 @@ Events and button clicks are signed with the signing secret and dispatched by th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -272,6 +273,9 @@ def copy_slack_persona(tmp_path: Path) -> Path:
     target.mkdir()
     document = yaml.safe_load((DATA / "personas" / "cafe.yaml").read_text(encoding="utf-8"))
     document["handoff"]["slack"] = {"channel": SUPPORT, "mention_group": GROUP}
+    # Room for the long answers that test Slack's size limits: the bot stops a reply at the
+    # persona's max_tokens (200 in the original), whatever the model sends.
+    document["model"] |= {"max_tokens": 4000, "context_window": 16000}
     (target / "cafe.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     shutil.copytree(DATA / "knowledge", tmp_path / "knowledge")
     return tmp_path
@@ -288,16 +292,23 @@ async def make_rig(
     slack: FakeSlack | None = None,
     now: Callable[[], datetime] | None = None,
     is_staff: Callable[[str], Awaitable[bool]] | None = None,
+    engine_sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> AsyncIterator[Rig]:
     """A bot over `store` and a fake Slack (`streaming`: whether it has chat.*Stream).
 
     A given `slack` is reused and left running (a restart keeps talking to the same Slack);
-    `now` is the engine's clock (reminders)."""
+    `now` is the engine's clock (reminders, the turn's deadline), `engine_sleep` its wait."""
     persona = load_persona(tmp_path / "personas" / "cafe.yaml")
     entries = load_knowledge(tmp_path / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
     engine = Engine(
-        store=store, personas=personas, default_persona="cafe", llm=llm, clock=now or utc_now
+        store=store,
+        personas=personas,
+        default_persona="cafe",
+        llm=llm,
+        clock=now or utc_now,
+        sleep=engine_sleep or asyncio.sleep,
+        turn_timeout=120,
     )
     own_slack = slack is None
     if slack is None:

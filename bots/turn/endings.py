@@ -1,0 +1,41 @@
+"""Honest endings: a reply that stopped before its end is cut back to a boundary and says so."""
+
+from __future__ import annotations
+
+from bots.knowledge.persona import Persona
+from bots.models import Citation, FinalReply, ReplySource, Usage
+from bots.retrieval.search import RetrievalResult
+from bots.text import trim_to_boundary
+from bots.turn.offline import citation_for
+
+
+def marked_cut_short(persona: Persona, text: str) -> str:
+    """`text` cut back to a word or sentence boundary, then "…" and the persona's note."""
+    kept = trim_to_boundary(text)
+    note = persona.fallback.cut_short
+    return f"{kept} …\n\n{note}" if kept else note
+
+
+def broken_off(
+    persona: Persona,
+    retrieval: RetrievalResult,
+    written: str,
+    cited: tuple[Citation, ...],
+    usage: Usage,
+) -> FinalReply:
+    """The model broke off after `written` was shown (the turn's deadline, a dropped stream).
+
+    The user keeps what was written, marked as cut short, with the honest notice that the
+    answering service is in trouble; then the FAQ's answer when one matches well, or the
+    offer of a person (which a "yes" accepts).
+    """
+    texts = persona.fallback
+    parts = [marked_cut_short(persona, written)]
+    best = retrieval.best
+    if retrieval.confident and best is not None:
+        parts += [texts.llm_unavailable, texts.knowledge_intro, best.entry.answer]
+        faq = citation_for(best.entry)
+        citations = cited if faq in cited else (*cited, faq)
+        return FinalReply("\n\n".join(parts), ReplySource.KNOWLEDGE, citations, usage)
+    parts.append(f"{texts.llm_unavailable} {persona.handoff.offer}")
+    return FinalReply("\n\n".join(parts), ReplySource.FALLBACK, cited, usage)
