@@ -1,0 +1,507 @@
+"""The conversation store's queries, written once for SQLite and PostgreSQL (`SQLStore`)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import date, datetime
+from typing import Any, ClassVar
+
+from bots.errors import StoreError
+from bots.models import (
+    Conversation,
+    ConversationState,
+    Forgotten,
+    Handoff,
+    Role,
+    ThreadKey,
+    Turn,
+    Usage,
+    UsageEntry,
+)
+from bots.store import privacy_queries as privacy
+from bots.store import report_queries as report
+from bots.store.activity import Activity, RetrievalOutcome
+from bots.store.dialect import Dialect, Row, Session
+from bots.store.schema import CONVERSATION_COLUMNS, HANDOFF_COLUMNS, TURN_COLUMNS
+
+OWNED_BY_THE_BOT = (ConversationState.BOT, ConversationState.RESOLVED)
+WITH_PEOPLE = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
+
+
+def _prefixed(alias: str, columns: str) -> str:
+    return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
+
+
+class SQLStore(ABC):
+    """The `Store` protocol's queries over a `Session`; a backend supplies the rest.
+
+    A backend (bots/store/sqlite.py, postgres.py) opens and closes the database, applies the
+    migrations, holds conversations (`serialised`), records incoming events and appended
+    turns in the one statement its database does best, and lends sessions: for a read, for
+    a write, for a transaction (the checks and writes inside happen as one step, even
+    against other processes) and for a snapshot (reads that see one consistent state).
+    Database failures inside a session come out as StoreError.
+    """
+
+    dialect: ClassVar[Dialect]
+
+    @abstractmethod
+    def _session(
+        self, action: str, *, writes: bool = False
+    ) -> AbstractAsyncContextManager[Session]:
+        """A session for one call; `action` says what failed in the StoreError."""
+
+    @abstractmethod
+    def _transaction(self, action: str) -> AbstractAsyncContextManager[Session]: ...
+
+    @abstractmethod
+    def _snapshot(self, action: str) -> AbstractAsyncContextManager[Session]: ...
+
+    # -- conversations ------------------------------------------------------------------
+
+    async def ensure_conversation(
+        self, key: ThreadKey, persona: str, now: datetime
+    ) -> Conversation:
+        """The conversation for `key`; created (state `bot`, `persona`) only if it is new.
+
+        An existing conversation keeps its persona and state. Concurrent calls (from any
+        process) for one new key create it once and all return the same row: the losers'
+        inserts do nothing.
+        """
+        conversation_id = key.as_id()
+        async with self._session("create the conversation", writes=True) as session:
+            found = await self._conversation_where(session, "id = ?", conversation_id)
+            if found is not None:
+                return found
+            await session.execute(
+                f"INSERT INTO conversations ({CONVERSATION_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL) ON CONFLICT (id) DO NOTHING",
+                conversation_id,
+                key.platform,
+                key.workspace,
+                key.channel,
+                key.thread,
+                persona,
+                ConversationState.BOT.value,
+                now,
+                now,
+            )
+            created = await self._conversation_where(session, "id = ?", conversation_id)
+        if created is None:  # pragma: no cover - the row was just written
+            raise StoreError(f"conversation {conversation_id} vanished while being created")
+        return created
+
+    async def get_conversation(self, key: ThreadKey) -> Conversation | None:
+        return await self.get_conversation_by_id(key.as_id())
+
+    async def get_conversation_by_id(self, conversation_id: str) -> Conversation | None:
+        async with self._session("read the conversation") as session:
+            return await self._conversation_where(session, "id = ?", conversation_id)
+
+    async def latest_conversation(
+        self, platform: str, workspace: str, channel: str
+    ) -> Conversation | None:
+        """The most recently updated conversation in one channel (the console's --resume)."""
+        async with self._session("find the latest conversation") as session:
+            return await self._conversation_where(
+                session,
+                "platform = ? AND workspace = ? AND channel = ?"
+                f" ORDER BY updated_at DESC, {self.dialect.insertion_order} DESC LIMIT 1",
+                platform,
+                workspace,
+                channel,
+            )
+
+    async def set_state(
+        self, conversation_id: str, state: ConversationState, now: datetime
+    ) -> None:
+        """Set the hand-off state; `updated_at` moves to `now` (never backwards)."""
+        async with self._session("change the conversation's state", writes=True) as session:
+            changed = await session.execute(
+                f"UPDATE conversations SET state = ?,"
+                f" updated_at = {self.dialect.greatest}(updated_at, ?) WHERE id = ?",
+                ConversationState(state).value,
+                now,
+                conversation_id,
+            )
+        if changed == 0:
+            raise StoreError(f"there is no conversation {conversation_id!r}")
+
+    async def set_counters(
+        self, conversation_id: str, *, failed_turns: int, offer_reason: str | None
+    ) -> None:
+        """Remember unanswered turns in a row, and whether a person was just offered."""
+        async with self._session("update the conversation", writes=True) as session:
+            await session.execute(
+                "UPDATE conversations SET failed_turns = ?, offer_reason = ? WHERE id = ?",
+                failed_turns,
+                offer_reason,
+                conversation_id,
+            )
+
+    async def quiet_conversations(
+        self, state: ConversationState, updated_before: datetime
+    ) -> list[Conversation]:
+        """Conversations in `state` with no activity since `updated_before`."""
+        async with self._session("find quiet conversations") as session:
+            rows = await session.fetch(
+                f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE state = ?"
+                f" AND updated_at < ? ORDER BY updated_at, {self.dialect.insertion_order}",
+                ConversationState(state).value,
+                updated_before,
+            )
+        return [self._conversation(row) for row in rows]
+
+    # -- turns ----------------------------------------------------------------------------
+
+    @abstractmethod
+    async def record_incoming(self, conversation_id: str, event_id: str, turn: Turn) -> bool:
+        """Atomically mark `event_id` processed and append `turn` (False, writing nothing,
+        when it was processed already); `processed_at` is the turn's time."""
+
+    @abstractmethod
+    async def append_turn(self, conversation_id: str, turn: Turn) -> None:
+        """Append `turn`; the conversation's `updated_at` moves to its time (never back)."""
+
+    async def unanswered_turns(
+        self, since: datetime, before: datetime
+    ) -> list[tuple[Conversation, Turn]]:
+        """Conversations the bot owns whose newest turn is a user message from [since, before).
+
+        `updated_at` is never older than the newest turn, so it narrows the scan first.
+        """
+        async with self._session("find unanswered messages") as session:
+            rows = await session.fetch(
+                f"SELECT {_prefixed('c', CONVERSATION_COLUMNS)}, {_prefixed('t', TURN_COLUMNS)}"
+                " FROM conversations c"
+                " JOIN turns t ON t.id = (SELECT max(id) FROM turns WHERE conversation_id = c.id)"
+                " WHERE c.state IN (?, ?) AND c.updated_at >= ? AND t.role = ?"
+                " AND t.created_at >= ? AND t.created_at < ? ORDER BY t.created_at, t.id",
+                *(state.value for state in OWNED_BY_THE_BOT),
+                since,
+                Role.USER.value,
+                since,
+                before,
+            )
+        return [(self._conversation(row), self._turn(row, start=11)) for row in rows]
+
+    async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
+        """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""
+        if limit <= 0:
+            return []
+        async with self._session("read the conversation's messages") as session:
+            rows = await session.fetch(
+                f"SELECT {TURN_COLUMNS} FROM ("
+                f"  SELECT id, {TURN_COLUMNS} FROM turns WHERE conversation_id = ?"
+                "   ORDER BY id DESC LIMIT ?"
+                ") AS newest ORDER BY id",
+                conversation_id,
+                limit,
+            )
+        return [self._turn(row) for row in rows]
+
+    # -- hand-offs ------------------------------------------------------------------------
+
+    async def open_handoff(
+        self,
+        conversation_id: str,
+        reason: str,
+        detail: str,
+        summary: Sequence[str],
+        now: datetime,
+    ) -> Handoff | None:
+        """Move a conversation the bot owns to `waiting_for_human` and record the hand-off.
+
+        Returns None, changing nothing, when people already have it: two triggers (or two
+        processes) racing hand the thread over once.
+        """
+        lines = tuple(summary)
+        async with self._transaction("hand the conversation over") as session:
+            moved = await self._transition(
+                session,
+                conversation_id,
+                ConversationState.WAITING_FOR_HUMAN,
+                OWNED_BY_THE_BOT,
+                now,
+                reset_counters=True,
+            )
+            if not moved:
+                return None
+            handoff_id = await session.fetchval(
+                "INSERT INTO handoffs (conversation_id, reason, detail, summary, requested_at)"
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
+                conversation_id,
+                reason,
+                detail,
+                lines,
+                now,
+            )
+        return Handoff(int(handoff_id), conversation_id, reason, detail, lines, now)
+
+    async def claim_handoff(self, conversation_id: str, staff_id: str, now: datetime) -> bool:
+        """`waiting_for_human` -> `human`; False when the thread was not waiting."""
+        async with self._transaction("claim the conversation") as session:
+            waiting = (ConversationState.WAITING_FOR_HUMAN,)
+            moved = await self._transition(
+                session, conversation_id, ConversationState.HUMAN, waiting, now
+            )
+            if not moved:
+                return False
+            await self._close_handoff(session, "claimed", conversation_id, staff_id, now)
+        return True
+
+    async def resolve_handoff(
+        self,
+        conversation_id: str,
+        staff_id: str | None,
+        now: datetime,
+        *,
+        idle_since: datetime | None = None,
+    ) -> Handoff | None:
+        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None if none.
+
+        With `idle_since`, only if nothing happened in the conversation since then (checked
+        by the same UPDATE): a staff message that lands just before an automatic hand-back
+        keeps the thread with people.
+        """
+        async with self._transaction("hand the conversation back") as session:
+            moved = await self._transition(
+                session,
+                conversation_id,
+                ConversationState.RESOLVED,
+                WITH_PEOPLE,
+                now,
+                idle_before=idle_since,
+            )
+            if not moved:
+                return None
+            await self._close_handoff(session, "resolved", conversation_id, staff_id, now)
+            return await self._latest_handoff(session, conversation_id)
+
+    async def current_handoff(self, conversation_id: str) -> Handoff | None:
+        """The newest hand-off of the conversation (open or closed), if any."""
+        async with self._session("read the hand-off") as session:
+            return await self._latest_handoff(session, conversation_id)
+
+    async def unclaimed_handoffs(self, requested_before: datetime) -> list[Handoff]:
+        """Waiting hand-offs older than `requested_before` that got no reminder yet."""
+        async with self._session("find unclaimed hand-offs") as session:
+            rows = await session.fetch(
+                f"SELECT {_prefixed('h', HANDOFF_COLUMNS)} FROM handoffs h"
+                " JOIN conversations c ON c.id = h.conversation_id"
+                " WHERE h.resolved_at IS NULL AND h.reminded_at IS NULL"
+                " AND h.requested_at < ? AND c.state = ? ORDER BY h.id",
+                requested_before,
+                ConversationState.WAITING_FOR_HUMAN.value,
+            )
+        return [self._handoff(row) for row in rows]
+
+    async def mark_reminded(self, handoff_id: int, now: datetime) -> bool:
+        """Record the reminder; False if another process already sent it."""
+        async with self._session("record the reminder", writes=True) as session:
+            changed = await session.execute(
+                "UPDATE handoffs SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
+                now,
+                handoff_id,
+            )
+        return changed == 1
+
+    async def add_feedback(
+        self, conversation_id: str, message_id: str, user_id: str, positive: bool, now: datetime
+    ) -> None:
+        async with self._session("record feedback", writes=True) as session:
+            await session.execute(
+                "INSERT INTO feedback (conversation_id, message_id, user_id, positive, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                conversation_id,
+                message_id,
+                user_id,
+                bool(positive),
+                now,
+            )
+
+    # -- usage ----------------------------------------------------------------------------
+
+    async def add_usage(self, conversation_id: str, usage: Usage) -> None:
+        """Add `usage` to the conversation's running totals (one atomic upsert)."""
+        async with self._session("record token usage", writes=True) as session:
+            await session.execute(
+                "INSERT INTO usage AS u (conversation_id, prompt_tokens, completion_tokens)"
+                " VALUES (?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
+                " prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,"
+                " completion_tokens = u.completion_tokens + excluded.completion_tokens",
+                conversation_id,
+                usage.prompt_tokens,
+                usage.completion_tokens,
+            )
+
+    async def usage(self, conversation_id: str) -> Usage:
+        """The conversation's token totals (zero when nothing was recorded)."""
+        async with self._session("read token usage") as session:
+            row = await session.fetchrow(
+                "SELECT prompt_tokens, completion_tokens FROM usage WHERE conversation_id = ?",
+                conversation_id,
+            )
+        if row is None:
+            return Usage()
+        return Usage(prompt_tokens=int(row[0]), completion_tokens=int(row[1]))
+
+    # -- limits and privacy (bots/store/privacy_queries.py has the SQL) -------------------
+
+    async def record_usage(self, entry: UsageEntry) -> None:
+        async with self._session("record token usage", writes=True) as session:
+            await privacy.record_usage(session, entry)
+
+    async def usage_on(
+        self, day: date, *, user_id: str | None = None, channel: str | None = None
+    ) -> Usage:
+        async with self._session("read the day's token usage") as session:
+            return await privacy.usage_on(session, day, user_id, channel)
+
+    async def delete_turns_before(self, cutoff: datetime) -> int:
+        async with self._transaction("delete old messages") as session:
+            return await privacy.delete_turns_before(session, cutoff)
+
+    async def forget_conversation(self, conversation_id: str) -> Forgotten:
+        async with self._transaction("forget the conversation") as session:
+            return await privacy.forget_conversations(session, self.dialect, [conversation_id])
+
+    async def forget_user(self, user_id: str) -> Forgotten:
+        async with self._transaction("forget the user") as session:
+            return await privacy.forget_user(session, self.dialect, user_id)
+
+    # -- the operator's report (bots/store/report_queries.py has the SQL) -----------------
+
+    async def record_retrieval(self, conversation_id: str, outcome: RetrievalOutcome) -> None:
+        async with self._session("record how well the knowledge matched", writes=True) as session:
+            await report.record_retrieval(session, conversation_id, outcome)
+
+    async def activity(
+        self, since: datetime, until: datetime, *, unmatched_limit: int = 2000
+    ) -> Activity:
+        """Read the period in one snapshot, so that every figure comes from one state."""
+        async with self._snapshot("read the report's figures") as session:
+            return await report.activity(session, self.dialect, since, until, unmatched_limit)
+
+    # -- helpers --------------------------------------------------------------------------
+
+    async def _conversation_where(
+        self, session: Session, where: str, *parameters: Any
+    ) -> Conversation | None:
+        row = await session.fetchrow(
+            f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {where}", *parameters
+        )
+        return self._conversation(row) if row is not None else None
+
+    async def _transition(
+        self,
+        session: Session,
+        conversation_id: str,
+        to: ConversationState,
+        from_states: Sequence[ConversationState],
+        now: datetime,
+        *,
+        reset_counters: bool = False,
+        idle_before: datetime | None = None,
+    ) -> bool:
+        """Move the conversation to `to` if it is in one of `from_states` (and, with
+        `idle_before`, quiet since then); one conditional UPDATE, so racing callers move it
+        once. (PostgreSQL, under READ COMMITTED, makes a concurrent UPDATE of the row wait for
+        the first to commit, then evaluates the WHERE clause again on the row as it is now;
+        SQLite has one writer at a time.)"""
+        counters = ", failed_turns = 0, offer_reason = NULL" if reset_counters else ""
+        marks = ", ".join("?" for _ in from_states)
+        idle = " AND updated_at < ?" if idle_before is not None else ""
+        changed = await session.execute(
+            f"UPDATE conversations SET state = ?,"
+            f" updated_at = {self.dialect.greatest}(updated_at, ?){counters}"
+            f" WHERE id = ? AND state IN ({marks}){idle}",
+            to.value,
+            now,
+            conversation_id,
+            *(state.value for state in from_states),
+            *((idle_before,) if idle_before is not None else ()),
+        )
+        return changed == 1
+
+    @staticmethod
+    async def _close_handoff(
+        session: Session, step: str, conversation_id: str, staff_id: str | None, now: datetime
+    ) -> None:
+        """Stamp the open hand-off `claimed` or `resolved`, by whom and when."""
+        await session.execute(
+            f"UPDATE handoffs SET {step}_by = ?, {step}_at = ?"
+            " WHERE conversation_id = ? AND resolved_at IS NULL",
+            staff_id,
+            now,
+            conversation_id,
+        )
+
+    async def _latest_handoff(self, session: Session, conversation_id: str) -> Handoff | None:
+        row = await session.fetchrow(
+            f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
+            " ORDER BY id DESC LIMIT 1",
+            conversation_id,
+        )
+        return self._handoff(row) if row is not None else None
+
+    def _conversation(self, row: Row) -> Conversation:
+        read_time = self.dialect.read_time
+        return Conversation(
+            id=row[0],
+            key=ThreadKey(row[1], row[2], row[3], row[4]),
+            persona=row[5],
+            state=ConversationState(row[6]),
+            created_at=read_time(row[7]),
+            updated_at=read_time(row[8]),
+            failed_turns=row[9],
+            offer_reason=row[10],
+        )
+
+    def _turn(self, row: Row, start: int = 0) -> Turn:
+        role, text, author_id, message_id, created, token_count, cited = row[start : start + 7]
+        return Turn(
+            role=Role(role),
+            text=text,
+            author_id=author_id,
+            message_id=message_id,
+            created_at=self.dialect.read_time(created),
+            token_count=token_count,
+            cited_ids=self.dialect.read_names(cited),
+        )
+
+    def _handoff(self, row: Row) -> Handoff:
+        read_time = self.dialect.read_time
+
+        def maybe_time(value: Any) -> datetime | None:
+            return None if value is None else read_time(value)
+
+        return Handoff(
+            id=row[0],
+            conversation_id=row[1],
+            reason=row[2],
+            detail=row[3],
+            summary=self.dialect.read_names(row[4]),
+            requested_at=read_time(row[5]),
+            claimed_by=row[6],
+            claimed_at=maybe_time(row[7]),
+            resolved_by=row[8],
+            resolved_at=maybe_time(row[9]),
+            reminded_at=maybe_time(row[10]),
+        )
+
+
+def turn_values(conversation_id: str, turn: Turn) -> tuple[Any, ...]:
+    """A turn's columns, in `TURN_COLUMNS` order after its conversation's id."""
+    return (
+        conversation_id,
+        Role(turn.role).value,
+        turn.text,
+        turn.author_id,
+        turn.message_id,
+        turn.created_at,
+        turn.token_count,
+        turn.cited_ids,
+    )
