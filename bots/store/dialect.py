@@ -107,24 +107,27 @@ def _names_from_json(text: str) -> tuple[str, ...]:
     return () if text == "[]" else tuple(json.loads(text))
 
 
+# The words of the schema (bots/store/schema.py) in each database: (SQLite, PostgreSQL).
+DDL: Final = {
+    "time": ("text", "timestamptz"),
+    "day": ("text", "date"),
+    "flag": ("integer", "boolean"),
+    "real": ("real", "double precision"),
+    "total": ("integer", "bigint"),
+    "names": ("text", "text[]"),
+    "no_names": ("'[]'", "'{}'"),
+    "serial": ("integer PRIMARY KEY AUTOINCREMENT", "bigserial PRIMARY KEY"),
+    "sequence": ("", "seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,"),
+    "latest_first": ("updated_at", "updated_at DESC, seq DESC"),
+    "compact": (" WITHOUT ROWID", ""),
+}
+
 SQLITE: Final = Dialect(
     name="sqlite",
     greatest="max",
     insertion_order="rowid",
     any_text="IN (SELECT value FROM json_each(?))",
-    ddl={
-        "time": "text",
-        "day": "text",
-        "flag": "integer",
-        "real": "real",
-        "total": "integer",
-        "names": "text",
-        "no_names": "'[]'",
-        "serial": "integer PRIMARY KEY AUTOINCREMENT",
-        "sequence": "",
-        "latest_first": "updated_at",
-        "compact": " WITHOUT ROWID",
-    },
+    ddl={name: words[0] for name, words in DDL.items()},
     read_time=datetime.fromisoformat,
     read_names=_names_from_json,
 )
@@ -134,19 +137,7 @@ POSTGRES: Final = Dialect(
     greatest="greatest",
     insertion_order="seq",
     any_text="= ANY(?::text[])",
-    ddl={
-        "time": "timestamptz",
-        "day": "date",
-        "flag": "boolean",
-        "real": "double precision",
-        "total": "bigint",
-        "names": "text[]",
-        "no_names": "'{}'",
-        "serial": "bigserial PRIMARY KEY",
-        "sequence": "seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,",
-        "latest_first": "updated_at DESC, seq DESC",
-        "compact": "",
-    },
+    ddl={name: words[1] for name, words in DDL.items()},
     read_time=lambda moment: moment,
     read_names=tuple,
 )

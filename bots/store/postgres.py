@@ -18,7 +18,7 @@ from bots.models import Turn
 from bots.store.dialect import POSTGRES, Dialect, Row, postgres_value
 from bots.store.postgres_holds import DATABASE_ERRORS, ConversationHolds
 from bots.store.queries import SQLStore, turn_values
-from bots.store.schema import MIGRATIONS, statements
+from bots.store.schema import MIGRATIONS, refuse_newer, statements
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -168,13 +168,8 @@ class PostgresStore(SQLStore):
             ) from exc
 
     def _refuse_newer(self, version: int) -> None:
-        known = len(MIGRATIONS)
-        if version > known:
-            raise StoreError(
-                f"The PostgreSQL database {_public_location(self.url)} was written by a newer "
-                f"version of the bot (schema version {version}; this version knows up to "
-                f"{known}). Upgrade the bot, or point DATABASE_URL at another database."
-            )
+        where = f"The PostgreSQL database {_public_location(self.url)}"
+        refuse_newer(version, where, "another database")
 
     # -- connection discipline ----------------------------------------------------------
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from bots.errors import StoreError
 from bots.models import (
@@ -27,7 +28,23 @@ from bots.store.dialect import Dialect, Row, Session
 from bots.store.schema import CONVERSATION_COLUMNS, HANDOFF_COLUMNS, TURN_COLUMNS
 
 OWNED_BY_THE_BOT = (ConversationState.BOT, ConversationState.RESOLVED)
-WITH_PEOPLE = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A step of the hand-off lifecycle: to `to`, from any of `from_states`."""
+
+    to: ConversationState
+    from_states: tuple[ConversationState, ...]
+    reset_counters: bool = False
+    """Forget the unanswered turns in a row and the offer of a person (a fresh start)."""
+
+
+HAND_OVER: Final = Transition(ConversationState.WAITING_FOR_HUMAN, OWNED_BY_THE_BOT, True)
+CLAIM: Final = Transition(ConversationState.HUMAN, (ConversationState.WAITING_FOR_HUMAN,))
+HAND_BACK: Final = Transition(
+    ConversationState.RESOLVED, (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
+)
 
 
 def _prefixed(alias: str, columns: str) -> str:
@@ -219,15 +236,7 @@ class SQLStore(ABC):
         """
         lines = tuple(summary)
         async with self._transaction("hand the conversation over") as session:
-            moved = await self._transition(
-                session,
-                conversation_id,
-                ConversationState.WAITING_FOR_HUMAN,
-                OWNED_BY_THE_BOT,
-                now,
-                reset_counters=True,
-            )
-            if not moved:
+            if not await self._transition(session, conversation_id, HAND_OVER, now):
                 return None
             handoff_id = await session.fetchval(
                 "INSERT INTO handoffs (conversation_id, reason, detail, summary, requested_at)"
@@ -243,11 +252,7 @@ class SQLStore(ABC):
     async def claim_handoff(self, conversation_id: str, staff_id: str, now: datetime) -> bool:
         """`waiting_for_human` -> `human`; False when the thread was not waiting."""
         async with self._transaction("claim the conversation") as session:
-            waiting = (ConversationState.WAITING_FOR_HUMAN,)
-            moved = await self._transition(
-                session, conversation_id, ConversationState.HUMAN, waiting, now
-            )
-            if not moved:
+            if not await self._transition(session, conversation_id, CLAIM, now):
                 return False
             await self._close_handoff(session, "claimed", conversation_id, staff_id, now)
         return True
@@ -268,12 +273,7 @@ class SQLStore(ABC):
         """
         async with self._transaction("hand the conversation back") as session:
             moved = await self._transition(
-                session,
-                conversation_id,
-                ConversationState.RESOLVED,
-                WITH_PEOPLE,
-                now,
-                idle_before=idle_since,
+                session, conversation_id, HAND_BACK, now, idle_before=idle_since
             )
             if not moved:
                 return None
@@ -399,29 +399,27 @@ class SQLStore(ABC):
         self,
         session: Session,
         conversation_id: str,
-        to: ConversationState,
-        from_states: Sequence[ConversationState],
+        step: Transition,
         now: datetime,
         *,
-        reset_counters: bool = False,
         idle_before: datetime | None = None,
     ) -> bool:
-        """Move the conversation to `to` if it is in one of `from_states` (and, with
+        """Take `step` if the conversation is in one of its `from_states` (and, with
         `idle_before`, quiet since then); one conditional UPDATE, so racing callers move it
         once. (PostgreSQL, under READ COMMITTED, makes a concurrent UPDATE of the row wait for
         the first to commit, then evaluates the WHERE clause again on the row as it is now;
         SQLite has one writer at a time.)"""
-        counters = ", failed_turns = 0, offer_reason = NULL" if reset_counters else ""
-        marks = ", ".join("?" for _ in from_states)
+        counters = ", failed_turns = 0, offer_reason = NULL" if step.reset_counters else ""
+        marks = ", ".join("?" for _ in step.from_states)
         idle = " AND updated_at < ?" if idle_before is not None else ""
         changed = await session.execute(
             f"UPDATE conversations SET state = ?,"
             f" updated_at = {self.dialect.greatest}(updated_at, ?){counters}"
             f" WHERE id = ? AND state IN ({marks}){idle}",
-            to.value,
+            step.to.value,
             now,
             conversation_id,
-            *(state.value for state in from_states),
+            *(state.value for state in step.from_states),
             *((idle_before,) if idle_before is not None else ()),
         )
         return changed == 1

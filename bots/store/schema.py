@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from bots.errors import StoreError
 from bots.store.dialect import Dialect
 
 
@@ -47,6 +48,18 @@ def statements(migration: tuple[Statement, ...], dialect: Dialect) -> tuple[str,
     return tuple(
         (s.sql if isinstance(s, Only) else s).format_map(dialect.ddl).strip() for s in kept
     )
+
+
+def refuse_newer(version: int, database: str, instead: str) -> None:
+    """StoreError when `database` is at a version newer than this code knows, written by a
+    newer release: this one would misread it. `instead`: what else DATABASE_URL can name."""
+    known = len(MIGRATIONS)
+    if version > known:
+        raise StoreError(
+            f"{database} was written by a newer version of the bot (schema version {version};"
+            f" this version knows up to {known}). Upgrade the bot, or point DATABASE_URL at"
+            f" {instead}."
+        )
 
 
 # Migration 2 of SQLite; part of migration 1 on PostgreSQL.

@@ -15,7 +15,7 @@ from bots.errors import StoreError
 from bots.models import Turn
 from bots.store.dialect import SQLITE, Dialect, Row, sqlite_value
 from bots.store.queries import SQLStore, turn_values
-from bots.store.schema import MIGRATIONS, TURN_COLUMNS, statements
+from bots.store.schema import MIGRATIONS, TURN_COLUMNS, refuse_newer, statements
 
 MEMORY: Final = ":memory:"
 BUSY_TIMEOUT_MS: Final = 5_000
@@ -146,13 +146,7 @@ class SQLiteStore(SQLStore):
             raise StoreError(f"cannot bring the database {self.path} up to date: {exc}") from exc
 
     def _refuse_newer(self, version: int) -> None:
-        known = len(MIGRATIONS)
-        if version > known:
-            raise StoreError(
-                f"The database {self.path} was written by a newer version of the bot "
-                f"(schema version {version}; this version knows up to {known}). "
-                "Upgrade the bot, or point DATABASE_URL at another database file."
-            )
+        refuse_newer(version, f"The database {self.path}", "another database file")
 
     # -- connection discipline ----------------------------------------------------------
 
