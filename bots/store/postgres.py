@@ -17,7 +17,8 @@ from bots.errors import StoreError
 from bots.models import Turn
 from bots.store.dialect import POSTGRES, Dialect, Row, postgres_value
 from bots.store.postgres_holds import DATABASE_ERRORS, ConversationHolds
-from bots.store.queries import SQLStore, turn_values
+from bots.store.queries import SQLStore
+from bots.store.rows import turn_values
 from bots.store.schema import MIGRATIONS, refuse_newer, statements
 
 if TYPE_CHECKING:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar
 
 from bots.errors import StoreError
 from bots.models import (
@@ -21,30 +20,14 @@ from bots.models import (
     Usage,
     UsageEntry,
 )
+from bots.store import handoff_queries as handoffs
 from bots.store import privacy_queries as privacy
 from bots.store import report_queries as report
+from bots.store import rows
 from bots.store.activity import Activity, RetrievalOutcome
-from bots.store.dialect import Dialect, Row, Session
+from bots.store.dialect import Dialect, Session
+from bots.store.handoff_queries import CLAIM, HAND_BACK, HAND_OVER, OWNED_BY_THE_BOT
 from bots.store.schema import CONVERSATION_COLUMNS, HANDOFF_COLUMNS, TURN_COLUMNS
-
-OWNED_BY_THE_BOT = (ConversationState.BOT, ConversationState.RESOLVED)
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """A step of the hand-off lifecycle: to `to`, from any of `from_states`."""
-
-    to: ConversationState
-    from_states: tuple[ConversationState, ...]
-    reset_counters: bool = False
-    """Forget the unanswered turns in a row and the offer of a person (a fresh start)."""
-
-
-HAND_OVER: Final = Transition(ConversationState.WAITING_FOR_HUMAN, OWNED_BY_THE_BOT, True)
-CLAIM: Final = Transition(ConversationState.HUMAN, (ConversationState.WAITING_FOR_HUMAN,))
-HAND_BACK: Final = Transition(
-    ConversationState.RESOLVED, (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
-)
 
 
 def _prefixed(alias: str, columns: str) -> str:
@@ -163,13 +146,13 @@ class SQLStore(ABC):
     ) -> list[Conversation]:
         """Conversations in `state` with no activity since `updated_before`."""
         async with self._session("find quiet conversations") as session:
-            rows = await session.fetch(
+            found = await session.fetch(
                 f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE state = ?"
                 f" AND updated_at < ? ORDER BY updated_at, {self.dialect.insertion_order}",
                 ConversationState(state).value,
                 updated_before,
             )
-        return [self._conversation(row) for row in rows]
+        return [rows.conversation(row, self.dialect) for row in found]
 
     # -- turns ----------------------------------------------------------------------------
 
@@ -190,7 +173,7 @@ class SQLStore(ABC):
         `updated_at` is never older than the newest turn, so it narrows the scan first.
         """
         async with self._session("find unanswered messages") as session:
-            rows = await session.fetch(
+            found = await session.fetch(
                 f"SELECT {_prefixed('c', CONVERSATION_COLUMNS)}, {_prefixed('t', TURN_COLUMNS)}"
                 " FROM conversations c"
                 " JOIN turns t ON t.id = (SELECT max(id) FROM turns WHERE conversation_id = c.id)"
@@ -202,14 +185,17 @@ class SQLStore(ABC):
                 since,
                 before,
             )
-        return [(self._conversation(row), self._turn(row, start=11)) for row in rows]
+        return [
+            (rows.conversation(row, self.dialect), rows.turn(row, self.dialect, start=11))
+            for row in found
+        ]
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""
         if limit <= 0:
             return []
         async with self._session("read the conversation's messages") as session:
-            rows = await session.fetch(
+            found = await session.fetch(
                 f"SELECT {TURN_COLUMNS} FROM ("
                 f"  SELECT id, {TURN_COLUMNS} FROM turns WHERE conversation_id = ?"
                 "   ORDER BY id DESC LIMIT ?"
@@ -217,7 +203,7 @@ class SQLStore(ABC):
                 conversation_id,
                 limit,
             )
-        return [self._turn(row) for row in rows]
+        return [rows.turn(row, self.dialect) for row in found]
 
     # -- hand-offs ------------------------------------------------------------------------
 
@@ -236,7 +222,9 @@ class SQLStore(ABC):
         """
         lines = tuple(summary)
         async with self._transaction("hand the conversation over") as session:
-            if not await self._transition(session, conversation_id, HAND_OVER, now):
+            if not await handoffs.transition(
+                session, self.dialect, conversation_id, HAND_OVER, now
+            ):
                 return None
             handoff_id = await session.fetchval(
                 "INSERT INTO handoffs (conversation_id, reason, detail, summary, requested_at)"
@@ -252,9 +240,9 @@ class SQLStore(ABC):
     async def claim_handoff(self, conversation_id: str, staff_id: str, now: datetime) -> bool:
         """`waiting_for_human` -> `human`; False when the thread was not waiting."""
         async with self._transaction("claim the conversation") as session:
-            if not await self._transition(session, conversation_id, CLAIM, now):
+            if not await handoffs.transition(session, self.dialect, conversation_id, CLAIM, now):
                 return False
-            await self._close_handoff(session, "claimed", conversation_id, staff_id, now)
+            await handoffs.stamp_open_handoff(session, "claimed", conversation_id, staff_id, now)
         return True
 
     async def resolve_handoff(
@@ -272,23 +260,23 @@ class SQLStore(ABC):
         keeps the thread with people.
         """
         async with self._transaction("hand the conversation back") as session:
-            moved = await self._transition(
-                session, conversation_id, HAND_BACK, now, idle_before=idle_since
+            moved = await handoffs.transition(
+                session, self.dialect, conversation_id, HAND_BACK, now, idle_before=idle_since
             )
             if not moved:
                 return None
-            await self._close_handoff(session, "resolved", conversation_id, staff_id, now)
-            return await self._latest_handoff(session, conversation_id)
+            await handoffs.stamp_open_handoff(session, "resolved", conversation_id, staff_id, now)
+            return await handoffs.latest_handoff(session, self.dialect, conversation_id)
 
     async def current_handoff(self, conversation_id: str) -> Handoff | None:
         """The newest hand-off of the conversation (open or closed), if any."""
         async with self._session("read the hand-off") as session:
-            return await self._latest_handoff(session, conversation_id)
+            return await handoffs.latest_handoff(session, self.dialect, conversation_id)
 
     async def unclaimed_handoffs(self, requested_before: datetime) -> list[Handoff]:
         """Waiting hand-offs older than `requested_before` that got no reminder yet."""
         async with self._session("find unclaimed hand-offs") as session:
-            rows = await session.fetch(
+            found = await session.fetch(
                 f"SELECT {_prefixed('h', HANDOFF_COLUMNS)} FROM handoffs h"
                 " JOIN conversations c ON c.id = h.conversation_id"
                 " WHERE h.resolved_at IS NULL AND h.reminded_at IS NULL"
@@ -296,7 +284,7 @@ class SQLStore(ABC):
                 requested_before,
                 ConversationState.WAITING_FOR_HUMAN.value,
             )
-        return [self._handoff(row) for row in rows]
+        return [rows.handoff(row, self.dialect) for row in found]
 
     async def mark_reminded(self, handoff_id: int, now: datetime) -> bool:
         """Record the reminder; False if another process already sent it."""
@@ -393,113 +381,4 @@ class SQLStore(ABC):
         row = await session.fetchrow(
             f"SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE {where}", *parameters
         )
-        return self._conversation(row) if row is not None else None
-
-    async def _transition(
-        self,
-        session: Session,
-        conversation_id: str,
-        step: Transition,
-        now: datetime,
-        *,
-        idle_before: datetime | None = None,
-    ) -> bool:
-        """Take `step` if the conversation is in one of its `from_states` (and, with
-        `idle_before`, quiet since then); one conditional UPDATE, so racing callers move it
-        once. (PostgreSQL, under READ COMMITTED, makes a concurrent UPDATE of the row wait for
-        the first to commit, then evaluates the WHERE clause again on the row as it is now;
-        SQLite has one writer at a time.)"""
-        counters = ", failed_turns = 0, offer_reason = NULL" if step.reset_counters else ""
-        marks = ", ".join("?" for _ in step.from_states)
-        idle = " AND updated_at < ?" if idle_before is not None else ""
-        changed = await session.execute(
-            f"UPDATE conversations SET state = ?,"
-            f" updated_at = {self.dialect.greatest}(updated_at, ?){counters}"
-            f" WHERE id = ? AND state IN ({marks}){idle}",
-            step.to.value,
-            now,
-            conversation_id,
-            *(state.value for state in step.from_states),
-            *((idle_before,) if idle_before is not None else ()),
-        )
-        return changed == 1
-
-    @staticmethod
-    async def _close_handoff(
-        session: Session, step: str, conversation_id: str, staff_id: str | None, now: datetime
-    ) -> None:
-        """Stamp the open hand-off `claimed` or `resolved`, by whom and when."""
-        await session.execute(
-            f"UPDATE handoffs SET {step}_by = ?, {step}_at = ?"
-            " WHERE conversation_id = ? AND resolved_at IS NULL",
-            staff_id,
-            now,
-            conversation_id,
-        )
-
-    async def _latest_handoff(self, session: Session, conversation_id: str) -> Handoff | None:
-        row = await session.fetchrow(
-            f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            conversation_id,
-        )
-        return self._handoff(row) if row is not None else None
-
-    def _conversation(self, row: Row) -> Conversation:
-        read_time = self.dialect.read_time
-        return Conversation(
-            id=row[0],
-            key=ThreadKey(row[1], row[2], row[3], row[4]),
-            persona=row[5],
-            state=ConversationState(row[6]),
-            created_at=read_time(row[7]),
-            updated_at=read_time(row[8]),
-            failed_turns=row[9],
-            offer_reason=row[10],
-        )
-
-    def _turn(self, row: Row, start: int = 0) -> Turn:
-        role, text, author_id, message_id, created, token_count, cited = row[start : start + 7]
-        return Turn(
-            role=Role(role),
-            text=text,
-            author_id=author_id,
-            message_id=message_id,
-            created_at=self.dialect.read_time(created),
-            token_count=token_count,
-            cited_ids=self.dialect.read_names(cited),
-        )
-
-    def _handoff(self, row: Row) -> Handoff:
-        read_time = self.dialect.read_time
-
-        def maybe_time(value: Any) -> datetime | None:
-            return None if value is None else read_time(value)
-
-        return Handoff(
-            id=row[0],
-            conversation_id=row[1],
-            reason=row[2],
-            detail=row[3],
-            summary=self.dialect.read_names(row[4]),
-            requested_at=read_time(row[5]),
-            claimed_by=row[6],
-            claimed_at=maybe_time(row[7]),
-            resolved_by=row[8],
-            resolved_at=maybe_time(row[9]),
-            reminded_at=maybe_time(row[10]),
-        )
-
-
-def turn_values(conversation_id: str, turn: Turn) -> tuple[Any, ...]:
-    """A turn's columns, in `TURN_COLUMNS` order after its conversation's id."""
-    return (
-        conversation_id,
-        Role(turn.role).value,
-        turn.text,
-        turn.author_id,
-        turn.message_id,
-        turn.created_at,
-        turn.token_count,
-        turn.cited_ids,
-    )
+        return rows.conversation(row, self.dialect) if row is not None else None

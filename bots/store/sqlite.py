@@ -14,7 +14,8 @@ import aiosqlite
 from bots.errors import StoreError
 from bots.models import Turn
 from bots.store.dialect import SQLITE, Dialect, Row, sqlite_value
-from bots.store.queries import SQLStore, turn_values
+from bots.store.queries import SQLStore
+from bots.store.rows import turn_values
 from bots.store.schema import MIGRATIONS, TURN_COLUMNS, refuse_newer, statements
 
 MEMORY: Final = ":memory:"
