@@ -186,23 +186,31 @@ def make_turn(n: int) -> Turn:
     return Turn(Role.USER, f"question {n} " + "x" * 80, "U1", f"m{n}", T0 + timedelta(seconds=n), 9)
 
 
-def summary(timings: list[float]) -> dict[str, int]:
-    timings = sorted(timings)
+def summary(timed_calls: list[tuple[float, float]]) -> dict[str, int]:
+    timings = sorted(wall for wall, _ in timed_calls)
     return {
         "p50_us": round(statistics.median(timings)),
         "p99_us": round(timings[int(len(timings) * 0.99) - 1]),
         "calls_per_second": round(len(timings) / (sum(timings) / 1e6)),
+        # The process's CPU (every thread: aiosqlite's too), which other load disturbs less.
+        "cpu_us_per_call": round(sum(cpu for _, cpu in timed_calls) / len(timed_calls)),
     }
 
 
-async def timed(call: Awaitable[object]) -> float:
-    started = time.perf_counter()
+async def timed(call: Awaitable[object]) -> tuple[float, float]:
+    """Wall-clock and CPU microseconds of one call."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     await call
-    return (time.perf_counter() - started) * 1e6
+    return (time.perf_counter() - started) * 1e6, (time.process_time() - cpu_started) * 1e6
 
 
 async def compare(
-    store: Store, engine_url: str, rounds: int, connect_args: dict[str, Any] | None = None
+    store: Store,
+    engine_url: str,
+    rounds: int,
+    connect_args: dict[str, Any] | None = None,
+    *,
+    store_only: bool = False,
 ) -> dict[str, object]:
     """Each operation `rounds` times on each side, interleaved call by call, so that other
     load on the machine falls on both sides alike."""
@@ -217,6 +225,8 @@ async def compare(
 
     core = CoreStore(engine)
     sides: dict[str, Store | CoreStore] = {"store": store, "sqlalchemy_core": core}
+    if store_only:
+        del sides["sqlalchemy_core"]
     ids = {}
     for name in sides:
         key = ThreadKey("bench", "w", "c", f"{name}-{uuid.uuid4().hex[:6]}")
@@ -233,7 +243,7 @@ async def compare(
     try:
         for operation, call in operations.items():
             print(f"  {operation}", file=sys.stderr)
-            timings: dict[str, list[float]] = {name: [] for name in sides}
+            timings: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
             for n in range(rounds):
                 for name, side in sides.items():
                     timings[name].append(await timed(call(side, ids[name], n)))
@@ -252,6 +262,11 @@ async def main() -> None:
         default=os.environ.get("BOTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1/test"),
     )
     parser.add_argument("--only", choices=("sqlite", "postgres"))
+    parser.add_argument(
+        "--store-only",
+        action="store_true",
+        help="the project's store alone (to compare two versions of it: side_by_side.py)",
+    )
     args = parser.parse_args()
     report: dict[str, object] = {"rounds": args.rounds, "sqlalchemy": sa.__version__}
     if args.only in (None, "sqlite"):
@@ -259,7 +274,10 @@ async def main() -> None:
             path = Path(tmp) / "bench.sqlite3"
             print("SQLite", file=sys.stderr)
             report["sqlite"] = await compare(
-                SQLiteStore(path), f"sqlite+aiosqlite:///{path}", args.rounds
+                SQLiteStore(path),
+                f"sqlite+aiosqlite:///{path}",
+                args.rounds,
+                store_only=args.store_only,
             )
     if args.only in (None, "postgres"):
         import asyncpg
@@ -273,7 +291,7 @@ async def main() -> None:
             engine_url = args.postgres.replace("postgresql://", "postgresql+asyncpg://", 1)
             settings = {"server_settings": {"search_path": schema}}
             report["postgres"] = await compare(
-                PostgresStore(url), engine_url, args.rounds, settings
+                PostgresStore(url), engine_url, args.rounds, settings, store_only=args.store_only
             )
         finally:
             await admin.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")

@@ -94,6 +94,18 @@ def sqlite_value(value: Any) -> Any:
     return value
 
 
+# Values both drivers take as they are: no adapting (this runs for every parameter).
+_PLAIN: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def sqlite_values(values: Sequence[Any]) -> list[Any]:
+    return [value if type(value) in _PLAIN else sqlite_value(value) for value in values]
+
+
+def postgres_values(values: Sequence[Any]) -> list[Any]:
+    return [value if type(value) in _PLAIN else postgres_value(value) for value in values]
+
+
 def postgres_value(value: Any) -> Any:
     """A parameter as asyncpg takes it (which would silently read a naive time as UTC)."""
     if isinstance(value, datetime):

@@ -15,7 +15,7 @@ import asyncpg
 
 from bots.errors import StoreError
 from bots.models import Turn
-from bots.store.dialect import POSTGRES, Dialect, Row, postgres_value
+from bots.store.dialect import POSTGRES, Dialect, Row, postgres_values
 from bots.store.postgres_holds import DATABASE_ERRORS, ConversationHolds
 from bots.store.queries import SQLStore
 from bots.store.rows import turn_values
@@ -137,8 +137,8 @@ class PostgresStore(SQLStore):
 
     async def schema_version(self) -> int:
         """The schema version the database is at (the number of migrations applied)."""
-        async with self._connection("read the schema version") as connection:
-            return await _schema_version(connection)
+        async with self._session("read the schema version") as session:
+            return await _schema_version(session.connection)
 
     async def _migrate(self, connection: Connection) -> None:
         """Apply the migrations this database lacks, in one transaction.
@@ -175,36 +175,31 @@ class PostgresStore(SQLStore):
     # -- connection discipline ----------------------------------------------------------
 
     @asynccontextmanager
-    async def _connection(self, action: str) -> AsyncIterator[Connection]:
+    async def _session(self, action: str, *, writes: bool = False) -> AsyncIterator[_Session]:
         """A pooled connection for one call; database failures become StoreError."""
         pool = self._pool
         if pool is None:
             raise StoreError("the conversation store is not open (call open() first)")
         try:
             async with pool.acquire() as connection:
-                yield connection
+                yield _Session(connection)
         except _DATABASE_ERRORS as exc:
             raise StoreError(f"could not {action}: {_reason(exc, self.url)}") from exc
 
     @asynccontextmanager
-    async def _session(self, action: str, *, writes: bool = False) -> AsyncIterator[_Session]:
-        async with self._connection(action) as connection:
-            yield _Session(connection)
-
-    @asynccontextmanager
     async def _transaction(self, action: str) -> AsyncIterator[_Session]:
         """A connection inside a transaction: committed on success, rolled back otherwise."""
-        async with self._connection(action) as connection, connection.transaction():
-            yield _Session(connection)
+        async with self._session(action) as session, session.connection.transaction():
+            yield session
 
     @asynccontextmanager
     async def _snapshot(self, action: str) -> AsyncIterator[_Session]:
         """A read-only REPEATABLE READ transaction: one snapshot for every read inside."""
         async with (
-            self._connection(action) as connection,
-            connection.transaction(isolation="repeatable_read", readonly=True),
+            self._session(action) as session,
+            session.connection.transaction(isolation="repeatable_read", readonly=True),
         ):
-            yield _Session(connection)
+            yield session
 
     @asynccontextmanager
     async def serialised(self, conversation_id: str) -> AsyncIterator[None]:
@@ -318,23 +313,23 @@ async def _schema_version(connection: Connection) -> int:
 class _Session:
     """The store's `Session` on one asyncpg connection: `?` placeholders become `$1, $2...`."""
 
-    __slots__ = ("_connection",)
+    __slots__ = ("connection",)
 
     def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+        self.connection = connection
 
     async def execute(self, sql: str, *args: Any) -> int:
-        status = await self._connection.execute(_numbered(sql), *map(postgres_value, args))
+        status = await self.connection.execute(_numbered(sql), *postgres_values(args))
         return _row_count(status)
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        return await self._connection.fetch(_numbered(sql), *map(postgres_value, args))
+        return await self.connection.fetch(_numbered(sql), *postgres_values(args))
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
-        return await self._connection.fetchrow(_numbered(sql), *map(postgres_value, args))
+        return await self.connection.fetchrow(_numbered(sql), *postgres_values(args))
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
-        return await self._connection.fetchval(_numbered(sql), *map(postgres_value, args))
+        return await self.connection.fetchval(_numbered(sql), *postgres_values(args))
 
 
 @functools.lru_cache(maxsize=512)

@@ -13,7 +13,7 @@ import aiosqlite
 
 from bots.errors import StoreError
 from bots.models import Turn
-from bots.store.dialect import SQLITE, Dialect, Row, sqlite_value
+from bots.store.dialect import SQLITE, Dialect, Row, sqlite_values
 from bots.store.queries import SQLStore
 from bots.store.rows import turn_values
 from bots.store.schema import MIGRATIONS, TURN_COLUMNS, refuse_newer, statements
@@ -47,7 +47,7 @@ class SQLiteStore(SQLStore):
         """`busy_timeout_ms`: how long a write waits for another process's lock."""
         self.path: Final[Path | str] = path if str(path) == MEMORY else Path(path)
         self._busy_timeout_ms = busy_timeout_ms
-        self._db: aiosqlite.Connection | None = None
+        self._held: _Session | None = None  # the one connection, once open
         self._lock = asyncio.Lock()
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
@@ -58,8 +58,8 @@ class SQLiteStore(SQLStore):
     async def open(self) -> None:
         """Connect, and bring the schema up to date (refusing a schema newer than this code)."""
         async with self._lock:
-            if self._db is None:
-                self._db = await self._connect()
+            if self._held is None:
+                self._held = _Session(await self._connect())
                 if isinstance(self.path, Path):
                     self._checkpointer = await self._connect_checkpointer(self.path)
 
@@ -97,17 +97,17 @@ class SQLiteStore(SQLStore):
         if self._checkpoint_task is not None:
             await asyncio.gather(self._checkpoint_task, return_exceptions=True)
         async with self._lock:
-            db, self._db = self._db, None
+            held, self._held = self._held, None
             checkpointer, self._checkpointer = self._checkpointer, None
             if checkpointer is not None:
                 await checkpointer.close()
-            if db is not None:
-                await db.close()  # the last connection to close checkpoints the WAL fully
+            if held is not None:
+                await held.db.close()  # the last connection to close checkpoints the WAL fully
 
     async def schema_version(self) -> int:
         """The schema version the open database is at (the number of migrations applied)."""
-        async with self._connection("read the schema version") as db:
-            return await _user_version(db)
+        async with self._session("read the schema version") as session:
+            return await _user_version(session.db)
 
     async def _configure(self, db: aiosqlite.Connection) -> None:
         try:
@@ -152,32 +152,29 @@ class SQLiteStore(SQLStore):
     # -- connection discipline ----------------------------------------------------------
 
     @asynccontextmanager
-    async def _connection(self, action: str) -> AsyncIterator[aiosqlite.Connection]:
+    async def _session(self, action: str, *, writes: bool = False) -> AsyncIterator[_Session]:
         """The connection, held by this coroutine alone; SQLite errors become StoreError.
 
         Every call goes through here, so a multi-statement transaction (BEGIN IMMEDIATE
-        ... COMMIT, as `_migrate` does) written inside it cannot interleave with another
+        ... COMMIT, as `_transaction` does) written inside it cannot interleave with another
         coroutine's statements. Cancellation is safe: statements run in order on the
         connection's thread, so a ROLLBACK issued on the way out runs after any statement
-        the cancelled await had queued.
+        the cancelled await had queued. (One context manager, not two nested: this runs
+        for every call of every turn.)
         """
         async with self._lock:
-            if self._db is None:
+            session = self._held
+            if session is None:
                 raise StoreError("the conversation store is not open (call open() first)")
             if (
                 self._background_checkpoint_done()
                 or self._writes_since_checkpoint >= CHECKPOINT_EVERY_WRITES
             ):
-                await self._catch_up(self._db)
+                await self._catch_up(session.db)
             try:
-                yield self._db
+                yield session
             except sqlite3.Error as exc:
                 raise StoreError(f"could not {action}: {exc}") from exc
-
-    @asynccontextmanager
-    async def _session(self, action: str, *, writes: bool = False) -> AsyncIterator[_Session]:
-        async with self._connection(action) as db:
-            yield _Session(db)
             if writes:
                 self._wrote()
 
@@ -197,15 +194,15 @@ class SQLiteStore(SQLStore):
 
     @asynccontextmanager
     async def _within(self, begin: str, action: str) -> AsyncIterator[_Session]:
-        async with self._connection(action) as db:
-            await db.execute(begin)
+        async with self._session(action) as session:
+            await session.db.execute(begin)
             try:
-                yield _Session(db)
+                yield session
             except BaseException:
                 with suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
+                    await session.db.execute("ROLLBACK")
                 raise
-            await db.execute("COMMIT")
+            await session.db.execute("COMMIT")
 
     def _wrote(self) -> None:
         """Count a write; every so often, start a checkpoint that no turn waits for."""
@@ -289,17 +286,17 @@ INSERT_TURN: Final = (
 class _Session:
     """The store's `Session` on the one aiosqlite connection, held by the caller."""
 
-    __slots__ = ("_db",)
+    __slots__ = ("db",)
 
     def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
+        self.db = db
 
     async def execute(self, sql: str, *args: Any) -> int:
-        cursor = await self._db.execute(sql, [sqlite_value(arg) for arg in args])
+        cursor = await self.db.execute(sql, sqlite_values(args))
         return cursor.rowcount
 
     async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
-        rows = await self._db.execute_fetchall(sql, [sqlite_value(arg) for arg in args])
+        rows = await self.db.execute_fetchall(sql, sqlite_values(args))
         return rows if isinstance(rows, list) else list(rows)
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
