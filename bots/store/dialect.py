@@ -7,12 +7,13 @@ its database stores (SQLite keeps times as fixed-width UTC text and lists as JSO
 PostgreSQL has timestamptz and text[]), and a `Dialect`, for the few words of SQL that differ
 and for reading those values back.
 
-Written by hand rather than with SQLAlchemy Core: its prototype of the three hot queries was
-2 to 10 times slower per call on SQLite and 1.5 to 4 times on PostgreSQL, measured side by
-side (benchmarks/store_sqlalchemy.py, docs/benchmarks.md), and what the two databases really
-do differently here (the SQLite view whose trigger records an event and its turn in one
-statement, the PostgreSQL data-modifying CTE, advisory locks, the schema's version in
-`PRAGMA user_version` against a table) would have stayed hand-written SQL beside it anyway.
+Written by hand rather than with SQLAlchemy Core: its prototype of the three queries of every
+turn spent 3 to 8 times the CPU per call, and on SQLite over ten times the latency of a write,
+measured side by side (benchmarks/store_sqlalchemy.py, docs/benchmarks.md); and what the two
+databases really do differently here (the SQLite view whose trigger records an event and its
+turn in one statement, the PostgreSQL data-modifying CTE, advisory locks, the schema's
+version in `PRAGMA user_version` against a table) would have stayed hand-written SQL beside
+it anyway.
 """
 
 from __future__ import annotations
