@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
-from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeAlias
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import asyncpg
 
 from bots.errors import StoreError
-from bots.models import (
-    Conversation,
-    ConversationState,
-    Forgotten,
-    Handoff,
-    Role,
-    ThreadKey,
-    Turn,
-    Usage,
-    UsageEntry,
-)
-from bots.store import postgres_privacy as privacy
-from bots.store import postgres_report as report
-from bots.store.activity import Activity, RetrievalOutcome
+from bots.models import Turn
+from bots.store.dialect import POSTGRES, Dialect, Row, postgres_values
 from bots.store.postgres_holds import DATABASE_ERRORS, ConversationHolds
-from bots.store.postgres_schema import (
-    APPEND_TURN,
-    CONVERSATION_COLUMNS,
-    CREATE_SCHEMA_VERSION,
-    HANDOFF_COLUMNS,
-    MIGRATIONS,
-    RECORD_INCOMING,
-    RECORD_REPLY_STARTED,
-    SCHEMA_VERSION_EXISTS,
-    SELECT_SCHEMA_VERSION,
-    TURN_COLUMNS,
-    UNANSWERED_TURNS,
-)
+from bots.store.queries import SQLStore
+from bots.store.rows import turn_values
+from bots.store.schema import MIGRATIONS, refuse_newer, statements
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -64,7 +42,7 @@ Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 _DATABASE_ERRORS: Final = DATABASE_ERRORS
 
 
-class PostgresStore:
+class PostgresStore(SQLStore):
     """The `Store` protocol on a PostgreSQL database, for several processes at once.
 
     A pool of asyncpg connections (at least one, at most ten by default); each call takes a
@@ -76,8 +54,10 @@ class PostgresStore:
 
     The URL is a libpq-style `postgresql://user:password@host:port/dbname`; other query
     parameters become server settings, e.g. `?search_path=bots` to keep the tables in a
-    schema of their own.
+    schema of their own. The queries are the shared ones (bots/store/queries.py).
     """
+
+    dialect: ClassVar[Dialect] = POSTGRES
 
     @property
     def shared(self) -> bool:
@@ -161,8 +141,8 @@ class PostgresStore:
 
     async def schema_version(self) -> int:
         """The schema version the database is at (the number of migrations applied)."""
-        async with self._connection("read the schema version") as connection:
-            return await _schema_version(connection)
+        async with self._session("read the schema version") as session:
+            return await _schema_version(session.connection)
 
     async def _migrate(self, connection: Connection) -> None:
         """Apply the migrations this database lacks, in one transaction.
@@ -181,7 +161,7 @@ class PostgresStore:
                 current = await _schema_version(connection)
                 self._refuse_newer(current)
                 for number in range(current + 1, known + 1):
-                    for statement in MIGRATIONS[number - 1]:
+                    for statement in statements(MIGRATIONS[number - 1], POSTGRES):
                         await connection.execute(statement)
                     await connection.execute(
                         "INSERT INTO schema_version (version) VALUES ($1)", number
@@ -193,33 +173,37 @@ class PostgresStore:
             ) from exc
 
     def _refuse_newer(self, version: int) -> None:
-        known = len(MIGRATIONS)
-        if version > known:
-            raise StoreError(
-                f"The PostgreSQL database {_public_location(self.url)} was written by a newer "
-                f"version of the bot (schema version {version}; this version knows up to "
-                f"{known}). Upgrade the bot, or point DATABASE_URL at another database."
-            )
+        where = f"The PostgreSQL database {_public_location(self.url)}"
+        refuse_newer(version, where, "another database")
 
     # -- connection discipline ----------------------------------------------------------
 
     @asynccontextmanager
-    async def _connection(self, action: str) -> AsyncIterator[Connection]:
+    async def _session(self, action: str, *, writes: bool = False) -> AsyncIterator[_Session]:
         """A pooled connection for one call; database failures become StoreError."""
         pool = self._pool
         if pool is None:
             raise StoreError("the conversation store is not open (call open() first)")
         try:
             async with pool.acquire() as connection:
-                yield connection
+                yield _Session(connection)
         except _DATABASE_ERRORS as exc:
             raise StoreError(f"could not {action}: {_reason(exc, self.url)}") from exc
 
     @asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[Connection]:
+    async def _transaction(self, action: str) -> AsyncIterator[_Session]:
         """A connection inside a transaction: committed on success, rolled back otherwise."""
-        async with self._connection(action) as connection, connection.transaction():
-            yield connection
+        async with self._session(action) as session, session.connection.transaction():
+            yield session
+
+    @asynccontextmanager
+    async def _snapshot(self, action: str) -> AsyncIterator[_Session]:
+        """A read-only REPEATABLE READ transaction: one snapshot for every read inside."""
+        async with (
+            self._session(action) as session,
+            session.connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield session
 
     @asynccontextmanager
     async def serialised(self, conversation_id: str) -> AsyncIterator[None]:
@@ -244,106 +228,7 @@ class PostgresStore:
                 raise  # the turn's own failure, not the hold's
             raise StoreError(f"could not hold the conversation: {_reason(exc, self.url)}") from exc
 
-    # -- conversations ------------------------------------------------------------------
-
-    async def ensure_conversation(
-        self, key: ThreadKey, persona: str, now: datetime
-    ) -> Conversation:
-        """The conversation for `key`; created (state `bot`, `persona`) only if it is new.
-
-        An existing conversation keeps its persona and state. Concurrent calls (from any
-        process) for one new key create it once and all return the same row: the losers'
-        inserts wait for the winner's commit and then do nothing.
-        """
-        conversation_id = key.as_id()
-        stamp = _aware(now)
-        async with self._connection("create the conversation") as connection:
-            found = await _select_conversation(connection, "WHERE id = $1", conversation_id)
-            if found is not None:
-                return found
-            await connection.execute(
-                f"INSERT INTO conversations ({CONVERSATION_COLUMNS})"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, 0, NULL)"
-                " ON CONFLICT (id) DO NOTHING",
-                conversation_id,
-                key.platform,
-                key.workspace,
-                key.channel,
-                key.thread,
-                persona,
-                ConversationState.BOT.value,
-                stamp,
-            )
-            created = await _select_conversation(connection, "WHERE id = $1", conversation_id)
-        if created is None:  # pragma: no cover - the row was just written
-            raise StoreError(f"conversation {conversation_id} vanished while being created")
-        return created
-
-    async def get_conversation(self, key: ThreadKey) -> Conversation | None:
-        async with self._connection("read the conversation") as connection:
-            return await _select_conversation(connection, "WHERE id = $1", key.as_id())
-
-    async def get_conversation_by_id(self, conversation_id: str) -> Conversation | None:
-        async with self._connection("read the conversation") as connection:
-            return await _select_conversation(connection, "WHERE id = $1", conversation_id)
-
-    async def latest_conversation(
-        self, platform: str, workspace: str, channel: str
-    ) -> Conversation | None:
-        """The most recently updated conversation in one channel (the console's --resume)."""
-        async with self._connection("find the latest conversation") as connection:
-            return await _select_conversation(
-                connection,
-                "WHERE platform = $1 AND workspace = $2 AND channel = $3"
-                " ORDER BY updated_at DESC, seq DESC LIMIT 1",
-                platform,
-                workspace,
-                channel,
-            )
-
-    async def set_state(
-        self, conversation_id: str, state: ConversationState, now: datetime
-    ) -> None:
-        """Set the hand-off state; `updated_at` moves to `now` (never backwards)."""
-        stamp = _aware(now)
-        async with self._connection("change the conversation's state") as connection:
-            status = await connection.execute(
-                "UPDATE conversations SET state = $1, updated_at = greatest(updated_at, $2)"
-                " WHERE id = $3",
-                ConversationState(state).value,
-                stamp,
-                conversation_id,
-            )
-        if _row_count(status) == 0:
-            raise StoreError(f"there is no conversation {conversation_id!r}")
-
-    async def set_counters(
-        self, conversation_id: str, *, failed_turns: int, offer_reason: str | None
-    ) -> None:
-        """Remember unanswered turns in a row, and whether a person was just offered."""
-        async with self._connection("update the conversation") as connection:
-            await connection.execute(
-                "UPDATE conversations SET failed_turns = $1, offer_reason = $2 WHERE id = $3",
-                failed_turns,
-                offer_reason,
-                conversation_id,
-            )
-
-    async def quiet_conversations(
-        self, state: ConversationState, updated_before: datetime
-    ) -> list[Conversation]:
-        """Conversations in `state` with no activity since `updated_before`."""
-        before = _aware(updated_before)
-        async with self._connection("find quiet conversations") as connection:
-            rows = await connection.fetch(
-                f"SELECT {CONVERSATION_COLUMNS} FROM conversations"
-                " WHERE state = $1 AND updated_at < $2 ORDER BY updated_at, seq",
-                ConversationState(state).value,
-                before,
-            )
-        return [_conversation_from_row(row) for row in rows]
-
-    # -- turns ----------------------------------------------------------------------------
+    # -- what PostgreSQL does its own way ------------------------------------------------
 
     async def record_incoming(self, conversation_id: str, event_id: str, turn: Turn) -> bool:
         """Atomically mark `event_id` processed and append `turn`.
@@ -352,253 +237,71 @@ class PostgresStore:
         process or any other. One statement does it all (see `RECORD_INCOMING`), so it is
         one transaction; `processed_at` is the turn's time (the store reads no clock).
         """
-        values = _turn_values(conversation_id, turn)
-        async with self._connection("record the incoming message") as connection:
-            marked = await connection.fetchval(RECORD_INCOMING, event_id, *values)
+        values = turn_values(conversation_id, turn)
+        async with self._session("record the incoming message") as session:
+            marked = await session.fetchval(RECORD_INCOMING, event_id, *values)
         return bool(marked)
 
     async def append_turn(self, conversation_id: str, turn: Turn) -> None:
         """Append `turn` (e.g. the bot's reply); `updated_at` moves to the turn's time."""
-        values = _turn_values(conversation_id, turn)
-        async with self._connection("record the message") as connection:
-            await connection.execute(APPEND_TURN, *values)
+        async with self._session("record the message") as session:
+            await session.execute(APPEND_TURN, *turn_values(conversation_id, turn))
 
-    async def unanswered_turns(
-        self, since: datetime, before: datetime, *, due_by: datetime | None = None
-    ) -> list[tuple[Conversation, Turn]]:
-        """Conversations the bot owns whose newest turn is a user message from [since, before)
-        (and, with `due_by`, whose answer was due by then).
 
-        `updated_at` is never older than the newest turn, so it narrows the scan first.
-        """
-        due = None if due_by is None else _aware(due_by)
-        async with self._connection("find unanswered messages") as connection:
-            rows = await connection.fetch(UNANSWERED_TURNS, _aware(since), _aware(before), due)
-        return [(_conversation_from_row(row), _unanswered_turn(row)) for row in rows]
+# Applied versions, one row per migration; the schema's version is the highest.
+CREATE_SCHEMA_VERSION: Final = """
+    CREATE TABLE schema_version (
+        version    integer PRIMARY KEY,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )
+"""
+SELECT_SCHEMA_VERSION: Final = "SELECT coalesce(max(version), 0) FROM schema_version"
+# Read from the catalog with the statement's own snapshot, not with `to_regclass`, whose
+# cached lookup can miss a table another process created while this one waited for the lock.
+SCHEMA_VERSION_EXISTS: Final = (
+    "SELECT EXISTS (SELECT FROM pg_catalog.pg_tables"
+    " WHERE schemaname = current_schema() AND tablename = 'schema_version')"
+)
 
-    async def record_reply_started(
-        self, conversation_id: str, message_id: str, reply_id: str
-    ) -> None:
-        """Remember the platform message the answer to `message_id` streams into."""
-        async with self._connection("remember the streamed reply") as connection:
-            await connection.execute(RECORD_REPLY_STARTED, conversation_id, message_id, reply_id)
+# `record_incoming` in one statement, so in one transaction and one round trip: mark the
+# event processed unless it already was, append the turn only if it was just marked, and
+# move the conversation's `updated_at` forward to the turn's time. The result is the number
+# of events marked: 0 for a redelivery, which then wrote nothing. A concurrent insert of
+# the same event id waits for the first transaction and then does nothing. (Numbered
+# placeholders: the turn's time is used twice.)
+RECORD_INCOMING: Final = """
+    WITH event AS (
+        INSERT INTO processed_events (event_id, conversation_id, processed_at)
+        VALUES ($1, $2, $7)
+        ON CONFLICT (event_id) DO NOTHING
+        RETURNING conversation_id
+    ), turn AS (
+        INSERT INTO turns (conversation_id, role, text, author_id, message_id,
+                           created_at, token_count, cited_ids, answer_due, reply_id)
+        SELECT conversation_id, $3::text, $4::text, $5::text, $6::text,
+               $7::timestamptz, $8::integer, $9::text[], $10::timestamptz, $11::text
+          FROM event
+        RETURNING conversation_id, created_at
+    ), touched AS (
+        UPDATE conversations c SET updated_at = turn.created_at
+          FROM turn
+         WHERE c.id = turn.conversation_id AND c.updated_at < turn.created_at
+    )
+    SELECT count(*) FROM event
+"""
 
-    async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
-        """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""
-        if limit <= 0:
-            return []
-        async with self._connection("read the conversation's messages") as connection:
-            rows = await connection.fetch(
-                f"SELECT {TURN_COLUMNS} FROM ("
-                f"  SELECT id, {TURN_COLUMNS} FROM turns WHERE conversation_id = $1"
-                "   ORDER BY id DESC LIMIT $2"
-                ") AS newest ORDER BY id",
-                conversation_id,
-                limit,
-            )
-        return [_turn_from_row(row) for row in rows]
-
-    # -- hand-offs ------------------------------------------------------------------------
-
-    async def open_handoff(
-        self,
-        conversation_id: str,
-        reason: str,
-        detail: str,
-        summary: Sequence[str],
-        now: datetime,
-    ) -> Handoff | None:
-        """Move a conversation the bot owns to `waiting_for_human` and record the hand-off.
-
-        Returns None, changing nothing, when people already have it: two triggers (or two
-        processes) racing hand the thread over once.
-        """
-        stamp = _aware(now)
-        lines = list(summary)
-        async with self._transaction("hand the conversation over") as connection:
-            moved = await _transition(
-                connection,
-                conversation_id,
-                ConversationState.WAITING_FOR_HUMAN,
-                (ConversationState.BOT, ConversationState.RESOLVED),
-                stamp,
-                reset_counters=True,
-            )
-            if not moved:
-                return None
-            handoff_id = await connection.fetchval(
-                "INSERT INTO handoffs (conversation_id, reason, detail, summary, requested_at)"
-                " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                conversation_id,
-                reason,
-                detail,
-                lines,
-                stamp,
-            )
-        return Handoff(int(handoff_id), conversation_id, reason, detail, tuple(lines), now)
-
-    async def claim_handoff(self, conversation_id: str, staff_id: str, now: datetime) -> bool:
-        """`waiting_for_human` -> `human`; False when the thread was not waiting."""
-        stamp = _aware(now)
-        async with self._transaction("claim the conversation") as connection:
-            waiting = (ConversationState.WAITING_FOR_HUMAN,)
-            moved = await _transition(
-                connection, conversation_id, ConversationState.HUMAN, waiting, stamp
-            )
-            if not moved:
-                return False
-            await connection.execute(
-                "UPDATE handoffs SET claimed_by = $1, claimed_at = $2"
-                " WHERE conversation_id = $3 AND resolved_at IS NULL",
-                staff_id,
-                stamp,
-                conversation_id,
-            )
-        return True
-
-    async def resolve_handoff(
-        self,
-        conversation_id: str,
-        staff_id: str | None,
-        now: datetime,
-        *,
-        idle_since: datetime | None = None,
-    ) -> Handoff | None:
-        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None if none.
-
-        With `idle_since`, only if nothing happened in the conversation since then (checked
-        by the same UPDATE): a staff message that lands just before an automatic hand-back
-        keeps the thread with people.
-        """
-        stamp = _aware(now)
-        idle_before = _aware(idle_since) if idle_since is not None else None
-        async with self._transaction("hand the conversation back") as connection:
-            moved = await _transition(
-                connection,
-                conversation_id,
-                ConversationState.RESOLVED,
-                (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN),
-                stamp,
-                idle_before=idle_before,
-            )
-            if not moved:
-                return None
-            await connection.execute(
-                "UPDATE handoffs SET resolved_by = $1, resolved_at = $2"
-                " WHERE conversation_id = $3 AND resolved_at IS NULL",
-                staff_id,
-                stamp,
-                conversation_id,
-            )
-            return await _latest_handoff(connection, conversation_id)
-
-    async def current_handoff(self, conversation_id: str) -> Handoff | None:
-        """The newest hand-off of the conversation (open or closed), if any."""
-        async with self._connection("read the hand-off") as connection:
-            return await _latest_handoff(connection, conversation_id)
-
-    async def unclaimed_handoffs(self, requested_before: datetime) -> list[Handoff]:
-        """Waiting hand-offs older than `requested_before` that got no reminder yet."""
-        before = _aware(requested_before)
-        columns = ", ".join("h." + column.strip() for column in HANDOFF_COLUMNS.split(","))
-        async with self._connection("find unclaimed hand-offs") as connection:
-            rows = await connection.fetch(
-                f"SELECT {columns} FROM handoffs h JOIN conversations c"
-                " ON c.id = h.conversation_id"
-                " WHERE h.resolved_at IS NULL AND h.reminded_at IS NULL"
-                " AND h.requested_at < $1 AND c.state = $2 ORDER BY h.id",
-                before,
-                ConversationState.WAITING_FOR_HUMAN.value,
-            )
-        return [_handoff_from_row(row) for row in rows]
-
-    async def mark_reminded(self, handoff_id: int, now: datetime) -> bool:
-        """Record the reminder; False if another process already sent it."""
-        stamp = _aware(now)
-        async with self._connection("record the reminder") as connection:
-            status = await connection.execute(
-                "UPDATE handoffs SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL",
-                stamp,
-                handoff_id,
-            )
-        return _row_count(status) == 1
-
-    async def add_feedback(
-        self, conversation_id: str, message_id: str, user_id: str, positive: bool, now: datetime
-    ) -> None:
-        stamp = _aware(now)
-        async with self._connection("record feedback") as connection:
-            await connection.execute(
-                "INSERT INTO feedback (conversation_id, message_id, user_id, positive, created_at)"
-                " VALUES ($1, $2, $3, $4, $5)",
-                conversation_id,
-                message_id,
-                user_id,
-                positive,
-                stamp,
-            )
-
-    # -- usage ----------------------------------------------------------------------------
-
-    async def add_usage(self, conversation_id: str, usage: Usage) -> None:
-        """Add `usage` to the conversation's running totals (one atomic upsert)."""
-        async with self._connection("record token usage") as connection:
-            await connection.execute(
-                "INSERT INTO usage AS u (conversation_id, prompt_tokens, completion_tokens)"
-                " VALUES ($1, $2, $3) ON CONFLICT (conversation_id) DO UPDATE SET"
-                " prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,"
-                " completion_tokens = u.completion_tokens + excluded.completion_tokens",
-                conversation_id,
-                usage.prompt_tokens,
-                usage.completion_tokens,
-            )
-
-    async def usage(self, conversation_id: str) -> Usage:
-        """The conversation's token totals (zero when nothing was recorded)."""
-        async with self._connection("read token usage") as connection:
-            row = await connection.fetchrow(
-                "SELECT prompt_tokens, completion_tokens FROM usage WHERE conversation_id = $1",
-                conversation_id,
-            )
-        if row is None:
-            return Usage()
-        return Usage(prompt_tokens=int(row[0]), completion_tokens=int(row[1]))
-
-    # -- limits and privacy (bots/store/postgres_privacy.py has the SQL) --------------------
-
-    async def record_usage(self, entry: UsageEntry) -> None:
-        async with self._connection("record token usage") as connection:
-            await privacy.record_usage(connection, entry)
-
-    async def usage_on(
-        self, day: date, *, user_id: str | None = None, channel: str | None = None
-    ) -> Usage:
-        async with self._connection("read the day's token usage") as connection:
-            return await privacy.usage_on(connection, day, user_id, channel)
-
-    async def delete_turns_before(self, cutoff: datetime) -> int:
-        async with self._transaction("delete old messages") as connection:
-            return await privacy.delete_turns_before(connection, cutoff)
-
-    async def forget_conversation(self, conversation_id: str) -> Forgotten:
-        async with self._transaction("forget the conversation") as connection:
-            return await privacy.forget_conversations(connection, [conversation_id])
-
-    async def forget_user(self, user_id: str) -> Forgotten:
-        async with self._transaction("forget the user") as connection:
-            return await privacy.forget_user(connection, user_id)
-
-    # -- the operator's report (bots/store/postgres_report.py has the SQL) ------------------
-
-    async def record_retrieval(self, conversation_id: str, outcome: RetrievalOutcome) -> None:
-        async with self._connection("record how well the knowledge matched") as connection:
-            await report.record_retrieval(connection, conversation_id, outcome)
-
-    async def activity(
-        self, since: datetime, until: datetime, *, unmatched_limit: int = 2000
-    ) -> Activity:
-        async with self._connection("read the report's figures") as connection:
-            return await report.activity(connection, since, until, unmatched_limit)
+# Append a turn and move `updated_at` forward to its time (never backwards), in one statement.
+APPEND_TURN: Final = """
+    WITH turn AS (
+        INSERT INTO turns (conversation_id, role, text, author_id, message_id,
+                           created_at, token_count, cited_ids, answer_due, reply_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        RETURNING conversation_id, created_at
+    )
+    UPDATE conversations c SET updated_at = turn.created_at
+      FROM turn
+     WHERE c.id = turn.conversation_id AND c.updated_at < turn.created_at
+"""
 
 
 # -- helpers --------------------------------------------------------------------------------
@@ -611,122 +314,34 @@ async def _schema_version(connection: Connection) -> int:
     return int(await connection.fetchval(SELECT_SCHEMA_VERSION))
 
 
-async def _select_conversation(
-    connection: Connection, where: str, *parameters: Any
-) -> Conversation | None:
-    row = await connection.fetchrow(
-        f"SELECT {CONVERSATION_COLUMNS} FROM conversations {where}", *parameters
-    )
-    return _conversation_from_row(row) if row is not None else None
+class _Session:
+    """The store's `Session` on one asyncpg connection: `?` placeholders become `$1, $2...`."""
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        status = await self.connection.execute(_numbered(sql), *postgres_values(args))
+        return _row_count(status)
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        return await self.connection.fetch(_numbered(sql), *postgres_values(args))
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        return await self.connection.fetchrow(_numbered(sql), *postgres_values(args))
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        return await self.connection.fetchval(_numbered(sql), *postgres_values(args))
 
 
-def _conversation_from_row(row: asyncpg.Record) -> Conversation:
-    return Conversation(
-        id=row["id"],
-        key=ThreadKey(row["platform"], row["workspace"], row["channel"], row["thread"]),
-        persona=row["persona"],
-        state=ConversationState(row["state"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        failed_turns=row["failed_turns"],
-        offer_reason=row["offer_reason"],
-    )
-
-
-async def _transition(
-    connection: Connection,
-    conversation_id: str,
-    to: ConversationState,
-    from_states: Sequence[ConversationState],
-    now: datetime,
-    *,
-    reset_counters: bool = False,
-    idle_before: datetime | None = None,
-) -> bool:
-    """Move the conversation to `to` if it is in one of `from_states` (and, with
-    `idle_before`, quiet since then); one conditional UPDATE, so racing callers move it once.
-
-    Under READ COMMITTED a concurrent UPDATE of the same row waits for the first to commit,
-    then evaluates the WHERE clause again on the row as the first left it.
-    """
-    counters = ", failed_turns = 0, offer_reason = NULL" if reset_counters else ""
-    idle = " AND updated_at < $5" if idle_before is not None else ""
-    status = await connection.execute(
-        f"UPDATE conversations SET state = $1, updated_at = greatest(updated_at, $2){counters}"
-        f" WHERE id = $3 AND state = ANY($4::text[]){idle}",
-        to.value,
-        now,
-        conversation_id,
-        [state.value for state in from_states],
-        *((idle_before,) if idle_before is not None else ()),
-    )
-    return _row_count(status) == 1
-
-
-async def _latest_handoff(connection: Connection, conversation_id: str) -> Handoff | None:
-    row = await connection.fetchrow(
-        f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = $1"
-        " ORDER BY id DESC LIMIT 1",
-        conversation_id,
-    )
-    return _handoff_from_row(row) if row is not None else None
-
-
-def _handoff_from_row(row: asyncpg.Record) -> Handoff:
-    return Handoff(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        reason=row["reason"],
-        detail=row["detail"],
-        summary=tuple(row["summary"]),
-        requested_at=row["requested_at"],
-        claimed_by=row["claimed_by"],
-        claimed_at=row["claimed_at"],
-        resolved_by=row["resolved_by"],
-        resolved_at=row["resolved_at"],
-        reminded_at=row["reminded_at"],
-    )
-
-
-def _turn_values(conversation_id: str, turn: Turn) -> tuple[Any, ...]:
-    return (
-        conversation_id,
-        Role(turn.role).value,
-        turn.text,
-        turn.author_id,
-        turn.message_id,
-        _aware(turn.created_at),
-        turn.token_count,
-        list(turn.cited_ids),
-        None if turn.answer_due is None else _aware(turn.answer_due),
-        turn.reply_id,
-    )
-
-
-def _turn_from_row(row: asyncpg.Record) -> Turn:
-    return Turn(
-        role=Role(row["role"]),
-        text=row["text"],
-        author_id=row["author_id"],
-        message_id=row["message_id"],
-        created_at=row["created_at"],
-        token_count=row["token_count"],
-        cited_ids=tuple(row["cited_ids"]),
-        answer_due=row["answer_due"],
-        reply_id=row["reply_id"],
-    )
-
-
-def _unanswered_turn(row: asyncpg.Record) -> Turn:
-    """The turn half of an UNANSWERED_TURNS row (its time has a name of its own)."""
-    return replace(_turn_from_row(row), created_at=row["turn_created_at"])
-
-
-def _aware(moment: datetime) -> datetime:
-    """`moment` itself, refusing a naive datetime (asyncpg would silently take it as UTC)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"the store needs timezone-aware datetimes, got naive {moment!r}")
-    return moment
+@functools.lru_cache(maxsize=512)
+def _numbered(sql: str) -> str:
+    """`sql` with its `?` placeholders numbered as PostgreSQL wants them (none of the store's
+    SQL has a `?` anywhere else)."""
+    count = iter(range(1, sql.count("?") + 1))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
 
 
 def _row_count(status: str) -> int:

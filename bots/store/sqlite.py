@@ -1,41 +1,22 @@
-"""The default conversation store: one SQLite file (WAL), its schema and its migrations."""
+"""The default conversation store: one SQLite file (WAL), its connection and its own ways."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import aiosqlite
 
 from bots.errors import StoreError
-from bots.models import (
-    Conversation,
-    ConversationState,
-    Forgotten,
-    Handoff,
-    Role,
-    ThreadKey,
-    Turn,
-    Usage,
-    UsageEntry,
-)
-from bots.store import sqlite_privacy as privacy
-from bots.store import sqlite_report as report
-from bots.store.activity import Activity, RetrievalOutcome
-from bots.store.sqlite_schema import (
-    CONVERSATION_COLUMNS,
-    HANDOFF_COLUMNS,
-    INSERT_INCOMING,
-    INSERT_TURN,
-    MIGRATIONS,
-    TURN_COLUMNS,
-)
+from bots.models import Turn
+from bots.store.dialect import SQLITE, Dialect, Row, sqlite_values
+from bots.store.queries import SQLStore
+from bots.store.rows import turn_values
+from bots.store.schema import MIGRATIONS, TURN_COLUMNS, refuse_newer, statements
 
 MEMORY: Final = ":memory:"
 BUSY_TIMEOUT_MS: Final = 5_000
@@ -49,7 +30,7 @@ WRITER_AUTOCHECKPOINT_PAGES: Final = 4_000
 WAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
 
 
-class SQLiteStore:
+class SQLiteStore(SQLStore):
     """The `Store` protocol on one SQLite database: a file, or ":memory:" for throwaway runs.
 
     One aiosqlite connection (its own thread, so the event loop never blocks), WAL journal,
@@ -57,7 +38,10 @@ class SQLiteStore:
     the last commits, never corrupt the file), foreign keys on, a busy timeout for other
     processes sharing the file. An `asyncio.Lock` gives one coroutine at a time the
     connection, so a transaction can never interleave with another coroutine's statements.
+    The queries are the shared ones (bots/store/queries.py).
     """
+
+    dialect: ClassVar[Dialect] = SQLITE
 
     @property
     def shared(self) -> bool:
@@ -67,7 +51,7 @@ class SQLiteStore:
         """`busy_timeout_ms`: how long a write waits for another process's lock."""
         self.path: Final[Path | str] = path if str(path) == MEMORY else Path(path)
         self._busy_timeout_ms = busy_timeout_ms
-        self._db: aiosqlite.Connection | None = None
+        self._held: _Session | None = None  # the one connection, once open
         self._lock = asyncio.Lock()
         self._checkpointer: aiosqlite.Connection | None = None
         self._checkpoint_task: asyncio.Task[None] | None = None
@@ -78,8 +62,8 @@ class SQLiteStore:
     async def open(self) -> None:
         """Connect, and bring the schema up to date (refusing a schema newer than this code)."""
         async with self._lock:
-            if self._db is None:
-                self._db = await self._connect()
+            if self._held is None:
+                self._held = _Session(await self._connect())
                 if isinstance(self.path, Path):
                     self._checkpointer = await self._connect_checkpointer(self.path)
 
@@ -117,17 +101,17 @@ class SQLiteStore:
         if self._checkpoint_task is not None:
             await asyncio.gather(self._checkpoint_task, return_exceptions=True)
         async with self._lock:
-            db, self._db = self._db, None
+            held, self._held = self._held, None
             checkpointer, self._checkpointer = self._checkpointer, None
             if checkpointer is not None:
                 await checkpointer.close()
-            if db is not None:
-                await db.close()  # the last connection to close checkpoints the WAL fully
+            if held is not None:
+                await held.db.close()  # the last connection to close checkpoints the WAL fully
 
     async def schema_version(self) -> int:
         """The schema version the open database is at (the number of migrations applied)."""
-        async with self._connection("read the schema version") as db:
-            return await _user_version(db)
+        async with self._session("read the schema version") as session:
+            return await _user_version(session.db)
 
     async def _configure(self, db: aiosqlite.Connection) -> None:
         try:
@@ -155,7 +139,7 @@ class SQLiteStore:
                     current = await _user_version(db)
                     self._refuse_newer(current)
                     if current < number:
-                        for statement in MIGRATIONS[number - 1]:
+                        for statement in statements(MIGRATIONS[number - 1], SQLITE):
                             await db.execute(statement)
                         await db.execute(f"PRAGMA user_version = {number}")
                     await db.execute("COMMIT")
@@ -167,38 +151,62 @@ class SQLiteStore:
             raise StoreError(f"cannot bring the database {self.path} up to date: {exc}") from exc
 
     def _refuse_newer(self, version: int) -> None:
-        known = len(MIGRATIONS)
-        if version > known:
-            raise StoreError(
-                f"The database {self.path} was written by a newer version of the bot "
-                f"(schema version {version}; this version knows up to {known}). "
-                "Upgrade the bot, or point DATABASE_URL at another database file."
-            )
+        refuse_newer(version, f"The database {self.path}", "another database file")
 
     # -- connection discipline ----------------------------------------------------------
 
     @asynccontextmanager
-    async def _connection(self, action: str) -> AsyncIterator[aiosqlite.Connection]:
+    async def _session(self, action: str, *, writes: bool = False) -> AsyncIterator[_Session]:
         """The connection, held by this coroutine alone; SQLite errors become StoreError.
 
         Every call goes through here, so a multi-statement transaction (BEGIN IMMEDIATE
-        ... COMMIT, as `_migrate` does) written inside it cannot interleave with another
+        ... COMMIT, as `_transaction` does) written inside it cannot interleave with another
         coroutine's statements. Cancellation is safe: statements run in order on the
         connection's thread, so a ROLLBACK issued on the way out runs after any statement
-        the cancelled await had queued.
+        the cancelled await had queued. (One context manager, not two nested: this runs
+        for every call of every turn.)
         """
         async with self._lock:
-            if self._db is None:
+            session = self._held
+            if session is None:
                 raise StoreError("the conversation store is not open (call open() first)")
             if (
                 self._background_checkpoint_done()
                 or self._writes_since_checkpoint >= CHECKPOINT_EVERY_WRITES
             ):
-                await self._catch_up(self._db)
+                await self._catch_up(session.db)
             try:
-                yield self._db
+                yield session
             except sqlite3.Error as exc:
                 raise StoreError(f"could not {action}: {exc}") from exc
+            if writes:
+                self._wrote()
+
+    @asynccontextmanager
+    async def _transaction(self, action: str) -> AsyncIterator[_Session]:
+        """BEGIN IMMEDIATE ... COMMIT: the checks and writes inside happen as one step, even
+        against other processes sharing the file."""
+        async with self._within("BEGIN IMMEDIATE", action) as session:
+            yield session
+        self._wrote()
+
+    @asynccontextmanager
+    async def _snapshot(self, action: str) -> AsyncIterator[_Session]:
+        """A read transaction: every read inside sees the database as it was at the first."""
+        async with self._within("BEGIN", action) as session:
+            yield session
+
+    @asynccontextmanager
+    async def _within(self, begin: str, action: str) -> AsyncIterator[_Session]:
+        async with self._session(action) as session:
+            await session.db.execute(begin)
+            try:
+                yield session
+            except BaseException:
+                with suppress(sqlite3.Error):
+                    await session.db.execute("ROLLBACK")
+                raise
+            await session.db.execute("COMMIT")
 
     def _wrote(self) -> None:
         """Count a write; every so often, start a checkpoint that no turn waits for."""
@@ -237,76 +245,12 @@ class SQLiteStore:
             async with connection.execute("PRAGMA wal_checkpoint(PASSIVE)"):
                 pass
 
-    # -- conversations ------------------------------------------------------------------
-
-    async def ensure_conversation(
-        self, key: ThreadKey, persona: str, now: datetime
-    ) -> Conversation:
-        """The conversation for `key`; created (state `bot`, `persona`) only if it is new.
-
-        An existing conversation keeps its persona and state. Concurrent calls for one new
-        key create it once and all return the same row.
-        """
-        conversation_id = key.as_id()
-        async with self._connection("create the conversation") as db:
-            found = await _select_conversation(db, "WHERE id = ?", (conversation_id,))
-            if found is not None:
-                return found
-            stamp = _to_text(now)
-            await db.execute(
-                f"INSERT INTO conversations ({CONVERSATION_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL) ON CONFLICT (id) DO NOTHING",
-                (
-                    conversation_id,
-                    key.platform,
-                    key.workspace,
-                    key.channel,
-                    key.thread,
-                    persona,
-                    ConversationState.BOT.value,
-                    stamp,
-                    stamp,
-                ),
-            )
-            created = await _select_conversation(db, "WHERE id = ?", (conversation_id,))
-        if created is None:  # pragma: no cover - the row was just written
-            raise StoreError(f"conversation {conversation_id} vanished while being created")
-        return created
+    # -- what SQLite does its own way ----------------------------------------------------
 
     @asynccontextmanager
     async def serialised(self, conversation_id: str) -> AsyncIterator[None]:
         """Nothing to hold: one process per SQLite file, and the engine orders its own turns."""
         yield
-
-    async def get_conversation(self, key: ThreadKey) -> Conversation | None:
-        async with self._connection("read the conversation") as db:
-            return await _select_conversation(db, "WHERE id = ?", (key.as_id(),))
-
-    async def latest_conversation(
-        self, platform: str, workspace: str, channel: str
-    ) -> Conversation | None:
-        """The most recently updated conversation in one channel (the console's --resume)."""
-        async with self._connection("find the latest conversation") as db:
-            return await _select_conversation(
-                db,
-                "WHERE platform = ? AND workspace = ? AND channel = ?"
-                " ORDER BY updated_at DESC, rowid DESC LIMIT 1",
-                (platform, workspace, channel),
-            )
-
-    async def set_state(
-        self, conversation_id: str, state: ConversationState, now: datetime
-    ) -> None:
-        """Set the hand-off state; `updated_at` moves to `now` (never backwards)."""
-        async with self._connection("change the conversation's state") as db:
-            cursor = await db.execute(
-                "UPDATE conversations SET state = ?, updated_at = max(updated_at, ?) WHERE id = ?",
-                (ConversationState(state).value, _to_text(now), conversation_id),
-            )
-            if cursor.rowcount == 0:
-                raise StoreError(f"there is no conversation {conversation_id!r}")
-
-    # -- turns ----------------------------------------------------------------------------
 
     async def record_incoming(self, conversation_id: str, event_id: str, turn: Turn) -> bool:
         """Atomically mark `event_id` processed and append `turn`.
@@ -317,440 +261,57 @@ class SQLiteStore:
         `updated_at` moves to the turn's time; `processed_at` is the turn's time too (the
         store reads no clock of its own).
         """
-        values = (event_id, *_turn_values(conversation_id, turn))
-        async with self._connection("record the incoming message") as db:
+        async with self._session("record the incoming message", writes=True) as session:
             try:
-                await db.execute(INSERT_INCOMING, values)
+                await session.execute(
+                    INSERT_INCOMING, event_id, *turn_values(conversation_id, turn)
+                )
             except sqlite3.IntegrityError as exc:
                 if exc.sqlite_errorname == "SQLITE_CONSTRAINT_PRIMARYKEY":
                     return False  # processed_events already holds event_id
                 raise
-            self._wrote()
         return True
 
     async def append_turn(self, conversation_id: str, turn: Turn) -> None:
-        """Append `turn` (e.g. the bot's reply); `updated_at` moves to the turn's time."""
-        values = _turn_values(conversation_id, turn)
-        async with self._connection("record the message") as db:
-            await db.execute(INSERT_TURN, values)
-            self._wrote()
-
-    async def unanswered_turns(
-        self, since: datetime, before: datetime, *, due_by: datetime | None = None
-    ) -> list[tuple[Conversation, Turn]]:
-        """Conversations the bot owns whose newest turn is a user message from [since, before)
-        (and, with `due_by`, whose answer was due by then).
-
-        `updated_at` is never older than the newest turn, so it narrows the scan first.
-        """
-        due = " AND (t.answer_due IS NULL OR t.answer_due <= ?)" if due_by is not None else ""
-        conversation_columns = ", ".join("c." + c.strip() for c in CONVERSATION_COLUMNS.split(","))
-        turn_columns = ", ".join("t." + c.strip() for c in TURN_COLUMNS.split(","))
-        async with self._connection("find unanswered messages") as db:
-            rows = await db.execute_fetchall(
-                f"SELECT {conversation_columns}, {turn_columns} FROM conversations c"
-                " JOIN turns t ON t.id ="
-                "  (SELECT max(id) FROM turns WHERE conversation_id = c.id)"
-                " WHERE c.state IN (?, ?) AND c.updated_at >= ? AND t.role = ?"
-                f" AND t.created_at >= ? AND t.created_at < ?{due} ORDER BY t.created_at, t.id",
-                (
-                    ConversationState.BOT.value,
-                    ConversationState.RESOLVED.value,
-                    _to_text(since),
-                    Role.USER.value,
-                    _to_text(since),
-                    _to_text(before),
-                    *((_to_text(due_by),) if due_by is not None else ()),
-                ),
-            )
-        return [(_conversation_from_row(row[:11]), _turn_from_row(row[11:])) for row in rows]
-
-    async def record_reply_started(
-        self, conversation_id: str, message_id: str, reply_id: str
-    ) -> None:
-        """Remember the platform message the answer to `message_id` streams into."""
-        async with self._connection("remember the streamed reply") as db:
-            await db.execute(
-                "UPDATE turns SET reply_id = ? WHERE id ="
-                " (SELECT max(id) FROM turns WHERE conversation_id = ? AND message_id = ?"
-                "  AND role = ?)",
-                (reply_id, conversation_id, message_id, Role.USER.value),
-            )
-            self._wrote()
-
-    async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
-        """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""
-        if limit <= 0:
-            return []
-        async with self._connection("read the conversation's messages") as db:
-            rows = await db.execute_fetchall(
-                f"SELECT {TURN_COLUMNS} FROM ("
-                f"  SELECT id, {TURN_COLUMNS} FROM turns WHERE conversation_id = ?"
-                "   ORDER BY id DESC LIMIT ?"
-                ") ORDER BY id",
-                (conversation_id, limit),
-            )
-        return [_turn_from_row(row) for row in rows]
-
-    # -- hand-offs ------------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT: the checks and writes inside happen as one step, even
-        against other processes sharing the file."""
-        async with self._connection(action) as db:
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    await db.execute("ROLLBACK")
-                raise
-            await db.execute("COMMIT")
-            self._wrote()
-
-    async def set_counters(
-        self, conversation_id: str, *, failed_turns: int, offer_reason: str | None
-    ) -> None:
-        """Remember unanswered turns in a row, and whether a person was just offered."""
-        async with self._connection("update the conversation") as db:
-            await db.execute(
-                "UPDATE conversations SET failed_turns = ?, offer_reason = ? WHERE id = ?",
-                (failed_turns, offer_reason, conversation_id),
-            )
-            self._wrote()
-
-    async def open_handoff(
-        self,
-        conversation_id: str,
-        reason: str,
-        detail: str,
-        summary: Sequence[str],
-        now: datetime,
-    ) -> Handoff | None:
-        """Move a conversation the bot owns to `waiting_for_human` and record the hand-off.
-
-        Returns None, changing nothing, when people already have it: two triggers (or two
-        processes) racing hand the thread over once.
-        """
-        stamp = _to_text(now)
-        async with self._transaction("hand the conversation over") as db:
-            moved = await _transition(
-                db,
-                conversation_id,
-                ConversationState.WAITING_FOR_HUMAN,
-                (ConversationState.BOT, ConversationState.RESOLVED),
-                stamp,
-                reset_counters=True,
-            )
-            if not moved:
-                return None
-            cursor = await db.execute(
-                "INSERT INTO handoffs (conversation_id, reason, detail, summary, requested_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, reason, detail, json.dumps(list(summary)), stamp),
-            )
-            handoff_id = cursor.lastrowid
-        assert handoff_id is not None
-        return Handoff(handoff_id, conversation_id, reason, detail, tuple(summary), now)
-
-    async def claim_handoff(self, conversation_id: str, staff_id: str, now: datetime) -> bool:
-        """`waiting_for_human` -> `human`; False when the thread was not waiting."""
-        stamp = _to_text(now)
-        async with self._transaction("claim the conversation") as db:
-            waiting = (ConversationState.WAITING_FOR_HUMAN,)
-            if not await _transition(db, conversation_id, ConversationState.HUMAN, waiting, stamp):
-                return False
-            await db.execute(
-                "UPDATE handoffs SET claimed_by = ?, claimed_at = ?"
-                " WHERE conversation_id = ? AND resolved_at IS NULL",
-                (staff_id, stamp, conversation_id),
-            )
-        return True
-
-    async def resolve_handoff(
-        self,
-        conversation_id: str,
-        staff_id: str | None,
-        now: datetime,
-        *,
-        idle_since: datetime | None = None,
-    ) -> Handoff | None:
-        """`waiting_for_human`/`human` -> `resolved`; the closed hand-off, or None if none.
-
-        With `idle_since`, only if nothing happened in the conversation since then: a staff
-        message that lands just before an automatic hand-back keeps the thread with people.
-        """
-        stamp = _to_text(now)
-        async with self._transaction("hand the conversation back") as db:
-            moved = await _transition(
-                db,
-                conversation_id,
-                ConversationState.RESOLVED,
-                (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN),
-                stamp,
-                idle_before=_to_text(idle_since) if idle_since is not None else None,
-            )
-            if not moved:
-                return None
-            await db.execute(
-                "UPDATE handoffs SET resolved_by = ?, resolved_at = ?"
-                " WHERE conversation_id = ? AND resolved_at IS NULL",
-                (staff_id, stamp, conversation_id),
-            )
-            return await _latest_handoff(db, conversation_id)
-
-    async def current_handoff(self, conversation_id: str) -> Handoff | None:
-        """The newest hand-off of the conversation (open or closed), if any."""
-        async with self._connection("read the hand-off") as db:
-            return await _latest_handoff(db, conversation_id)
-
-    async def unclaimed_handoffs(self, requested_before: datetime) -> list[Handoff]:
-        """Waiting hand-offs older than `requested_before` that got no reminder yet."""
-        async with self._connection("find unclaimed hand-offs") as db:
-            rows = await db.execute_fetchall(
-                f"SELECT {', '.join('h.' + c.strip() for c in HANDOFF_COLUMNS.split(','))}"
-                " FROM handoffs h JOIN conversations c ON c.id = h.conversation_id"
-                " WHERE h.resolved_at IS NULL AND h.reminded_at IS NULL"
-                " AND h.requested_at < ? AND c.state = ? ORDER BY h.id",
-                (_to_text(requested_before), ConversationState.WAITING_FOR_HUMAN.value),
-            )
-        return [_handoff_from_row(row) for row in rows]
-
-    async def mark_reminded(self, handoff_id: int, now: datetime) -> bool:
-        """Record the reminder; False if another process already sent it."""
-        async with self._connection("record the reminder") as db:
-            cursor = await db.execute(
-                "UPDATE handoffs SET reminded_at = ? WHERE id = ? AND reminded_at IS NULL",
-                (_to_text(now), handoff_id),
-            )
-            self._wrote()
-            return cursor.rowcount == 1
-
-    async def quiet_conversations(
-        self, state: ConversationState, updated_before: datetime
-    ) -> list[Conversation]:
-        """Conversations in `state` with no activity since `updated_before`."""
-        async with self._connection("find quiet conversations") as db:
-            rows = await db.execute_fetchall(
-                f"SELECT {CONVERSATION_COLUMNS} FROM conversations"
-                " WHERE state = ? AND updated_at < ? ORDER BY updated_at",
-                (ConversationState(state).value, _to_text(updated_before)),
-            )
-        return [_conversation_from_row(row) for row in rows]
-
-    async def get_conversation_by_id(self, conversation_id: str) -> Conversation | None:
-        async with self._connection("read the conversation") as db:
-            return await _select_conversation(db, "WHERE id = ?", (conversation_id,))
-
-    async def add_feedback(
-        self, conversation_id: str, message_id: str, user_id: str, positive: bool, now: datetime
-    ) -> None:
-        async with self._connection("record feedback") as db:
-            await db.execute(
-                "INSERT INTO feedback (conversation_id, message_id, user_id, positive, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (conversation_id, message_id, user_id, int(positive), _to_text(now)),
-            )
-            self._wrote()
-
-    # -- usage ----------------------------------------------------------------------------
-
-    async def add_usage(self, conversation_id: str, usage: Usage) -> None:
-        """Add `usage` to the conversation's running totals."""
-        async with self._connection("record token usage") as db:
-            await db.execute(
-                "INSERT INTO usage (conversation_id, prompt_tokens, completion_tokens)"
-                " VALUES (?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET"
-                " prompt_tokens = prompt_tokens + excluded.prompt_tokens,"
-                " completion_tokens = completion_tokens + excluded.completion_tokens",
-                (conversation_id, usage.prompt_tokens, usage.completion_tokens),
-            )
-            self._wrote()
-
-    async def usage(self, conversation_id: str) -> Usage:
-        """The conversation's token totals (zero when nothing was recorded)."""
-        async with self._connection("read token usage") as db:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT prompt_tokens, completion_tokens FROM usage WHERE conversation_id = ?",
-                    (conversation_id,),
-                )
-            )
-        if not rows:
-            return Usage()
-        return Usage(prompt_tokens=rows[0][0], completion_tokens=rows[0][1])
-
-    # -- limits and privacy (bots/store/sqlite_privacy.py has the SQL) ----------------------
-
-    async def record_usage(self, entry: UsageEntry) -> None:
-        async with self._connection("record token usage") as db:
-            await privacy.record_usage(db, entry)
-            self._wrote()
-
-    async def usage_on(
-        self, day: date, *, user_id: str | None = None, channel: str | None = None
-    ) -> Usage:
-        async with self._connection("read the day's token usage") as db:
-            return await privacy.usage_on(db, day, user_id, channel)
-
-    async def delete_turns_before(self, cutoff: datetime) -> int:
-        async with self._transaction("delete old messages") as db:
-            return await privacy.delete_turns_before(db, cutoff)
-
-    async def forget_conversation(self, conversation_id: str) -> Forgotten:
-        async with self._transaction("forget the conversation") as db:
-            return await privacy.forget_conversations(db, [conversation_id])
-
-    async def forget_user(self, user_id: str) -> Forgotten:
-        async with self._transaction("forget the user") as db:
-            return await privacy.forget_user(db, user_id)
-
-    # -- the operator's report (bots/store/sqlite_report.py has the SQL) ------------------
-
-    async def record_retrieval(self, conversation_id: str, outcome: RetrievalOutcome) -> None:
-        async with self._connection("record how well the knowledge matched") as db:
-            await report.record_retrieval(db, conversation_id, outcome)
-            self._wrote()
-
-    async def activity(
-        self, since: datetime, until: datetime, *, unmatched_limit: int = 2000
-    ) -> Activity:
-        async with self._connection("read the report's figures") as db:
-            return await report.activity(db, since, until, unmatched_limit)
+        """Append `turn` (e.g. the bot's reply); a trigger moves `updated_at` to its time."""
+        async with self._session("record the message", writes=True) as session:
+            await session.execute(INSERT_TURN, *turn_values(conversation_id, turn))
 
 
-# -- helpers --------------------------------------------------------------------------------
+INSERT_INCOMING: Final = (
+    f"INSERT INTO incoming_messages (event_id, conversation_id, {TURN_COLUMNS})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_TURN: Final = (
+    f"INSERT INTO turns (conversation_id, {TURN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+class _Session:
+    """The store's `Session` on the one aiosqlite connection, held by the caller."""
+
+    __slots__ = ("db",)
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        cursor = await self.db.execute(sql, sqlite_values(args))
+        return cursor.rowcount
+
+    async def fetch(self, sql: str, *args: Any) -> Sequence[Row]:
+        rows = await self.db.execute_fetchall(sql, sqlite_values(args))
+        return rows if isinstance(rows, list) else list(rows)
+
+    async def fetchrow(self, sql: str, *args: Any) -> Row | None:
+        rows = await self.fetch(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchrow(sql, *args)
+        return row[0] if row is not None else None
 
 
 async def _user_version(db: aiosqlite.Connection) -> int:
     rows = list(await db.execute_fetchall("PRAGMA user_version"))
     return int(rows[0][0])
-
-
-async def _select_conversation(
-    db: aiosqlite.Connection, where: str, parameters: Sequence[Any]
-) -> Conversation | None:
-    rows = list(
-        await db.execute_fetchall(
-            f"SELECT {CONVERSATION_COLUMNS} FROM conversations {where}", parameters
-        )
-    )
-    return _conversation_from_row(rows[0]) if rows else None
-
-
-def _conversation_from_row(row: Sequence[Any]) -> Conversation:
-    cid, platform, workspace, channel, thread, persona, state, created, updated = row[:9]
-    return Conversation(
-        id=cid,
-        key=ThreadKey(platform, workspace, channel, thread),
-        persona=persona,
-        state=ConversationState(state),
-        created_at=_from_text(created),
-        updated_at=_from_text(updated),
-        failed_turns=row[9],
-        offer_reason=row[10],
-    )
-
-
-async def _transition(
-    db: aiosqlite.Connection,
-    conversation_id: str,
-    to: ConversationState,
-    from_states: Sequence[ConversationState],
-    stamp: str,
-    *,
-    reset_counters: bool = False,
-    idle_before: str | None = None,
-) -> bool:
-    """Move the conversation to `to` if it is in one of `from_states` (and, with
-    `idle_before`, quiet since then); one conditional UPDATE, so racing callers move it once."""
-    counters = ", failed_turns = 0, offer_reason = NULL" if reset_counters else ""
-    marks = ", ".join("?" for _ in from_states)
-    idle = " AND updated_at < ?" if idle_before is not None else ""
-    cursor = await db.execute(
-        f"UPDATE conversations SET state = ?, updated_at = max(updated_at, ?){counters}"
-        f" WHERE id = ? AND state IN ({marks}){idle}",
-        (
-            to.value,
-            stamp,
-            conversation_id,
-            *(state.value for state in from_states),
-            *((idle_before,) if idle_before is not None else ()),
-        ),
-    )
-    return cursor.rowcount == 1
-
-
-async def _latest_handoff(db: aiosqlite.Connection, conversation_id: str) -> Handoff | None:
-    rows = list(
-        await db.execute_fetchall(
-            f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE conversation_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            (conversation_id,),
-        )
-    )
-    return _handoff_from_row(rows[0]) if rows else None
-
-
-def _handoff_from_row(row: Sequence[Any]) -> Handoff:
-    hid, cid, reason, detail, summary, requested = row[:6]
-    claimed_by, claimed_at, resolved_by, resolved_at, reminded_at = row[6:]
-    return Handoff(
-        id=hid,
-        conversation_id=cid,
-        reason=reason,
-        detail=detail,
-        summary=tuple(json.loads(summary)),
-        requested_at=_from_text(requested),
-        claimed_by=claimed_by,
-        claimed_at=_maybe_time(claimed_at),
-        resolved_by=resolved_by,
-        resolved_at=_maybe_time(resolved_at),
-        reminded_at=_maybe_time(reminded_at),
-    )
-
-
-def _maybe_time(text: str | None) -> datetime | None:
-    return None if text is None else _from_text(text)
-
-
-def _turn_values(conversation_id: str, turn: Turn) -> tuple[Any, ...]:
-    return (
-        conversation_id,
-        Role(turn.role).value,
-        turn.text,
-        turn.author_id,
-        turn.message_id,
-        _to_text(turn.created_at),
-        turn.token_count,
-        json.dumps(list(turn.cited_ids)),
-        None if turn.answer_due is None else _to_text(turn.answer_due),
-        turn.reply_id,
-    )
-
-
-def _turn_from_row(row: Iterable[Any]) -> Turn:
-    role, text, author_id, message_id, created, token_count, cited, due, reply_id = row
-    return Turn(
-        role=Role(role),
-        text=text,
-        author_id=author_id,
-        message_id=message_id,
-        created_at=_from_text(created),
-        token_count=token_count,
-        cited_ids=() if cited == "[]" else tuple(json.loads(cited)),
-        answer_due=_maybe_time(due),
-        reply_id=reply_id,
-    )
-
-
-def _to_text(moment: datetime) -> str:
-    """Fixed-width ISO-8601 in UTC, so text order is time order (the SQL compares text)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"the store needs timezone-aware datetimes, got naive {moment!r}")
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _from_text(text: str) -> datetime:
-    return datetime.fromisoformat(text)

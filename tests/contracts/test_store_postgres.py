@@ -22,7 +22,7 @@ from bots.errors import StoreError
 from bots.models import ConversationState, Usage
 from bots.store import open_store
 from bots.store.postgres import PostgresStore
-from bots.store.postgres_schema import MIGRATIONS
+from bots.store.schema import MIGRATIONS
 
 # The contract is a helper module, not a test module: ask pytest to rewrite its asserts.
 pytest.register_assert_rewrite(

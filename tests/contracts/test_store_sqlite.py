@@ -13,7 +13,8 @@ import pytest
 from bots.errors import StoreError
 from bots.models import ConversationState, Usage
 from bots.store import open_store
-from bots.store.sqlite import MIGRATIONS, WRITER_AUTOCHECKPOINT_PAGES, SQLiteStore
+from bots.store.schema import MIGRATIONS
+from bots.store.sqlite import WRITER_AUTOCHECKPOINT_PAGES, SQLiteStore
 
 # The contract is a helper module, not a test module: ask pytest to rewrite its asserts.
 pytest.register_assert_rewrite(

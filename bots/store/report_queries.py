@@ -1,11 +1,8 @@
-"""The PostgreSQL store's retrieval outcomes and report reads: SQL run on a held connection."""
+"""The store's retrieval outcomes and the report's reads: SQL run on a held session."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeAlias
-
-import asyncpg
 
 from bots.store.activity import (
     Activity,
@@ -15,15 +12,14 @@ from bots.store.activity import (
     RetrievalOutcome,
     UnmatchedQuestion,
 )
+from bots.store.dialect import Dialect, Session
 
-if TYPE_CHECKING:
-    from asyncpg.pool import PoolConnectionProxy
-
-Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
-
-# Conversations started in [$1, $2) that the bot answered or handed over, with what happened.
+# Conversations started in [?, ?) that the bot answered or handed over, with what happened.
 # `offer_reason` is set while the bot's last word offered a person: after "I don't know"
 # (no_answer) or a limit (limit), or after a thumbs-down (feedback, counted as `down`).
+# Turns and hand-offs are looked up per conversation through their indexes; SQLite's
+# feedback has no index by conversation, so its set is built once (IN) rather than scanned
+# per conversation.
 CONVERSATION_COUNTS = """
     SELECT count(*),
            count(*) FILTER (WHERE answered),
@@ -32,28 +28,27 @@ CONVERSATION_COUNTS = """
            count(*) FILTER (WHERE unanswered AND NOT handed),
            count(*) FILTER (WHERE answered AND NOT handed AND NOT down AND NOT unanswered)
       FROM (
-        SELECT EXISTS (SELECT FROM turns t
+        SELECT EXISTS (SELECT 1 FROM turns t
                         WHERE t.conversation_id = c.id AND t.role = 'assistant') AS answered,
-               EXISTS (SELECT FROM handoffs h WHERE h.conversation_id = c.id) AS handed,
-               EXISTS (SELECT FROM feedback f
-                        WHERE f.conversation_id = c.id AND NOT f.positive) AS down,
+               EXISTS (SELECT 1 FROM handoffs h WHERE h.conversation_id = c.id) AS handed,
+               c.id IN (SELECT conversation_id FROM feedback WHERE NOT positive) AS down,
                coalesce(c.offer_reason IN ('no_answer', 'limit'), false) AS unanswered
           FROM conversations c
-         WHERE c.created_at >= $1 AND c.created_at < $2
+         WHERE c.created_at >= ? AND c.created_at < ?
       ) facts
      WHERE answered OR handed
 """
 HANDOFFS = """
     SELECT reason, requested_at, claimed_at, resolved_at FROM handoffs
-     WHERE requested_at >= $1 AND requested_at < $2 ORDER BY requested_at, id
+     WHERE requested_at >= ? AND requested_at < ? ORDER BY requested_at, id
 """
 FEEDBACK = """
     SELECT count(*) FILTER (WHERE positive), count(*) FILTER (WHERE NOT positive) FROM feedback
-     WHERE created_at >= $1 AND created_at < $2
+     WHERE created_at >= ? AND created_at < ?
 """
 QUESTIONS = """
     SELECT count(*), count(*) FILTER (WHERE confident) FROM retrievals
-     WHERE recorded_at >= $1 AND recorded_at < $2
+     WHERE recorded_at >= ? AND recorded_at < ?
 """
 # The text comes from the question's own turn: a question whose turn retention or `bots
 # forget` deleted has none, and is left out.
@@ -65,30 +60,24 @@ UNMATCHED = """
                  ORDER BY t.id LIMIT 1) AS text,
                r.entry_id, r.confidence, r.recorded_at
           FROM retrievals r
-         WHERE NOT r.confident AND r.recorded_at >= $1 AND r.recorded_at < $2
+         WHERE NOT r.confident AND r.recorded_at >= ? AND r.recorded_at < ?
     ) questions
      WHERE text IS NOT NULL
      ORDER BY recorded_at DESC
-     LIMIT $3
+     LIMIT ?
 """
 USAGE = """
     SELECT model, count(*), sum(prompt_tokens), sum(completion_tokens) FROM usage_ledger
-     WHERE recorded_at >= $1 AND recorded_at < $2 GROUP BY model ORDER BY model
+     WHERE recorded_at >= ? AND recorded_at < ? GROUP BY model ORDER BY model
 """
 
 
-def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"the store needs timezone-aware datetimes, got naive {moment!r}")
-    return moment
-
-
 async def record_retrieval(
-    connection: Connection, conversation_id: str, outcome: RetrievalOutcome
+    session: Session, conversation_id: str, outcome: RetrievalOutcome
 ) -> None:
-    await connection.execute(
+    await session.execute(
         "INSERT INTO retrievals (conversation_id, message_id, entry_id, confidence, confident,"
-        " recorded_at) VALUES ($1, $2, $3, $4, $5, $6)"
+        " recorded_at) VALUES (?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (conversation_id, message_id) DO UPDATE SET"
         " entry_id = excluded.entry_id, confidence = excluded.confidence,"
         " confident = excluded.confident, recorded_at = excluded.recorded_at",
@@ -96,23 +85,26 @@ async def record_retrieval(
         outcome.message_id,
         outcome.entry_id,
         float(outcome.confidence),
-        outcome.confident,
-        _aware(outcome.at),
+        bool(outcome.confident),
+        outcome.at,
     )
 
 
 async def activity(
-    connection: Connection, since: datetime, until: datetime, unmatched_limit: int
+    session: Session, dialect: Dialect, since: datetime, until: datetime, unmatched_limit: int
 ) -> Activity:
-    """Read the period in one read-only REPEATABLE READ transaction: one snapshot for all."""
-    period = (_aware(since), _aware(until))
-    async with connection.transaction(isolation="repeatable_read", readonly=True):
-        counts = await connection.fetchrow(CONVERSATION_COUNTS, *period)
-        handoffs = await connection.fetch(HANDOFFS, *period)
-        feedback = await connection.fetchrow(FEEDBACK, *period)
-        questions = await connection.fetchrow(QUESTIONS, *period)
-        unmatched = await connection.fetch(UNMATCHED, *period, max(0, unmatched_limit))
-        usage = await connection.fetch(USAGE, *period)
+    """The period's figures; the caller's snapshot makes them consistent with each other."""
+    read_time = dialect.read_time
+
+    def maybe_time(value: object) -> datetime | None:
+        return None if value is None else read_time(value)
+
+    counts = await session.fetchrow(CONVERSATION_COUNTS, since, until)
+    handoffs = await session.fetch(HANDOFFS, since, until)
+    feedback = await session.fetchrow(FEEDBACK, since, until)
+    questions = await session.fetchrow(QUESTIONS, since, until)
+    unmatched = await session.fetch(UNMATCHED, since, until, max(0, unmatched_limit))
+    usage = await session.fetch(USAGE, since, until)
     # Aggregates without GROUP BY always return one row.
     assert counts is not None
     assert feedback is not None
@@ -120,18 +112,19 @@ async def activity(
     return Activity(
         conversations=ConversationCounts(*(int(n) for n in counts)),
         handoffs=tuple(
-            HandoffTimes(row["reason"], row["requested_at"], row["claimed_at"], row["resolved_at"])
-            for row in handoffs
+            HandoffTimes(reason, read_time(requested), maybe_time(claimed), maybe_time(closed))
+            for reason, requested, claimed, closed in handoffs
         ),
         thumbs_up=int(feedback[0]),
         thumbs_down=int(feedback[1]),
         questions=int(questions[0]),
         matched=int(questions[1]),
         unmatched=tuple(
-            UnmatchedQuestion(
-                row["text"], row["entry_id"], float(row["confidence"]), row["recorded_at"]
-            )
-            for row in unmatched
+            UnmatchedQuestion(text, entry_id, float(confidence), read_time(at))
+            for text, entry_id, confidence, at in unmatched
         ),
-        usage=tuple(ModelUsage(row[0], int(row[1]), int(row[2]), int(row[3])) for row in usage),
+        usage=tuple(
+            ModelUsage(model, int(calls), int(prompt), int(completion))
+            for model, calls, prompt, completion in usage
+        ),
     )
