@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bots.app.folders import existing_folder, persona_path
+from bots.app.wiring import existing_folder, persona_path, retrieval_for
 from bots.config import Settings
 from bots.errors import BotsError
 from bots.knowledge.files import load_knowledge
 from bots.knowledge.persona import MatchLevel, check_knowledge_sets, load_persona
-from bots.retrieval.setup import retrieval_setup
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,9 +88,7 @@ async def run_eval_retrieval(settings: Settings, args: argparse.Namespace) -> in
     # Called once a batch of texts is embedded: show every call.
     building = ProgressLine("embedding knowledge", every=1)
     try:
-        retriever = retrieval_setup(settings.semantic_retrieval, settings.cache_dir).build(
-            indexed, progress=building, match=match
-        )
+        retriever = retrieval_for(settings).build(indexed, progress=building, match=match)
     finally:
         building.close()
     progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)
