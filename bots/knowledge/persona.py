@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -275,14 +275,13 @@ _PLAIN_MESSAGES = {
 def load_persona(path: Path) -> Persona:
     """Read and validate one persona file; a problem raises PersonaError naming file:line:field."""
     document = read_yaml(path, PersonaError)
-    problems = persona_problems(document)
-    if problems:
+    persona, problems = validate_persona(document)
+    if problems or persona is None:
         first = problems[0]
         if len(problems) > 1:
             first.detail += f" (and {len(problems) - 1} more problem(s); run `bots check`)"
             first.args = (first.describe(),)
         raise first
-    persona = Persona.model_validate(document.data)
     mismatch = name_problem(document)
     if mismatch is not None:
         raise mismatch
@@ -308,18 +307,28 @@ def name_problem(document: YamlDocument) -> PersonaError | None:
 
 def persona_problems(document: YamlDocument) -> list[PersonaError]:
     """Every problem of a parsed persona file, in file order."""
+    return validate_persona(document)[1]
+
+
+PersonaValidator = Callable[[Any], Persona]
+
+
+def validate_persona(
+    document: YamlDocument, validate: PersonaValidator = Persona.model_validate
+) -> tuple[Persona | None, list[PersonaError]]:
+    """Validate a parsed persona file once: the persona, or None and every problem in file
+    order (`validate` is pydantic's, injectable so a test can count the validations)."""
     if not isinstance(document.data, dict):
-        return [
+        return None, [
             PersonaError(
                 document.path, "a persona file must be a group of `key: value` lines", line=1
             )
         ]
     try:
-        Persona.model_validate(document.data)
+        return validate(document.data), []
     except ValidationError as exc:
         problems = [_problem(document, error) for error in exc.errors()]
-        return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
-    return []
+        return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
 def _problem(document: YamlDocument, error: Any) -> PersonaError:

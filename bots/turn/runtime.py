@@ -27,9 +27,11 @@ class PersonaRuntime:
         entries: tuple[KnowledgeEntry, ...],
         model_override: str | None,
         retrieval: RetrievalSetup | None = None,
+        counter: TokenCounter | None = None,
     ) -> PersonaRuntime:
+        """`counter`, when the loader already made it for this model, is reused."""
         model = model_override or persona.model.name
-        counter = counter_for_model(model)
+        counter = counter or counter_for_model(model)
         return cls(
             persona=persona,
             model=model,
