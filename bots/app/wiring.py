@@ -31,7 +31,6 @@ from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import Engine, utc_now
 from bots.turn.library import PersonaLibrary
 from bots.turn.limits import Limits
-from bots.turn.redact import RedactingChatModel, Redactor
 
 if TYPE_CHECKING:
     from bots.adapters.discord.adapter import DiscordBot
@@ -161,6 +160,8 @@ def guarded_llm(llm: ChatModel | None, privacy: PrivacySettings) -> ChatModel | 
     """The model client, wrapped so that it never sees what `BOTS_REDACT` names."""
     if llm is None or not privacy.redact:
         return llm
+    from bots.turn.redact import RedactingChatModel, Redactor  # phonenumbers only when asked
+
     return RedactingChatModel(llm, Redactor(privacy.redact, privacy.phone_region))
 
 
