@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -363,52 +363,6 @@ def _suggestion(loc: tuple[str | int, ...]) -> str:
     if close:
         return f"; did you mean `{close[0]}`?"
     return f"; expected one of: {', '.join(known)}"
-
-
-def check_knowledge_sets(path: Path, persona: Persona, knowledge_root: Path) -> None:
-    """Name the persona file and line when it asks for a knowledge folder that is not there."""
-    for name in persona.knowledge.sets:
-        if (knowledge_root / name).is_dir():
-            continue
-        line, column = read_yaml(path, PersonaError).where(("knowledge", "sets")) or (None, None)
-        raise PersonaError(
-            path,
-            _missing_set_message(name, knowledge_root, _available_sets(knowledge_root)),
-            line=line,
-            column=column,
-            field="knowledge.sets",
-        )
-
-
-def missing_set_problems(document: YamlDocument, knowledge_root: Path) -> list[PersonaError]:
-    """One problem per entry of `knowledge.sets` with no folder, at that entry's position."""
-    data = document.data if isinstance(document.data, dict) else {}
-    knowledge = data.get("knowledge")
-    sets = knowledge.get("sets") if isinstance(knowledge, dict) else None
-    if not isinstance(sets, list):
-        return []
-    available = _available_sets(knowledge_root)
-    problems = []
-    for index, name in enumerate(sets):
-        if not isinstance(name, str) or not name or (knowledge_root / name).is_dir():
-            continue
-        line, column = document.where(("knowledge", "sets", index)) or (None, None)
-        message = _missing_set_message(name, knowledge_root, available)
-        problems.append(
-            PersonaError(document.path, message, line=line, column=column, field="knowledge.sets")
-        )
-    return problems
-
-
-def _available_sets(knowledge_root: Path) -> list[str]:
-    return sorted(p.name for p in knowledge_root.glob("*") if p.is_dir())
-
-
-def _missing_set_message(name: str, knowledge_root: Path, available: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
-    listed = ", ".join(available) or "none"
-    hint = f"did you mean `{close[0]}`? (available: {listed})" if close else f"available: {listed}"
-    return f"there is no knowledge folder {name!r} in {knowledge_root}; {hint}"
 
 
 def persona_json_schema() -> dict[str, Any]:

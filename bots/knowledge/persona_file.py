@@ -6,18 +6,13 @@ through `read_persona`, so each file is parsed once and validated once per load.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bots.errors import PersonaError
-from bots.knowledge.persona import (
-    Persona,
-    PersonaValidator,
-    missing_set_problems,
-    name_problem,
-    validate_persona,
-)
+from bots.knowledge.persona import Persona, PersonaValidator, name_problem, validate_persona
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 
 
@@ -83,3 +78,34 @@ def read_persona(
     if knowledge_root is not None:
         problems += missing_set_problems(document, knowledge_root)
     return PersonaFile(path, document, None if problems else persona, tuple(problems))
+
+
+def missing_set_problems(document: YamlDocument, knowledge_root: Path) -> list[PersonaError]:
+    """One problem per entry of `knowledge.sets` with no folder, at that entry's position."""
+    data = document.data if isinstance(document.data, dict) else {}
+    knowledge = data.get("knowledge")
+    sets = knowledge.get("sets") if isinstance(knowledge, dict) else None
+    if not isinstance(sets, list):
+        return []
+    available = _available_sets(knowledge_root)
+    problems = []
+    for index, name in enumerate(sets):
+        if not isinstance(name, str) or not name or (knowledge_root / name).is_dir():
+            continue
+        line, column = document.where(("knowledge", "sets", index)) or (None, None)
+        message = _missing_set_message(name, knowledge_root, available)
+        problems.append(
+            PersonaError(document.path, message, line=line, column=column, field="knowledge.sets")
+        )
+    return problems
+
+
+def _available_sets(knowledge_root: Path) -> list[str]:
+    return sorted(p.name for p in knowledge_root.glob("*") if p.is_dir())
+
+
+def _missing_set_message(name: str, knowledge_root: Path, available: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
+    listed = ", ".join(available) or "none"
+    hint = f"did you mean `{close[0]}`? (available: {listed})" if close else f"available: {listed}"
+    return f"there is no knowledge folder {name!r} in {knowledge_root}; {hint}"
