@@ -34,21 +34,22 @@ from contextlib import aclosing
 from pathlib import Path
 from typing import Any
 
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bots.adapters.slack.adapter import SlackBot
+from bots.adapters.slack.stream import StreamTiming
+from bots.knowledge.files import load_knowledge
+from bots.knowledge.persona import load_persona
+from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent
+from bots.models import IncomingMessage, TextDelta, ThreadKey, Usage
+from bots.store.sqlite import SQLiteStore
+from bots.turn.engine import Engine
+from bots.turn.runtime import PersonaRuntime
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the fake Slack lives with the tests
 
-from slack_bolt.request.async_request import AsyncBoltRequest  # noqa: E402
-
-from bots.adapters.slack.adapter import SlackBot  # noqa: E402
-from bots.adapters.slack.stream import StreamTiming  # noqa: E402
-from bots.knowledge.files import load_knowledge  # noqa: E402
-from bots.knowledge.persona import load_persona  # noqa: E402
-from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent  # noqa: E402
-from bots.models import IncomingMessage, TextDelta, ThreadKey, Usage  # noqa: E402
-from bots.store.sqlite import SQLiteStore  # noqa: E402
-from bots.turn.engine import Engine  # noqa: E402
-from bots.turn.runtime import PersonaRuntime  # noqa: E402
-from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack  # noqa: E402
+from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack  # noqa: E402 - needs ROOT on sys.path
 
 SECRET = "bench-secret"
 CHANNEL = "C0BENCH"

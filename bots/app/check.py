@@ -17,16 +17,11 @@ from bots.knowledge.files import (
 )
 from bots.knowledge.finding import Finding
 from bots.knowledge.lint import instructions_to_the_model, reveal_requests
-from bots.knowledge.persona import (
-    Persona,
-    missing_set_problems,
-    name_problem,
-    persona_files,
-    persona_problems,
-)
+from bots.knowledge.persona import Persona, persona_files
+from bots.knowledge.persona_file import DEFAULT_READER, PersonaReader
 from bots.knowledge.reading import read_text_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
-from bots.turn.budget import instructions_budget
+from bots.turn.persona_load import LoadedPersona, load_persona_file
 
 
 @dataclass(frozen=True)
@@ -39,6 +34,14 @@ class CheckReport:
     knowledge_files: int = 0
     entries: int = 0
     usable_personas: tuple[Path, ...] = ()
+    # The usable personas as the check read them, so `--tests` does not read them again.
+    loaded: tuple[Persona, ...] = ()
+
+    def persona_at(self, path: Path) -> Persona | None:
+        for usable, persona in zip(self.usable_personas, self.loaded, strict=False):
+            if usable == path:
+                return persona
+        return None
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -70,7 +73,9 @@ class CheckReport:
         return "\n".join([*lines, self.summary()])
 
 
-def check_paths(paths: Sequence[Path], knowledge_root: Path) -> CheckReport:
+def check_paths(
+    paths: Sequence[Path], knowledge_root: Path, reader: PersonaReader = DEFAULT_READER
+) -> CheckReport:
     """Check persona files and knowledge sets found at `paths` (files or folders).
 
     A folder inside `knowledge_root` (or the root itself) is read as knowledge; any other
@@ -84,31 +89,37 @@ def check_paths(paths: Sequence[Path], knowledge_root: Path) -> CheckReport:
         findings += set_findings
         entries += count
         files += len(set_files)
-    usable = []
+    usable: list[tuple[Path, Persona]] = []
     for path in personas:
-        persona_findings = check_persona(path, knowledge_root)
+        loaded = load_persona_file(path, knowledge_root, reader=reader)
+        persona_findings = _persona_findings(loaded, knowledge_root)
         findings += persona_findings
-        if not any(f.severity == "error" for f in persona_findings):
-            usable.append(path)
-            findings += _tests_file_findings(path, knowledge_root)
+        persona = loaded.file.persona
+        if persona is not None and not any(f.severity == "error" for f in persona_findings):
+            usable.append((path, persona))
+            findings += _tests_file_findings(path, persona, knowledge_root)
     return CheckReport(
         findings=tuple(sorted(findings, key=_order)),
         personas=tuple(personas),
         knowledge_sets=len(sets),
         knowledge_files=files,
         entries=entries,
-        usable_personas=tuple(usable),
+        usable_personas=tuple(path for path, _ in usable),
+        loaded=tuple(persona for _, persona in usable),
     )
 
 
-def _tests_file_findings(persona_file: Path, knowledge_root: Path) -> list[Finding]:
+def _tests_file_findings(
+    persona_file: Path, persona: Persona, knowledge_root: Path
+) -> list[Finding]:
     """A broken tests file is an error even without `--tests`: nobody would notice otherwise."""
     if not persona_file.with_name(f"{persona_file.stem}.tests.yaml").is_file():
         return []
     from bots.app.persona_tests import tests_file_problems
 
     try:
-        return [Finding.of(p) for p in tests_file_problems(persona_file, knowledge_root)]
+        problems = tests_file_problems(persona_file, persona, knowledge_root)
+        return [Finding.of(problem) for problem in problems]
     except FileProblem as problem:  # the knowledge itself; already reported with its set
         return [] if problem.path != str(persona_file) else [Finding.of(problem)]
 
@@ -264,24 +275,19 @@ def _empty_file(path: Path) -> Finding:
 # --- personas --------------------------------------------------------------------------------
 
 
-def check_persona(path: Path, knowledge_root: Path) -> list[Finding]:
+def check_persona(
+    path: Path, knowledge_root: Path, reader: PersonaReader = DEFAULT_READER
+) -> list[Finding]:
     """Every problem of one persona file; a valid one is also checked against its budget."""
-    try:
-        document = read_yaml(path, PersonaError)
-    except PersonaError as problem:
-        return [Finding.of(problem)]
-    problems = persona_problems(document)
-    mismatch = name_problem(document)
-    if mismatch is not None and not any(p.field == "name" for p in problems):
-        problems.append(mismatch)
-    problems += missing_set_problems(document, knowledge_root)
-    findings = [Finding.of(problem) for problem in problems]
-    if problems:
-        return findings
-    persona = Persona.model_validate(document.data)
-    budget = instructions_budget(document, persona)
-    reveal = _reveal_warnings(path)
-    return [*findings, *budget, *reveal, *_shared_ids(document, persona, knowledge_root)]
+    return _persona_findings(load_persona_file(path, knowledge_root, reader=reader), knowledge_root)
+
+
+def _persona_findings(loaded: LoadedPersona, knowledge_root: Path) -> list[Finding]:
+    persona, document = loaded.file.persona, loaded.file.document
+    if loaded.file.problems or persona is None or document is None:
+        return list(loaded.findings)
+    reveal = _reveal_warnings(loaded.file.path)
+    return [*loaded.findings, *reveal, *_shared_ids(document, persona, knowledge_root)]
 
 
 def _reveal_warnings(path: Path) -> list[Finding]:
@@ -345,7 +351,7 @@ def run_persona_test_files(report: CheckReport, knowledge_root: Path) -> tuple[s
             parts.append(f"{path}: no persona tests yet (write them in {tests_file})")
         else:
             try:
-                tests = run_persona_tests(path, knowledge_root)
+                tests = run_persona_tests(path, knowledge_root, report.persona_at(path))
             except FileProblem as problem:
                 parts.append(problem.describe())
                 passed = False

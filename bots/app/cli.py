@@ -1,4 +1,4 @@
-"""The composition root: reads settings once, builds the objects, runs the chosen command."""
+"""The command line: reads the settings once, then runs the chosen command (see wiring.py)."""
 
 from __future__ import annotations
 
@@ -8,32 +8,19 @@ import getpass
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Sequence
 from pathlib import Path
 
 from bots.app import discord_commands as discord_cli
 from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
 from bots.app import report_commands as report_cli
-from bots.app.folders import existing_folder, persona_path
-from bots.app.limits_wiring import guarded_llm, limits_and_retention
+from bots.app import slack_commands as slack_cli
 from bots.app.logsetup import configure_logging
-from bots.app.ops_wiring import health_check, ops_endpoint, telemetry_for
+from bots.app.wiring import build_app, existing_folder
 from bots.config import Settings
-from bots.errors import BotsError, ConfigError
-from bots.handoff.webhook import HandoffWebhook
-from bots.knowledge.persona import Persona
-from bots.llm.client import ChatModel, OpenAIChatClient, RetryPolicy
-from bots.models import ThreadKey
-from bots.ops.periodic import repeat, run_logged
-from bots.retrieval.setup import RetrievalSetup, retrieval_setup
-from bots.store import Store, open_store
-from bots.telemetry import Telemetry
-from bots.turn.engine import DUE_GRACE, Engine
-from bots.turn.library import PersonaLibrary
+from bots.errors import BotsError
+from bots.store import open_store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -67,11 +54,7 @@ def _parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the bot on a chat platform")
     platforms = run.add_subparsers(dest="platform", required=True)
-    slack = platforms.add_parser("slack", help="run on Slack (Socket Mode, or --http)")
-    slack.add_argument("--http", action="store_true", help="serve the Events API over HTTP")
-    slack.add_argument("--port", type=int, default=3000, help="HTTP port (with --http)")
-    slack.add_argument("--persona", help="default persona (default: restaurant or $BOTS_PERSONA)")
-    slack.set_defaults(run=_run_slack)
+    slack_cli.add_commands(platforms)
     discord_cli.add_commands(platforms, commands)
 
     database = commands.add_parser("db", help="manage the conversation database")
@@ -105,93 +88,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     schema.set_defaults(run=_persona_schema)
     return parser
-
-
-@dataclass(frozen=True)
-class App:
-    engine: Engine
-    persona: Persona
-    store: Store
-    library: PersonaLibrary
-    telemetry: Telemetry
-    ops_port: int | None = None
-
-
-def _retrieval_setup(settings: Settings) -> RetrievalSetup:
-    return retrieval_setup(settings.semantic_retrieval, settings.cache_dir)
-
-
-@asynccontextmanager
-async def build_app(
-    settings: Settings,
-    persona_name: str | None,
-    link_for: Callable[[ThreadKey], str | None] | None = None,
-) -> AsyncIterator[App]:
-    """Everything the bot needs, opened and closed together; `persona_name` is the default.
-
-    `link_for` is the platform's web link to a thread, for hand-off records (webhooks)."""
-    name = persona_name or settings.default_persona
-    path = persona_path(settings, name)
-    library = PersonaLibrary(
-        path.parent,
-        existing_folder(settings.knowledge_dir),
-        model_override=settings.model_override,
-        required=name,
-        retrieval=_retrieval_setup(settings),
-        link_hosts=settings.link_hosts,
-    )
-    library.load()
-    store = open_store(settings.database_url)
-    await store.open()
-    telemetry = telemetry_for(settings)
-    llm = _llm_client(settings, telemetry)
-    webhook = _webhook(settings)
-    limits, retention = limits_and_retention(settings, store)
-    engine = Engine(
-        store=store,
-        personas=library,
-        default_persona=name,
-        llm=guarded_llm(llm, settings.privacy),
-        handoff_sinks=[webhook] if webhook else [],
-        telemetry=telemetry,
-        link_for=link_for or _no_link,
-        limits=limits,
-        retention=retention,
-        turn_timeout=settings.turn_timeout_seconds,
-    )
-    try:
-        async with ops_endpoint(settings, telemetry, store) as ops_port:
-            persona = library[name].persona
-            yield App(engine, persona, store, library, telemetry, ops_port)
-    finally:
-        await engine.aclose()
-        if webhook is not None:
-            await webhook.aclose()
-        if isinstance(llm, OpenAIChatClient):
-            await llm.aclose()
-        await store.close()
-
-
-def _no_link(key: ThreadKey) -> str | None:
-    return None
-
-
-def _webhook(settings: Settings) -> HandoffWebhook | None:
-    if settings.handoff_webhook_url is None or settings.handoff_webhook_secret is None:
-        return None
-    return HandoffWebhook(settings.handoff_webhook_url, settings.handoff_webhook_secret)
-
-
-def _llm_client(settings: Settings, telemetry: Telemetry) -> ChatModel | None:
-    if settings.api_key is None:
-        return None
-    return OpenAIChatClient(
-        settings.base_url,
-        settings.api_key,
-        timeout=settings.llm_timeout_seconds,
-        retry=RetryPolicy(max_attempts=settings.llm_max_attempts),
-        telemetry=telemetry,
-    )
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
@@ -269,107 +165,6 @@ async def _persona_schema(settings: Settings, args: argparse.Namespace) -> int:
 
     print(json.dumps(persona_json_schema(), indent=2, ensure_ascii=False))
     return 0
-
-
-async def _run_slack(settings: Settings, args: argparse.Namespace) -> int:
-    try:
-        from bots.adapters.slack.adapter import SlackBot
-    except ImportError:
-        raise BotsError('Slack support is not installed: pip install -e ".[slack]"') from None
-    slack = settings.slack
-    if slack.bot_token is None:
-        raise ConfigError("SLACK_BOT_TOKEN is not set (the Bot User OAuth Token, xoxb-...)")
-    if args.http and slack.signing_secret is None:
-        raise ConfigError("SLACK_SIGNING_SECRET is not set (Basic Information > Signing Secret)")
-    if not args.http and slack.app_token is None:
-        raise ConfigError(
-            "SLACK_APP_TOKEN is not set (an app-level token with connections:write, xapp-...); "
-            "or run with --http"
-        )
-    async with build_app(settings, args.persona) as app:
-        staff = slack.staff_users
-
-        async def is_staff(user_id: str) -> bool:
-            return user_id in staff
-
-        bot = SlackBot(
-            app.engine,
-            app.library,
-            bot_token=slack.bot_token.reveal(),
-            signing_secret=slack.signing_secret.reveal() if slack.signing_secret else "",
-            default_persona=app.persona.name,
-            api_url=slack.api_url,
-            channel_personas=slack.channel_personas,
-            is_staff=is_staff if staff else None,
-            telemetry=app.telemetry,
-        )
-        if app.ops_port is not None:
-            print(f"metrics on http://{settings.host}:{app.ops_port}/metrics", flush=True)
-        try:
-            await bot.check_token()
-        except BaseException:
-            await bot.aclose()
-            raise
-        stop = asyncio.Event()
-        background = [
-            asyncio.create_task(app.library.watch(stop)),
-            asyncio.create_task(bot.tick_forever(60)),
-            asyncio.create_task(
-                answer_interrupted_forever(bot.answer_interrupted, resume_after(settings))
-            ),
-        ]
-        try:
-            if args.http:
-                health = health_check(settings, app.store)
-
-                async def healthy() -> bool:
-                    return (await health.check()).ok
-
-                async with bot.serve_http(settings.host, args.port, healthy) as port:
-                    print(f"listening on http://{settings.host}:{port}/slack/events", flush=True)
-                    await asyncio.Event().wait()
-            else:
-                token = slack.app_token.reveal() if slack.app_token else ""
-                await bot.run_socket_mode(token, ready=_say_connected)
-        finally:
-            stop.set()
-            background[1].cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await bot.aclose()
-    return 0
-
-
-def _say_connected() -> None:
-    print("connected to Slack over Socket Mode", flush=True)
-
-
-async def answer_interrupted_forever(
-    answer: Callable[..., Awaitable[int]], min_age: timedelta
-) -> None:
-    """At start, and every minute when other processes may share the store (their
-    questions count only once older than `min_age`), answer what a stopped run left."""
-
-    async def job() -> None:
-        await answer(min_age=min_age)
-
-    what = "answering what the last run left"
-    if min_age:
-        await repeat(job, 60, what, at_once=True)
-    else:
-        await run_logged(job, what)
-
-
-def resume_after(settings: Settings) -> timedelta:
-    """How old an unanswered message must be before this process answers it after a start.
-
-    Alone on a SQLite file, any unanswered message is one a previous run died in. Sharing
-    PostgreSQL, a younger one may still be in another process's hands until its deadline:
-    the store keeps each message's (`Turn.answer_due`), and this age covers messages that
-    an older version recorded without one.
-    """
-    if settings.database_url.startswith("sqlite"):
-        return timedelta(0)
-    return timedelta(seconds=settings.turn_timeout_seconds) + DUE_GRACE
 
 
 async def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

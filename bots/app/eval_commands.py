@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bots.app.folders import existing_folder, persona_path
+from bots.app.wiring import existing_folder, persona_path, retrieval_for
 from bots.config import Settings
 from bots.errors import BotsError
 from bots.knowledge.files import load_knowledge
-from bots.knowledge.persona import MatchLevel, check_knowledge_sets, load_persona
-from bots.retrieval.setup import retrieval_setup
+from bots.knowledge.persona import MatchLevel
+from bots.turn.persona_load import load_persona_file
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -79,9 +79,8 @@ async def run_eval_retrieval(settings: Settings, args: argparse.Namespace) -> in
         entries = ev.faq_entries(load_jsonl(args.faq, required=ev.FAQ_FIELDS))
     else:
         path = persona_path(settings, args.persona)
-        persona = load_persona(path)
         root = existing_folder(settings.knowledge_dir)
-        check_knowledge_sets(path, persona, root)
+        persona = load_persona_file(path, root).persona()
         entries = list(load_knowledge(root, persona.knowledge.sets))
         match = persona.knowledge.match
     rows = list(load_jsonl(args.queries, required=ev.QUERY_FIELDS))
@@ -89,9 +88,7 @@ async def run_eval_retrieval(settings: Settings, args: argparse.Namespace) -> in
     # Called once a batch of texts is embedded: show every call.
     building = ProgressLine("embedding knowledge", every=1)
     try:
-        retriever = retrieval_setup(settings.semantic_retrieval, settings.cache_dir).build(
-            indexed, progress=building, match=match
-        )
+        retriever = retrieval_for(settings).build(indexed, progress=building, match=match)
     finally:
         building.close()
     progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)

@@ -11,9 +11,10 @@ from typing import Any
 from bots.errors import PersonaError
 from bots.handoff.detect import wants_human
 from bots.knowledge.files import load_knowledge
-from bots.knowledge.persona import check_knowledge_sets, load_persona
+from bots.knowledge.persona import Persona
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 from bots.retrieval.search import RetrievalResult
+from bots.turn.persona_load import load_persona_file
 from bots.turn.runtime import PersonaRuntime
 
 _EXPECTATIONS = ("answer_from", "hands_off", "no_answer")
@@ -59,14 +60,17 @@ class _Case:
     no_answer: bool = False
 
 
-def run_persona_tests(persona_file: Path, knowledge_root: Path) -> PersonaTestReport:
+def run_persona_tests(
+    persona_file: Path, knowledge_root: Path, persona: Persona | None = None
+) -> PersonaTestReport:
     """Run `<persona>.tests.yaml` through the bot's retrieval and hand-off detection.
 
     No model is called. A broken persona, knowledge or tests file raises its PersonaError or
-    KnowledgeError (file:line: what is wrong).
+    KnowledgeError (file:line: what is wrong). `persona` is the file already loaded (by
+    `bots check`), so it is not read again.
     """
-    persona = load_persona(persona_file)
-    check_knowledge_sets(persona_file, persona, knowledge_root)
+    if persona is None:
+        persona = load_persona_file(persona_file, knowledge_root).persona()
     entries = load_knowledge(knowledge_root, persona.knowledge.sets)
     tests_file = persona_file.with_name(f"{persona_file.stem}.tests.yaml")
     cases = _read_cases(tests_file, [entry.id for entry in entries])
@@ -132,10 +136,11 @@ def _clip(text: str, width: int = 60) -> str:
 # --- reading the tests file ------------------------------------------------------------------
 
 
-def tests_file_problems(persona_file: Path, knowledge_root: Path) -> list[PersonaError]:
-    """Every problem of the tests file beside a persona, without running any case."""
+def tests_file_problems(
+    persona_file: Path, persona: Persona, knowledge_root: Path
+) -> list[PersonaError]:
+    """Every problem of the tests file beside a loaded persona, without running any case."""
     path = persona_file.with_name(f"{persona_file.stem}.tests.yaml")
-    persona = load_persona(persona_file)
     entries = load_knowledge(knowledge_root, persona.knowledge.sets)
     reader = _Reader(read_yaml(path, PersonaError), frozenset(e.id for e in entries))
     reader.cases()

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from bots.config import Settings
 from bots.errors import BotsError
-from bots.report.figures import parse_since, read_report
-from bots.report.render import render_html, render_json, render_text
 from bots.store import open_store
 
 
@@ -37,6 +35,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _since(text: str) -> timedelta:
+    from bots.report.figures import parse_since
+
     try:
         return parse_since(text)
     except ValueError as exc:
@@ -44,6 +44,10 @@ def _since(text: str) -> timedelta:
 
 
 async def run_report(settings: Settings, args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `bots ask` and `bots chat` never load the report.
+    from bots.report.figures import read_report
+    from bots.report.render import render_html, render_json, render_text
+
     until = datetime.now(UTC)
     store = open_store(settings.database_url)
     await store.open()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -282,14 +282,13 @@ _PLAIN_MESSAGES = {
 def load_persona(path: Path) -> Persona:
     """Read and validate one persona file; a problem raises PersonaError naming file:line:field."""
     document = read_yaml(path, PersonaError)
-    problems = persona_problems(document)
-    if problems:
+    persona, problems = validate_persona(document)
+    if problems or persona is None:
         first = problems[0]
         if len(problems) > 1:
             first.detail += f" (and {len(problems) - 1} more problem(s); run `bots check`)"
             first.args = (first.describe(),)
         raise first
-    persona = Persona.model_validate(document.data)
     mismatch = name_problem(document)
     if mismatch is not None:
         raise mismatch
@@ -315,18 +314,28 @@ def name_problem(document: YamlDocument) -> PersonaError | None:
 
 def persona_problems(document: YamlDocument) -> list[PersonaError]:
     """Every problem of a parsed persona file, in file order."""
+    return validate_persona(document)[1]
+
+
+PersonaValidator = Callable[[Any], Persona]
+
+
+def validate_persona(
+    document: YamlDocument, validate: PersonaValidator = Persona.model_validate
+) -> tuple[Persona | None, list[PersonaError]]:
+    """Validate a parsed persona file once: the persona, or None and every problem in file
+    order (`validate` is pydantic's, injectable so a test can count the validations)."""
     if not isinstance(document.data, dict):
-        return [
+        return None, [
             PersonaError(
                 document.path, "a persona file must be a group of `key: value` lines", line=1
             )
         ]
     try:
-        Persona.model_validate(document.data)
+        return validate(document.data), []
     except ValidationError as exc:
         problems = [_problem(document, error) for error in exc.errors()]
-        return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
-    return []
+        return None, sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
 def _problem(document: YamlDocument, error: Any) -> PersonaError:
@@ -361,52 +370,6 @@ def _suggestion(loc: tuple[str | int, ...]) -> str:
     if close:
         return f"; did you mean `{close[0]}`?"
     return f"; expected one of: {', '.join(known)}"
-
-
-def check_knowledge_sets(path: Path, persona: Persona, knowledge_root: Path) -> None:
-    """Name the persona file and line when it asks for a knowledge folder that is not there."""
-    for name in persona.knowledge.sets:
-        if (knowledge_root / name).is_dir():
-            continue
-        line, column = read_yaml(path, PersonaError).where(("knowledge", "sets")) or (None, None)
-        raise PersonaError(
-            path,
-            _missing_set_message(name, knowledge_root, _available_sets(knowledge_root)),
-            line=line,
-            column=column,
-            field="knowledge.sets",
-        )
-
-
-def missing_set_problems(document: YamlDocument, knowledge_root: Path) -> list[PersonaError]:
-    """One problem per entry of `knowledge.sets` with no folder, at that entry's position."""
-    data = document.data if isinstance(document.data, dict) else {}
-    knowledge = data.get("knowledge")
-    sets = knowledge.get("sets") if isinstance(knowledge, dict) else None
-    if not isinstance(sets, list):
-        return []
-    available = _available_sets(knowledge_root)
-    problems = []
-    for index, name in enumerate(sets):
-        if not isinstance(name, str) or not name or (knowledge_root / name).is_dir():
-            continue
-        line, column = document.where(("knowledge", "sets", index)) or (None, None)
-        message = _missing_set_message(name, knowledge_root, available)
-        problems.append(
-            PersonaError(document.path, message, line=line, column=column, field="knowledge.sets")
-        )
-    return problems
-
-
-def _available_sets(knowledge_root: Path) -> list[str]:
-    return sorted(p.name for p in knowledge_root.glob("*") if p.is_dir())
-
-
-def _missing_set_message(name: str, knowledge_root: Path, available: Sequence[str]) -> str:
-    close = difflib.get_close_matches(name, available, n=1, cutoff=0.6)
-    listed = ", ".join(available) or "none"
-    hint = f"did you mean `{close[0]}`? (available: {listed})" if close else f"available: {listed}"
-    return f"there is no knowledge folder {name!r} in {knowledge_root}; {hint}"
 
 
 def persona_json_schema() -> dict[str, Any]:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from bots.knowledge.finding import Finding
 from bots.knowledge.persona import Persona
 from bots.knowledge.yamlfile import YamlDocument
-from bots.tokens import REPLY_PRIMER, counter_for_model, message_tokens
-from bots.turn.prompt import SnippetCatalog, system_text
+from bots.tokens import REPLY_PRIMER, TokenCounter, counter_for_model, message_tokens
+from bots.turn.prompt import NO_ENTRIES_BLOCK, system_text
 
 # Above this share of the prompt budget, the fixed rules + instructions leave little room for
 # the FAQ entries and the conversation.
 INSTRUCTIONS_WARNING_SHARE = 0.25
 
 
-def instructions_budget(document: YamlDocument, persona: Persona) -> list[Finding]:
-    """Warn when the fixed rules + instructions crowd the prompt; fail when they cannot fit."""
-    counter = counter_for_model(persona.model.name)
-    system = system_text(persona, SnippetCatalog((), counter).block(()), "entry-id")
+def instructions_budget(
+    document: YamlDocument, persona: Persona, counter: TokenCounter | None = None
+) -> list[Finding]:
+    """Warn when the fixed rules + instructions crowd the prompt; fail when they cannot fit.
+
+    `counter` counts for the model that will answer (by default the persona's own)."""
+    counter = counter or counter_for_model(persona.model.name)
+    system = system_text(persona, NO_ENTRIES_BLOCK, "entry-id")
     used = REPLY_PRIMER + message_tokens(counter, system)
     model = persona.model
     budget = model.context_window - model.max_tokens

@@ -8,12 +8,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bots.errors import FileProblem, PersonaError
+from bots.errors import FileProblem
 from bots.knowledge.files import load_knowledge
-from bots.knowledge.persona import check_knowledge_sets, load_persona, persona_files
-from bots.knowledge.yamlfile import read_yaml
+from bots.knowledge.persona import persona_files
+from bots.knowledge.persona_file import DEFAULT_READER, PersonaReader
 from bots.retrieval.setup import RetrievalSetup
-from bots.turn.budget import instructions_budget
+from bots.turn.persona_load import load_persona_file
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
         required: str | None = None,
         retrieval: RetrievalSetup | None = None,
         link_hosts: frozenset[str] = frozenset(),
+        reader: PersonaReader = DEFAULT_READER,
     ) -> None:
         self.personas_dir = personas_dir
         self.knowledge_dir = knowledge_dir
@@ -52,6 +53,7 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
         self._required = required
         self._retrieval = retrieval
         self._link_hosts = link_hosts
+        self._reader = reader
         self._runtimes: dict[str, PersonaRuntime] = {}
         self._problems_by_persona: dict[str, FileProblem] = {}
         self._listeners: list[Callable[[ReloadResult], None]] = []
@@ -109,22 +111,20 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
         return ReloadResult(tuple(fresh), tuple(problems.values()))
 
     def _build(self, path: Path) -> PersonaRuntime:
-        persona = load_persona(path)
-        # `bots check` calls instructions that cannot fit an error: the bot must not run them
-        # either (they would push every FAQ entry out of the prompt).
-        for finding in instructions_budget(read_yaml(path, PersonaError), persona):
-            if finding.severity == "error":
-                raise PersonaError(
-                    path,
-                    finding.message,
-                    line=finding.line,
-                    column=finding.column,
-                    field=finding.field,
-                )
-        check_knowledge_sets(path, persona, self.knowledge_dir)
+        loaded = load_persona_file(
+            path, self.knowledge_dir, model_override=self._model_override, reader=self._reader
+        )
+        # `bots check` calls instructions that cannot fit an error: the bot refuses them too
+        # (they would push every FAQ entry out of the prompt).
+        persona = loaded.persona()
         entries = load_knowledge(self.knowledge_dir, persona.knowledge.sets)
         return PersonaRuntime.build(
-            persona, entries, self._model_override, self._retrieval, self._link_hosts
+            persona,
+            entries,
+            self._model_override,
+            self._retrieval,
+            self._link_hosts,
+            counter=loaded.counter,
         )
 
     # -- watching --------------------------------------------------------------------------

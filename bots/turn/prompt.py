@@ -47,6 +47,7 @@ TOOL_RULE = (
     "with a short reason."
 )
 
+NO_ENTRIES_BLOCK = "<knowledge>\n(no entries match this question)\n</knowledge>"
 _STAFF_PREFIX = "[A person from the support team wrote]: "
 _NOTE_PREFIX = "[Note]: "
 _TAG_LIKE = re.compile(r"<(/?\s*(?:knowledge|entry)\b)", re.IGNORECASE)
@@ -103,7 +104,7 @@ class SnippetCatalog:
 
     def block(self, ids: Sequence[str]) -> str:
         if not ids:
-            return "<knowledge>\n(no entries match this question)\n</knowledge>"
+            return NO_ENTRIES_BLOCK
         return "<knowledge>\n" + "\n".join(self._rendered[i] for i in ids) + "\n</knowledge>"
 
 

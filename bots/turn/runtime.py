@@ -32,11 +32,13 @@ class PersonaRuntime:
         model_override: str | None,
         retrieval: RetrievalSetup | None = None,
         link_hosts: Iterable[str] = (),
+        counter: TokenCounter | None = None,
     ) -> PersonaRuntime:
         """`link_hosts`: the operator's allowed link hosts (BOTS_LINK_HOSTS), besides the
-        hosts the knowledge links to."""
+        hosts the knowledge links to. `counter`, when the loader already made it for this
+        model, is reused."""
         model = model_override or persona.model.name
-        counter = counter_for_model(model)
+        counter = counter or counter_for_model(model)
         return cls(
             persona=persona,
             model=model,

@@ -16,7 +16,7 @@ import pytest
 from bots.errors import StoreError
 from bots.store.postgres import PostgresStore, _hold_key
 from bots.store.sqlite import SQLiteStore
-from tests.contracts.test_store_postgres import schema_url  # noqa: F401  (a fixture)
+from tests.contracts.test_store_postgres import schema_url  # noqa: F401 - a fixture, used by name
 
 
 async def waiting_holders(url: str, conversation_id: str) -> int:
@@ -51,7 +51,7 @@ async def until_waiting(
 
 @pytest.fixture
 async def two_stores(
-    schema_url: str,  # noqa: F811  (the fixture imported above)
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> AsyncIterator[tuple[PostgresStore, PostgresStore]]:
     first, second = PostgresStore(schema_url), PostgresStore(schema_url)
     await first.open()
@@ -63,7 +63,7 @@ async def two_stores(
 
 async def test_one_conversation_is_held_by_one_process_at_a_time(
     two_stores: tuple[PostgresStore, PostgresStore],
-    schema_url: str,  # noqa: F811
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     first, second = two_stores
     order: list[str] = []
@@ -88,7 +88,7 @@ async def test_one_conversation_is_held_by_one_process_at_a_time(
 
 async def test_waiters_go_in_arrival_order(
     two_stores: tuple[PostgresStore, PostgresStore],
-    schema_url: str,  # noqa: F811
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     first, second = two_stores
     third = PostgresStore(schema_url)
@@ -150,7 +150,7 @@ async def holder_pids(url: str, conversation_ids: list[str]) -> set[int]:
 
 async def test_one_process_holds_many_conversations_on_one_session(
     two_stores: tuple[PostgresStore, PostgresStore],
-    schema_url: str,  # noqa: F811
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     # More conversations in progress at once than a connection per turn would allow.
     first, _ = two_stores
@@ -179,7 +179,7 @@ async def test_one_process_holds_many_conversations_on_one_session(
 
 async def test_a_second_holder_in_one_process_waits_its_turn(
     two_stores: tuple[PostgresStore, PostgresStore],
-    schema_url: str,  # noqa: F811
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     # Advisory locks are re-entrant within a session: the shared one must not be re-entered.
     first, _ = two_stores
@@ -199,7 +199,7 @@ async def test_a_second_holder_in_one_process_waits_its_turn(
 
 async def test_a_process_coming_back_queues_behind_the_other(
     two_stores: tuple[PostgresStore, PostgresStore],
-    schema_url: str,  # noqa: F811
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     # The first process lets go while the second waits: its next try must not jump the queue.
     first, second = two_stores
@@ -231,7 +231,7 @@ async def test_a_process_coming_back_queues_behind_the_other(
 
 async def test_a_lost_shared_session_frees_its_holds_and_is_replaced(
     two_stores: tuple[PostgresStore, PostgresStore],
-    schema_url: str,  # noqa: F811
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     first, second = two_stores
     async with first.serialised("c"):
@@ -249,7 +249,7 @@ async def test_a_lost_shared_session_frees_its_holds_and_is_replaced(
         assert (await holder_pids(schema_url, ["c"])) - {pid}
 
 
-async def test_a_closed_store_refuses_to_hold(schema_url: str) -> None:  # noqa: F811
+async def test_a_closed_store_refuses_to_hold(schema_url: str) -> None:  # noqa: F811 - the fixture imported above
     store = PostgresStore(schema_url)
     with pytest.raises(StoreError, match="not open"):
         async with store.serialised("c"):

@@ -30,9 +30,9 @@ pytest.register_assert_rewrite(
     "tests.contracts.store_privacy_contract",
     "tests.contracts.store_report_contract",
 )
-from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402
-from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402
-from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402
+from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402 - after register_assert_rewrite
 
 SERVER_URL = os.environ.get("BOTS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PROBE_TIMEOUT_SECONDS = 3.0

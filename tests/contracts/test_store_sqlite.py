@@ -22,9 +22,9 @@ pytest.register_assert_rewrite(
     "tests.contracts.store_privacy_contract",
     "tests.contracts.store_report_contract",
 )
-from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402
-from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402
-from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402
+from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402 - after register_assert_rewrite
 
 
 @pytest.fixture(params=["file", "memory"])

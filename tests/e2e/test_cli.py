@@ -146,7 +146,8 @@ def test_missing_knowledge_set_names_the_persona_line(env: dict[str, str], tmp_p
     env.update(BOTS_PERSONAS_DIR=str(personas))
     result = bots(["ask", "--persona", "shop", "hi"], env)
     assert result.returncode == 2
-    assert f"{personas / 'shop.yaml'}:5:3: `knowledge.sets`" in result.stderr
+    # At the missing entry itself, where `bots check` puts it (one load path for both).
+    assert f"{personas / 'shop.yaml'}:5:10: `knowledge.sets`" in result.stderr
     assert "no knowledge folder 'menu'" in result.stderr
     assert "restaurant" in result.stderr  # the folders that do exist
 

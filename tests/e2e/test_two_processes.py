@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bots.models import ThreadKey
 from tests.conftest import API_KEY
 from tests.contracts.test_store_hold import until_waiting
-from tests.contracts.test_store_postgres import SERVER_URL, schema_url  # noqa: F401  (a fixture)
+from tests.contracts.test_store_postgres import SERVER_URL, schema_url  # noqa: F401 - a fixture, used by name
 from tests.fakes.fake_llm import FakeLLMServer, Hold, Reply
 from tests.fakes.fake_slack import BOT_USER_ID, TEAM_ID, FakeSlack
 from tests.support.cli_runner import clean_env
@@ -142,7 +142,7 @@ async def slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 async def bots(
-    schema_url: str,  # noqa: F811  (the fixture imported above)
+    schema_url: str,  # noqa: F811 - the fixture imported above
     slack: FakeSlack,
     tmp_path: Path,
 ) -> AsyncIterator[tuple[list[BotProcess], FakeLLMServer]]:
@@ -185,7 +185,7 @@ async def turns_by_outcome(http: httpx.AsyncClient, bots: list[BotProcess]) -> d
 async def test_two_processes_answer_each_event_once_and_in_order(
     bots: tuple[list[BotProcess], FakeLLMServer],
     slack: FakeSlack,
-    schema_url: str,  # noqa: F811
+    schema_url: str,  # noqa: F811 - the fixture imported above
 ) -> None:
     (one, two), llm = bots
     async with httpx.AsyncClient(timeout=10) as http:

@@ -1,1 +1,7 @@
 """The Discord adapter: discord.py gateway events in, engine events out (translate only)."""
+
+import lazy_loader
+
+# The names in __init__.pyi load on first use (PEP 562 `__getattr__`, by lazy_loader):
+# importing the package imports none of its modules, nor the SDK.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -174,9 +174,9 @@ class DiscordBot:
         self.tree = app_commands.CommandTree(self.client)
         self.tree.add_command(self.staff.commands())
         # discord.py looks up `on_<event>` and `setup_hook` on the client instance.
-        setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010
-        setattr(self.client, "on_message", self._on_message)  # noqa: B010
-        setattr(self.client, "on_raw_thread_delete", self._on_thread_delete)  # noqa: B010
+        setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010 - mypy refuses assigning to a method
+        setattr(self.client, "on_message", self._on_message)  # noqa: B010 - mypy refuses assigning to a method
+        setattr(self.client, "on_raw_thread_delete", self._on_thread_delete)  # noqa: B010 - mypy refuses assigning to a method
         # How a button click (a DynamicItem, built by discord.py) finds this bot's desk.
         setattr(self.client, discord_ui.HANDLER_ATTRIBUTE, self.staff)
 

@@ -242,7 +242,7 @@ async def test_full_queue_gets_a_friendly_message_and_the_offer(
     await model.wait_for_calls(1)
     queued = asyncio.create_task(run(engine, message("parking?", thread="b")))
     # The second call waits in the queue (it is not refused); yield until it is there.
-    while limits.queued_llm_calls < 1:  # noqa: ASYNC110 - no event to wait on; never sleeps
+    while limits.queued_llm_calls < 1:  # noqa: ASYNC110 - no event to wait on; sleep(0) only yields
         await asyncio.sleep(0)
     refused = reply_of(await run(engine, message("parking?", thread="c")))
     assert refused.text == f"{BUSY_TEXT} {OFFER}"

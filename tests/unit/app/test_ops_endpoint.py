@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bots.app.ops_wiring import ops_endpoint
+from bots.app.wiring import ops_endpoint
 from bots.config import Settings
 from bots.ops.metrics import PrometheusTelemetry
 from bots.store.sqlite import SQLiteStore
