@@ -27,6 +27,7 @@ from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
 from bots.knowledge.persona import Persona
 from bots.llm.client import ChatModel, OpenAIChatClient, RetryPolicy
+from bots.llm.outages import ServerFailures
 from bots.models import ThreadKey
 from bots.ops.periodic import repeat, run_logged
 from bots.retrieval.setup import RetrievalSetup, retrieval_setup
@@ -40,13 +41,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)
-        configure_logging(settings.log_level, settings.log_format)
+        configure_logging(settings.log_level, settings.log_format, path=_log_path(settings, args))
         return int(asyncio.run(args.run(settings, args)))
     except BotsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _log_path(settings: Settings, args: argparse.Namespace) -> Path | None:
+    """The log file, if any: in the terminal the answers own the screen, so the console
+    commands log to a file when stderr is that terminal (BOTS_LOG_FILE, else the data folder)."""
+    if getattr(args, "console", False) and sys.stderr.isatty():
+        return settings.console_log_file
+    return settings.log_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,12 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with a persona in the terminal")
     chat.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
     chat.add_argument("--resume", action="store_true", help="continue the last conversation")
-    chat.set_defaults(run=_chat)
+    chat.set_defaults(run=_chat, console=True)
 
     ask = commands.add_parser("ask", help="ask one question and print the answer")
     ask.add_argument("question")
     ask.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
-    ask.set_defaults(run=_ask)
+    ask.set_defaults(run=_ask, console=True)
 
     eval_cli.add_parser(commands)
 
@@ -146,6 +155,7 @@ async def build_app(
     llm = _llm_client(settings, telemetry)
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
+    failures = ServerFailures()  # the engine counts them, /healthz shows them
     engine = Engine(
         store=store,
         personas=library,
@@ -156,9 +166,11 @@ async def build_app(
         link_for=link_for or _no_link,
         limits=limits,
         retention=retention,
+        failures=failures,
+        llm_server=settings.base_url,
     )
     try:
-        async with ops_endpoint(settings, telemetry, store) as ops_port:
+        async with ops_endpoint(settings, telemetry, store, failures) as ops_port:
             persona = library[name].persona
             yield App(engine, persona, store, library, telemetry, ops_port)
     finally:
@@ -207,6 +219,8 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
                 print("(no earlier conversation to resume; starting a new one)")
         if settings.api_key is None:
             print("(no OPENAI_API_KEY set: answering from the knowledge base only)")
+        if sys.stderr.isatty():
+            print(f"(log lines go to {settings.console_log_file})")
         stop_watching = asyncio.Event()
         watcher = asyncio.create_task(app.library.watch(stop_watching))
         try:
