@@ -25,9 +25,10 @@ from bots.models import (
     Usage,
     UsageEntry,
 )
+from bots.store import postgres_grounding as grounding
 from bots.store import postgres_privacy as privacy
 from bots.store import postgres_report as report
-from bots.store.activity import Activity, RetrievalOutcome
+from bots.store.activity import Activity, RetrievalOutcome, UngroundedAnswer
 from bots.store.postgres_holds import DATABASE_ERRORS, ConversationHolds
 from bots.store.postgres_schema import (
     APPEND_TURN,
@@ -585,6 +586,16 @@ class PostgresStore:
     ) -> Activity:
         async with self._connection("read the report's figures") as connection:
             return await report.activity(connection, since, until, unmatched_limit)
+
+    async def mark_ungrounded(self, conversation_id: str, facts: Sequence[str]) -> None:
+        async with self._connection("mark an answer ungrounded") as connection:
+            await grounding.mark_ungrounded(connection, conversation_id, facts)
+
+    async def ungrounded_answers(
+        self, since: datetime, until: datetime, *, limit: int = 50
+    ) -> list[UngroundedAnswer]:
+        async with self._connection("read the ungrounded answers") as connection:
+            return await grounding.ungrounded_answers(connection, since, until, limit)
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ Connection: TypeAlias = "PoolConnectionProxy[asyncpg.Record]"
 
 # Conversations started in [$1, $2) that the bot answered or handed over, with what happened.
 # `offer_reason` is set while the bot's last word offered a person: after "I don't know"
-# (no_answer) or a limit (limit), or after a thumbs-down (feedback, counted as `down`).
+# (no_answer), the model being down (llm_unavailable) or a limit (limit), or after a
+# thumbs-down (feedback, counted as `down`).
 CONVERSATION_COUNTS = """
     SELECT count(*),
            count(*) FILTER (WHERE answered),
@@ -37,7 +38,8 @@ CONVERSATION_COUNTS = """
                EXISTS (SELECT FROM handoffs h WHERE h.conversation_id = c.id) AS handed,
                EXISTS (SELECT FROM feedback f
                         WHERE f.conversation_id = c.id AND NOT f.positive) AS down,
-               coalesce(c.offer_reason IN ('no_answer', 'limit'), false) AS unanswered
+               coalesce(c.offer_reason IN ('no_answer', 'limit', 'llm_unavailable'), false)
+                   AS unanswered
           FROM conversations c
          WHERE c.created_at >= $1 AND c.created_at < $2
       ) facts

@@ -25,9 +25,10 @@ from bots.models import (
     Usage,
     UsageEntry,
 )
+from bots.store import sqlite_grounding as grounding
 from bots.store import sqlite_privacy as privacy
 from bots.store import sqlite_report as report
-from bots.store.activity import Activity, RetrievalOutcome
+from bots.store.activity import Activity, RetrievalOutcome, UngroundedAnswer
 from bots.store.sqlite_schema import (
     CONVERSATION_COLUMNS,
     HANDOFF_COLUMNS,
@@ -598,6 +599,17 @@ class SQLiteStore:
     ) -> Activity:
         async with self._connection("read the report's figures") as db:
             return await report.activity(db, since, until, unmatched_limit)
+
+    async def mark_ungrounded(self, conversation_id: str, facts: Sequence[str]) -> None:
+        async with self._connection("mark an answer ungrounded") as db:
+            await grounding.mark_ungrounded(db, conversation_id, facts)
+            self._wrote()
+
+    async def ungrounded_answers(
+        self, since: datetime, until: datetime, *, limit: int = 50
+    ) -> list[UngroundedAnswer]:
+        async with self._connection("read the ungrounded answers") as db:
+            return await grounding.ungrounded_answers(db, since, until, limit)
 
 
 # -- helpers --------------------------------------------------------------------------------

@@ -366,6 +366,13 @@ class Engine:
                     )
                     return
                 reply = answer.reply()
+                if reply.text and reply.ungrounded:
+                    self._telemetry.ungrounded_answer(runtime.persona.name)
+                    log.info(
+                        "ungrounded answer conversation=%s facts=%d",
+                        conversation.id,
+                        len(reply.ungrounded),
+                    )
                 if not reply.text:
                     # Nothing usable (or only citation markers): answer as if offline.
                     reply = offline_reply(runtime.persona, retrieval, llm_down=False)
@@ -573,6 +580,8 @@ class Engine:
             cited_ids=tuple(c.entry_id for c in reply.citations),
         )
         await self._store.append_turn(conversation.id, turn)
+        if reply.ungrounded:
+            await self._store.mark_ungrounded(conversation.id, reply.ungrounded)
         if reply.usage != Usage():
             await self._store.add_usage(conversation.id, reply.usage)
 
