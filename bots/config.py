@@ -151,6 +151,11 @@ class Settings:
     """Each turn's deadline, the model's stream included (BOTS_TURN_TIMEOUT)."""
     log_level: str = "WARNING"
     log_format: str = "text"
+    log_file: Path | None = None
+    """BOTS_LOG_FILE: log lines go to this file instead of stderr."""
+    console_log_file: Path = Path("console.log")
+    """Where `bots chat` and `bots ask` log when stderr is the user's terminal (so no log line
+    lands among the answers): BOTS_LOG_FILE, else console.log in the data folder."""
     metrics_port: int | None = None
     host: str = DEFAULT_HOST
     link_hosts: frozenset[str] = frozenset()
@@ -176,9 +181,10 @@ class Settings:
         """Build settings from an environment mapping (the CLI passes the process environment)."""
         key = environ.get("OPENAI_API_KEY", "").strip()
         database_url = environ.get("DATABASE_URL", "").strip()
+        directory = data_dir if data_dir is not None else default_data_dir()
         if not database_url:
-            directory = data_dir if data_dir is not None else default_data_dir()
             database_url = f"sqlite:///{directory / 'bots.sqlite3'}"
+        log_file = Path(raw_log) if (raw_log := environ.get("BOTS_LOG_FILE", "").strip()) else None
         return cls(
             api_key=Secret(key) if key else None,
             base_url=_base_url(environ.get("OPENAI_BASE_URL", "")),
@@ -191,6 +197,8 @@ class Settings:
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
             turn_timeout_seconds=_turn_timeout(environ),
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
+            log_file=log_file,
+            console_log_file=log_file or directory / "console.log",
             **_observability(environ),
             **_webhook(environ),
             slack=SlackSettings.from_env(environ),

@@ -240,6 +240,9 @@ class FinalReply:
     source: ReplySource
     citations: tuple[Citation, ...] = ()
     usage: Usage = field(default_factory=Usage)
+    ungrounded: tuple[str, ...] = ()
+    """Facts the model stated (figures, times, prices, addresses, links) that none of the
+    retrieved snippets holds, as written: the live grounding check (`bots.grounding`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,12 @@ class Telemetry(Protocol):
     def error(self, component: str, kind: str) -> None:
         """A failure: `component` is `llm`, `store` or `platform`, `kind` its class or code."""
 
+    def llm_server_failed(self, server: str, outage: bool) -> None:
+        """A turn's model call failed after retries; `outage`: that server keeps failing."""
+
+    def ungrounded_answer(self, persona: str) -> None:
+        """A model answer stated a number, time, price, address or link no snippet holds."""
+
 
 class NoTelemetry:
     """The default observer: nothing is recorded."""
@@ -58,6 +64,12 @@ class NoTelemetry:
         pass
 
     def error(self, component: str, kind: str) -> None:
+        pass
+
+    def llm_server_failed(self, server: str, outage: bool) -> None:
+        pass
+
+    def ungrounded_answer(self, persona: str) -> None:
         pass
 
 

@@ -98,6 +98,9 @@ class ConsoleRenderer:
     def _finish(self, text: str) -> None:
         if self._streamed and self._streamed.strip() == text.strip():
             self._out.write("\n")
+        elif self._streamed and text.startswith(self._streamed.rstrip()):
+            # The engine added to what streamed (the offer of a person, a notice): the rest.
+            self._out.write(f"{text[len(self._streamed.rstrip()) :]}\n")
         elif self._streamed:
             # The stream broke off and the engine answered another way: show the real answer.
             self._out.write(f"\n\n{self.name}: {text}\n")
@@ -154,7 +157,8 @@ async def chat(
                 out.write(f"{persona.display_name}: {opening.strip()}\n")
     out.write(HELP)
     out.flush()
-    ticker = asyncio.create_task(_tick_forever(engine, renderer, tick_seconds))
+    current = [key]  # the ticker shows only this conversation's reminders and hand-backs
+    ticker = asyncio.create_task(_tick_forever(engine, renderer, tick_seconds, current))
     try:
         while True:
             line = await read_line("you: ")
@@ -165,6 +169,7 @@ async def chat(
                 return
             if line.strip() == "/new":
                 key = new_thread_key(user, persona.name)
+                current[0] = key
                 out.write(f"(new conversation {key.thread})\n")
             elif line.startswith("/") and line.split()[0] in _COMMANDS:
                 await _command(engine, key, user, persona.name, line, renderer)
@@ -203,12 +208,24 @@ async def _command(
         renderer.write(HELP)
 
 
-async def _tick_forever(engine: Engine, renderer: ConsoleRenderer, seconds: float) -> None:
+async def _tick_forever(
+    engine: Engine, renderer: ConsoleRenderer, seconds: float, current: list[ThreadKey]
+) -> None:
     async def tick() -> None:
         for event in await engine.tick():
-            renderer.render(event)
+            if _thread_of(event) in (None, current[0]):
+                renderer.render(event)
 
     await repeat(tick, seconds, "console tick")
+
+
+def _thread_of(event: EngineEvent) -> ThreadKey | None:
+    """The conversation a timed event is about (the store holds older chats too)."""
+    if isinstance(event, HandoffReminder):
+        return event.record.key
+    if isinstance(event, HandoffResolved | HandoffClaimed):
+        return event.key
+    return None
 
 
 async def ask(engine: Engine, persona: Persona, user: str, question: str, out: TextIO) -> None:

@@ -27,13 +27,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env(os.environ)
-        configure_logging(settings.log_level, settings.log_format)
+        configure_logging(settings.log_level, settings.log_format, path=_log_path(settings, args))
         return int(asyncio.run(args.run(settings, args)))
     except BotsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _log_path(settings: Settings, args: argparse.Namespace) -> Path | None:
+    """The log file, if any: in the terminal the answers own the screen, so the console
+    commands log to a file when stderr is that terminal (BOTS_LOG_FILE, else the data folder)."""
+    if getattr(args, "console", False) and sys.stderr.isatty():
+        return settings.console_log_file
+    return settings.log_file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,12 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with a persona in the terminal")
     chat.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
     chat.add_argument("--resume", action="store_true", help="continue the last conversation")
-    chat.set_defaults(run=_chat)
+    chat.set_defaults(run=_chat, console=True)
 
     ask = commands.add_parser("ask", help="ask one question and print the answer")
     ask.add_argument("question")
     ask.add_argument("--persona", help="persona name (default: restaurant or $BOTS_PERSONA)")
-    ask.set_defaults(run=_ask)
+    ask.set_defaults(run=_ask, console=True)
 
     eval_cli.add_parser(commands)
 
@@ -105,6 +113,8 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
                 print("(no earlier conversation to resume; starting a new one)")
         if settings.api_key is None:
             print("(no OPENAI_API_KEY set: answering from the knowledge base only)")
+        if sys.stderr.isatty():
+            print(f"(log lines go to {settings.console_log_file})")
         stop_watching = asyncio.Event()
         watcher = asyncio.create_task(app.library.watch(stop_watching))
         try:

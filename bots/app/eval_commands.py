@@ -35,6 +35,27 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     retrieval.add_argument("--k", type=int, default=3, help="how many entries to retrieve")
     retrieval.add_argument("--json", action="store_true", help="print one JSON object only")
     retrieval.set_defaults(run=run_eval_retrieval)
+    answers = evaluations.add_parser(
+        "answers",
+        help="check the bot's answers: cited entry, figures in the snippets, hand-off, latency",
+    )
+    answers.add_argument(
+        "--data", type=Path, help="questions, JSON Lines: {question, cites} or {question, handoff}"
+    )
+    answers.add_argument("--persona", help="persona to ask (default: restaurant or $BOTS_PERSONA)")
+    answers.add_argument("--label", help="name of this run in tables and --compare")
+    answers.add_argument(
+        "--judge-model", help="also ask this model on the configured server to judge each answer"
+    )
+    answers.add_argument("--json", action="store_true", help="print one JSON object only")
+    answers.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("FIRST", "SECOND"),
+        help="compare two saved --json runs instead of running",
+    )
+    answers.set_defaults(run=run_eval_answers)
 
 
 async def run_eval_handoff(settings: Settings, args: argparse.Namespace) -> int:
@@ -112,3 +133,49 @@ async def run_eval_retrieval(settings: Settings, args: argparse.Namespace) -> in
     for question, expected, got in report.misses:
         print(f"  missed: {question!r}: expected {expected}, first was {got}")
     return 0
+
+
+async def run_eval_answers(settings: Settings, args: argparse.Namespace) -> int:
+    """The real engine (any configured server, or FAQ-only without a key) on each question,
+    in a throw-away in-memory store, so evaluating never touches the bot's conversations."""
+    import json
+
+    from bots.evals import answers as ev
+    from bots.evals.handoff import ProgressLine, load_jsonl
+
+    if args.compare is not None:
+        first, second = (_saved_run(path) for path in args.compare)
+        print(ev.compare(first, second), end="")
+        return 0
+    if args.data is None:
+        raise BotsError("give the questions with --data FILE (or two runs with --compare)")
+    cases = ev.cases_from(load_jsonl(args.data, required=ev.CASE_FIELDS))
+    from bots.app.answer_runner import answer_run
+
+    async with answer_run(settings, args.persona, args.judge_model) as (label, ask, known):
+        ev.check_entries(cases, known)
+        progress = ProgressLine(f"eval answers {args.data.name}", every=1, total=len(cases))
+        try:
+            results = await ev.evaluate_answers(cases, ask, progress=progress)
+        finally:
+            progress.close()
+    label = args.label or label
+    if args.json:
+        print(json.dumps(ev.as_json(label, results), ensure_ascii=False))
+    else:
+        print(ev.render_table(label, results), end="")
+    return 0
+
+
+def _saved_run(path: Path) -> dict[str, object]:
+    import json
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BotsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise BotsError(f"{path} is not JSON ({exc.msg}): save runs with --json") from exc
+    if not isinstance(data, dict):
+        raise BotsError(f"{path} is not the --json output of bots eval answers")
+    return data

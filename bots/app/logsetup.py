@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TextIO
 
 from pythonjsonlogger.json import JsonFormatter
@@ -19,9 +20,17 @@ _JSON_FIELDS = ("asctime", "levelname", "name", "conversation_id", "message")
 _CHATTY = ("httpx", "httpcore", "aiohttp.access", "slack_bolt", "slack_sdk", "asyncio")
 
 
-def configure_logging(level: str, fmt: str = "text", stream: TextIO | None = None) -> None:
-    """Replace the root handlers with one that writes `fmt` lines at `level` to `stream`."""
-    handler = logging.StreamHandler(stream)
+def configure_logging(
+    level: str, fmt: str = "text", stream: TextIO | None = None, *, path: Path | None = None
+) -> None:
+    """Replace the root handlers with one that writes `fmt` lines at `level` to `path` (a
+    file, appended to, its folder created) or else `stream` (default stderr)."""
+    handler: logging.Handler
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    else:
+        handler = logging.StreamHandler(stream)
     handler.addFilter(ConversationFilter())
     if fmt == "json":
         handler.setFormatter(

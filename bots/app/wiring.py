@@ -20,8 +20,16 @@ from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
 from bots.knowledge.persona import Persona, persona_files
 from bots.llm.client import ChatModel, OpenAIChatClient, RetryPolicy
+from bots.llm.outages import ServerFailures
 from bots.models import ThreadKey
-from bots.ops.health import HealthCheck, LLMProbe, Probe, offline_probe, store_probe
+from bots.ops.health import (
+    HealthCheck,
+    LLMProbe,
+    Probe,
+    failures_probe,
+    offline_probe,
+    store_probe,
+)
 from bots.ops.periodic import repeat, run_logged
 from bots.retrieval.setup import RetrievalSetup, retrieval_setup
 from bots.secret import Secret
@@ -107,6 +115,7 @@ async def build_app(
     llm = _llm_client(settings, telemetry)
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
+    failures = ServerFailures()  # the engine counts them, /healthz shows them
     engine = Engine(
         store=store,
         personas=library,
@@ -118,9 +127,11 @@ async def build_app(
         limits=limits,
         retention=retention,
         turn_timeout=settings.turn_timeout_seconds,
+        failures=failures,
+        llm_server=settings.base_url,
     )
     try:
-        async with ops_endpoint(settings, telemetry, store) as ops_port:
+        async with ops_endpoint(settings, telemetry, store, failures) as ops_port:
             persona = library[name].persona
             yield App(engine, persona, store, library, telemetry, ops_port)
     finally:
@@ -184,16 +195,22 @@ def telemetry_for(settings: Settings) -> Telemetry:
     return PrometheusTelemetry(settings.prices)
 
 
-def health_check(settings: Settings, store: Store) -> HealthCheck:
+def health_check(
+    settings: Settings, store: Store, failures: ServerFailures | None = None
+) -> HealthCheck:
+    """The store, the LLM API, and (given the engine's `failures`) the turns' model failures."""
     llm: Probe = offline_probe
     if settings.api_key is not None:
         llm = LLMProbe(settings.base_url, settings.api_key)
-    return HealthCheck({"store": store_probe(store.schema_version), "llm": llm})
+    probes = {"store": store_probe(store.schema_version), "llm": llm}
+    if failures is not None and settings.api_key is not None:
+        probes["llm_failures"] = failures_probe(failures)
+    return HealthCheck(probes)
 
 
 @asynccontextmanager
 async def ops_endpoint(
-    settings: Settings, telemetry: Telemetry, store: Store
+    settings: Settings, telemetry: Telemetry, store: Store, failures: ServerFailures | None = None
 ) -> AsyncIterator[int | None]:
     """Serve `/metrics` and `/healthz` while inside; yields the port (None when off)."""
     if settings.metrics_port is None:
@@ -205,7 +222,7 @@ async def ops_endpoint(
     if not isinstance(telemetry, PrometheusTelemetry):
         yield None
         return
-    health = health_check(settings, store)
+    health = health_check(settings, store, failures)
     loop = asyncio.get_running_loop()
     with serve_ops(settings.host, settings.metrics_port, telemetry.registry, health, loop) as port:
         yield port

@@ -127,16 +127,20 @@ def _ratio(part: float, whole: float) -> float:
 class ProgressLine:
     """A one-line counter on stderr, redrawn every `every` rows; silent when not a terminal."""
 
-    def __init__(self, label: str, every: int = 1000, stream: Any = None) -> None:
+    def __init__(
+        self, label: str, every: int = 1000, stream: Any = None, *, total: int | None = None
+    ) -> None:
         self._label = label
         self._every = every
+        self._total = total
         self._stream = stream if stream is not None else sys.stderr
         self._shown = False
         self._enabled = bool(getattr(self._stream, "isatty", lambda: False)())
 
     def __call__(self, done: int) -> None:
         if self._enabled and done % self._every == 0:
-            self._stream.write(f"\r{self._label}: {done:,} rows")
+            shown = f"{done:,} of {self._total:,}" if self._total else f"{done:,} rows"
+            self._stream.write(f"\r{self._label}: {shown}")
             self._stream.flush()
             self._shown = True
 

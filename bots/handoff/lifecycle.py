@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bots.errors import LLMError
+from bots.handoff.detect import is_affirmative
 from bots.handoff.hours import describe_opening, next_opening
 from bots.knowledge.persona import Persona
 from bots.llm.client import ChatMessage, ChatModel, ChatRequest, Completed, ContentDelta
@@ -35,6 +36,7 @@ LAST_MESSAGES = 6
 DRAIN_SECONDS = 15.0
 SUMMARY_SECONDS = 5.0
 SUMMARY_LINES = 3
+MODEL_SUMMARY_LABEL = "Assistant's summary: "
 _SUMMARY_LINE_CHARS = 160
 _SUMMARY_PROMPT = (
     "You write hand-off notes for a customer support team. From the conversation below, "
@@ -53,8 +55,16 @@ class HandoffSink(Protocol):
 
 
 def extractive_summary(turns: Sequence[Turn], reason: HandoffReason, detail: str) -> list[str]:
-    """Three lines from the conversation itself, for when no model is there to write them."""
-    asked = [neutralise_mentions(t.text) for t in turns if t.role is Role.USER]
+    """The notice's structured lines, from the conversation itself: first question, latest
+    question, why a person. Always sent; a model's summary may only be added to them.
+
+    A "yes" to the offer of a person is no question: "Latest" is the one that failed.
+    """
+    asked = [
+        neutralise_mentions(t.text)
+        for t in turns
+        if t.role is Role.USER and not is_affirmative(t.text)
+    ]
     lines = [
         f"First asked: {_shorten(asked[0])}" if asked else "The user asked for a person.",
         f"Latest: {_shorten(asked[-1])}" if len(asked) > 1 else "",
@@ -217,9 +227,19 @@ class HandoffDesk:
     async def _summary(
         self, turns: Sequence[Turn], reason: HandoffReason, detail: str, model: str
     ) -> list[str]:
-        fallback = extractive_summary(turns, reason, detail)
+        """The structured lines, then the model's summary of them in one labelled line."""
+        structured = extractive_summary(turns, reason, detail)
+        written = await self._model_summary(turns, reason, model)
+        if not written:
+            return structured
+        return [*structured, _shorten(MODEL_SUMMARY_LABEL + " ".join(written))]
+
+    async def _model_summary(
+        self, turns: Sequence[Turn], reason: HandoffReason, model: str
+    ) -> list[str]:
+        """Up to three lines the model wrote about the conversation; none if it could not."""
         if self._llm is None or reason is HandoffReason.LLM_UNAVAILABLE or not turns:
-            return fallback
+            return []
         transcript = "\n".join(
             f"{_ROLE_LABELS[t.role]}: {_shorten(t.text)}" for t in turns if t.role in _ROLE_LABELS
         )
@@ -240,14 +260,14 @@ class HandoffDesk:
                     elif isinstance(event, Completed):
                         text = event.text or text
         except (LLMError, TimeoutError) as exc:
-            log.info("summary fell back to extractive error=%s", type(exc).__name__)
-            return fallback
+            log.info("summary left to the structured lines error=%s", type(exc).__name__)
+            return []
         lines = [
-            _shorten(line.strip().lstrip("-*•0123456789.) "))
-            for line in clean_reply(text, ())[0].splitlines()
+            line.strip().lstrip("-*•0123456789.) ")
+            for line in neutralise_mentions(clean_reply(text, ())[0]).splitlines()
             if line.strip()
         ]
-        return lines[:SUMMARY_LINES] if lines else fallback
+        return [line for line in lines if line][:SUMMARY_LINES]
 
 
 def _rough_tokens(text: str) -> int:

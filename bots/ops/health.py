@@ -5,10 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import httpx
 
 from bots.errors import BotsError
+from bots.llm.outages import ServerFailures
 from bots.secret import Secret
 
 # A load balancer may ask every few seconds; the answer is reused for this long.
@@ -102,6 +104,22 @@ class LLMProbe:
         if response.status_code >= 500:
             raise BotsError(f"LLM API server error (HTTP {response.status_code})")
         return "ok"
+
+
+def failures_probe(
+    failures: ServerFailures, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Probe:
+    """The turns' model failures per server: failing while a server keeps failing (an
+    outage), else how many failed since the start."""
+
+    async def probe() -> str:
+        statuses = failures.statuses(clock())
+        described = "; ".join(f"{s.server}: {s.describe()}" for s in statuses)
+        if any(s.outage for s in statuses):
+            raise BotsError(described)
+        return described or "none"
+
+    return probe
 
 
 async def offline_probe() -> str:

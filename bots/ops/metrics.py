@@ -71,6 +71,18 @@ class PrometheusTelemetry:
         self.errors = Counter(
             "bots_errors", "Failures by component and kind", ["component", "kind"], registry=r
         )
+        self.llm_server_failures = Counter(
+            "bots_llm_server_failures",
+            "Turns whose model call failed after retries, per server (outage: it keeps failing)",
+            ["server", "outage"],
+            registry=r,
+        )
+        self.ungrounded = Counter(
+            "bots_ungrounded_answers",
+            "Model answers stating a figure, address or link that no retrieved snippet holds",
+            ["persona"],
+            registry=r,
+        )
 
     def turn_finished(self, persona: str, platform: str, outcome: str, seconds: float) -> None:
         self.turns.labels(persona, platform, outcome).inc()
@@ -94,6 +106,12 @@ class PrometheusTelemetry:
 
     def error(self, component: str, kind: str) -> None:
         self.errors.labels(component, kind).inc()
+
+    def llm_server_failed(self, server: str, outage: bool) -> None:
+        self.llm_server_failures.labels(server, "yes" if outage else "no").inc()
+
+    def ungrounded_answer(self, persona: str) -> None:
+        self.ungrounded.labels(persona).inc()
 
     def exposition(self) -> bytes:
         """The registry in Prometheus text format, as `/metrics` serves it."""

@@ -6,7 +6,7 @@ import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz, process, utils
@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process, utils
 from bots.llm.pricing import PriceTable
 from bots.models import Usage
 from bots.store import Store
-from bots.store.activity import Activity, HandoffTimes, UnmatchedQuestion
+from bots.store.activity import Activity, HandoffTimes, UngroundedAnswer, UnmatchedQuestion
 
 # Questions whose normalised texts are at least this alike (rapidfuzz's `ratio`, 0-100) are
 # counted as one: typos, plurals, punctuation and case ("gift cards?" / "Giftcards"), while
@@ -23,6 +23,7 @@ SAME_QUESTION = 90
 TOP_GAPS = 10
 # Unmatched questions read for grouping: the newest this many (the count of all is exact).
 UNMATCHED_READ = 2000
+UNGROUNDED_LISTED = 20
 # Fuzzy comparison looks at the start of long messages only: it is where the question is.
 _COMPARED_CHARS = 300
 # Upper bounds of the time-to-claim histogram's bars (the last bar takes the rest).
@@ -126,6 +127,8 @@ class Report:
     costs: tuple[ModelCost, ...]
     retention_days: int | None = None
     """Set when messages older than this are deleted and the period reaches back further."""
+    ungrounded: tuple[UngroundedAnswer, ...] = ()
+    """The newest model answers stating facts no retrieved snippet held (newest first)."""
 
     @property
     def handoffs(self) -> int:
@@ -147,7 +150,9 @@ async def read_report(
 ) -> Report:
     """The report for [since, until) from an open store."""
     activity = await store.activity(since, until, unmatched_limit=UNMATCHED_READ)
-    return build_report(activity, since, until, prices, retention_days=retention_days, top=top)
+    report = build_report(activity, since, until, prices, retention_days=retention_days, top=top)
+    ungrounded = await store.ungrounded_answers(since, until, limit=UNGROUNDED_LISTED)
+    return replace(report, ungrounded=tuple(ungrounded))
 
 
 def build_report(

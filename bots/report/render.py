@@ -139,6 +139,7 @@ def render_text(report: Report) -> str:
             numeric={0},
         )
     lines.append("")
+    lines += _ungrounded_lines(report)
     lines += ["Cost (BOTS_PRICES)"]
     lines += _table(
         ["model", "calls", "tokens in", "tokens out", "cost"],
@@ -157,6 +158,21 @@ def render_text(report: Report) -> str:
     )
     lines += [f"note: {note}" for note in notes(report)]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _ungrounded_lines(report: Report) -> list[str]:
+    """Model answers with facts no snippet held: where the knowledge or the model needs work."""
+    lines = [f"Ungrounded answers: {len(report.ungrounded)} (newest first)"]
+    if report.ungrounded:
+        lines += _table(
+            ["when", "persona", "facts not in the knowledge", "answer"],
+            [
+                [_when(u.at), u.persona, ", ".join(u.facts), _printable(u.text)]
+                for u in report.ungrounded
+            ],
+            numeric=set(),
+        )
+    return [*lines, ""]
 
 
 def _closest(entry: str | None, confidence: float) -> str:
@@ -286,6 +302,10 @@ def render_html(report: Report) -> str:
             [(_printable(g.example, CHART_LABEL_CHARS), g.count) for g in report.gaps],
         ),
         _gap_table(report),
+        "<h2>Ungrounded answers</h2>",
+        f"<p>{len(report.ungrounded)} model answers stated figures, times, prices, addresses "
+        "or links that none of their snippets held (newest first).</p>",
+        _ungrounded_table(report),
         "<h2>Cost</h2>",
         _cost_table(report),
         *(f"<p class='note'>Note: {escape(note)}</p>" for note in notes(report)),
@@ -310,6 +330,20 @@ def _gap_table(report: Report) -> str:
     return (
         "<table><tr><th class='n'>asked</th><th>closest entry (confidence)</th>"
         f"<th>example question</th><th>last asked</th></tr>{rows}</table>"
+    )
+
+
+def _ungrounded_table(report: Report) -> str:
+    if not report.ungrounded:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(_when(u.at))}</td><td>{escape(u.persona)}</td>"
+        f"<td>{escape(', '.join(u.facts))}</td><td>{escape(_printable(u.text, 300))}</td></tr>"
+        for u in report.ungrounded
+    )
+    return (
+        "<table><tr><th>when</th><th>persona</th><th>facts not in the knowledge</th>"
+        f"<th>answer</th></tr>{rows}</table>"
     )
 
 

@@ -19,7 +19,7 @@ from bots.models import (
     Usage,
     UsageEntry,
 )
-from bots.store.activity import Activity, RetrievalOutcome
+from bots.store.activity import Activity, RetrievalOutcome, UngroundedAnswer
 
 
 class Store(Protocol):
@@ -206,6 +206,16 @@ class Store(Protocol):
         outcomes and the usage ledger by their own time. Unmatched questions are the newest
         `unmatched_limit` whose message text is still kept.
         """
+
+    # -- the live grounding check (migration 5) --------------------------------------------
+
+    async def mark_ungrounded(self, conversation_id: str, facts: Sequence[str]) -> None:
+        """Keep with the conversation's newest reply the facts no retrieved snippet held."""
+
+    async def ungrounded_answers(
+        self, since: datetime, until: datetime, *, limit: int = 50
+    ) -> list[UngroundedAnswer]:
+        """Replies of [since, until) marked ungrounded whose text is still kept, newest first."""
 
 
 def open_store(url: str) -> Store:

@@ -70,6 +70,18 @@ class UnmatchedQuestion:
 
 
 @dataclass(frozen=True, slots=True)
+class UngroundedAnswer:
+    """A model answer stating facts (figures, times, prices, addresses, links) that none of
+    its retrieved snippets holds (migration 5). The text is the answer's own turn."""
+
+    conversation_id: str
+    persona: str
+    text: str
+    facts: tuple[str, ...]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Activity:
     """Everything `bots report` needs about one period, read in one consistent snapshot."""
 

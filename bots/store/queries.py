@@ -24,7 +24,7 @@ from bots.store import handoff_queries as handoffs
 from bots.store import privacy_queries as privacy
 from bots.store import report_queries as report
 from bots.store import rows
-from bots.store.activity import Activity, RetrievalOutcome
+from bots.store.activity import Activity, RetrievalOutcome, UngroundedAnswer
 from bots.store.dialect import Dialect, Session
 from bots.store.handoff_queries import CLAIM, HAND_BACK, HAND_OVER, OWNED_BY_THE_BOT
 from bots.store.schema import CONVERSATION_COLUMNS, HANDOFF_COLUMNS, TURN_COLUMNS
@@ -207,6 +207,44 @@ class SQLStore(ABC):
                 message_id,
                 Role.USER.value,
             )
+
+    async def mark_ungrounded(self, conversation_id: str, facts: Sequence[str]) -> None:
+        """Keep with the conversation's newest reply the facts no retrieved snippet held."""
+        # The newest reply is the one the engine has just recorded: it holds the
+        # conversation for the whole turn.
+        async with self._session("mark an answer ungrounded", writes=True) as session:
+            await session.execute(
+                "UPDATE turns SET ungrounded = ? WHERE id ="
+                " (SELECT max(id) FROM turns WHERE conversation_id = ? AND role = ?)",
+                tuple(facts),
+                conversation_id,
+                Role.ASSISTANT.value,
+            )
+
+    async def ungrounded_answers(
+        self, since: datetime, until: datetime, *, limit: int = 50
+    ) -> list[UngroundedAnswer]:
+        """Replies of [since, until) marked ungrounded whose text is still kept, newest first."""
+        async with self._session("read the ungrounded answers") as session:
+            found = await session.fetch(
+                "SELECT t.conversation_id, c.persona, t.text, t.ungrounded, t.created_at"
+                " FROM turns t JOIN conversations c ON c.id = t.conversation_id"
+                " WHERE t.ungrounded IS NOT NULL AND t.created_at >= ? AND t.created_at < ?"
+                " ORDER BY t.created_at DESC, t.id DESC LIMIT ?",
+                since,
+                until,
+                limit,
+            )
+        return [
+            UngroundedAnswer(
+                conversation_id=row[0],
+                persona=row[1],
+                text=row[2],
+                facts=self.dialect.read_names(row[3]),
+                at=self.dialect.read_time(row[4]),
+            )
+            for row in found
+        ]
 
     async def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The newest `limit` turns, oldest first (an empty list when `limit` <= 0)."""

@@ -16,7 +16,8 @@ from bots.store.dialect import Dialect, Session
 
 # Conversations started in [?, ?) that the bot answered or handed over, with what happened.
 # `offer_reason` is set while the bot's last word offered a person: after "I don't know"
-# (no_answer) or a limit (limit), or after a thumbs-down (feedback, counted as `down`).
+# (no_answer), the model being down (llm_unavailable) or a limit (limit), or after a
+# thumbs-down (feedback, counted as `down`).
 # Turns and hand-offs are looked up per conversation through their indexes; SQLite's
 # feedback has no index by conversation, so its set is built once (IN) rather than scanned
 # per conversation.
@@ -32,7 +33,8 @@ CONVERSATION_COUNTS = """
                         WHERE t.conversation_id = c.id AND t.role = 'assistant') AS answered,
                EXISTS (SELECT 1 FROM handoffs h WHERE h.conversation_id = c.id) AS handed,
                c.id IN (SELECT conversation_id FROM feedback WHERE NOT positive) AS down,
-               coalesce(c.offer_reason IN ('no_answer', 'limit'), false) AS unanswered
+               coalesce(c.offer_reason IN ('no_answer', 'limit', 'llm_unavailable'), false)
+                   AS unanswered
           FROM conversations c
          WHERE c.created_at >= ? AND c.created_at < ?
       ) facts

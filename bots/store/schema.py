@@ -267,6 +267,13 @@ MIGRATIONS: Final[tuple[tuple[Statement, ...], ...]] = (
             """,
         ),
     ),
+    # 6: the facts of a model answer that no retrieved snippet holds (the live grounding
+    # check), kept with the answer's turn so `bots report` can list them. NULL: grounded.
+    (
+        "ALTER TABLE turns ADD COLUMN ungrounded {names}",
+        # Partial: only ungrounded answers are written to it, not every message.
+        "CREATE INDEX turns_ungrounded ON turns (created_at) WHERE ungrounded IS NOT NULL",
+    ),
 )
 
 CONVERSATION_COLUMNS: Final = (

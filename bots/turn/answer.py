@@ -6,6 +6,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 
 from bots.errors import ContextTooLong
+from bots.grounding import Grounding, check_grounding
 from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall
 from bots.markers import find_handoff
 from bots.models import Citation, FinalReply, ReplySource, Role, TextDelta, Turn, Usage
@@ -16,7 +17,7 @@ from bots.turn.deadline import Deadline, until
 from bots.turn.endings import broken_off, marked_cut_short
 from bots.turn.offline import citation_for, offline_reply
 from bots.turn.output_guard import LeakGuard, forged_handoff, hidden_texts, public_texts
-from bots.turn.prompt import HANDOFF_TOOL, Prompt, build_prompt
+from bots.turn.prompt import HANDOFF_TOOL, Prompt, build_prompt, persona_sections
 from bots.turn.runtime import PersonaRuntime
 
 # Longer messages are cut before they reach the model; the stored turn keeps the full text.
@@ -136,6 +137,7 @@ class ModelAnswer:
             source=ReplySource.LLM,
             citations=self._citations(cited),
             usage=self.spent(),
+            ungrounded=self.grounding(text).unsupported_texts,
         )
 
     def broken_reply(self) -> FinalReply | None:
@@ -147,6 +149,14 @@ class ModelAnswer:
         _, cited = clean_reply(self._written, self.prompt.entry_ids)
         persona = self._runtime.persona
         return broken_off(persona, self._retrieval, written, self._citations(cited), self.spent())
+
+    def grounding(self, text: str) -> Grounding:
+        """Which facts of `text` the prompt's snippets do not hold. The persona's own
+        sections and the user's message count as sources too: the model may repeat them."""
+        assert self.prompt is not None, "stream() first"
+        persona = self._runtime.persona
+        snippets = self._runtime.catalog.block(self.prompt.entry_ids)
+        return check_grounding(text, [snippets, persona_sections(persona), self._user_text])
 
     def spent(self) -> Usage:
         """The tokens the call used: as the server reported them, else estimated."""

@@ -13,8 +13,10 @@ from datetime import UTC, datetime, timedelta
 from bots.errors import LLMError, StoreError
 from bots.handoff.detect import is_affirmative, wants_human
 from bots.handoff.lifecycle import HandoffDesk, HandoffSink
+from bots.handoff.unknown import admits_not_knowing
 from bots.knowledge.persona import Persona
 from bots.llm.client import ChatModel
+from bots.llm.outages import ServerFailures
 from bots.logcontext import conversation_scope
 from bots.models import (
     Conversation,
@@ -59,6 +61,12 @@ _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
 DUE_GRACE = timedelta(seconds=15)
 """Added to a turn's deadline in the store: time to record the reply once the model is cut
 off, and room for the clocks of machines sharing PostgreSQL being a little apart."""
+# A "yes" to these offers hands off for the offer's own reason (others: no answer).
+_OFFERS_KEEPING_THEIR_REASON = (
+    HandoffReason.FEEDBACK,
+    HandoffReason.LIMIT,
+    HandoffReason.LLM_UNAVAILABLE,
+)
 
 
 def utc_now() -> datetime:
@@ -83,12 +91,16 @@ class Engine:
         retention: Retention | None = None,
         turn_timeout: float = DEFAULT_TURN_TIMEOUT,
         sleep: Sleep = asyncio.sleep,
+        failures: ServerFailures | None = None,
+        llm_server: str = "llm",
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team.
 
         `limits` defaults to no limits; `retention` (None: keep everything) runs from `tick`.
         `turn_timeout` is each turn's deadline in seconds; `sleep` waits on `clock`'s time
         (tests pass a fake pair, so a two-minute deadline passes at once).
+        `failures` counts the model's failures per server (`llm_server`, its base URL), and
+        is shared with `/healthz`.
         """
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -103,6 +115,8 @@ class Engine:
         self._locks = _KeyedLocks()
         self._limits = limits or Limits(LimitSettings(), store, clock)
         self._retention = retention
+        self._failures = failures or ServerFailures()
+        self._llm_server = llm_server
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
         )
@@ -325,7 +339,7 @@ class Engine:
     def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:
         """Hand-off triggers checked before any model is asked (cheap, work offline)."""
         if conversation.offer_reason and is_affirmative(text):
-            if conversation.offer_reason in (HandoffReason.FEEDBACK, HandoffReason.LIMIT):
+            if conversation.offer_reason in _OFFERS_KEEPING_THEIR_REASON:
                 return HandoffReason(conversation.offer_reason)
             return HandoffReason.NO_ANSWER
         if wants_human(text):
@@ -342,6 +356,7 @@ class Engine:
         deadline: Deadline,
         cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
+        unanswered: HandoffReason | None = None  # why the turn counts as not answered
         if self._llm is None:
             reply = offline_reply(runtime.persona, retrieval, llm_down=False)
         else:
@@ -354,8 +369,14 @@ class Engine:
                 yield await self._refuse(conversation, runtime, self._limits.busy_text)
                 return
             except LLMError as exc:
+                status = self._failures.failed(self._llm_server, self._clock())
+                self._telemetry.llm_server_failed(status.server, status.outage)
                 log.warning(
-                    "llm failed conversation=%s error=%s", conversation.id, type(exc).__name__
+                    "llm failed conversation=%s error=%s server=%s outage=%s",
+                    conversation.id,
+                    type(exc).__name__,
+                    status.server,
+                    status.outage,
                 )
                 broken = answer.broken_reply()
                 if broken is not None:
@@ -363,7 +384,10 @@ class Engine:
                     spent = answer.spent()
                     await self._limits.charge(conversation, message.author_id, runtime.model, spent)
                     reply = broken
-                elif not retrieval.confident:
+                elif not retrieval.confident and not status.outage:
+                    # One failure: the team hears of this question. A server that keeps
+                    # failing would send them every question, so then the user is told
+                    # honestly and offered a person instead (see `_deliver`).
                     reason, detail = HandoffReason.LLM_UNAVAILABLE, type(exc).__name__
                     yield await self._hand_off(
                         conversation, runtime, reason, detail, message.author_id
@@ -371,7 +395,10 @@ class Engine:
                     return
                 else:
                     reply = offline_reply(runtime.persona, retrieval, llm_down=True)
+                    if reply.source is ReplySource.FALLBACK:
+                        unanswered = HandoffReason.LLM_UNAVAILABLE
             else:
+                self._failures.succeeded(self._llm_server)
                 model, spent = runtime.model, answer.spent()
                 await self._limits.charge(conversation, message.author_id, model, spent)
                 if answer.handoff_reason is not None:
@@ -381,12 +408,24 @@ class Engine:
                     )
                     return
                 reply = answer.reply()
+                if reply.text and reply.ungrounded:
+                    self._telemetry.ungrounded_answer(runtime.persona.name)
+                    log.info(
+                        "ungrounded answer conversation=%s facts=%d",
+                        conversation.id,
+                        len(reply.ungrounded),
+                    )
                 if not reply.text:
                     # Nothing usable (or only citation markers): answer as if offline.
                     reply = offline_reply(runtime.persona, retrieval, llm_down=False)
+                elif _model_did_not_know(reply):
+                    unanswered = HandoffReason.NO_ANSWER
+                    reply = _with_offer(reply, runtime.persona.handoff.offer)
+        if unanswered is None and reply.source is ReplySource.FALLBACK:
+            unanswered = HandoffReason.NO_ANSWER
         if cut:
             reply = replace(reply, text=f"{reply.text}\n\n{self._limits.cut_notice}")
-        async for event in self._deliver(conversation, runtime, reply, message):
+        async for event in self._deliver(conversation, runtime, reply, message, unanswered):
             yield event
 
     async def _deliver(
@@ -395,25 +434,26 @@ class Engine:
         runtime: PersonaRuntime,
         reply: FinalReply,
         message: IncomingMessage,
+        unanswered: HandoffReason | None,
     ) -> AsyncIterator[EngineEvent]:
         """Send the reply, and hand off after too many answers in a row it could not give.
 
-        Only knowledge-base fallbacks ("I don't know") count as unanswered: a model reply
-        without citations may be small talk, and the model has the hand-off tool for the
-        questions it cannot answer.
+        `unanswered` says why the reply did not answer: the knowledge base had nothing, the
+        model said it did not know (in words: small models never call the hand-off tool), or
+        the model's server is down. A model reply without citations that admits nothing may
+        be small talk, and does not count.
         """
-        unanswered = reply.source is ReplySource.FALLBACK
         failed_turns = conversation.failed_turns + 1 if unanswered else 0
         if unanswered and failed_turns >= runtime.persona.handoff.after_failed_turns:
             # Saying "I don't know, want a person?" yet again helps nobody: get the person.
-            reason, detail = HandoffReason.NO_ANSWER, f"{failed_turns} unanswered in a row"
-            yield await self._hand_off(conversation, runtime, reason, detail, message.author_id)
+            detail = f"{failed_turns} unanswered in a row"
+            yield await self._hand_off(conversation, runtime, unanswered, detail, message.author_id)
             return
         if reply.source is ReplySource.LLM and await self._taken_meanwhile(conversation):
             yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
             return
         await self._record_reply(conversation, runtime, reply)
-        offer = HandoffReason.NO_ANSWER.value if unanswered else None
+        offer = unanswered.value if unanswered else None
         if (failed_turns, offer) != (conversation.failed_turns, conversation.offer_reason):
             await self._store.set_counters(
                 conversation.id, failed_turns=failed_turns, offer_reason=offer
@@ -590,8 +630,22 @@ class Engine:
             cited_ids=tuple(c.entry_id for c in reply.citations),
         )
         await self._store.append_turn(conversation.id, turn)
+        if reply.ungrounded:
+            await self._store.mark_ungrounded(conversation.id, reply.ungrounded)
         if reply.usage != Usage():
             await self._store.add_usage(conversation.id, reply.usage)
+
+
+def _model_did_not_know(reply: FinalReply) -> bool:
+    """The model said it does not know; a reply citing an entry answered something."""
+    return not reply.citations and admits_not_knowing(reply.text)
+
+
+def _with_offer(reply: FinalReply, offer: str) -> FinalReply:
+    """The reply with the persona's offer of a person, unless the model already made it."""
+    if not offer.strip() or offer.strip() in reply.text:
+        return reply
+    return replace(reply, text=f"{reply.text}\n\n{offer.strip()}")
 
 
 def _event_id(message: IncomingMessage) -> str:

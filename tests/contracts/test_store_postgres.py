@@ -31,6 +31,7 @@ pytest.register_assert_rewrite(
     "tests.contracts.store_report_contract",
 )
 from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_grounding_contract import GroundingStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402 - after register_assert_rewrite
 
@@ -86,7 +87,9 @@ async def store(schema_url: str) -> AsyncIterator[PostgresStore]:
     await opened.close()
 
 
-class TestPostgresStoreContract(StoreContract, PrivacyStoreContract, ReportStoreContract):
+class TestPostgresStoreContract(
+    StoreContract, PrivacyStoreContract, ReportStoreContract, GroundingStoreContract
+):
     """Every contract case, each in a fresh schema."""
 
 

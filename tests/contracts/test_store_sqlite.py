@@ -23,6 +23,7 @@ pytest.register_assert_rewrite(
     "tests.contracts.store_report_contract",
 )
 from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_grounding_contract import GroundingStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402 - after register_assert_rewrite
 
@@ -36,7 +37,9 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     await opened.close()
 
 
-class TestSQLiteStoreContract(StoreContract, PrivacyStoreContract, ReportStoreContract):
+class TestSQLiteStoreContract(
+    StoreContract, PrivacyStoreContract, ReportStoreContract, GroundingStoreContract
+):
     """Every contract case, on a temporary file and on ":memory:"."""
 
 

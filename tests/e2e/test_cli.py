@@ -237,7 +237,7 @@ def test_db_upgrade_creates_and_reports_the_schema(env: dict[str, str], tmp_path
     first = bots(["db", "upgrade"], env)
     again = bots(["db", "upgrade"], env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == again.stdout.strip() == "database is at schema version 5"
+    assert first.stdout.strip() == again.stdout.strip() == "database is at schema version 6"
     assert (tmp_path / "fresh" / "bots.sqlite3").is_file()
 
 

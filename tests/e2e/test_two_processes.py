@@ -231,7 +231,12 @@ async def test_two_processes_answer_each_event_once_and_in_order(
         health = await http.get(one.events_url.replace("/slack/events", "/healthz"))
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
         details = await http.get(one.metrics_url.replace("/metrics", "/healthz"))
-        assert details.json() == {"status": "ok", "store": "ok", "llm": "ok"}
+        assert details.json() == {
+            "status": "ok",
+            "store": "ok",
+            "llm": "ok",
+            "llm_failures": "none",
+        }
     assert outcomes.get("reply_llm") == 9
     assert outcomes.get("silent_duplicate") == 1
     assert sum(outcomes.values()) == 10

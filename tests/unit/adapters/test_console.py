@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bots.adapters import console
 from bots.knowledge.persona import Persona
 from bots.llm.client import Completed, ContentDelta, LLMEvent
-from bots.models import Usage
+from bots.models import EngineEvent, Usage
 from bots.store.sqlite import SQLiteStore
 from bots.turn.engine import Engine
 from bots.turn.runtime import PersonaRuntime
@@ -132,3 +134,82 @@ async def test_unvetted_links_show_their_address_in_the_console(
     assert "Pay here (`https://evil.example/pay`)" in shown
     assert "[hours](https://cafe.example/hours)" in shown
     assert "](https://evil" not in shown
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class _TickCounting(Engine):
+    """The engine, telling the test each time a timed tick has finished."""
+
+    ticked: asyncio.Condition | None = None
+
+    async def tick(self) -> list[EngineEvent]:
+        events = await super().tick()
+        assert self.ticked is not None
+        async with self.ticked:
+            self.ticked.notify_all()
+        return events
+
+
+class _Screen(io.StringIO):
+    """The chat's output, telling the test when a reminder is shown."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reminded = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        if "[reminder" in text:
+            self.reminded.set()
+        return super().write(text)
+
+
+async def test_a_new_chat_shows_no_reminders_of_older_handoffs(
+    store: SQLiteStore, cafe_runtime: PersonaRuntime, cafe_persona: Persona
+) -> None:
+    clock = _Clock()
+    engine = _TickCounting(
+        store=store, personas={"cafe": cafe_runtime}, default_persona="cafe", llm=None, clock=clock
+    )
+    engine.ticked = asyncio.Condition()
+    older = console.new_thread_key("tester", "cafe")
+    async for _ in engine.handle(console.message_for(older, "tester", "I want a human")):
+        pass
+
+    async def reminders_due() -> None:
+        """Move past the reminder delay; wait for a whole tick after that (two ends)."""
+        clock.now += timedelta(minutes=cafe_persona.handoff.reminder_minutes + 5)
+        assert engine.ticked is not None
+        async with asyncio.timeout(10), engine.ticked:
+            for _ in range(2):
+                await engine.ticked.wait()
+
+    screen = _Screen()
+    typed: list[str | Callable[[], Awaitable[None]]] = [
+        reminders_due,
+        "I want to talk to a human",
+        reminders_due,
+    ]
+
+    async def read_line(prompt: str) -> str | None:
+        while typed:
+            step = typed.pop(0)
+            if isinstance(step, str):
+                return step
+            await step()
+        async with asyncio.timeout(10):
+            await screen.reminded.wait()
+        return None
+
+    key = console.new_thread_key("tester", "cafe")
+    await console.chat(engine, cafe_persona, key, "tester", read_line, screen, tick_seconds=0.01)
+    shown = screen.getvalue()
+    # One reminder: this conversation's own, not the older one's.
+    assert shown.count("[reminder to the team: unclaimed for") == 1
+    assert shown.index("[reminder") > shown.index("[handed to the support team")

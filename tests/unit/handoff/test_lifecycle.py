@@ -141,10 +141,12 @@ async def test_asking_for_a_person_hands_off_before_any_model_call(
     assert record is not None
     assert record.key == KEY
     assert record.user_id == "u1"
+    # The structured lines always stay; the model's summary is added, labelled.
     assert record.summary == (
-        "Customer wants a person.",
-        "Nothing answered yet.",
-        "Reply in thread.",
+        "First asked: Is there parking?",
+        "Latest: can I talk to a real person please",
+        "Why a person: user asked",
+        "Assistant's summary: Customer wants a person. Nothing answered yet. Reply in thread.",
     )
     assert record.last_messages[0] == ("user", "Is there parking?")
     assert await state(store) is ConversationState.WAITING_FOR_HUMAN
@@ -240,6 +242,37 @@ async def test_thumbs_down_then_yes_hands_off(offline: Engine) -> None:
     assert offer.text == "Shall I get a person?"
     handoff = only(await run(offline, say("yes please")), HandoffRequested)
     assert handoff.reason is HandoffReason.FEEDBACK  # type: ignore[attr-defined]
+
+
+async def test_after_thumbs_down_and_yes_latest_is_the_question_that_failed(
+    offline: Engine,
+) -> None:
+    await run(offline, say("is there parking?"))
+    await run(offline, say("is there wifi?"))
+    await offline.feedback(KEY, "m-answer", "u1", positive=False)
+    handoff = only(await run(offline, say("yes please")), HandoffRequested)
+    record = handoff.record  # type: ignore[attr-defined]
+    assert record.summary[:2] == ("First asked: is there parking?", "Latest: is there wifi?")
+    assert record.summary[2] == "Why a person: feedback"
+
+
+async def test_a_nonsense_model_summary_keeps_the_structured_lines(
+    online: Engine, llm_server: FakeLLMServer
+) -> None:
+    llm_server.script(
+        Reply("We have parking behind the cafe [parking]."),
+        Reply("@here banana banana banana\n\n- the the the"),
+    )
+    await run(online, say("is there parking?"))
+    handoff = only(await run(online, say("I want a human")), HandoffRequested)
+    record = handoff.record  # type: ignore[attr-defined]
+    assert record.summary[:3] == (
+        "First asked: is there parking?",
+        "Latest: I want a human",
+        "Why a person: user asked",
+    )
+    assert record.summary[3].startswith("Assistant's summary: ")
+    assert "@here" not in record.summary[3]
 
 
 async def test_thumbs_up_offers_nothing(offline: Engine) -> None:
