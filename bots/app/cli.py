@@ -118,7 +118,9 @@ class App:
 
 
 def _retrieval_setup(settings: Settings) -> RetrievalSetup:
-    return retrieval_setup(settings.semantic_retrieval, settings.cache_dir)
+    return retrieval_setup(
+        settings.semantic_retrieval, settings.cache_dir, model=settings.embedding_model
+    )
 
 
 @asynccontextmanager

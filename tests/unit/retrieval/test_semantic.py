@@ -196,16 +196,17 @@ def test_a_corrupt_cache_is_rebuilt_not_fatal(
 
 
 def test_set_up_is_lexical_when_turned_off_or_not_installed(tmp_path: Path) -> None:
-    loads: list[bool] = []
+    loads: list[str] = []
 
-    def load() -> ConceptEmbedder:
-        loads.append(True)
+    def load(model: str) -> ConceptEmbedder:
+        loads.append(model)
         return ConceptEmbedder()
 
     assert retrieval_setup(False, tmp_path, load).embedder is None
     assert loads == []  # turned off: the model is not even loaded
-    assert retrieval_setup(True, tmp_path, lambda: None).embedder is None
-    setup = retrieval_setup(True, tmp_path, load)
+    assert retrieval_setup(True, tmp_path, lambda model: None).embedder is None
+    setup = retrieval_setup(True, tmp_path, load, model="minilm")
+    assert loads == ["minilm"]
     assert setup.build([KnowledgeEntry(id="a", question="q", answer="a")]).mode.startswith(
         "semantic:"
     )
