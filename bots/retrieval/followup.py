@@ -13,7 +13,7 @@ from dataclasses import dataclass
 SHORT_WORDS = 6
 # The message before the new one counts at EARLIER_WEIGHT against the new one's 1, and each
 # older one at DECAY times the next newer: the newest words say what is asked now.
-EARLIER_WEIGHT = 0.6
+EARLIER_WEIGHT = 0.8
 DECAY = 0.5
 MAX_EARLIER = 2
 # Words, for counting: a run of letters or digits, and in Chinese and Japanese (no spaces)
