@@ -50,6 +50,7 @@ class ModelSettings(_Section):
 
 # How sure retrieval must be before the bot answers from an entry (bots/retrieval/search.py).
 MatchLevel = Literal["loose", "normal", "strict"]
+RewriteFollowups = Literal["off", "on"]
 
 
 class KnowledgeSettings(_Section):
@@ -65,6 +66,14 @@ class KnowledgeSettings(_Section):
         description=(
             "How sure the bot must be that an FAQ entry answers a question before answering "
             'from it: strict says "I don\'t know" more often, loose answers more often.'
+        ),
+    )
+    rewrite_followups: RewriteFollowups = Field(
+        "off",
+        description=(
+            'on: before looking up a short follow-up ("which days?"), the bot asks the AI '
+            "model (the persona's own) to turn it into a full question; off: it reads the "
+            "follow-up with the earlier messages itself, without asking the model."
         ),
     )
 

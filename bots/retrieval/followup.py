@@ -41,6 +41,11 @@ def question_parts(question: str, earlier: Sequence[str]) -> tuple[Part, ...]:
     return tuple(parts)
 
 
+def is_follow_up(question: str, earlier: Sequence[str]) -> bool:
+    """Whether `question` is read with the earlier messages (short, with some before it)."""
+    return len(question_parts(question, earlier)) > 1
+
+
 def word_count(text: str) -> int:
     cjk = len(_CJK.findall(text))
     return len(_WORD.findall(_CJK.sub(" ", text))) + (cjk + 1) // 2
