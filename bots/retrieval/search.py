@@ -30,7 +30,7 @@ from bots.retrieval.lexical import LexicalIndex
 MATCH_BARS: Mapping[str, Mapping[MatchLevel, float]] = {
     "lexical": {"loose": 0.05, "normal": 0.10, "strict": 0.20},
     "semantic": {"loose": 0.40, "normal": 0.45, "strict": 0.50},
-    USE_MULTILINGUAL: {"loose": 0.50, "normal": 0.55, "strict": 0.60},
+    USE_MULTILINGUAL: {"loose": 0.40, "normal": 0.45, "strict": 0.60},
 }
 # USE's confidence adds its lead over the runner-up: an off-topic question is moderately
 # alike to several entries at once ("what's 17 times 23?" to every opening-hours entry), a
