@@ -44,6 +44,10 @@ LEAD_WEIGHT: Mapping[str, float] = {USE_MULTILINGUAL: 1.0}
 # Measured (docs/benchmarks.md): any weight from 0.1 to 0.2 beats embeddings alone on every
 # set; BM25 scores in place of coverage helped two sets and hurt the third.
 LEXICAL_WEIGHT = 0.2
+# USE leans on the lexical side more: measured (docs/benchmarks.md) top-3 on hint3 0.929 ->
+# 0.945 and stackfaq 0.914 -> 0.928 going from 0.2 to 0.5; a question in another language
+# shares no words with the entries, so its ranking does not change.
+LEXICAL_WEIGHTS: Mapping[str, float] = {USE_MULTILINGUAL: 0.5}
 CANDIDATES = 20
 # An answer is worded unlike a question: its similarity counts at this share.
 ANSWER_WEIGHT = 0.9
@@ -171,13 +175,14 @@ class Retriever:
         semantic = self._semantic
         similarity, answers, phrasings = semantic.similarity(parts, max(k, CANDIDATES))
         lead_weight = LEAD_WEIGHT.get(semantic.model, 0.0)
+        lexical_weight = LEXICAL_WEIGHTS.get(semantic.model, LEXICAL_WEIGHT)
         candidates = _top_k(similarity, max(k, CANDIDATES))
         hits = []
         for i in candidates:
             alike = float(similarity[i])
             vote = (1 - NEIGHBOUR_SHARE) * alike + NEIGHBOUR_SHARE * semantic.vote(phrasings, i)
             evidence = ANSWER_EVIDENCE * float(answers[i])
-            fused = vote + evidence + LEXICAL_WEIGHT * self._lexical_confidence(terms, i)
+            fused = vote + evidence + lexical_weight * self._lexical_confidence(terms, i)
             confidence = alike + lead_weight * _lead(similarity, candidates, i)
             hits.append(ScoredEntry(self.entries[i], fused, confidence))
         hits.sort(key=lambda hit: -hit.score)
