@@ -77,6 +77,14 @@ class KnowledgeSettings(_Section):
         ),
     )
 
+    @field_validator("rewrite_followups", mode="before")
+    @classmethod
+    def _yaml_switch(cls, value: object) -> object:
+        # YAML reads a bare `on` / `off` as true / false: take them as the words written.
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value
+
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-(?:([01]\d|2[0-3]):([0-5]\d)|(24):(00))$")
