@@ -140,10 +140,22 @@ class Retriever:
 
     def search(self, query: str, k: int = 5, earlier: Sequence[str] = ()) -> RetrievalResult:
         """The entries that answer `query`; `earlier` are the person's previous messages in
-        the conversation, oldest first: a short follow-up is read with them (followup.py)."""
+        the conversation, oldest first: a short follow-up is read with them (followup.py).
+
+        When reading it with them finds no confident match but the message alone does, the
+        message alone wins: "is there parking?" after "hello?" is a question of its own.
+        """
         if not self.entries:
             return RetrievalResult(query=query, hits=(), confident=False)
         parts = question_parts(query, earlier)
+        result = self._search(query, parts, k)
+        if len(parts) > 1 and not result.confident:
+            alone = self._search(query, parts[:1], k)
+            if alone.confident:
+                return alone
+        return result
+
+    def _search(self, query: str, parts: Sequence[Part], k: int) -> RetrievalResult:
         # Lexically, a follow-up's words and the earlier messages' words are one question.
         text = " ".join(part.text for part in parts)
         if self._semantic is None:

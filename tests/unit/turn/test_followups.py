@@ -103,3 +103,10 @@ async def test_when_the_rewrite_fails_the_rule_reads_the_follow_up(
     reply = await ask(rewriting_engine, "inside too?")
     assert reply.text.startswith("Only on the terrace")
     assert cited(reply) == ["dogs"]
+
+
+async def test_a_short_question_of_its_own_is_not_lost_in_the_earlier_ones(
+    offline_engine: Engine,
+) -> None:
+    assert cited(await ask(offline_engine, "do you repair bicycles?")) == []
+    assert cited(await ask(offline_engine, "is there wifi?")) == ["wifi"]
