@@ -154,9 +154,9 @@ class Retriever:
         result = self._search(query, parts, k)
         if len(parts) > 1 and not result.confident and result.best is not None:
             alone = self._search(query, parts[:1], k)
-            if alone.confident and alone.best is not None:
-                if alone.best.entry.id == result.best.entry.id:
-                    return alone
+            same = alone.best is not None and alone.best.entry.id == result.best.entry.id
+            if alone.confident and same:
+                return alone
         return result
 
     def _search(self, query: str, parts: Sequence[Part], k: int) -> RetrievalResult:
