@@ -1,10 +1,12 @@
 """Benchmark: index build time and time per query of the bot's retriever, by knowledge size.
 
-    python benchmarks/retrieval_speed.py [--sizes 1000 10000] [--queries 500] [--semantic]
+    python benchmarks/retrieval_speed.py [--sizes 1000 10000] [--queries 500]
+        [--semantic [use|minilm]]
         [--cache DIR] [--pool N] [--questions QUERIES.jsonl]
 
-With --semantic (needs the bots[semantic] extra) the retriever fuses all-MiniLM-L6-v2
-embeddings; each size is built twice against an on-disk cache: cold (every phrasing
+With --semantic the retriever fuses sentence embeddings: USE multilingual v3 (the default
+install's; `--semantic` alone) or all-MiniLM-L6-v2 (`--semantic minilm`, the bots[semantic]
+extra); each size is built twice against an on-disk cache: cold (every phrasing
 embedded, progress on stderr) and warm (a restart with unchanged knowledge). The cache is a
 fresh temporary folder unless --cache names one: then a second run starts warm (so a cold
 build can use every core and the timed run one core). --pool N draws the entries' texts
@@ -82,7 +84,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--queries", type=int, default=500)
-    parser.add_argument("--semantic", action="store_true", help="fuse MiniLM embeddings")
+    parser.add_argument(
+        "--semantic",
+        nargs="?",
+        const="use",
+        choices=("use", "minilm"),
+        help="fuse sentence embeddings: use (the default install's) or minilm",
+    )
     parser.add_argument("--cache", type=Path, help="keep the embedding cache in this folder")
     parser.add_argument(
         "--pool",
@@ -93,9 +101,9 @@ def main() -> None:
     args = parser.parse_args()
     embedder: Embedder | None = None
     if args.semantic:
-        from bots.retrieval.embeddings import MiniLMEmbedder
+        from bots.retrieval.embeddings import local_embedder
 
-        embedder = MiniLMEmbedder()
+        embedder = local_embedder(args.semantic)
     rng = random.Random(7)
     words = vocabulary(rng)
     rng.shuffle(words)

@@ -169,7 +169,10 @@ class Settings:
     limits: LimitSettings = field(default_factory=LimitSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     semantic_retrieval: bool = True
-    """Fuse local embeddings into retrieval when `bots[semantic]` is installed (BOTS_SEMANTIC)."""
+    """Fuse local sentence embeddings into retrieval (BOTS_SEMANTIC)."""
+    embedding_model: str = "use"
+    """Which local model: "use" (multilingual, the default install) or "minilm" (the
+    English-only `bots[semantic]` extra) (BOTS_EMBEDDINGS)."""
     cache_dir: Path = Path(".cache")
 
     @property
@@ -207,6 +210,7 @@ class Settings:
             privacy=PrivacySettings.from_env(environ),
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
             link_hosts=_link_hosts(environ),
+            embedding_model=_embedding_model(environ),
             cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
         )
 
@@ -290,8 +294,19 @@ def _observability(environ: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+# The local sentence-embedding models retrieval can fuse (bots/retrieval/embeddings.py).
+EMBEDDING_MODELS = ("use", "minilm")
 _ON = ("1", "true", "yes", "on")
 _OFF = ("0", "false", "no", "off")
+
+
+def _embedding_model(environ: Mapping[str, str]) -> str:
+    model = environ.get("BOTS_EMBEDDINGS", "").strip().lower() or "use"
+    if model not in EMBEDDING_MODELS:
+        raise ConfigError(
+            f"BOTS_EMBEDDINGS must be one of {', '.join(EMBEDDING_MODELS)}, not {model!r}"
+        )
+    return model
 
 
 def _switch(environ: Mapping[str, str], name: str, *, default: bool) -> bool:

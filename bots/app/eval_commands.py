@@ -122,8 +122,11 @@ async def run_eval_retrieval(settings: Settings, args: argparse.Namespace) -> in
         return 0
     print(f"retrieval on {args.queries} ({len(indexed)} entries)")
     for key, value in report.figures.items():
-        if key != "tradeoff":
+        if key not in ("tradeoff", "by_lang"):
             print(f"  {key:<28}{value}")
+    for lang, figures in report.figures.get("by_lang", {}).items():
+        shown = ", ".join(f"{name} {value}" for name, value in figures.items())
+        print(f"  {lang:<28}{shown}")
     print("  abstention trade-off (confidence bar: out-of-scope abstained / in-scope abstained)")
     for point in report.figures["tradeoff"]:
         print(

@@ -86,7 +86,9 @@ class App:
 
 def retrieval_for(settings: Settings) -> RetrievalSetup:
     """How every persona's retriever is built: lexical, or fused with local embeddings."""
-    return retrieval_setup(settings.semantic_retrieval, settings.cache_dir)
+    return retrieval_setup(
+        settings.semantic_retrieval, settings.cache_dir, model=settings.embedding_model
+    )
 
 
 @asynccontextmanager

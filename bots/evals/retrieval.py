@@ -10,9 +10,10 @@ from typing import Any
 from bots.errors import BotsError
 from bots.evals.handoff import Progress
 from bots.knowledge.files import KnowledgeEntry
-from bots.retrieval.search import Retriever
+from bots.retrieval.search import RetrievalResult, Retriever
 
-QUERY_FIELDS: Mapping[str, type] = {"query": str}
+# A row has a `query`, or `turns` (a conversation: the last one is scored); checked per row.
+QUERY_FIELDS: Mapping[str, type] = {}
 FAQ_FIELDS: Mapping[str, type] = {"id": str, "question": str}
 # Confidence bars for the abstention trade-off curve (the bot uses the retriever's own bar).
 TRADEOFF_BARS = tuple(round(0.05 * n, 2) for n in range(15))
@@ -24,6 +25,10 @@ class Query:
     text: str
     expected: frozenset[str]
     """The entry ids that answer it; empty for an out-of-scope question."""
+    earlier: tuple[str, ...] = ()
+    """The person's earlier messages in the conversation, oldest first."""
+    lang: str | None = None
+    """The question's language (a row's `lang`), for per-language figures."""
 
 
 @dataclass
@@ -65,12 +70,21 @@ def split_queries(
         split = row.get("split")
         if train_as_phrasings and split == "train":
             if faq_id is not None:
-                extra.setdefault(str(faq_id), []).append(str(row["query"]))
+                extra.setdefault(str(faq_id), []).append(_turns(row, number)[-1])
             continue
         if train_as_phrasings and split not in (None, "test"):
             continue
         relevant = row.get("relevant_faq_ids") or ([faq_id] if faq_id is not None else [])
-        queries.append(Query(str(row["query"]), frozenset(str(r) for r in relevant)))
+        *earlier, text = _turns(row, number)
+        lang = row.get("lang")
+        queries.append(
+            Query(
+                text,
+                frozenset(str(r) for r in relevant),
+                earlier=tuple(earlier),
+                lang=str(lang) if lang is not None else None,
+            )
+        )
     indexed = [
         KnowledgeEntry(
             id=e.id,
@@ -86,6 +100,19 @@ def split_queries(
     return indexed, queries
 
 
+def _turns(row: Mapping[str, Any], number: int) -> list[str]:
+    """A row's messages, oldest first: its `turns`, or its one `query`."""
+    turns = row.get("turns")
+    if turns is None:
+        query = row.get("query")
+        if not isinstance(query, str):
+            raise BotsError(f"query {number}: needs a string `query` or a list of `turns`")
+        return [query]
+    if not turns or not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
+        raise BotsError(f"query {number}: `turns` must be a non-empty list of strings")
+    return list(turns)
+
+
 def evaluate_retrieval(
     retriever: Retriever, queries: Sequence[Query], k: int = 3, progress: Progress | None = None
 ) -> RetrievalReport:
@@ -97,12 +124,17 @@ def evaluate_retrieval(
     in_scope_best: list[float] = []  # the confidence of the top hit
     out_scope_best: list[float] = []
     report = RetrievalReport(figures={})
+    tally = _Tally()
+    by_lang: dict[str, _Tally] = {}
     for count, query in enumerate(queries, start=1):
         started = time.perf_counter()
-        result = retriever.search(query.text, k=depth)
+        result = retriever.search(query.text, k=depth, earlier=query.earlier)
         seconds += time.perf_counter() - started
         best = result.best
         top = best.confidence if best else 0.0
+        tally.add(query, result)
+        if query.lang is not None:
+            by_lang.setdefault(query.lang, _Tally()).add(query, result)
         if not query.expected:
             out_scope_best.append(top)
         else:
@@ -127,6 +159,7 @@ def evaluate_retrieval(
         "n_out_of_scope": len(out_scope_best),
         "abstain_rate_out_of_scope": _abstain(out_scope_best, retriever.min_confidence),
         "false_abstain_rate": _abstain(in_scope_best, retriever.min_confidence),
+        **tally.answered(),
         "k": k,
         f"recall_at_{k}": _share(found_k, n),
         "entries": len(retriever.entries),
@@ -141,7 +174,50 @@ def evaluate_retrieval(
             for bar in sorted({*TRADEOFF_BARS, retriever.min_confidence})
         ],
     }
+    if by_lang:
+        report.figures["by_lang"] = {lang: by_lang[lang].figures() for lang in sorted(by_lang)}
     return report
+
+
+@dataclass
+class _Tally:
+    """Counts for the answered figures, overall or for one language."""
+
+    in_scope: int = 0
+    out_of_scope: int = 0
+    found_1: int = 0
+    found_3: int = 0
+    right: int = 0
+    """In-scope questions whose top entry is right and clears the bar: answered right."""
+    wrong: int = 0
+    """Questions whose top entry clears the bar but does not answer them: answered wrong."""
+
+    def add(self, query: Query, result: RetrievalResult) -> None:
+        ids = [hit.entry.id for hit in result.hits[:3]]
+        top_right = bool(ids) and ids[0] in query.expected
+        if query.expected:
+            self.in_scope += 1
+            self.found_1 += top_right
+            self.found_3 += any(i in query.expected for i in ids)
+            self.right += result.confident and top_right
+        else:
+            self.out_of_scope += 1
+        self.wrong += result.confident and not top_right
+
+    def answered(self) -> dict[str, float]:
+        return {
+            "answered_right": _share(self.right, self.in_scope),
+            "answered_wrong": _share(self.wrong, self.in_scope + self.out_of_scope),
+        }
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "n": self.in_scope,
+            "n_out_of_scope": self.out_of_scope,
+            "recall_at_1": _share(self.found_1, self.in_scope),
+            "recall_at_3": _share(self.found_3, self.in_scope),
+            **self.answered(),
+        }
 
 
 def _abstain(best: Sequence[float], bar: float) -> float:

@@ -51,6 +51,7 @@ class ModelSettings(_Section):
 
 # How sure retrieval must be before the bot answers from an entry (bots/retrieval/search.py).
 MatchLevel = Literal["loose", "normal", "strict"]
+RewriteFollowups = Literal["off", "on"]
 
 
 class KnowledgeSettings(_Section):
@@ -68,6 +69,22 @@ class KnowledgeSettings(_Section):
             'from it: strict says "I don\'t know" more often, loose answers more often.'
         ),
     )
+    rewrite_followups: RewriteFollowups = Field(
+        "off",
+        description=(
+            'on: before looking up a short follow-up ("which days?"), the bot asks the AI '
+            "model (the persona's own) to turn it into a full question; off: it reads the "
+            "follow-up with the earlier messages itself, without asking the model."
+        ),
+    )
+
+    @field_validator("rewrite_followups", mode="before")
+    @classmethod
+    def _yaml_switch(cls, value: object) -> object:
+        # YAML reads a bare `on` / `off` as true / false: take them as the words written.
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value
 
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -43,6 +43,14 @@ _GRAM = 3
 # is "6" and "ft", so sizes, days and amounts match however they are glued to their unit.
 # Measured with `bots eval retrieval` (docs/benchmarks.md): equal or better on every set.
 _WORD = re.compile(r"(?u)[^\W\d_]{2,}|\d+")
+# Chinese and Japanese are written without spaces, so a sentence would be one "word" that
+# matches nothing (and the typo repair would bend it toward some knowledge word). Their runs
+# are split into overlapping two-character words instead (the CJK bigrams of Lucene's
+# CJKAnalyzer): "自带酒水" is "自带", "带酒", "酒水", which match knowledge written in the
+# language and, against knowledge in another, stay unknown words that lower the confidence.
+# Korean (Hangul) has spaces between words and stays whole. (The multilingual embeddings
+# carry cross-lingual matching; this keeps the lexical side honest.)
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # Chat filler carries no topic; left in, "yes please" matches whichever answer says "yes".
 _CHAT_FILLER = "yes yeah yep please pls thanks thank thx hi hello hey ok okay sure great cool"
 _STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | frozenset(_CHAT_FILLER.split())
@@ -79,7 +87,7 @@ class LexicalIndex:
         # Knowledge words by length: a word n edits away is within n letters of the typo's
         # length, so a lookup scans a few lengths, not the whole vocabulary.
         self._spellings: dict[int, list[str]] = {}
-        vocabulary = {w for t in texts for w in _WORD.findall(t.lower()) if w not in _STOPWORDS}
+        vocabulary = {w for t in texts for w in _words(t) if w not in _STOPWORDS}
         for word in sorted(vocabulary):
             self._spellings.setdefault(len(word), []).append(word)
         # bm25s cannot index a corpus without a single word ("Q?" / "A.").
@@ -104,12 +112,12 @@ class LexicalIndex:
         self._idf = _idf(self._entry_terms)
 
     def analyze(self, text: str) -> list[str]:
-        words = [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS]
+        words = [w for w in _words(text) if w not in _STOPWORDS]
         return list(self._stemmer.stemWords(words))
 
     def terms(self, query: str) -> tuple[str, ...]:
         """The question's informative words, stemmed, typos mended, in order, without repeats."""
-        words = [w for w in _WORD.findall(query.lower()) if w not in _STOPWORDS]
+        words = [w for w in _words(query) if w not in _STOPWORDS]
         stems = self._stemmer.stemWords(words)
         return tuple(dict.fromkeys(self._mend(w, t) for w, t in zip(words, stems, strict=True)))
 
@@ -118,6 +126,8 @@ class LexicalIndex:
         if stem in self._idf or len(word) < _TYPO_MIN_LENGTH or not self._spellings:
             return stem
         if word.isdigit():  # a number one digit off is another number (a pincode, an amount)
+            return stem
+        if _CJK_RUN.match(word):  # two characters: one edit away is another word entirely
             return stem
         edits = 2 if len(word) >= _TYPO_LONG_WORD else 1
         lengths = range(len(word) - edits, len(word) + edits + 1)
@@ -184,6 +194,24 @@ class LexicalIndex:
         if known is not None:
             return known
         return 0.0 if term.isdigit() else UNKNOWN_WORD_WEIGHT * self._unknown_idf
+
+
+def _words(text: str) -> list[str]:
+    """The text's words, lowercased; runs of Chinese or Japanese characters as bigrams."""
+    words: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        start = 0
+        for run in _CJK_RUN.finditer(word):
+            if run.start() > start:
+                words += _WORD.findall(word[start : run.start()])
+            chars = run.group()
+            words += [chars[i : i + 2] for i in range(max(1, len(chars) - 1))]
+            start = run.end()
+        if start == 0:
+            words.append(word)
+        elif start < len(word):
+            words += _WORD.findall(word[start:])
+    return words
 
 
 def _trigrams(words: Sequence[str], seen: dict[str, list[str]] | None = None) -> list[str]:

@@ -14,25 +14,40 @@ import numpy as np
 from bots.knowledge.files import KnowledgeEntry
 from bots.knowledge.persona import MatchLevel
 from bots.retrieval.embedding_cache import EmbeddingCache
-from bots.retrieval.embeddings import Embedder, Progress
+from bots.retrieval.embeddings import USE_MULTILINGUAL, Embedder, Progress
+from bots.retrieval.followup import Part, question_parts
 from bots.retrieval.lexical import LexicalIndex
 
 # "No confident match" below these bars, per the persona's `knowledge.match` setting.
 # Lexical mode's confidence is the share of the question's informative words the entry
-# covers; semantic mode's is how alike (cosine similarity of all-MiniLM-L6-v2 vectors) the
-# entry's closest phrasing is. "normal" is chosen on the trade-off curves (docs/benchmarks.md):
-# at least half of out-of-scope questions abstained on while under 10% of in-scope ones are.
-# "strict" suits a small hand-written FAQ, where "I don't know" beats a loosely related answer.
+# covers; semantic mode's is how alike (cosine similarity of the model's vectors) the
+# entry's closest phrasing is, plus LEAD_WEIGHT times its lead over the next entry's.
+# "normal" is chosen on the trade-off curves (docs/benchmarks.md): at least half of
+# out-of-scope questions abstained on while under 10% of in-scope ones are. "strict" suits a
+# small hand-written FAQ, where "I don't know" beats a loosely related answer. The "semantic"
+# bars are all-MiniLM-L6-v2's; each other model has its own (its similarities run lower or
+# higher), keyed by the embedder's name.
 MATCH_BARS: Mapping[str, Mapping[MatchLevel, float]] = {
     "lexical": {"loose": 0.05, "normal": 0.10, "strict": 0.20},
     "semantic": {"loose": 0.40, "normal": 0.45, "strict": 0.50},
+    USE_MULTILINGUAL: {"loose": 0.40, "normal": 0.45, "strict": 0.60},
 }
+# USE's confidence adds its lead over the runner-up: an off-topic question is moderately
+# alike to several entries at once ("what's 17 times 23?" to every opening-hours entry), a
+# question an entry answers is alike to that one. Measured on evals/ (docs/benchmarks.md):
+# at the strict bar, wrong answers to off-topic questions and paraphrases fell from 6.7% to
+# 4.4% at equal right answers. MiniLM's bars were set without it, so it keeps 0.
+LEAD_WEIGHT: Mapping[str, float] = {USE_MULTILINGUAL: 1.0}
 # Semantic mode ranks the CANDIDATES entries most alike to the question by
 # similarity + LEXICAL_WEIGHT x lexical confidence (coverage of the question's rare words):
 # the embeddings decide, shared rare words (names, codes, products) break near-ties.
 # Measured (docs/benchmarks.md): any weight from 0.1 to 0.2 beats embeddings alone on every
 # set; BM25 scores in place of coverage helped two sets and hurt the third.
 LEXICAL_WEIGHT = 0.2
+# USE leans on the lexical side more: measured (docs/benchmarks.md) top-3 on hint3 0.929 ->
+# 0.945 and stackfaq 0.914 -> 0.928 going from 0.2 to 0.5; a question in another language
+# shares no words with the entries, so its ranking does not change.
+LEXICAL_WEIGHTS: Mapping[str, float] = {USE_MULTILINGUAL: 0.5}
 CANDIDATES = 20
 # An answer is worded unlike a question: its similarity counts at this share.
 ANSWER_WEIGHT = 0.9
@@ -111,7 +126,11 @@ class Retriever:
             if embedder is not None
             else None
         )
-        default = MATCH_BARS["lexical" if self._semantic is None else "semantic"][match]
+        if self._semantic is None:
+            bars = MATCH_BARS["lexical"]
+        else:
+            bars = MATCH_BARS.get(self._semantic.model, MATCH_BARS["semantic"])
+        default = bars[match]
         self.min_confidence = default if min_confidence is None else min_confidence
 
     @property
@@ -119,14 +138,35 @@ class Retriever:
         """ "lexical", or "semantic:<model>" when sentence vectors are fused in."""
         return "lexical" if self._semantic is None else f"semantic:{self._semantic.model}"
 
-    def search(self, query: str, k: int = 5) -> RetrievalResult:
+    def search(self, query: str, k: int = 5, earlier: Sequence[str] = ()) -> RetrievalResult:
+        """The entries that answer `query`; `earlier` are the person's previous messages in
+        the conversation, oldest first: a short follow-up is read with them (followup.py).
+
+        When reading it with them finds an entry but not confidently, and the message alone
+        finds the same entry confidently, the message alone wins: "is there parking?" after
+        "hello?" is a question of its own. (Taking the message alone whenever it is confident
+        answered "how much is it?" after "kids menu?" from the price list: measured on
+        evals/*/followups.jsonl, docs/benchmarks.md.)
+        """
         if not self.entries:
             return RetrievalResult(query=query, hits=(), confident=False)
+        parts = question_parts(query, earlier)
+        result = self._search(query, parts, k)
+        if len(parts) > 1 and not result.confident and result.best is not None:
+            alone = self._search(query, parts[:1], k)
+            same = alone.best is not None and alone.best.entry.id == result.best.entry.id
+            if alone.confident and same:
+                return alone
+        return result
+
+    def _search(self, query: str, parts: Sequence[Part], k: int) -> RetrievalResult:
+        # Lexically, a follow-up's words and the earlier messages' words are one question.
+        text = " ".join(part.text for part in parts)
         if self._semantic is None:
-            lexical = self._lexical.score(query)
+            lexical = self._lexical.score(text)
             hits = self._lexical_hits(lexical.terms, lexical.scores, k)
         else:
-            hits = self._fused_hits(query, self._lexical.terms(query), k)
+            hits = self._fused_hits(parts, self._lexical.terms(text), k)
         confident = bool(hits) and hits[0].answers(self.min_confidence)
         return RetrievalResult(query=query, hits=hits, confident=confident)
 
@@ -144,17 +184,23 @@ class Retriever:
             return 0.0
         return self._lexical.coverage(terms, entry)
 
-    def _fused_hits(self, query: str, terms: Sequence[str], k: int) -> tuple[ScoredEntry, ...]:
+    def _fused_hits(
+        self, parts: Sequence[Part], terms: Sequence[str], k: int
+    ) -> tuple[ScoredEntry, ...]:
         assert self._semantic is not None
         semantic = self._semantic
-        similarity, answers, phrasings = semantic.similarity(query, max(k, CANDIDATES))
+        similarity, answers, phrasings = semantic.similarity(parts, max(k, CANDIDATES))
+        lead_weight = LEAD_WEIGHT.get(semantic.model, 0.0)
+        lexical_weight = LEXICAL_WEIGHTS.get(semantic.model, LEXICAL_WEIGHT)
+        candidates = _top_k(similarity, max(k, CANDIDATES))
         hits = []
-        for i in _top_k(similarity, max(k, CANDIDATES)):
+        for i in candidates:
             alike = float(similarity[i])
             vote = (1 - NEIGHBOUR_SHARE) * alike + NEIGHBOUR_SHARE * semantic.vote(phrasings, i)
             evidence = ANSWER_EVIDENCE * float(answers[i])
-            fused = vote + evidence + LEXICAL_WEIGHT * self._lexical_confidence(terms, i)
-            hits.append(ScoredEntry(self.entries[i], fused, alike))
+            fused = vote + evidence + lexical_weight * self._lexical_confidence(terms, i)
+            confidence = alike + lead_weight * _lead(similarity, candidates, i)
+            hits.append(ScoredEntry(self.entries[i], fused, confidence))
         hits.sort(key=lambda hit: -hit.score)
         return tuple(hits[:k])
 
@@ -195,14 +241,34 @@ class _SemanticIndex:
         if len(vectors) >= project_from:
             self._projection = _Projection(vectors, len(self._phrasings))
 
-    def similarity(self, query: str, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def similarity(
+        self, parts: Sequence[Part], depth: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """How alike the question is to each entry's closest phrasing (or weighted answer),
         to each entry's answer (0 without one), and to each phrasing.
 
-        With a projection, only the entries closest in it (at least `depth` of them) are
-        compared exactly; the others are -inf, as are their phrasings.
+        A follow-up with earlier messages (parts) gets each part's similarities, weighted and
+        averaged: the entry must be alike to what was asked before and to what is asked now,
+        possibly through different phrasings. (Measured against one blended vector on
+        evals/*/followups.jsonl, docs/benchmarks.md: higher top-1.) With a projection, only
+        the entries closest in it (at least `depth` of them) are compared exactly; the others
+        are -inf, as are their phrasings.
         """
-        vector = self._embedder.embed([query])[0]
+        vectors = self._embedder.embed([part.text for part in parts])
+        if len(parts) == 1:
+            return self._similarity(vectors[0], depth)
+        found = [self._similarity(vector, depth) for vector in vectors]
+        total = sum(part.weight for part in parts)
+
+        def blend(n: int) -> np.ndarray:
+            weighted = sum(part.weight * f[n] for part, f in zip(parts, found, strict=True))
+            return np.asarray(weighted, dtype=np.float32) / total
+
+        return blend(0), blend(1), blend(2)
+
+    def _similarity(
+        self, vector: np.ndarray, depth: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._projection is None:
             phrasings = self._phrasings @ vector
             answers = self._per_entry(self._answers @ vector)
@@ -275,6 +341,15 @@ class _Projection:
         """Rough similarities to every phrasing and every answer."""
         reduced = vector @ self._basis
         return self._phrasings @ reduced, self._answers @ reduced
+
+
+def _lead(similarity: np.ndarray, ranked: Sequence[int], entry: int) -> float:
+    """How much more alike the entry is than the most alike other entry (0 when alone)."""
+    if len(ranked) < 2:
+        return 0.0
+    other = ranked[1] if entry == ranked[0] else ranked[0]
+    lead = float(similarity[entry] - similarity[other])
+    return lead if np.isfinite(lead) else 0.0
 
 
 def _top_k(scores: np.ndarray, k: int) -> list[int]:

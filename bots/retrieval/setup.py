@@ -39,10 +39,11 @@ class RetrievalSetup:
 def retrieval_setup(
     semantic: bool,
     cache_dir: Path,
-    load_embedder: Callable[[], Embedder | None] = local_embedder,
+    load_embedder: Callable[[str], Embedder | None] = local_embedder,
+    model: str = "use",
 ) -> RetrievalSetup:
-    """Semantic retrieval when `semantic` is on and the `bots[semantic]` extra loads."""
-    embedder = load_embedder() if semantic else None
+    """Semantic retrieval with the named local model when `semantic` is on and it loads."""
+    embedder = load_embedder(model) if semantic else None
     if embedder is None:
         log.info("retrieval: lexical (BM25)")
         return RetrievalSetup()

@@ -34,6 +34,7 @@ from bots.models import (
     Turn,
     Usage,
 )
+from bots.retrieval.followup import is_follow_up
 from bots.retrieval.search import RetrievalResult
 from bots.store import Store
 from bots.store.activity import RetrievalOutcome
@@ -45,6 +46,7 @@ from bots.turn.answer import ModelAnswer
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
 from bots.turn.offline import offline_reply
+from bots.turn.rewrite import standalone_question
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -320,7 +322,7 @@ class Engine:
             return
         text, cut = self._limits.cut(message.text)
         message = replace(message, text=text)
-        retrieval = runtime.retriever.search(text, k=runtime.persona.knowledge.max_snippets)
+        retrieval = await self._retrieve(runtime, history, text)
         best = retrieval.best
         self._telemetry.retrieval(runtime.persona.name, best.confidence if best else 0.0)
         outcome = RetrievalOutcome(
@@ -334,6 +336,20 @@ class Engine:
         replying = self._reply(conversation, runtime, retrieval, history, message, deadline, cut)
         async for event in replying:
             yield event
+
+    async def _retrieve(
+        self, runtime: PersonaRuntime, history: Sequence[Turn], text: str
+    ) -> RetrievalResult:
+        """The entries for the message, read with the person's earlier messages: rewritten
+        by the model into a standalone question when the persona says so, else by rule."""
+        knowledge = runtime.persona.knowledge
+        earlier = [turn.text for turn in history if turn.role is Role.USER]
+        rewrite = knowledge.rewrite_followups == "on" and is_follow_up(text, earlier)
+        if rewrite and self._llm is not None:
+            question = await standalone_question(self._llm, runtime.model, earlier, text)
+            if question is not None:
+                return runtime.retriever.search(question, k=knowledge.max_snippets)
+        return runtime.retriever.search(text, k=knowledge.max_snippets, earlier=earlier)
 
     @staticmethod
     def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:

@@ -23,6 +23,8 @@ CONTRACT_KEYS = {
     "n_out_of_scope",
     "abstain_rate_out_of_scope",
     "false_abstain_rate",
+    "answered_right",
+    "answered_wrong",
 }
 
 

@@ -170,3 +170,19 @@ def test_numeric_ids_without_quotes_are_kept_as_text(tmp_path: Path) -> None:
     persona = load_persona(write(tmp_path, VALID + extra))
     assert persona.handoff.discord.channel_id == "112233445566778899"
     assert persona.handoff.discord.role_id == "42"
+
+
+@pytest.mark.parametrize(("written", "read"), [("on", "on"), ("off", "off"), ('"on"', "on")])
+def test_rewrite_followups_reads_on_and_off_as_written(
+    tmp_path: Path, written: str, read: str
+) -> None:
+    path = write(tmp_path, VALID + f"knowledge:\n  rewrite_followups: {written}\n")
+    assert load_persona(path).knowledge.rewrite_followups == read
+
+
+def test_rewrite_followups_rejects_other_values_with_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "knowledge:\n  rewrite_followups: sometimes\n")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.line == 5
+    assert "'off' or 'on'" in str(caught.value)

