@@ -26,6 +26,7 @@ from bots.config import Settings
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
 from bots.knowledge.persona import Persona
+from bots.language.identify import LanguageIdentifier
 from bots.llm.client import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.models import ThreadKey
 from bots.ops.periodic import repeat, run_logged
@@ -156,6 +157,7 @@ async def build_app(
         link_for=link_for or _no_link,
         limits=limits,
         retention=retention,
+        language_of=LanguageIdentifier().identify,
     )
     try:
         async with ops_endpoint(settings, telemetry, store) as ops_port:

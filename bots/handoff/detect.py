@@ -56,19 +56,50 @@ def is_affirmative(text: str) -> bool:
     - anything that adds a question or topic ("yes but what time do you close?") is not a yes
       to the offer; the only tail allowed is the request itself ("yes, get me a person").
     """
+    peeled = _peel_reply(text)
+    if peeled is None:
+        return False
+    kinds, rest = peeled
+    if _NO in kinds:
+        return False
+    if rest:
+        return bool(kinds) and len(rest.split()) <= 6 and wants_human(rest)
+    return _YES in kinds or (_ACK in kinds and _PLEASE in kinds[kinds.index(_ACK) :])
+
+
+def is_decline(text: str) -> bool:
+    """A short no, or a polite close, in reply to the offer of a person.
+
+    "no", "no thanks", "nein danke", "non merci", "no gracias", "いいえ、結構です", "不用了，谢谢",
+    "nee hoor", and a bare "ok thanks" or "merci" (which `is_affirmative` already refuses to
+    read as a yes). Anything more ("no, but what time do you open?") is a new question, and a
+    yes word or a "please" ("ok please") makes it not a decline.
+    """
+    peeled = _peel_reply(text)
+    if peeled is None:
+        return False
+    kinds, rest = peeled
+    if rest or not kinds or _YES in kinds or _PLEASE in kinds:
+        return False
+    return _NO in kinds or _ACK in kinds or _THANKS in kinds
+
+
+def _peel_reply(text: str) -> tuple[list[str], str] | None:
+    """The reply words at the front of a short message, by kind, and what follows them.
+
+    None for an empty or long message (more than 8 words), which is never a short reply.
+    """
     normal = _normalise(text)
     words = [w for w in normal.split() if w != "."]
     if not words or len(words) > 8:
-        return False
+        return None
     rest = " ".join(words)
     kinds: list[str] = []
     # Peel reply words off the front: "yes please", "oui merci", "ok, go ahead".
     while (found := _REPLY_HEAD.match(rest)) is not None:
         kinds.append(_REPLY_WORDS[found.group(1)])
         rest = rest[found.end() :].lstrip()
-    if rest:
-        return bool(kinds) and len(rest.split()) <= 6 and wants_human(rest)
-    return _YES in kinds or (_ACK in kinds and _PLEASE in kinds[kinds.index(_ACK) :])
+    return kinds, rest
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -750,7 +781,7 @@ _RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
 
 # Words of a short reply to the offer, by what they say. Phrases are written with "_" for a space
 # and in normalised form (accents folded, hyphens as spaces: "allez-y" is "allez_y").
-_YES, _ACK, _PLEASE, _THANKS, _FILLER = "yes", "ack", "please", "thanks", "filler"
+_YES, _NO, _ACK, _PLEASE, _THANKS, _FILLER = "yes", "no", "ack", "please", "thanks", "filler"
 _REPLY_KINDS = {
     # A yes, or a go-ahead: enough alone.
     _YES: "yes yeah yea yeh yep yup yah sure sure_thing for_sure absolutely definitely of_course "
@@ -778,17 +809,42 @@ _REPLY_KINDS = {
     # Thanks goes with a yes ("yes thanks", "oui merci") but is never one alone.
     _THANKS: "thanks thank_you thank_you_very_much thanks_a_lot thx ty cheers gracias "
     "muchas_gracias merci merci_beaucoup danke danke_schon danke_sehr vielen_dank obrigado "
-    "obrigada muito_obrigado muito_obrigada grazie grazie_mille mille_grazie",
+    "obrigada muito_obrigado muito_obrigada grazie grazie_mille mille_grazie bedankt dank_je "
+    "dank_u dank_je_wel tack tack_sa_mycket dziekuje tesekkurler tesekkur_ederim sag_ol "
+    "shukriya dhanyavad спасибо شكرا ありがとう ありがとうございます 谢谢 謝謝 감사합니다 고마워요",
+    # A no to the offer. Phrases in scripts without spaces (Japanese, Chinese) need none after.
+    _NO: "no nope nah nop naw not_now not_yet no_need not_needed not_necessary not_really "
+    "i'm_good im_good i_am_good i'm_fine im_fine i'm_ok im_ok i'm_okay i'm_all_set all_set "
+    "all_good it's_ok its_ok it's_okay it's_fine its_fine that's_ok thats_ok that's_fine "
+    "thats_fine never_mind nevermind nvm no_way i'll_pass ill_pass i'm_alright "
+    "no_hace_falta no_es_necesario estoy_bien asi_esta_bien todo_bien ahora_no mejor_no "
+    "para_nada "
+    "non pas_besoin pas_la_peine ce_n'est_pas_la_peine c'est_pas_la_peine ca_va ca_ira c'est_bon "
+    "ca_va_aller pas_maintenant laisse_tomber inutile non_plus "
+    "nein nee ne nicht_notig nicht_noetig nicht_notwendig passt_schon schon_gut lieber_nicht "
+    "jetzt_nicht kein_bedarf brauche_ich_nicht "
+    "nao nao_precisa nao_e_necessario tudo_certo agora_nao deixa_pra_la estou_bem "
+    "non_serve non_c'e_bisogno non_ce_bisogno non_ora lascia_stare sto_bene va_bene_cosi "
+    "neen nee_hoor hoeft_niet niet_nodig laat_maar nu_niet liever_niet het_is_goed "
+    "nej behovs_inte nie nie_trzeba hayir hayır gerek_yok yok нет не_надо не_нужно nahi nahin "
+    "nahi_chahiye rehne_do لا "
+    "いいえ いや 結構です けっこうです 結構 大丈夫です 大丈夫 いりません いらないです "
+    "不用 不用了 不需要 不要 不了 算了 没事 没关系 不必了 "
+    "아니요 아니오 아니 괜찮아요 괜찮습니다 됐어요 필요없어요",
     _FILLER: "oh ah um uh hmm well",
 }
+# Folded as messages are (`_fold`: "です" loses its voiced mark as "é" loses its accent).
 _REPLY_WORDS = {
-    phrase.replace("_", " "): kind
+    _fold(phrase.replace("_", " ")): kind
     for kind, phrases in _REPLY_KINDS.items()
     for phrase in phrases.split()
 }
-# Longest first, so "please do" is not read as "please" followed by something else.
+# Longest first, so "please do" is not read as "please" followed by something else. A phrase
+# ends at a space or the end, except after a CJK character: "不用了谢谢" has no spaces.
 _REPLY_HEAD = re.compile(
-    "^(" + "|".join(re.escape(p) for p in sorted(_REPLY_WORDS, key=len, reverse=True)) + ")(?: |$)"
+    "^("
+    + "|".join(re.escape(p) for p in sorted(_REPLY_WORDS, key=len, reverse=True))
+    + ")(?: |$|(?<=[\u3040-\u30ff\u4e00-\u9fff\u1100-\u11ff\uac00-\ud7af]))"
 )
 
 # Words the rule tables spell out are never "repaired" into a neighbouring key word: the French

@@ -11,9 +11,11 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bots.errors import LLMError, StoreError
-from bots.handoff.detect import is_affirmative, wants_human
+from bots.handoff.detect import is_affirmative, is_decline, wants_human
 from bots.handoff.lifecycle import HandoffDesk, HandoffSink
 from bots.knowledge.persona import Persona
+from bots.language.catalog import language_name, supported
+from bots.language.catalog import message as catalog_message
 from bots.llm.client import ChatModel
 from bots.logcontext import conversation_scope
 from bots.models import (
@@ -47,10 +49,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 60
 # Told to the user when the database fails mid-turn: honest, and nothing about internals.
-STORE_TROUBLE = (
-    "Sorry, something went wrong on my side and I could not answer that. "
-    "Please send your message again in a moment."
-)
+STORE_TROUBLE = catalog_message("store_trouble", "en")
 # Left in the model's history when a message is answered after a restart (see `resume`).
 RESUMED_NOTE = "The assistant was restarted while answering the message above."
 _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
@@ -76,10 +75,15 @@ class Engine:
         telemetry: Telemetry = NO_TELEMETRY,
         limits: Limits | None = None,
         retention: Retention | None = None,
+        language_of: Callable[[str], str] | None = None,
+        wants_person: Callable[[str], bool] = wants_human,
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team.
 
         `limits` defaults to no limits; `retention` (None: keep everything) runs from `tick`.
+        `language_of` names the language a text is written in (bots.language.identify), for
+        the fixed messages; None answers every fixed message in the persona's own words.
+        `wants_person` is the hand-off detector run before any model call.
         """
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -92,6 +96,8 @@ class Engine:
         self._locks = _KeyedLocks()
         self._limits = limits or Limits(LimitSettings(), store, clock)
         self._retention = retention
+        self._language_of = language_of or (lambda text: "en")
+        self._wants_person = wants_person
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
         )
@@ -134,9 +140,11 @@ class Engine:
         # The store's hold keeps other processes sharing the database out of this
         # conversation too (the in-process lock first, so each process waits there once).
         key_id = message.key.as_id()
+        language = self._language_of(message.text)
         async with self._locks.hold(key_id):
-            turn = self._held(key_id, self._handle_locked(message, persona))
-            async for event in _honest_on_store_failure(turn, self._telemetry):
+            turn = self._held(key_id, self._handle_locked(message, persona, language))
+            trouble = catalog_message("store_trouble", language)
+            async for event in _honest_on_store_failure(turn, self._telemetry, trouble):
                 yield event
 
     async def _held(
@@ -158,7 +166,7 @@ class Engine:
                 yield event
 
     async def _handle_locked(
-        self, message: IncomingMessage, persona: str | None
+        self, message: IncomingMessage, persona: str | None, language: str
     ) -> AsyncGenerator[EngineEvent, None]:
         started = time.perf_counter()
         wanted = persona if persona is not None and persona in self._personas else self._default
@@ -169,7 +177,7 @@ class Engine:
             yield Silent(SilenceReason.DUPLICATE)
             return
         async for event in self._budgeted(
-            message, self._turn(conversation, runtime, history, message)
+            message, self._turn(conversation, runtime, history, message, language)
         ):
             yield event
         log.info(
@@ -237,8 +245,9 @@ class Engine:
             yield Silent(SilenceReason.DUPLICATE)
             return
         message = replace(message, text=newest.text, author_id=newest.author_id)
+        language = self._language_of(message.text)
         async for event in self._budgeted(
-            message, self._turn(conversation, runtime, turns[:-1], message)
+            message, self._turn(conversation, runtime, turns[:-1], message, language)
         ):
             yield event
 
@@ -248,6 +257,7 @@ class Engine:
         runtime: PersonaRuntime,
         history: list[Turn],
         message: IncomingMessage,
+        language: str,
     ) -> AsyncIterator[EngineEvent]:
         state = conversation.state
         if message.is_staff and state is ConversationState.WAITING_FOR_HUMAN:
@@ -264,12 +274,18 @@ class Engine:
             return
         if state is ConversationState.RESOLVED:
             await self._store.set_state(conversation.id, ConversationState.BOT, self._clock())
+        if conversation.offer_reason and is_decline(message.text):
+            # "No thanks" to the offer of a person: a short acknowledgement, and no offer again.
+            yield await self._declined(conversation, runtime, language)
+            return
         trigger = self._requested_handoff(conversation, message.text)
         if trigger is not None:
-            yield await self._hand_off(conversation, runtime, trigger, "", message.author_id)
+            yield await self._hand_off(
+                conversation, runtime, trigger, "", message.author_id, language
+            )
             return
         if (refusal := await self._limits.refusal(conversation, message)) is not None:
-            yield await self._refuse(conversation, runtime, refusal)
+            yield await self._refuse(conversation, runtime, refusal, language)
             return
         text, cut = self._limits.cut(message.text)
         message = replace(message, text=text)
@@ -284,17 +300,18 @@ class Engine:
             at=self._clock(),
         )
         await self._store.record_retrieval(conversation.id, outcome)  # for `bots report`
-        async for event in self._reply(conversation, runtime, retrieval, history, message, cut):
+        async for event in self._reply(
+            conversation, runtime, retrieval, history, message, language, cut
+        ):
             yield event
 
-    @staticmethod
-    def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:
+    def _requested_handoff(self, conversation: Conversation, text: str) -> HandoffReason | None:
         """Hand-off triggers checked before any model is asked (cheap, work offline)."""
         if conversation.offer_reason and is_affirmative(text):
             if conversation.offer_reason in (HandoffReason.FEEDBACK, HandoffReason.LIMIT):
                 return HandoffReason(conversation.offer_reason)
             return HandoffReason.NO_ANSWER
-        if wants_human(text):
+        if self._wants_person(text):
             return HandoffReason.USER_ASKED
         return None
 
@@ -305,10 +322,11 @@ class Engine:
         retrieval: RetrievalResult,
         history: list[Turn],
         message: IncomingMessage,
+        language: str,
         cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
         if self._llm is None:
-            reply = offline_reply(runtime.persona, retrieval, llm_down=False)
+            reply = self._offline(runtime, retrieval, language, llm_down=False)
         else:
             answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text)
             try:
@@ -316,7 +334,7 @@ class Engine:
                     async for delta in answer.stream():
                         yield delta
             except LLMBusy:
-                yield await self._refuse(conversation, runtime, self._limits.busy_text)
+                yield await self._refuse(conversation, runtime, "busy", language)
                 return
             except LLMError as exc:
                 log.warning(
@@ -325,27 +343,48 @@ class Engine:
                 if not retrieval.confident:
                     reason, detail = HandoffReason.LLM_UNAVAILABLE, type(exc).__name__
                     yield await self._hand_off(
-                        conversation, runtime, reason, detail, message.author_id
+                        conversation, runtime, reason, detail, message.author_id, language
                     )
                     return
-                reply = offline_reply(runtime.persona, retrieval, llm_down=True)
+                reply = self._offline(runtime, retrieval, language, llm_down=True)
             else:
                 model, spent = runtime.model, answer.spent()
                 await self._limits.charge(conversation, message.author_id, model, spent)
                 if answer.handoff_reason is not None:
                     reason, detail = HandoffReason.MODEL_TOOL, answer.handoff_reason
                     yield await self._hand_off(
-                        conversation, runtime, reason, detail, message.author_id
+                        conversation, runtime, reason, detail, message.author_id, language
                     )
                     return
                 reply = answer.reply()
                 if not reply.text:
                     # Nothing usable (or only citation markers): answer as if offline.
-                    reply = offline_reply(runtime.persona, retrieval, llm_down=False)
+                    reply = self._offline(runtime, retrieval, language, llm_down=False)
         if cut:
-            reply = replace(reply, text=f"{reply.text}\n\n{self._limits.cut_notice}")
-        async for event in self._deliver(conversation, runtime, reply, message):
+            limit = self._limits.max_input_chars
+            shown = f"{limit:,}" if language == "en" else str(limit)
+            notice = runtime.persona.text("cut_input", language).replace("{limit}", shown)
+            reply = replace(reply, text=f"{reply.text}\n\n{notice}")
+        async for event in self._deliver(conversation, runtime, reply, message, language):
             yield event
+
+    def _offline(
+        self, runtime: PersonaRuntime, retrieval: RetrievalResult, language: str, *, llm_down: bool
+    ) -> FinalReply:
+        """The FAQ's own answer, its framing in the user's language, and a note when the
+        entry is written in another language than the user's."""
+        best = retrieval.best
+        note = ""
+        if best is not None and retrieval.confident and supported(language) == language:
+            written_in = self._language_of(f"{best.entry.question} {best.entry.answer}")
+            if written_in != language:
+                name = language_name(written_in, language)
+                note = runtime.persona.text("faq_language", language).replace(
+                    "{faq_language}", name
+                )
+        return offline_reply(
+            runtime.persona, retrieval, llm_down=llm_down, language=language, note=note
+        )
 
     async def _deliver(
         self,
@@ -353,6 +392,7 @@ class Engine:
         runtime: PersonaRuntime,
         reply: FinalReply,
         message: IncomingMessage,
+        language: str,
     ) -> AsyncIterator[EngineEvent]:
         """Send the reply, and hand off after too many answers in a row it could not give.
 
@@ -365,7 +405,9 @@ class Engine:
         if unanswered and failed_turns >= runtime.persona.handoff.after_failed_turns:
             # Saying "I don't know, want a person?" yet again helps nobody: get the person.
             reason, detail = HandoffReason.NO_ANSWER, f"{failed_turns} unanswered in a row"
-            yield await self._hand_off(conversation, runtime, reason, detail, message.author_id)
+            yield await self._hand_off(
+                conversation, runtime, reason, detail, message.author_id, language
+            )
             return
         if reply.source is ReplySource.LLM and await self._taken_meanwhile(conversation):
             yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
@@ -394,9 +436,10 @@ class Engine:
         reason: HandoffReason,
         detail: str,
         user_id: str,
+        language: str = "en",
     ) -> EngineEvent:
         event = await self._desk.hand_off(
-            conversation, runtime.persona, runtime.model, reason, detail, user_id
+            conversation, runtime.persona, runtime.model, reason, detail, user_id, language
         )
         if event is None:
             return Silent(SilenceReason.HUMAN_OWNS_THREAD)
@@ -404,15 +447,29 @@ class Engine:
         return event
 
     async def _refuse(
-        self, conversation: Conversation, runtime: PersonaRuntime, why: str
+        self, conversation: Conversation, runtime: PersonaRuntime, why: str, language: str
     ) -> FinalReply:
-        """A limit stopped the turn: say why, offer a person, and let a "yes" hand over."""
-        reply = FinalReply(f"{why} {runtime.persona.handoff.offer}", ReplySource.FALLBACK)
+        """A limit (message name `why`) stopped the turn: say why, offer a person, and let a
+        "yes" hand over."""
+        persona = runtime.persona
+        text = f"{persona.text(why, language)} {persona.text('offer', language)}"
+        reply = FinalReply(text, ReplySource.FALLBACK)
         await self._record_reply(conversation, runtime, reply)
         await self._store.set_counters(
             conversation.id,
             failed_turns=conversation.failed_turns,
             offer_reason=HandoffReason.LIMIT.value,
+        )
+        return reply
+
+    async def _declined(
+        self, conversation: Conversation, runtime: PersonaRuntime, language: str
+    ) -> FinalReply:
+        """The user said no to the offer of a person: acknowledge, and withdraw the offer."""
+        reply = FinalReply(runtime.persona.text("declined", language), ReplySource.FALLBACK)
+        await self._record_reply(conversation, runtime, reply)
+        await self._store.set_counters(
+            conversation.id, failed_turns=conversation.failed_turns, offer_reason=None
         )
         return reply
 
@@ -551,7 +608,7 @@ def _event_id(message: IncomingMessage) -> str:
 
 
 async def _honest_on_store_failure(
-    events: AsyncGenerator[EngineEvent, None], telemetry: Telemetry
+    events: AsyncGenerator[EngineEvent, None], telemetry: Telemetry, notice: str = STORE_TROUBLE
 ) -> AsyncIterator[EngineEvent]:
     """The turn's events; if the database fails midway, an honest notice instead of a crash.
 
@@ -565,7 +622,7 @@ async def _honest_on_store_failure(
     except StoreError as exc:
         log.error("store failed during a turn: %s", exc)
         telemetry.error("store", "StoreError")
-        yield FinalReply(text=STORE_TROUBLE, source=ReplySource.FALLBACK)
+        yield FinalReply(text=notice, source=ReplySource.FALLBACK)
 
 
 class _KeyedLocks:
