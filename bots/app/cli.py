@@ -19,6 +19,7 @@ from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
 from bots.app import report_commands as report_cli
 from bots.app.folders import existing_folder, persona_path
+from bots.app.handoff_wiring import handoff_detector
 from bots.app.limits_wiring import guarded_llm, limits_and_retention
 from bots.app.logsetup import configure_logging
 from bots.app.ops_wiring import health_check, ops_endpoint, telemetry_for
@@ -158,6 +159,7 @@ async def build_app(
         limits=limits,
         retention=retention,
         language_of=LanguageIdentifier().identify,
+        wants_person=handoff_detector(settings),
     )
     try:
         async with ops_endpoint(settings, telemetry, store) as ops_port:
