@@ -6,6 +6,7 @@ import logging
 
 from bots.config import Settings
 from bots.handoff.semantic import HandoffDetector
+from bots.language.identify import LanguageIdentifier
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,8 @@ def handoff_detector(settings: Settings, *, rules_only: bool = False) -> Handoff
     try:
         from bots.retrieval.embeddings import UniversalSentenceEncoderEmbedder
 
-        detector = HandoffDetector(UniversalSentenceEncoderEmbedder())
+        embedder = UniversalSentenceEncoderEmbedder()
+        detector = HandoffDetector(embedder, language_of=LanguageIdentifier().identify)
     except ImportError as exc:  # an install without the embedding package
         log.warning("hand-off detector: rules only (%s)", exc)
         return HandoffDetector(None)

@@ -235,6 +235,8 @@ _CANCEL = {
     "de": re.compile(r"\b(?:nicht|kein\w*|nie|ohne)\s+(?:\w+\s+){0,2}$"),
     "pt": re.compile(r"\b(?:nao|nunca|sem)\s+(?:\w+\s+){0,2}$|\b(?:estou|voce e|e)\s+$"),
     "it": re.compile(r"\b(?:non|mai|senza)\s+(?:\w+\s+){0,2}$|\b(?:sto|sei)\s+$"),
+    "nl": re.compile(r"\b(?:niet|geen|nooit|zonder|hoef|hoeft)\s+(?:\w+\s+){0,3}$"),
+    "sv": re.compile(r"\b(?:inte|ingen|aldrig|utan|behover_inte)\s+(?:\w+\s+){0,3}$"),
 }
 
 
@@ -278,6 +280,8 @@ _EN_STAFF = (
     r"(?:human(?:s|_being|_beings)?|person|persons|agents?|operators?|representatives?|reps?"
     r"|staff(?:_members?)?|team_members?|employees?|managers?|supervisors?|advisors?|advisers?"
     r"|associates?|consultants?|specialists?|(?:real|live|actual) (?:people|one)"
+    # "a colleague of yours", "one of your workers", "a bank worker" (one word of trade first).
+    r"|colleagues?(?: of (?:yours|ours))?|(?:\w+ )?workers?"
     r"|members? of (?:(?:the|your|ur|our|this) )?(?:staff|team|crew|personnel)"
     rf"|{_EN_ANYONE} (?:from|at|in|on|of) {_EN_ORG})"
 )
@@ -293,6 +297,8 @@ _EN_TEAM = (
     r"(?:(?:the|your|ur) )?(?:customer|client|tech(?:nical)?) (?:service|support|care)"
     r"(?: (?:team|desk|department|line))?|(?:(?:the|your|ur) )?(?:support|help_?desk)"
     r"(?: (?:team|desk|department|line|staff))?"
+    # The people there as a whole: "forward me to your team", "talk to your staff".
+    r"|(?:the|your|ur) (?:team|staff|people|colleagues|office)(?! (?:page|account|plan|meeting))"
 )
 _EN_WHO = rf"(?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|assistants?)|{_EN_ANYONE}(?: real)?|{_EN_TEAM})\b"
 _EN_WHO_OR_ROLE = rf"(?:{_EN_WHO}|{_EN_DET}{_EN_ROLE}\b)"
@@ -328,7 +334,7 @@ _EN_RULES = (
         "move-me-to-person",
         _compile(
             rf"\b{_EN_MOVE} (?:me|us|this|it|my_(?:call|chat|case|ticket|issue|question)) "
-            rf"(?:(?:through|over|back|up) )?(?:to|with|towards) {_EN_WHO}"
+            rf"(?:(?:through|over|back|up|on) )?(?:to|with|towards) {_EN_WHO}"
             # A role only when the user is what moves: "transfer it to the owner" is money.
             rf"|\b{_EN_MOVE} (?:me|us) (?:(?:through|over|back|up) )?(?:to|with) "
             rf"{_EN_DET}{_EN_ROLE}\b"
@@ -398,6 +404,25 @@ _EN_RULES = (
             rf"\b(?:need|want|wanna|like|find|get|have|give_me) (?:{_EN_ANYONE}|{_EN_WANT_WHO})"
             rf" (?:(?:real|who_is_real) )?(?:i_can|i_could|to) (?:talk|speak|chat)\b"
             rf"|\b(?:get|give|bring) me {_EN_ANYONE}(?: real)?(?:{_END}| (?:please|now))"
+        ),
+    ),
+    # Help from a person as the thing asked for: "I'd like human assistance with my refund",
+    # "do you have human support?", "is there live support?".
+    _Rule(
+        "human-help",
+        _compile(
+            r"\b(?:human|real_person|live_person|a_person's|personal|live|real_human)"
+            r" (?:assistance|help|support|contact|agent_support)\b(?! (?:resources|rights))"
+        ),
+    ),
+    # Getting a person onto the case: "is it possible to get a real agent on this?", "get a
+    # colleague of yours to answer this".
+    _Rule(
+        "get-person-on-it",
+        _compile(
+            rf"\b(?:get|have|find) (?:me )?{_EN_WANT_WHO}"
+            r" (?:on_(?:this|it|the_line|my_case)|to_(?:answer|look_at|handle|help_with|call)"
+            r"|who_can_help|for_me)"
         ),
     ),
     # Asking to escalate the conversation itself.
@@ -770,6 +795,57 @@ _IT_RULES = (
     ),
 )
 
+# Dutch, Swedish and Hindi written in Latin letters: the plain forms of asking, folded as
+# messages are ("människa" is "manniska"). The multilingual examples (bots.handoff.semantic)
+# carry the rest; these keep the common asks exact where the embedder is weakest (it was
+# not trained on Swedish or Hindi).
+_NL_WHO = (
+    r"(?:(?:een|de|het|uw|jullie|iemand_van_de|iemand_van) )?(?:echte |echt_)?"
+    r"(?:mens|medewerker|medewerkster|persoon|iemand|klantenservice|helpdesk|servicedesk"
+    r"|mensen|collega|vertegenwoordiger)\b"
+)
+_NL_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            rf"\b(?:praten|spreken|chatten|contact|bellen|doorverbonden) met {_NL_WHO}"
+            # The verb closes the clause: "kan ik met een medewerker praten?"
+            rf"|\bmet {_NL_WHO} (?:\w+ )?(?:praten|spreken|chatten|bellen)\b"
+            rf"|\b{_NL_WHO} (?:\w+ )?(?:spreken|aan_de_lijn)\b"
+            rf"|\b(?:verbind|zet|stuur) (?:me|mij) (?:\w+ )?(?:door )?(?:met|naar) {_NL_WHO}"
+            r"|\bdoorverbinden\b"
+        ),
+    ),
+)
+_SV_WHO = (
+    r"(?:(?:en|ett|nagon|er) )?(?:riktig |verklig )?"
+    r"(?:manniska|person|anstalld|handlaggare|kundtjanst|kundservice|personal(?:en)?|support"
+    r"|nagon(?: pa_(?:kundtjanst|er|support))?|medarbetare)\b"
+)
+_SV_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            rf"\b(?:prata|tala|snacka|chatta) med {_SV_WHO}"
+            rf"|\bkoppla (?:mig|mej) (?:vidare )?(?:till|med) {_SV_WHO}"
+        ),
+    ),
+)
+_HI_WHO = (
+    r"(?:kisi |koi )?(?:real |asli |sachche )?(?:insaan|insan|human|person|agent|executive"
+    r"|staff(?: member)?|support(?: staff| team| wale| wala)?|customer_care(?: wale| wala)?"
+    r"|customer_support(?: wale| wala)?|aadmi|banda)\b"
+)
+_HI_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            rf"\b{_HI_WHO} (?:se|ko|say) (?:baat|connect|contact|transfer)"
+            r"(?: \w+){0,2}? (?:karo|karao|karwao|karwa|karna|karni|karwado|kar|kara|krwa|krdo)\b"
+        ),
+    ),
+)
+
 _RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
     ("en", _EN_RULES),
     ("es", _ES_RULES),
@@ -777,6 +853,9 @@ _RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
     ("de", _DE_RULES),
     ("pt", _PT_RULES),
     ("it", _IT_RULES),
+    ("nl", _NL_RULES),
+    ("sv", _SV_RULES),
+    ("hi", _HI_RULES),
 )
 
 # Words of a short reply to the offer, by what they say. Phrases are written with "_" for a space

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -14,8 +14,13 @@ from bots.retrieval.embeddings import Embedder
 # this close to an example ask, and closer by `MIN_MARGIN` to it than to any example that is
 # not an ask. The margin is what reads negation: "I don't want a bot" sits by the asks, "no
 # need for a person" by the non-asks, though both are close to "a person".
-MIN_SIMILARITY = 0.60
-MIN_MARGIN = 0.0
+MIN_SIMILARITY = 0.58
+MIN_MARGIN = 0.03
+# In the languages whose rule tables are complete the rules already read the direct asks, so
+# the examples only add the indirect ones and must be surer: at 0.58 in English, "I want
+# assistance filing a complaint" and "help me with my transfer" came too close to the asks.
+MIN_SIMILARITY_WITH_RULES = 0.65
+FULL_RULE_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it"})
 # A request for a person is short; a long message is a question that may mention one, and
 # the rules still read it.
 MAX_CHARS = 200
@@ -36,9 +41,15 @@ class HandoffDetector:
         asks: Mapping[str, Sequence[str]] = ASKS,
         not_asks: Mapping[str, Sequence[str]] = NOT_ASKS,
         min_similarity: float = MIN_SIMILARITY,
+        min_similarity_with_rules: float = MIN_SIMILARITY_WITH_RULES,
         min_margin: float = MIN_MARGIN,
+        language_of: Callable[[str], str] | None = None,
     ) -> None:
+        """`language_of` (bots.language.identify) picks the bar by language; without it every
+        message is held to the higher bar of the languages the rules cover."""
         self._embedder = embedder
+        self._language_of = language_of
+        self._min_similarity_with_rules = min_similarity_with_rules
         self._ask_texts = [text for texts in asks.values() for text in texts]
         self._not_texts = [text for texts in not_asks.values() for text in texts]
         self._min_similarity = min_similarity
@@ -55,16 +66,19 @@ class HandoffDetector:
         if self._embedder is None or not text.strip() or len(text) > MAX_CHARS:
             return False
         vector = self._embedder.embed([text])[0]
-        return self.similar_to_asks(vector)
+        ruled = self._language_of is None or self._language_of(text) in FULL_RULE_LANGUAGES
+        return self.similar_to_asks(vector, ruled=ruled)
 
     def scores(self, vector: np.ndarray) -> tuple[float, float]:
         """The similarity of a message's vector to the nearest ask and the nearest non-ask."""
         asks, not_asks = self._example_vectors()
         return float(np.max(asks @ vector)), float(np.max(not_asks @ vector))
 
-    def similar_to_asks(self, vector: np.ndarray) -> bool:
+    def similar_to_asks(self, vector: np.ndarray, *, ruled: bool = False) -> bool:
+        """Whether a vector is near enough an ask; `ruled`: its language has full rule tables."""
         ask, not_ask = self.scores(vector)
-        return ask >= self._min_similarity and ask - not_ask >= self._min_margin
+        bar = self._min_similarity_with_rules if ruled else self._min_similarity
+        return ask >= bar and ask - not_ask >= self._min_margin
 
     def warm(self) -> None:
         """Embed the examples now (at start), not on the first message."""

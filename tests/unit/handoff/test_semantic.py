@@ -39,6 +39,7 @@ def detector(embedder: KeywordEmbedder) -> HandoffDetector:
         asks={"en": ["a person please", "I don't want a bot"], "zh": ["转人工"]},
         not_asks={"en": ["no need for a person", "opening hours"]},
         min_similarity=0.9,
+        min_similarity_with_rules=0.9,
         min_margin=0.05,
     )
 
@@ -67,6 +68,22 @@ def test_long_messages_are_left_to_the_rules() -> None:
     embedder = KeywordEmbedder()
     assert not detector(embedder).wants_human("a person please " * (MAX_CHARS // 10))
     assert embedder.calls == []
+
+
+def test_languages_without_full_rules_get_the_lower_bar() -> None:
+    embedder = KeywordEmbedder()
+    # "person hours" is as near "a person please" as "opening hours": 0.5 of the way.
+    strict = HandoffDetector(
+        embedder,
+        asks={"en": ["a person please"]},
+        not_asks={"en": ["need"]},
+        min_similarity=0.5,
+        min_similarity_with_rules=0.9,
+        min_margin=0.0,
+        language_of=lambda text: "ko" if "ko:" in text else "en",
+    )
+    assert strict.wants_human("ko: person hours")
+    assert not strict.wants_human("en: person hours")
 
 
 def test_without_an_embedder_it_is_the_rules() -> None:
