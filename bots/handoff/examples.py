@@ -16,6 +16,34 @@ def _lines(block: str) -> tuple[str, ...]:
 
 ASKS: dict[str, tuple[str, ...]] = {
     "en": _lines("""
+        can somebody from your side look into this?
+        is there a number where I can talk to real people?
+        I'd like to talk to a human on the phone
+        could a person phone me about this
+        which of your people can I talk to?
+        I just want to talk to a human being
+        ask someone on your team to get in touch with me
+        let me talk to the person in charge of refunds
+        I'm fed up with automatic replies, I want a person
+        enough with the robot, get me someone real
+        I want this handled by a human
+        could a supervisor step in?
+        can a manager look at my case?
+        I'd like to chat with somebody from customer service
+        please link me to a live representative
+        I need to talk to somebody about this
+        is anyone human available right now?
+        a real human please, it's urgent
+        can your support team reach out to me?
+        switch me over to a live agent
+        I'd like one of your employees to phone me
+        I'd prefer to explain it to someone
+        is there any way to talk to a real person?
+        someone needs to call me about this
+        I want to talk to people, not software
+        are there humans working on the chat?
+        please pass me to someone who can actually help
+        I want to talk to an expert from your team
         I want to be put in touch with a staff member
         is there someone I could call at your company?
         please let me talk to one of your employees
@@ -315,6 +343,30 @@ ASKS: dict[str, tuple[str, ...]] = {
 
 NOT_ASKS: dict[str, tuple[str, ...]] = {
     "en": _lines("""
+        I need assistance with my order
+        I want help filing a complaint
+        can you help me make a claim?
+        I need support to change my address
+        I want assistance to cancel my purchase
+        help me get my money back
+        I want to make a customer complaint
+        I need help removing an item from my cart
+        I need help with my account settings
+        can you help me with a problem?
+        I need assistance please
+        help me please
+        I need some help
+        what is a customer service representative?
+        I want to work in customer service
+        how do I call someone from my phone?
+        how do I set up a call with my team in the app?
+        my team needs more seats on the plan
+        can I chat with my friends in the app?
+        where can I talk to other users, is there a forum?
+        is the phone line free to call?
+        do real people read the reviews?
+        the person who delivered was late
+        can I speak to you in Italian?
         help me with my transfer
         I have a pending transfer
         I want to transfer money into my account

@@ -15,11 +15,11 @@ from bots.retrieval.embeddings import Embedder
 # not an ask. The margin is what reads negation: "I don't want a bot" sits by the asks, "no
 # need for a person" by the non-asks, though both are close to "a person".
 MIN_SIMILARITY = 0.58
-MIN_MARGIN = 0.03
+MIN_MARGIN = 0.05
 # In the languages whose rule tables are complete the rules already read the direct asks, so
 # the examples only add the indirect ones and must be surer: at 0.58 in English, "I want
 # assistance filing a complaint" and "help me with my transfer" came too close to the asks.
-MIN_SIMILARITY_WITH_RULES = 0.65
+MIN_SIMILARITY_WITH_RULES = 0.62
 FULL_RULE_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it"})
 # A request for a person is short; a long message is a question that may mention one, and
 # the rules still read it.
