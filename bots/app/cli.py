@@ -128,10 +128,14 @@ async def build_app(
     settings: Settings,
     persona_name: str | None,
     link_for: Callable[[ThreadKey], str | None] | None = None,
+    *,
+    bursts: bool = True,
 ) -> AsyncIterator[App]:
     """Everything the bot needs, opened and closed together; `persona_name` is the default.
 
-    `link_for` is the platform's web link to a thread, for hand-off records (webhooks)."""
+    `link_for` is the platform's web link to a thread, for hand-off records (webhooks).
+    `bursts`: wait `burst_seconds` for a user's next quick message (chat platforms; a
+    terminal sends one line and waits for its answer)."""
     name = persona_name or settings.default_persona
     path = persona_path(settings, name)
     library = PersonaLibrary(
@@ -160,6 +164,7 @@ async def build_app(
         retention=retention,
         language_of=LanguageIdentifier().identify,
         wants_person=handoff_detector(settings),
+        burst_window=timedelta(seconds=settings.burst_seconds if bursts else 0.0),
     )
     try:
         async with ops_endpoint(settings, telemetry, store) as ops_port:
@@ -200,7 +205,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bots.adapters import console
 
     user = _local_user()
-    async with build_app(settings, args.persona) as app:
+    async with build_app(settings, args.persona, bursts=False) as app:
         key = console.new_thread_key(user, app.persona.name)
         resumed = False
         if args.resume:
@@ -235,7 +240,7 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
     if not args.question.strip():
         raise BotsError('nothing to ask: give the question in quotes, e.g. bots ask "parking?"')
-    async with build_app(settings, args.persona) as app:
+    async with build_app(settings, args.persona, bursts=False) as app:
         await console.ask(app.engine, app.persona, _local_user(), args.question, sys.stdout)
     return 0
 

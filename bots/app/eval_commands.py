@@ -47,7 +47,7 @@ async def run_eval_handoff(settings: Settings, args: argparse.Namespace) -> int:
     from bots.evals.handoff import HANDOFF_FIELDS, ProgressLine, evaluate_handoff, load_jsonl
 
     examples: dict[str, list[str]] = {}
-    detector = handoff_detector(settings, rules_only=args.rules_only)
+    detector = handoff_detector(settings, rules_only=args.rules_only, background=False)
     progress = ProgressLine(f"eval handoff {args.data.name}")
     rows = load_jsonl(args.data, required=HANDOFF_FIELDS)
     try:

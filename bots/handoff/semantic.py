@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -9,6 +11,8 @@ import numpy as np
 from bots.handoff.detect import detect
 from bots.handoff.examples import ASKS, NOT_ASKS
 from bots.retrieval.embeddings import Embedder
+
+log = logging.getLogger(__name__)
 
 # Tuned on the shared hand-off sets and the FAQ question sets (docs/handoff.md): an ask must be
 # this close to an example ask, and closer by `MIN_MARGIN` to it than to any example that is
@@ -56,6 +60,7 @@ class HandoffDetector:
         self._min_margin = min_margin
         self._asks: np.ndarray | None = None
         self._not_asks: np.ndarray | None = None
+        self._ready = threading.Event()
 
     def __call__(self, text: str) -> bool:
         return self.wants_human(text)
@@ -65,6 +70,8 @@ class HandoffDetector:
             return True
         if self._embedder is None or not text.strip() or len(text) > MAX_CHARS:
             return False
+        if not self._ready.is_set():
+            return False  # still loading (`warm_in_background`): the rules alone meanwhile
         vector = self._embedder.embed([text])[0]
         ruled = self._language_of is None or self._language_of(text) in FULL_RULE_LANGUAGES
         return self.similar_to_asks(vector, ruled=ruled)
@@ -81,8 +88,22 @@ class HandoffDetector:
         return ask >= bar and ask - not_ask >= self._min_margin
 
     def warm(self) -> None:
-        """Embed the examples now (at start), not on the first message."""
+        """Load the model and embed the examples now; until then only the rules answer."""
         self._example_vectors()
+
+    def warm_in_background(self) -> threading.Thread:
+        """`warm` in a thread: the model takes seconds to load, and a chat platform wants its
+        events acknowledged meanwhile. Messages before it is done get the rules alone."""
+
+        def load() -> None:
+            try:
+                self.warm()
+            except Exception as exc:  # the rules still work: say so, and carry on
+                log.warning("hand-off examples not loaded, rules only: %s", type(exc).__name__)
+
+        thread = threading.Thread(target=load, name="handoff-examples", daemon=True)
+        thread.start()
+        return thread
 
     def _example_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         if self._asks is None or self._not_asks is None:
@@ -90,4 +111,5 @@ class HandoffDetector:
             vectors = self._embedder.embed([*self._ask_texts, *self._not_texts])
             self._asks = vectors[: len(self._ask_texts)]
             self._not_asks = vectors[len(self._ask_texts) :]
+            self._ready.set()
         return self._asks, self._not_asks

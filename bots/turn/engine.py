@@ -5,7 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -77,13 +84,17 @@ class Engine:
         retention: Retention | None = None,
         language_of: Callable[[str], str] | None = None,
         wants_person: Callable[[str], bool] = wants_human,
+        burst_window: timedelta = timedelta(0),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team.
 
         `limits` defaults to no limits; `retention` (None: keep everything) runs from `tick`.
         `language_of` names the language a text is written in (bots.language.identify), for
         the fixed messages; None answers every fixed message in the persona's own words.
-        `wants_person` is the hand-off detector run before any model call.
+        `wants_person` is the hand-off detector run before any model call. With a
+        `burst_window`, a user's message waits that long (`sleep`) for the next one, and quick
+        messages are answered once, together (`_handle`).
         """
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -98,6 +109,8 @@ class Engine:
         self._retention = retention
         self._language_of = language_of or (lambda text: "en")
         self._wants_person = wants_person
+        self._burst_window = burst_window
+        self._sleep = sleep
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
         )
@@ -141,9 +154,28 @@ class Engine:
         # conversation too (the in-process lock first, so each process waits there once).
         key_id = message.key.as_id()
         language = self._language_of(message.text)
+        trouble = catalog_message("store_trouble", language)
+        if self._burst_window > timedelta(0) and not message.is_staff:
+            # Recorded at once (in order, deduplicated), then answered after the window, when
+            # no later message of the same burst has arrived: the last one answers them all.
+            async with self._locks.hold(key_id):
+                recorded = self._held(key_id, self._record_for_burst(message, persona))
+                refused = [
+                    event
+                    async for event in _honest_on_store_failure(recorded, self._telemetry, trouble)
+                ]
+            if refused:
+                for event in refused:
+                    yield event
+                return
+            await self._sleep(self._burst_window.total_seconds())
+            async with self._locks.hold(key_id):
+                turn = self._held(key_id, self._answer_burst(message, persona))
+                async for event in _honest_on_store_failure(turn, self._telemetry, trouble):
+                    yield event
+            return
         async with self._locks.hold(key_id):
             turn = self._held(key_id, self._handle_locked(message, persona, language))
-            trouble = catalog_message("store_trouble", language)
             async for event in _honest_on_store_failure(turn, self._telemetry, trouble):
                 yield event
 
@@ -183,6 +215,50 @@ class Engine:
         log.info(
             "turn done conversation=%s ms=%.1f",
             conversation.id,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    # -- bursts of quick messages -----------------------------------------------------
+
+    async def _record_for_burst(
+        self, message: IncomingMessage, persona: str | None
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """Record the message; yields only when it must not be answered (a redelivery)."""
+        wanted = persona if persona is not None and persona in self._personas else self._default
+        conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
+        if not await self._record_incoming(conversation, message, self._runtime(conversation)):
+            yield Silent(SilenceReason.DUPLICATE)
+
+    async def _answer_burst(
+        self, message: IncomingMessage, persona: str | None
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """After the window: stay silent if the user wrote again, else answer the whole burst."""
+        started = time.perf_counter()
+        conversation = await self._store.get_conversation(message.key)
+        if conversation is None:
+            return
+        turns = await self._store.recent_turns(conversation.id, HISTORY_LIMIT + BURST_LIMIT)
+        found = _burst_ending(turns, message, self._burst_window)
+        if found is None:
+            yield Silent(SilenceReason.DUPLICATE)  # gone from the recent turns meanwhile
+            return
+        start, burst = found
+        if not burst:
+            yield Silent(SilenceReason.MERGED_INTO_NEXT)
+            return
+        text = "\n".join(t.text for t in burst)
+        combined = replace(message, text=text)
+        history = turns[:start][-HISTORY_LIMIT:]
+        runtime = self._runtime(conversation)
+        language = self._language_of(text)
+        async for event in self._budgeted(
+            combined, self._turn(conversation, runtime, history, combined, language)
+        ):
+            yield event
+        log.info(
+            "turn done conversation=%s messages=%d ms=%.1f",
+            conversation.id,
+            len(burst),
             (time.perf_counter() - started) * 1000,
         )
 
@@ -599,6 +675,44 @@ class Engine:
         await self._store.append_turn(conversation.id, turn)
         if reply.usage != Usage():
             await self._store.add_usage(conversation.id, reply.usage)
+
+
+# At most this many quick messages are read as one question (a paste split in many parts is
+# still bounded).
+BURST_LIMIT = 10
+
+
+def _burst_ending(
+    turns: Sequence[Turn], message: IncomingMessage, window: timedelta
+) -> tuple[int, list[Turn]] | None:
+    """Where the burst that ends with `message` starts in `turns`, and its turns, oldest first.
+
+    The burst runs back over the same user's messages with nothing between them, each within
+    `window` of the next. An empty burst: the same user wrote again after `message`, and that
+    later message answers. None: `message` is not among the turns.
+    """
+    at = next(
+        (
+            i
+            for i in range(len(turns) - 1, -1, -1)
+            if turns[i].role is Role.USER and turns[i].message_id == message.message_id
+        ),
+        None,
+    )
+    if at is None:
+        return None
+    if any(t.role is Role.USER and t.author_id == message.author_id for t in turns[at + 1 :]):
+        return at, []
+    start = at
+    while (
+        start > 0
+        and at - start + 1 < BURST_LIMIT
+        and turns[start - 1].role is Role.USER
+        and turns[start - 1].author_id == message.author_id
+        and turns[start].created_at - turns[start - 1].created_at <= window
+    ):
+        start -= 1
+    return start, list(turns[start : at + 1])
 
 
 def _event_id(message: IncomingMessage) -> str:

@@ -91,3 +91,16 @@ def test_slack_settings(tmp_path: Path) -> None:
 def test_a_malformed_channel_map_is_a_one_line_error() -> None:
     with pytest.raises(ConfigError, match="SLACK_CHANNEL_PERSONAS must look like"):
         Settings.from_env({"SLACK_CHANNEL_PERSONAS": "C1:restaurant"}, data_dir=Path("."))
+
+
+def test_burst_and_semantic_handoff_settings() -> None:
+    from bots.config import DEFAULT_BURST_SECONDS
+
+    assert Settings.from_env({}).burst_seconds == DEFAULT_BURST_SECONDS
+    assert Settings.from_env({}).semantic_handoff is True
+    assert Settings.from_env({"BOTS_BURST_SECONDS": "0"}).burst_seconds == 0.0
+    assert Settings.from_env({"BOTS_HANDOFF_SEMANTIC": "off"}).semantic_handoff is False
+    with pytest.raises(ConfigError, match="BOTS_BURST_SECONDS must be between 0 and 30"):
+        Settings.from_env({"BOTS_BURST_SECONDS": "45"})
+    with pytest.raises(ConfigError, match="BOTS_BURST_SECONDS must be a number of seconds"):
+        Settings.from_env({"BOTS_BURST_SECONDS": "soon"})

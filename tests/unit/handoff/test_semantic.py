@@ -34,7 +34,7 @@ class KeywordEmbedder:
 
 
 def detector(embedder: KeywordEmbedder) -> HandoffDetector:
-    return HandoffDetector(
+    found = HandoffDetector(
         embedder,
         asks={"en": ["a person please", "I don't want a bot"], "zh": ["转人工"]},
         not_asks={"en": ["no need for a person", "opening hours"]},
@@ -42,6 +42,8 @@ def detector(embedder: KeywordEmbedder) -> HandoffDetector:
         min_similarity_with_rules=0.9,
         min_margin=0.05,
     )
+    found.warm()
+    return found
 
 
 def test_a_message_near_an_ask_is_an_ask_in_any_language() -> None:
@@ -60,13 +62,17 @@ def test_an_ordinary_question_is_not_an_ask() -> None:
 
 def test_the_rules_decide_first_without_embedding() -> None:
     embedder = KeywordEmbedder()
-    assert detector(embedder).wants_human("I want to talk to a human")
+    found = detector(embedder)
+    embedder.calls.clear()
+    assert found.wants_human("I want to talk to a human")
     assert embedder.calls == []
 
 
 def test_long_messages_are_left_to_the_rules() -> None:
     embedder = KeywordEmbedder()
-    assert not detector(embedder).wants_human("a person please " * (MAX_CHARS // 10))
+    found = detector(embedder)
+    embedder.calls.clear()
+    assert not found.wants_human("a person please " * (MAX_CHARS // 10))
     assert embedder.calls == []
 
 
@@ -82,8 +88,18 @@ def test_languages_without_full_rules_get_the_lower_bar() -> None:
         min_margin=0.0,
         language_of=lambda text: "ko" if "ko:" in text else "en",
     )
+    strict.warm()
     assert strict.wants_human("ko: person hours")
     assert not strict.wants_human("en: person hours")
+
+
+def test_until_the_examples_are_loaded_the_rules_answer() -> None:
+    embedder = KeywordEmbedder()
+    loading = HandoffDetector(embedder, asks={"zh": ["转人工"]}, not_asks={"en": ["hours"]})
+    assert not loading.wants_human("转人工")
+    assert embedder.calls == []
+    loading.warm_in_background().join(timeout=10)
+    assert loading.wants_human("转人工")
 
 
 def test_without_an_embedder_it_is_the_rules() -> None:
@@ -95,7 +111,6 @@ def test_without_an_embedder_it_is_the_rules() -> None:
 def test_examples_are_embedded_once_in_one_batch() -> None:
     embedder = KeywordEmbedder()
     found = detector(embedder)
-    found.warm()
     found.wants_human("what are your hours?")
     found.wants_human("转人工 please")
     assert [len(call) for call in embedder.calls] == [5, 1, 1]
