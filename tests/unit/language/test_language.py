@@ -64,3 +64,28 @@ def test_a_persona_text_wins_and_unknown_languages_fall_back_to_english() -> Non
     assert message("offer", "sv", overrides) == "Vill du prata med oss?"
     assert message("offer", "ru", overrides) == message("offer", "en")
     assert language_name("en", "fr") == "anglais"
+
+
+def test_when_the_team_is_back_is_said_in_the_users_language() -> None:
+    from datetime import UTC, datetime
+
+    from bots.handoff.hours import describe_opening
+    from bots.handoff.lifecycle import handoff_message
+    from bots.knowledge.persona import Persona, SupportHours
+
+    now = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)  # a Friday evening
+    monday = datetime(2026, 3, 9, 8, 0, tzinfo=UTC)
+    assert describe_opening(monday, now, "Europe/Paris", "fr") == "lundi à 09:00 (Europe/Paris)"
+    assert describe_opening(monday, now, "Europe/Paris") == "on Monday at 09:00 (Europe/Paris)"
+    persona = Persona(
+        name="x",
+        display_name="X",
+        instructions="hi",
+        handoff={"hours": SupportHours(timezone="Europe/Paris", days={"monday": "09:00-17:00"})},
+    )
+    text, away = handoff_message(persona, now, "de")
+    assert away
+    assert text == (
+        "Unser Team ist gerade nicht da; jemand antwortet Ihnen hier am Montag um 09:00 "
+        "(Europe/Paris)."
+    )
