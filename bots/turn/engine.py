@@ -48,6 +48,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
+from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
 from bots.turn.offline import offline_reply
 from bots.turn.runtime import PersonaRuntime
@@ -238,7 +239,7 @@ class Engine:
         if conversation is None:
             return
         turns = await self._store.recent_turns(conversation.id, HISTORY_LIMIT + BURST_LIMIT)
-        found = _burst_ending(turns, message, self._burst_window)
+        found = burst_ending(turns, message, self._burst_window)
         if found is None:
             yield Silent(SilenceReason.DUPLICATE)  # gone from the recent turns meanwhile
             return
@@ -675,44 +676,6 @@ class Engine:
         await self._store.append_turn(conversation.id, turn)
         if reply.usage != Usage():
             await self._store.add_usage(conversation.id, reply.usage)
-
-
-# At most this many quick messages are read as one question (a paste split in many parts is
-# still bounded).
-BURST_LIMIT = 10
-
-
-def _burst_ending(
-    turns: Sequence[Turn], message: IncomingMessage, window: timedelta
-) -> tuple[int, list[Turn]] | None:
-    """Where the burst that ends with `message` starts in `turns`, and its turns, oldest first.
-
-    The burst runs back over the same user's messages with nothing between them, each within
-    `window` of the next. An empty burst: the same user wrote again after `message`, and that
-    later message answers. None: `message` is not among the turns.
-    """
-    at = next(
-        (
-            i
-            for i in range(len(turns) - 1, -1, -1)
-            if turns[i].role is Role.USER and turns[i].message_id == message.message_id
-        ),
-        None,
-    )
-    if at is None:
-        return None
-    if any(t.role is Role.USER and t.author_id == message.author_id for t in turns[at + 1 :]):
-        return at, []
-    start = at
-    while (
-        start > 0
-        and at - start + 1 < BURST_LIMIT
-        and turns[start - 1].role is Role.USER
-        and turns[start - 1].author_id == message.author_id
-        and turns[start].created_at - turns[start - 1].created_at <= window
-    ):
-        start -= 1
-    return start, list(turns[start : at + 1])
 
 
 def _event_id(message: IncomingMessage) -> str:
