@@ -174,6 +174,10 @@ class Settings:
     """Which local model: "use" (multilingual, the default install) or "minilm" (the
     English-only `bots[semantic]` extra) (BOTS_EMBEDDINGS)."""
     cache_dir: Path = Path(".cache")
+    semantic_handoff: bool = True
+    """Read asks for a person in any language with sentence embeddings (BOTS_HANDOFF_SEMANTIC)."""
+    burst_seconds: float = 0.0
+    """Messages of one user this close together are answered once, as one (BOTS_BURST_SECONDS)."""
 
     @property
     def llm_enabled(self) -> bool:
@@ -212,6 +216,8 @@ class Settings:
             link_hosts=_link_hosts(environ),
             embedding_model=_embedding_model(environ),
             cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
+            semantic_handoff=_switch(environ, "BOTS_HANDOFF_SEMANTIC", default=True),
+            burst_seconds=_seconds(environ, "BOTS_BURST_SECONDS", DEFAULT_BURST_SECONDS),
         )
 
 
@@ -355,4 +361,24 @@ def _positive_float(environ: Mapping[str, str], name: str, default: float) -> fl
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
     if value <= 0:
         raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    return value
+
+
+# Chat users often send one question as several quick lines ("hi" / "my order" / "it's late");
+# waiting this long after a message for the next one answers them once, together.
+DEFAULT_BURST_SECONDS = 2.0
+MAX_BURST_SECONDS = 30.0
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    """A wait in seconds: 0 turns it off; more than MAX_BURST_SECONDS would feel like silence."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not 0 <= value <= MAX_BURST_SECONDS:
+        raise ConfigError(f"{name} must be between 0 and {MAX_BURST_SECONDS:g}, got {raw!r}")
     return value

@@ -223,6 +223,8 @@ class SilenceReason(StrEnum):
     EMPTY = "empty"
     NOT_HANDED_OFF = "not_handed_off"
     STAFF_MESSAGE = "staff_message"
+    # One of several quick messages: the last of the burst answers them all, together.
+    MERGED_INTO_NEXT = "merged_into_next"
 
 
 @dataclass(frozen=True, slots=True)

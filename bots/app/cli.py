@@ -102,7 +102,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
     from bots.adapters import console
 
     user = _local_user()
-    async with build_app(settings, args.persona) as app:
+    async with build_app(settings, args.persona, bursts=False) as app:
         key = console.new_thread_key(user, app.persona.name)
         resumed = False
         if args.resume:
@@ -139,7 +139,7 @@ async def _ask(settings: Settings, args: argparse.Namespace) -> int:
 
     if not args.question.strip():
         raise BotsError('nothing to ask: give the question in quotes, e.g. bots ask "parking?"')
-    async with build_app(settings, args.persona) as app:
+    async with build_app(settings, args.persona, bursts=False) as app:
         await console.ask(app.engine, app.persona, _local_user(), args.question, sys.stdout)
     return 0
 

@@ -19,6 +19,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     handoff = evaluations.add_parser("handoff", help="score the ask-for-a-person detector")
     handoff.add_argument("--data", required=True, type=Path, help="utterances, JSON Lines")
     handoff.add_argument("--json", action="store_true", help="print one JSON object only")
+    handoff.add_argument(
+        "--rules-only", action="store_true", help="score the rule tables without the examples"
+    )
     handoff.set_defaults(run=run_eval_handoff)
     retrieval = evaluations.add_parser(
         "retrieval", help="score FAQ retrieval on labelled questions (the bot's own retriever)"
@@ -61,21 +64,28 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 async def run_eval_handoff(settings: Settings, args: argparse.Namespace) -> int:
     import json
 
+    from bots.app.handoff_wiring import handoff_detector
     from bots.evals.handoff import HANDOFF_FIELDS, ProgressLine, evaluate_handoff, load_jsonl
 
     examples: dict[str, list[str]] = {}
+    detector = handoff_detector(settings, rules_only=args.rules_only, background=False)
     progress = ProgressLine(f"eval handoff {args.data.name}")
     rows = load_jsonl(args.data, required=HANDOFF_FIELDS)
     try:
-        result = evaluate_handoff(rows, progress=progress, examples=examples)
+        result = evaluate_handoff(rows, detector, progress=progress, examples=examples)
     finally:
         progress.close()
     if args.json:
         print(json.dumps(result))
         return 0
     print(f"hand-off detector on {args.data}")
+    by_language = result.pop("by_language")
     for key, value in result.items():
         print(f"  {key:<24}{value}")
+    if len(by_language) > 1:
+        print("  by language (n, positives, precision, recall, F1, false-positive rate):")
+        for language, figures in by_language.items():
+            print(f"    {language:<6}" + "  ".join(str(v) for v in figures.values()))
     missed, flagged = examples.get("false_negatives", []), examples.get("false_positives", [])
     shown = max(10, 20 - len(flagged))  # up to 20 in all, shared when both kinds exist
     for label, texts in (

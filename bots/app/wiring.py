@@ -15,10 +15,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bots.app.handoff_wiring import handoff_detector
 from bots.config import Settings
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
 from bots.knowledge.persona import Persona, persona_files
+from bots.language.identify import LanguageIdentifier
 from bots.llm.client import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.llm.outages import ServerFailures
 from bots.models import ThreadKey
@@ -96,10 +98,14 @@ async def build_app(
     settings: Settings,
     persona_name: str | None,
     link_for: Callable[[ThreadKey], str | None] | None = None,
+    *,
+    bursts: bool = True,
 ) -> AsyncIterator[App]:
     """Everything the bot needs, opened and closed together; `persona_name` is the default.
 
-    `link_for` is the platform's web link to a thread, for hand-off records (webhooks)."""
+    `link_for` is the platform's web link to a thread, for hand-off records (webhooks).
+    `bursts`: wait `burst_seconds` for a user's next quick message (chat platforms; a
+    terminal sends one line and waits for its answer)."""
     name = persona_name or settings.default_persona
     path = persona_path(settings, name)
     library = PersonaLibrary(
@@ -131,6 +137,9 @@ async def build_app(
         turn_timeout=settings.turn_timeout_seconds,
         failures=failures,
         llm_server=settings.base_url,
+        language_of=LanguageIdentifier().identify,
+        wants_person=handoff_detector(settings),
+        burst_window=timedelta(seconds=settings.burst_seconds if bursts else 0.0),
     )
     try:
         async with ops_endpoint(settings, telemetry, store, failures) as ops_port:

@@ -64,46 +64,79 @@ def evaluate_handoff(
     """Score a hand-off detector on rows of the shared utterance format.
 
     Rows marked `ambiguous` are left out of the main figures and reported apart as the share the
-    detector flags. `ms_per_message` times the detector alone, over every row. If `examples` is
-    given, it receives up to EXAMPLES_KEPT "false_negatives" and "false_positives" texts.
+    detector flags. `ms_per_message` times the detector alone, over every row, with its median
+    and 99th percentile. `by_language` has the same figures per row `lang` (rows without one
+    count as "en", the shared sets' only language). If `examples` is given, it receives up to
+    EXAMPLES_KEPT "false_negatives" and "false_positives" texts.
     """
-    tp = fp = fn = tn = 0
+    counts: dict[str, _Counts] = {}
     ambiguous = ambiguous_flagged = 0
-    seconds = 0.0
+    timings: list[float] = []
     count = 0
     for count, row in enumerate(rows, start=1):
         text, label, is_ambiguous = _handoff_row(row, count)
         started = time.perf_counter()
         flagged = bool(detector(text))
-        seconds += time.perf_counter() - started
+        timings.append(time.perf_counter() - started)
         if is_ambiguous:
             ambiguous += 1
             ambiguous_flagged += flagged
-        elif label and flagged:
-            tp += 1
-        elif label:
-            fn += 1
-            _keep(examples, "false_negatives", text)
-        elif flagged:
-            fp += 1
-            _keep(examples, "false_positives", text)
         else:
-            tn += 1
+            language = str(row.get("lang") or "en")
+            kind = counts.setdefault(language, _Counts()).add(label, flagged)
+            if kind == "fn":
+                _keep(examples, "false_negatives", text)
+            elif kind == "fp":
+                _keep(examples, "false_positives", text)
         if progress is not None:
             progress(count)
-    precision = _ratio(tp, tp + fp)
-    recall = _ratio(tp, tp + fn)
-    f1 = _ratio(2 * precision * recall, precision + recall)
+    total = sum(counts.values(), _Counts())
+    timings.sort()
     return {
-        "n": tp + fp + fn + tn,
-        "positives": tp + fn,
-        "precision": round(precision, 4),
-        "recall": round(recall, 4),
-        "f1": round(f1, 4),
-        "false_positive_rate": round(_ratio(fp, fp + tn), 4),
+        **total.figures(),
         "ambiguous_flagged_rate": round(_ratio(ambiguous_flagged, ambiguous), 4),
-        "ms_per_message": round(1000 * seconds / count, 4) if count else 0.0,
+        "ms_per_message": round(1000 * sum(timings) / count, 4) if count else 0.0,
+        "ms_p50": round(1000 * _percentile(timings, 0.50), 4),
+        "ms_p99": round(1000 * _percentile(timings, 0.99), 4),
+        "by_language": {lang: counts[lang].figures() for lang in sorted(counts)},
     }
+
+
+class _Counts:
+    """True and false positives and negatives of one slice of the rows."""
+
+    def __init__(self, tp: int = 0, fp: int = 0, fn: int = 0, tn: int = 0) -> None:
+        self.tp, self.fp, self.fn, self.tn = tp, fp, fn, tn
+
+    def __add__(self, other: _Counts) -> _Counts:
+        return _Counts(
+            self.tp + other.tp, self.fp + other.fp, self.fn + other.fn, self.tn + other.tn
+        )
+
+    def add(self, label: bool, flagged: bool) -> str:
+        """Count one row; which of tp, fp, fn, tn it was."""
+        kind = ("tp" if flagged else "fn") if label else ("fp" if flagged else "tn")
+        setattr(self, kind, getattr(self, kind) + 1)
+        return kind
+
+    def figures(self) -> dict[str, Any]:
+        precision = _ratio(self.tp, self.tp + self.fp)
+        recall = _ratio(self.tp, self.tp + self.fn)
+        f1 = _ratio(2 * precision * recall, precision + recall)
+        return {
+            "n": self.tp + self.fp + self.fn + self.tn,
+            "positives": self.tp + self.fn,
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "false_positive_rate": round(_ratio(self.fp, self.fp + self.tn), 4),
+        }
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 def _handoff_row(row: dict[str, Any], number: int) -> tuple[str, bool, bool]:

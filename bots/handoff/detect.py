@@ -56,19 +56,50 @@ def is_affirmative(text: str) -> bool:
     - anything that adds a question or topic ("yes but what time do you close?") is not a yes
       to the offer; the only tail allowed is the request itself ("yes, get me a person").
     """
+    peeled = _peel_reply(text)
+    if peeled is None:
+        return False
+    kinds, rest = peeled
+    if _NO in kinds:
+        return False
+    if rest:
+        return bool(kinds) and len(rest.split()) <= 6 and wants_human(rest)
+    return _YES in kinds or (_ACK in kinds and _PLEASE in kinds[kinds.index(_ACK) :])
+
+
+def is_decline(text: str) -> bool:
+    """A short no, or a polite close, in reply to the offer of a person.
+
+    "no", "no thanks", "nein danke", "non merci", "no gracias", "いいえ、結構です", "不用了谢谢",
+    "nee hoor", and a bare "ok thanks" or "merci" (which `is_affirmative` already refuses to
+    read as a yes). Anything more ("no, but what time do you open?") is a new question, and a
+    yes word or a "please" ("ok please") makes it not a decline.
+    """
+    peeled = _peel_reply(text)
+    if peeled is None:
+        return False
+    kinds, rest = peeled
+    if rest or not kinds or _YES in kinds or _PLEASE in kinds:
+        return False
+    return _NO in kinds or _ACK in kinds or _THANKS in kinds
+
+
+def _peel_reply(text: str) -> tuple[list[str], str] | None:
+    """The reply words at the front of a short message, by kind, and what follows them.
+
+    None for an empty or long message (more than 8 words), which is never a short reply.
+    """
     normal = _normalise(text)
     words = [w for w in normal.split() if w != "."]
     if not words or len(words) > 8:
-        return False
+        return None
     rest = " ".join(words)
     kinds: list[str] = []
     # Peel reply words off the front: "yes please", "oui merci", "ok, go ahead".
     while (found := _REPLY_HEAD.match(rest)) is not None:
         kinds.append(_REPLY_WORDS[found.group(1)])
         rest = rest[found.end() :].lstrip()
-    if rest:
-        return bool(kinds) and len(rest.split()) <= 6 and wants_human(rest)
-    return _YES in kinds or (_ACK in kinds and _PLEASE in kinds[kinds.index(_ACK) :])
+    return kinds, rest
 
 
 # --- normalisation ---------------------------------------------------------------------------
@@ -204,6 +235,8 @@ _CANCEL = {
     "de": re.compile(r"\b(?:nicht|kein\w*|nie|ohne)\s+(?:\w+\s+){0,2}$"),
     "pt": re.compile(r"\b(?:nao|nunca|sem)\s+(?:\w+\s+){0,2}$|\b(?:estou|voce e|e)\s+$"),
     "it": re.compile(r"\b(?:non|mai|senza)\s+(?:\w+\s+){0,2}$|\b(?:sto|sei)\s+$"),
+    "nl": re.compile(r"\b(?:niet|geen|nooit|zonder|hoef|hoeft)\s+(?:\w+\s+){0,3}$"),
+    "sv": re.compile(r"\b(?:inte|ingen|aldrig|utan|behover_inte)\s+(?:\w+\s+){0,3}$"),
 }
 
 
@@ -247,6 +280,8 @@ _EN_STAFF = (
     r"(?:human(?:s|_being|_beings)?|person|persons|agents?|operators?|representatives?|reps?"
     r"|staff(?:_members?)?|team_members?|employees?|managers?|supervisors?|advisors?|advisers?"
     r"|associates?|consultants?|specialists?|(?:real|live|actual) (?:people|one)"
+    # "a colleague of yours", "one of your workers", "a bank worker" (one word of trade first).
+    r"|colleagues?(?: of (?:yours|ours))?|(?:\w+ )?workers?"
     r"|members? of (?:(?:the|your|ur|our|this) )?(?:staff|team|crew|personnel)"
     rf"|{_EN_ANYONE} (?:from|at|in|on|of) {_EN_ORG})"
 )
@@ -262,6 +297,8 @@ _EN_TEAM = (
     r"(?:(?:the|your|ur) )?(?:customer|client|tech(?:nical)?) (?:service|support|care)"
     r"(?: (?:team|desk|department|line))?|(?:(?:the|your|ur) )?(?:support|help_?desk)"
     r"(?: (?:team|desk|department|line|staff))?"
+    # The people there as a whole: "forward me to your team", "talk to your staff".
+    r"|(?:the|your|ur) (?:team|staff|people|colleagues|office)(?! (?:page|account|plan|meeting))"
 )
 _EN_WHO = rf"(?:{_EN_DET}{_EN_ADJ}(?:{_EN_STAFF}|assistants?)|{_EN_ANYONE}(?: real)?|{_EN_TEAM})\b"
 _EN_WHO_OR_ROLE = rf"(?:{_EN_WHO}|{_EN_DET}{_EN_ROLE}\b)"
@@ -297,7 +334,7 @@ _EN_RULES = (
         "move-me-to-person",
         _compile(
             rf"\b{_EN_MOVE} (?:me|us|this|it|my_(?:call|chat|case|ticket|issue|question)) "
-            rf"(?:(?:through|over|back|up) )?(?:to|with|towards) {_EN_WHO}"
+            rf"(?:(?:through|over|back|up|on) )?(?:to|with|towards) {_EN_WHO}"
             # A role only when the user is what moves: "transfer it to the owner" is money.
             rf"|\b{_EN_MOVE} (?:me|us) (?:(?:through|over|back|up) )?(?:to|with) "
             rf"{_EN_DET}{_EN_ROLE}\b"
@@ -367,6 +404,25 @@ _EN_RULES = (
             rf"\b(?:need|want|wanna|like|find|get|have|give_me) (?:{_EN_ANYONE}|{_EN_WANT_WHO})"
             rf" (?:(?:real|who_is_real) )?(?:i_can|i_could|to) (?:talk|speak|chat)\b"
             rf"|\b(?:get|give|bring) me {_EN_ANYONE}(?: real)?(?:{_END}| (?:please|now))"
+        ),
+    ),
+    # Help from a person as the thing asked for: "I'd like human assistance with my refund",
+    # "do you have human support?", "is there live support?".
+    _Rule(
+        "human-help",
+        _compile(
+            r"\b(?:human|real_person|live_person|a_person's|personal|live|real_human)"
+            r" (?:assistance|help|support|contact|agent_support)\b(?! (?:resources|rights))"
+        ),
+    ),
+    # Getting a person onto the case: "is it possible to get a real agent on this?", "get a
+    # colleague of yours to answer this".
+    _Rule(
+        "get-person-on-it",
+        _compile(
+            rf"\b(?:get|have|find) (?:me )?{_EN_WANT_WHO}"
+            r" (?:on_(?:this|it|the_line|my_case)|to_(?:answer|look_at|handle|help_with|call)"
+            r"|who_can_help|for_me)"
         ),
     ),
     # Asking to escalate the conversation itself.
@@ -739,6 +795,57 @@ _IT_RULES = (
     ),
 )
 
+# Dutch, Swedish and Hindi written in Latin letters: the plain forms of asking, folded as
+# messages are ("människa" is "manniska"). The multilingual examples (bots.handoff.semantic)
+# carry the rest; these keep the common asks exact where the embedder is weakest (it was
+# not trained on Swedish or Hindi).
+_NL_WHO = (
+    r"(?:(?:een|de|het|uw|jullie|iemand_van_de|iemand_van) )?(?:echte |echt_)?"
+    r"(?:mens|medewerker|medewerkster|persoon|iemand|klantenservice|helpdesk|servicedesk"
+    r"|mensen|collega|vertegenwoordiger)\b"
+)
+_NL_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            rf"\b(?:praten|spreken|chatten|contact|bellen|doorverbonden) met {_NL_WHO}"
+            # The verb closes the clause: "kan ik met een medewerker praten?"
+            rf"|\bmet {_NL_WHO} (?:\w+ )?(?:praten|spreken|chatten|bellen)\b"
+            rf"|\b{_NL_WHO} (?:\w+ )?(?:spreken|aan_de_lijn)\b"
+            rf"|\b(?:verbind|zet|stuur) (?:me|mij) (?:\w+ )?(?:door )?(?:met|naar) {_NL_WHO}"
+            r"|\bdoorverbinden\b"
+        ),
+    ),
+)
+_SV_WHO = (
+    r"(?:(?:en|ett|nagon|er) )?(?:riktig |verklig )?"
+    r"(?:manniska|person|anstalld|handlaggare|kundtjanst|kundservice|personal(?:en)?|support"
+    r"|nagon(?: pa_(?:kundtjanst|er|support))?|medarbetare)\b"
+)
+_SV_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            rf"\b(?:prata|tala|snacka|chatta) med {_SV_WHO}"
+            rf"|\bkoppla (?:mig|mej) (?:vidare )?(?:till|med) {_SV_WHO}"
+        ),
+    ),
+)
+_HI_WHO = (
+    r"(?:kisi |koi )?(?:real |asli |sachche )?(?:insaan|insan|human|person|agent|executive"
+    r"|staff(?: member)?|support(?: staff| team| wale| wala)?|customer_care(?: wale| wala)?"
+    r"|customer_support(?: wale| wala)?|aadmi|banda)\b"
+)
+_HI_RULES = (
+    _Rule(
+        "talk-to-person",
+        _compile(
+            rf"\b{_HI_WHO} (?:se|ko|say) (?:baat|connect|contact|transfer)"
+            r"(?: \w+){0,2}? (?:karo|karao|karwao|karwa|karna|karni|karwado|kar|kara|krwa|krdo)\b"
+        ),
+    ),
+)
+
 _RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
     ("en", _EN_RULES),
     ("es", _ES_RULES),
@@ -746,11 +853,14 @@ _RULES: tuple[tuple[str, tuple[_Rule, ...]], ...] = (
     ("de", _DE_RULES),
     ("pt", _PT_RULES),
     ("it", _IT_RULES),
+    ("nl", _NL_RULES),
+    ("sv", _SV_RULES),
+    ("hi", _HI_RULES),
 )
 
 # Words of a short reply to the offer, by what they say. Phrases are written with "_" for a space
 # and in normalised form (accents folded, hyphens as spaces: "allez-y" is "allez_y").
-_YES, _ACK, _PLEASE, _THANKS, _FILLER = "yes", "ack", "please", "thanks", "filler"
+_YES, _NO, _ACK, _PLEASE, _THANKS, _FILLER = "yes", "no", "ack", "please", "thanks", "filler"
 _REPLY_KINDS = {
     # A yes, or a go-ahead: enough alone.
     _YES: "yes yeah yea yeh yep yup yah sure sure_thing for_sure absolutely definitely of_course "
@@ -778,17 +888,42 @@ _REPLY_KINDS = {
     # Thanks goes with a yes ("yes thanks", "oui merci") but is never one alone.
     _THANKS: "thanks thank_you thank_you_very_much thanks_a_lot thx ty cheers gracias "
     "muchas_gracias merci merci_beaucoup danke danke_schon danke_sehr vielen_dank obrigado "
-    "obrigada muito_obrigado muito_obrigada grazie grazie_mille mille_grazie",
+    "obrigada muito_obrigado muito_obrigada grazie grazie_mille mille_grazie bedankt dank_je "
+    "dank_u dank_je_wel tack tack_sa_mycket dziekuje tesekkurler tesekkur_ederim sag_ol "
+    "shukriya dhanyavad спасибо شكرا ありがとう ありがとうございます 谢谢 謝謝 감사합니다 고마워요",
+    # A no to the offer. Phrases in scripts without spaces (Japanese, Chinese) need none after.
+    _NO: "no nope nah nop naw not_now not_yet no_need not_needed not_necessary not_really "
+    "i'm_good im_good i_am_good i'm_fine im_fine i'm_ok im_ok i'm_okay i'm_all_set all_set "
+    "all_good it's_ok its_ok it's_okay it's_fine its_fine that's_ok thats_ok that's_fine "
+    "thats_fine never_mind nevermind nvm no_way i'll_pass ill_pass i'm_alright "
+    "no_hace_falta no_es_necesario estoy_bien asi_esta_bien todo_bien ahora_no mejor_no "
+    "para_nada "
+    "non pas_besoin pas_la_peine ce_n'est_pas_la_peine c'est_pas_la_peine ca_va ca_ira c'est_bon "
+    "ca_va_aller pas_maintenant laisse_tomber inutile non_plus "
+    "nein nee ne nicht_notig nicht_noetig nicht_notwendig passt_schon schon_gut lieber_nicht "
+    "jetzt_nicht kein_bedarf brauche_ich_nicht "
+    "nao nao_precisa nao_e_necessario tudo_certo agora_nao deixa_pra_la estou_bem "
+    "non_serve non_c'e_bisogno non_ce_bisogno non_ora lascia_stare sto_bene va_bene_cosi "
+    "neen nee_hoor hoeft_niet niet_nodig laat_maar nu_niet liever_niet het_is_goed "
+    "nej behovs_inte nie nie_trzeba hayir hayır gerek_yok yok нет не_надо не_нужно nahi nahin "
+    "nahi_chahiye rehne_do لا "
+    "いいえ いや 結構です けっこうです 結構 大丈夫です 大丈夫 いりません いらないです "
+    "不用 不用了 不需要 不要 不了 算了 没事 没关系 不必了 "
+    "아니요 아니오 아니 괜찮아요 괜찮습니다 됐어요 필요없어요",
     _FILLER: "oh ah um uh hmm well",
 }
+# Folded as messages are (`_fold`: "です" loses its voiced mark as "é" loses its accent).
 _REPLY_WORDS = {
-    phrase.replace("_", " "): kind
+    _fold(phrase.replace("_", " ")): kind
     for kind, phrases in _REPLY_KINDS.items()
     for phrase in phrases.split()
 }
-# Longest first, so "please do" is not read as "please" followed by something else.
+# Longest first, so "please do" is not read as "please" followed by something else. A phrase
+# ends at a space or the end, except after a CJK character: "不用了谢谢" has no spaces.
 _REPLY_HEAD = re.compile(
-    "^(" + "|".join(re.escape(p) for p in sorted(_REPLY_WORDS, key=len, reverse=True)) + ")(?: |$)"
+    "^("
+    + "|".join(re.escape(p) for p in sorted(_REPLY_WORDS, key=len, reverse=True))
+    + ")(?: |$|(?<=[\u3040-\u30ff\u4e00-\u9fff\u1100-\u11ff\uac00-\ud7af]))"
 )
 
 # Words the rule tables spell out are never "repaired" into a neighbouring key word: the French

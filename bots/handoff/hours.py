@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bots.knowledge.persona import SupportHours
+from bots.language.catalog import when_words
 
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -41,14 +42,16 @@ def next_opening(hours: SupportHours | None, now: datetime) -> datetime | None:
     return None
 
 
-def describe_opening(moment: datetime, now: datetime, timezone: str) -> str:
-    """'today at 09:00', 'tomorrow at 09:00' or 'on Monday at 09:00', with the zone name."""
+def describe_opening(moment: datetime, now: datetime, timezone: str, language: str = "en") -> str:
+    """'today at 09:00', 'tomorrow at 09:00' or 'on Monday at 09:00' (in `language`), with the
+    zone name."""
     zone = ZoneInfo(timezone)
     local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    today_word, tomorrow_word, weekdays, pattern = when_words(language)
     if local.date() == today:
-        day = "today"
+        day = today_word
     elif local.date() == today + timedelta(days=1):
-        day = "tomorrow"
+        day = tomorrow_word
     else:
-        day = f"on {local.strftime('%A')}"
-    return f"{day} at {local.strftime('%H:%M')} ({timezone})"
+        day = weekdays[local.weekday()]
+    return f"{pattern.format(day=day, time=local.strftime('%H:%M'))} ({timezone})"

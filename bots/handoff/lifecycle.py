@@ -78,14 +78,14 @@ def _shorten(text: str) -> str:
     return flat if len(flat) <= _SUMMARY_LINE_CHARS else flat[: _SUMMARY_LINE_CHARS - 1] + "…"
 
 
-def handoff_message(persona: Persona, now: datetime) -> tuple[str, bool]:
-    """What the user is told, and whether it is outside the team's hours."""
+def handoff_message(persona: Persona, now: datetime, language: str = "en") -> tuple[str, bool]:
+    """What the user is told (in `language`), and whether it is outside the team's hours."""
     hours = persona.handoff.hours
     opening = next_opening(hours, now)
     if hours is None or opening is None:
-        return persona.handoff.message, False
-    when = describe_opening(opening, now, hours.timezone)
-    return persona.handoff.out_of_hours_message.replace("{next_open}", when), True
+        return persona.text("handoff", language), False
+    when = describe_opening(opening, now, hours.timezone, language)
+    return persona.text("out_of_hours", language).replace("{next_open}", when), True
 
 
 def resume_note(handoff: Handoff) -> str:
@@ -126,14 +126,15 @@ class HandoffDesk:
         reason: HandoffReason,
         detail: str,
         user_id: str,
+        language: str = "en",
     ) -> HandoffRequested | None:
-        """Hand the thread over; None when people already have it."""
+        """Hand the thread over, telling the user in `language`; None when people have it."""
         turns = await self._store.recent_turns(conversation.id, 40)
         summary = await self._summary(turns, reason, detail, model)
         now = self._clock()
         # Everything that can fail is worked out before the state changes, so a thread is
         # never left waiting for people while nobody was told.
-        message, out_of_hours = handoff_message(persona, now)
+        message, out_of_hours = handoff_message(persona, now, language)
         link = self._link_for(conversation.key)
         handoff = await self._store.open_handoff(
             conversation.id, reason.value, detail, summary, now

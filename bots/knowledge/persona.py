@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bots.errors import PersonaError
 from bots.knowledge.reading import listed_as_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
+from bots.language.catalog import MESSAGE_NAMES, message, supported
 
 
 class _Section(BaseModel):
@@ -262,6 +263,50 @@ class Persona(_Section):
     fallback: FallbackTexts = Field(
         FallbackTexts(), description="What is said when the normal way of answering fails."
     )
+    messages: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="The bot's fixed messages in other languages, by language code and message "
+        'name, e.g. fr: {offer: "Voulez-vous parler à quelqu\'un ?"}. Built-in translations '
+        "cover en, es, fr, de, pt, it, nl, ja and zh; what you write here wins. Names: "
+        + ", ".join(MESSAGE_NAMES)
+        + ".",
+    )
+
+    @field_validator("messages")
+    @classmethod
+    def _known_messages(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for language, texts in value.items():
+            if not re.fullmatch(r"[a-z]{2,3}", language):
+                raise ValueError(
+                    f'"{language}" is not a language code: use two letters, e.g. fr or de'
+                )
+            for name, text in texts.items():
+                if name not in MESSAGE_NAMES:
+                    close = difflib.get_close_matches(name, MESSAGE_NAMES, n=1)
+                    hint = f' (did you mean "{close[0]}"?)' if close else ""
+                    raise ValueError(
+                        f'"{name}" under {language} is not a message name{hint}; the names '
+                        f"are: {', '.join(MESSAGE_NAMES)}"
+                    )
+                if not text.strip():
+                    raise ValueError(f"{language}.{name} must not be empty")
+        return value
+
+    def text(self, name: str, language: str = "en") -> str:
+        """Fixed message `name` for a user writing in `language`.
+
+        What the persona wrote under `messages` for that language wins. In English, or in a
+        language with neither a persona text nor a built-in one, the persona's own field is used
+        (`handoff.offer`, `fallback.unknown`...), so a persona written in one language keeps its
+        voice; elsewhere the built-in translation.
+        """
+        own = self.messages.get(language, {}).get(name)
+        if own:
+            return own
+        if supported(language) == "en":
+            field = _PERSONA_FIELDS.get(name)
+            return field(self) if field is not None else message(name, "en")
+        return message(name, language)
 
     @field_validator("instructions")
     @classmethod
@@ -270,6 +315,17 @@ class Persona(_Section):
             raise ValueError("must not be empty")
         return value
 
+
+# The messages a persona also sets as fields of its own (its base language's wording).
+_PERSONA_FIELDS: dict[str, Callable[[Persona], str]] = {
+    "handoff": lambda p: p.handoff.message,
+    "offer": lambda p: p.handoff.offer,
+    "out_of_hours": lambda p: p.handoff.out_of_hours_message,
+    "handback": lambda p: p.handoff.handback_message,
+    "unknown": lambda p: p.fallback.unknown,
+    "llm_unavailable": lambda p: p.fallback.llm_unavailable,
+    "knowledge_intro": lambda p: p.fallback.knowledge_intro,
+}
 
 _PLAIN_MESSAGES = {
     "missing": "this field is required but is missing",

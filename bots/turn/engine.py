@@ -5,16 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Mapping,
+    Sequence,
+)
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bots.errors import LLMError, StoreError
-from bots.handoff.detect import is_affirmative, wants_human
+from bots.handoff.detect import is_affirmative, is_decline, wants_human
 from bots.handoff.lifecycle import HandoffDesk, HandoffSink
 from bots.handoff.unknown import admits_not_knowing
 from bots.knowledge.persona import Persona
+from bots.language.catalog import language_name, supported
+from bots.language.catalog import message as catalog_message
 from bots.llm.client import ChatModel
 from bots.llm.outages import ServerFailures
 from bots.logcontext import conversation_scope
@@ -43,6 +51,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
+from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
 from bots.turn.offline import offline_reply
@@ -53,10 +62,7 @@ log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 60
 # Told to the user when the database fails mid-turn: honest, and nothing about internals.
-STORE_TROUBLE = (
-    "Sorry, something went wrong on my side and I could not answer that. "
-    "Please send your message again in a moment."
-)
+STORE_TROUBLE = catalog_message("store_trouble", "en")
 # Left in the model's history when a message is answered after a restart (see `resume`).
 RESUMED_NOTE = "The assistant was restarted while answering the message above."
 _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
@@ -95,6 +101,9 @@ class Engine:
         sleep: Sleep = asyncio.sleep,
         failures: ServerFailures | None = None,
         llm_server: str = "llm",
+        language_of: Callable[[str], str] | None = None,
+        wants_person: Callable[[str], bool] = wants_human,
+        burst_window: timedelta = timedelta(0),
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team.
 
@@ -103,6 +112,11 @@ class Engine:
         (tests pass a fake pair, so a two-minute deadline passes at once).
         `failures` counts the model's failures per server (`llm_server`, its base URL), and
         is shared with `/healthz`.
+        `language_of` names the language a text is written in (bots.language.identify), for
+        the fixed messages; None answers every fixed message in the persona's own words.
+        `wants_person` is the hand-off detector run before any model call. With a
+        `burst_window`, a user's message waits that long (`sleep`) for the next one, and quick
+        messages are answered once, together (`_handle`).
         """
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -119,6 +133,9 @@ class Engine:
         self._retention = retention
         self._failures = failures or ServerFailures()
         self._llm_server = llm_server
+        self._language_of = language_of or (lambda text: "en")
+        self._wants_person = wants_person
+        self._burst_window = burst_window
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
         )
@@ -161,9 +178,30 @@ class Engine:
         # The store's hold keeps other processes sharing the database out of this
         # conversation too (the in-process lock first, so each process waits there once).
         key_id = message.key.as_id()
+        language = self._language_of(message.text)
+        trouble = catalog_message("store_trouble", language)
+        if self._burst_window > timedelta(0) and not message.is_staff:
+            # Recorded at once (in order, deduplicated), then answered after the window, when
+            # no later message of the same burst has arrived: the last one answers them all.
+            async with self._locks.hold(key_id):
+                recorded = self._held(key_id, self._record_for_burst(message, persona))
+                refused = [
+                    event
+                    async for event in _honest_on_store_failure(recorded, self._telemetry, trouble)
+                ]
+            if refused:
+                for event in refused:
+                    yield event
+                return
+            await self._sleep(self._burst_window.total_seconds())
+            async with self._locks.hold(key_id):
+                turn = self._held(key_id, self._answer_burst(message, persona))
+                async for event in _honest_on_store_failure(turn, self._telemetry, trouble):
+                    yield event
+            return
         async with self._locks.hold(key_id):
-            turn = self._held(key_id, self._handle_locked(message, persona))
-            async for event in _honest_on_store_failure(turn, self._telemetry):
+            turn = self._held(key_id, self._handle_locked(message, persona, language))
+            async for event in _honest_on_store_failure(turn, self._telemetry, trouble):
                 yield event
 
     async def _held(
@@ -185,7 +223,7 @@ class Engine:
                 yield event
 
     async def _handle_locked(
-        self, message: IncomingMessage, persona: str | None
+        self, message: IncomingMessage, persona: str | None, language: str
     ) -> AsyncGenerator[EngineEvent, None]:
         started = time.perf_counter()
         deadline = self._deadline()
@@ -197,12 +235,61 @@ class Engine:
             yield Silent(SilenceReason.DUPLICATE)
             return
         async for event in self._budgeted(
-            message, self._turn(conversation, runtime, history, message, deadline)
+            message, self._turn(conversation, runtime, history, message, deadline, language)
         ):
             yield event
         log.info(
             "turn done conversation=%s ms=%.1f",
             conversation.id,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    # -- bursts of quick messages -----------------------------------------------------
+
+    async def _record_for_burst(
+        self, message: IncomingMessage, persona: str | None
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """Record the message; yields only when it must not be answered (a redelivery)."""
+        wanted = persona if persona is not None and persona in self._personas else self._default
+        conversation = await self._store.ensure_conversation(message.key, wanted, self._clock())
+        # The answer comes after the window: the deadline the store keeps covers both.
+        seconds = self._turn_timeout + self._burst_window.total_seconds()
+        deadline = deadline_in(seconds, self._clock, self._sleep)
+        runtime = self._runtime(conversation)
+        if not await self._record_incoming(conversation, message, runtime, deadline):
+            yield Silent(SilenceReason.DUPLICATE)
+
+    async def _answer_burst(
+        self, message: IncomingMessage, persona: str | None
+    ) -> AsyncGenerator[EngineEvent, None]:
+        """After the window: stay silent if the user wrote again, else answer the whole burst."""
+        started = time.perf_counter()
+        conversation = await self._store.get_conversation(message.key)
+        if conversation is None:
+            return
+        turns = await self._store.recent_turns(conversation.id, HISTORY_LIMIT + BURST_LIMIT)
+        found = burst_ending(turns, message, self._burst_window)
+        if found is None:
+            yield Silent(SilenceReason.DUPLICATE)  # gone from the recent turns meanwhile
+            return
+        start, burst = found
+        if not burst:
+            yield Silent(SilenceReason.MERGED_INTO_NEXT)
+            return
+        text = "\n".join(t.text for t in burst)
+        combined = replace(message, text=text)
+        history = turns[:start][-HISTORY_LIMIT:]
+        runtime = self._runtime(conversation)
+        language = self._language_of(text)
+        deadline = self._deadline()
+        async for event in self._budgeted(
+            combined, self._turn(conversation, runtime, history, combined, deadline, language)
+        ):
+            yield event
+        log.info(
+            "turn done conversation=%s messages=%d ms=%.1f",
+            conversation.id,
+            len(burst),
             (time.perf_counter() - started) * 1000,
         )
 
@@ -285,8 +372,9 @@ class Engine:
             yield StaleReply(newest.reply_id, runtime.persona.fallback.cut_short)
         message = replace(message, text=newest.text, author_id=newest.author_id)
         deadline = self._deadline()
+        language = self._language_of(message.text)
         async for event in self._budgeted(
-            message, self._turn(conversation, runtime, turns[:-1], message, deadline)
+            message, self._turn(conversation, runtime, turns[:-1], message, deadline, language)
         ):
             yield event
 
@@ -297,6 +385,7 @@ class Engine:
         history: list[Turn],
         message: IncomingMessage,
         deadline: Deadline,
+        language: str,
     ) -> AsyncIterator[EngineEvent]:
         state = conversation.state
         if message.is_staff and state is ConversationState.WAITING_FOR_HUMAN:
@@ -313,12 +402,18 @@ class Engine:
             return
         if state is ConversationState.RESOLVED:
             await self._store.set_state(conversation.id, ConversationState.BOT, self._clock())
+        if conversation.offer_reason and is_decline(message.text):
+            # "No thanks" to the offer of a person: a short acknowledgement, and no offer again.
+            yield await self._declined(conversation, runtime, language)
+            return
         trigger = self._requested_handoff(conversation, message.text)
         if trigger is not None:
-            yield await self._hand_off(conversation, runtime, trigger, "", message.author_id)
+            yield await self._hand_off(
+                conversation, runtime, trigger, "", message.author_id, language
+            )
             return
         if (refusal := await self._limits.refusal(conversation, message)) is not None:
-            yield await self._refuse(conversation, runtime, refusal)
+            yield await self._refuse(conversation, runtime, refusal, language)
             return
         text, cut = self._limits.cut(message.text)
         message = replace(message, text=text)
@@ -333,7 +428,9 @@ class Engine:
             at=self._clock(),
         )
         await self._store.record_retrieval(conversation.id, outcome)  # for `bots report`
-        replying = self._reply(conversation, runtime, retrieval, history, message, deadline, cut)
+        replying = self._reply(
+            conversation, runtime, retrieval, history, message, deadline, language, cut
+        )
         async for event in replying:
             yield event
 
@@ -351,14 +448,13 @@ class Engine:
                 return runtime.retriever.search(question, k=knowledge.max_snippets)
         return runtime.retriever.search(text, k=knowledge.max_snippets, earlier=earlier)
 
-    @staticmethod
-    def _requested_handoff(conversation: Conversation, text: str) -> HandoffReason | None:
+    def _requested_handoff(self, conversation: Conversation, text: str) -> HandoffReason | None:
         """Hand-off triggers checked before any model is asked (cheap, work offline)."""
         if conversation.offer_reason and is_affirmative(text):
             if conversation.offer_reason in _OFFERS_KEEPING_THEIR_REASON:
                 return HandoffReason(conversation.offer_reason)
             return HandoffReason.NO_ANSWER
-        if wants_human(text):
+        if self._wants_person(text):
             return HandoffReason.USER_ASKED
         return None
 
@@ -370,11 +466,12 @@ class Engine:
         history: list[Turn],
         message: IncomingMessage,
         deadline: Deadline,
+        language: str,
         cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
         unanswered: HandoffReason | None = None  # why the turn counts as not answered
         if self._llm is None:
-            reply = offline_reply(runtime.persona, retrieval, llm_down=False)
+            reply = self._offline(runtime, retrieval, language, llm_down=False)
         else:
             answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text, deadline)
             try:
@@ -382,7 +479,7 @@ class Engine:
                     async for delta in answer.stream():
                         yield delta
             except LLMBusy:
-                yield await self._refuse(conversation, runtime, self._limits.busy_text)
+                yield await self._refuse(conversation, runtime, "busy", language)
                 return
             except LLMError as exc:
                 status = self._failures.failed(self._llm_server, self._clock())
@@ -406,11 +503,11 @@ class Engine:
                     # honestly and offered a person instead (see `_deliver`).
                     reason, detail = HandoffReason.LLM_UNAVAILABLE, type(exc).__name__
                     yield await self._hand_off(
-                        conversation, runtime, reason, detail, message.author_id
+                        conversation, runtime, reason, detail, message.author_id, language
                     )
                     return
                 else:
-                    reply = offline_reply(runtime.persona, retrieval, llm_down=True)
+                    reply = self._offline(runtime, retrieval, language, llm_down=True)
                     if reply.source is ReplySource.FALLBACK:
                         unanswered = HandoffReason.LLM_UNAVAILABLE
             else:
@@ -420,7 +517,7 @@ class Engine:
                 if answer.handoff_reason is not None:
                     reason, detail = HandoffReason.MODEL_TOOL, answer.handoff_reason
                     yield await self._hand_off(
-                        conversation, runtime, reason, detail, message.author_id
+                        conversation, runtime, reason, detail, message.author_id, language
                     )
                     return
                 reply = answer.reply()
@@ -433,16 +530,39 @@ class Engine:
                     )
                 if not reply.text:
                     # Nothing usable (or only citation markers): answer as if offline.
-                    reply = offline_reply(runtime.persona, retrieval, llm_down=False)
+                    reply = self._offline(runtime, retrieval, language, llm_down=False)
                 elif _model_did_not_know(reply):
                     unanswered = HandoffReason.NO_ANSWER
-                    reply = _with_offer(reply, runtime.persona.handoff.offer)
+                    reply = _with_offer(reply, runtime.persona.text("offer", language))
         if unanswered is None and reply.source is ReplySource.FALLBACK:
             unanswered = HandoffReason.NO_ANSWER
         if cut:
-            reply = replace(reply, text=f"{reply.text}\n\n{self._limits.cut_notice}")
-        async for event in self._deliver(conversation, runtime, reply, message, unanswered):
+            limit = self._limits.max_input_chars
+            shown = f"{limit:,}" if language == "en" else str(limit)
+            notice = runtime.persona.text("cut_input", language).replace("{limit}", shown)
+            reply = replace(reply, text=f"{reply.text}\n\n{notice}")
+        async for event in self._deliver(
+            conversation, runtime, reply, message, unanswered, language
+        ):
             yield event
+
+    def _offline(
+        self, runtime: PersonaRuntime, retrieval: RetrievalResult, language: str, *, llm_down: bool
+    ) -> FinalReply:
+        """The FAQ's own answer, its framing in the user's language, and a note when the
+        entry is written in another language than the user's."""
+        best = retrieval.best
+        note = ""
+        if best is not None and retrieval.confident and supported(language) == language:
+            written_in = self._language_of(f"{best.entry.question} {best.entry.answer}")
+            if written_in != language:
+                name = language_name(written_in, language)
+                note = runtime.persona.text("faq_language", language).replace(
+                    "{faq_language}", name
+                )
+        return offline_reply(
+            runtime.persona, retrieval, llm_down=llm_down, language=language, note=note
+        )
 
     async def _deliver(
         self,
@@ -451,6 +571,7 @@ class Engine:
         reply: FinalReply,
         message: IncomingMessage,
         unanswered: HandoffReason | None,
+        language: str,
     ) -> AsyncIterator[EngineEvent]:
         """Send the reply, and hand off after too many answers in a row it could not give.
 
@@ -463,7 +584,9 @@ class Engine:
         if unanswered and failed_turns >= runtime.persona.handoff.after_failed_turns:
             # Saying "I don't know, want a person?" yet again helps nobody: get the person.
             detail = f"{failed_turns} unanswered in a row"
-            yield await self._hand_off(conversation, runtime, unanswered, detail, message.author_id)
+            yield await self._hand_off(
+                conversation, runtime, unanswered, detail, message.author_id, language
+            )
             return
         if reply.source is ReplySource.LLM and await self._taken_meanwhile(conversation):
             yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
@@ -492,9 +615,10 @@ class Engine:
         reason: HandoffReason,
         detail: str,
         user_id: str,
+        language: str = "en",
     ) -> EngineEvent:
         event = await self._desk.hand_off(
-            conversation, runtime.persona, runtime.model, reason, detail, user_id
+            conversation, runtime.persona, runtime.model, reason, detail, user_id, language
         )
         if event is None:
             return Silent(SilenceReason.HUMAN_OWNS_THREAD)
@@ -502,15 +626,29 @@ class Engine:
         return event
 
     async def _refuse(
-        self, conversation: Conversation, runtime: PersonaRuntime, why: str
+        self, conversation: Conversation, runtime: PersonaRuntime, why: str, language: str
     ) -> FinalReply:
-        """A limit stopped the turn: say why, offer a person, and let a "yes" hand over."""
-        reply = FinalReply(f"{why} {runtime.persona.handoff.offer}", ReplySource.FALLBACK)
+        """A limit (message name `why`) stopped the turn: say why, offer a person, and let a
+        "yes" hand over."""
+        persona = runtime.persona
+        text = f"{persona.text(why, language)} {persona.text('offer', language)}"
+        reply = FinalReply(text, ReplySource.FALLBACK)
         await self._record_reply(conversation, runtime, reply)
         await self._store.set_counters(
             conversation.id,
             failed_turns=conversation.failed_turns,
             offer_reason=HandoffReason.LIMIT.value,
+        )
+        return reply
+
+    async def _declined(
+        self, conversation: Conversation, runtime: PersonaRuntime, language: str
+    ) -> FinalReply:
+        """The user said no to the offer of a person: acknowledge, and withdraw the offer."""
+        reply = FinalReply(runtime.persona.text("declined", language), ReplySource.FALLBACK)
+        await self._record_reply(conversation, runtime, reply)
+        await self._store.set_counters(
+            conversation.id, failed_turns=conversation.failed_turns, offer_reason=None
         )
         return reply
 
@@ -671,7 +809,7 @@ def _event_id(message: IncomingMessage) -> str:
 
 
 async def _honest_on_store_failure(
-    events: AsyncGenerator[EngineEvent, None], telemetry: Telemetry
+    events: AsyncGenerator[EngineEvent, None], telemetry: Telemetry, notice: str = STORE_TROUBLE
 ) -> AsyncIterator[EngineEvent]:
     """The turn's events; if the database fails midway, an honest notice instead of a crash.
 
@@ -685,7 +823,7 @@ async def _honest_on_store_failure(
     except StoreError as exc:
         log.error("store failed during a turn: %s", exc)
         telemetry.error("store", "StoreError")
-        yield FinalReply(text=STORE_TROUBLE, source=ReplySource.FALLBACK)
+        yield FinalReply(text=notice, source=ReplySource.FALLBACK)
 
 
 class _KeyedLocks:

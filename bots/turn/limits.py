@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bots.env_values import optional_count
+from bots.language.catalog import message as catalog_message
 from bots.models import Conversation, IncomingMessage, ThreadKey, Usage, UsageEntry
 from bots.store import Store
 
@@ -47,17 +48,12 @@ DEFAULT_QUEUE = 20
 RATE_WINDOW = timedelta(minutes=1)
 MAX_TRACKED_USERS = 10_000  # beyond this, users quiet for a minute are dropped from the log
 
-USER_BUDGET_TEXT = (
-    "I've answered as many questions as I can for you today (my daily limit starts again "
-    "at midnight UTC)."
-)
-CHANNEL_BUDGET_TEXT = (
-    "I've answered as many questions as I can in this channel today (my daily limit starts "
-    "again at midnight UTC)."
-)
-BUSY_TEXT = "I'm answering a lot of questions right now and can't get to yours straight away."
-RATE_TEXT = "You're sending messages faster than I can answer them; please give me a minute."
-CUT_TEXT = "(Your message was long, so I only read its first {limit:,} characters.)"
+# The English wording of the refusals (bots/language/catalog.py has every language's).
+USER_BUDGET_TEXT = catalog_message("user_budget", "en")
+CHANNEL_BUDGET_TEXT = catalog_message("channel_budget", "en")
+BUSY_TEXT = catalog_message("busy", "en")
+RATE_TEXT = catalog_message("rate", "en")
+CUT_TEXT = catalog_message("cut_input", "en").replace("{limit}", "{limit:,}")
 
 
 @dataclass(frozen=True)
@@ -189,23 +185,23 @@ class Limits:
                 self._budget_holds[user] = (lock, users - 1)
 
     async def refusal(self, conversation: Conversation, message: IncomingMessage) -> str | None:
-        """Why this message must not be answered now (in the user's words), or None.
+        """Why this message must not be answered now, as a message name (bots.language), or None.
 
         Staff are held to the channel's budget only. Each call counts as one message of the
         user's rate.
         """
         settings, now = self.settings, self._clock()
         if not message.is_staff and not self._rate.allow(message.author_id, now):
-            return RATE_TEXT
+            return "rate"
         day = now.astimezone(UTC).date()
         if not message.is_staff and settings.user_daily_tokens is not None:
             spent = await self._store.usage_on(day, user_id=message.author_id)
             if _total(spent) >= settings.user_daily_tokens:
-                return USER_BUDGET_TEXT
+                return "user_budget"
         if settings.channel_daily_tokens is not None:
             spent = await self._store.usage_on(day, channel=channel_id(conversation.key))
             if _total(spent) >= settings.channel_daily_tokens:
-                return CHANNEL_BUDGET_TEXT
+                return "channel_budget"
         return None
 
     def cut(self, text: str) -> tuple[str, bool]:
@@ -214,12 +210,9 @@ class Limits:
         return (text[:limit], True) if len(text) > limit else (text, False)
 
     @property
-    def busy_text(self) -> str:
-        return BUSY_TEXT
-
-    @property
-    def cut_notice(self) -> str:
-        return CUT_TEXT.format(limit=self.settings.max_input_chars)
+    def max_input_chars(self) -> int:
+        """What `cut` keeps of a message, for the note that says so."""
+        return self.settings.max_input_chars
 
     @property
     def queued_llm_calls(self) -> int:

@@ -36,14 +36,19 @@ def bots_eval(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_json_output_is_one_object_with_the_contract_figures() -> None:
-    result = bots_eval("--data", str(FIXTURE), "--json")
+    # The rules alone: the figures below are theirs (the examples would find row 3 too).
+    result = bots_eval("--data", str(FIXTURE), "--json", "--rules-only")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert result.stdout.strip().count("\n") == 0
-    assert set(figures) == CONTRACT_KEYS
+    assert set(figures) == CONTRACT_KEYS | {"ms_p50", "ms_p99", "by_language"}
     ms = figures.pop("ms_per_message")
     assert isinstance(ms, float)
     assert 0 <= ms < 50
+    assert 0 <= figures.pop("ms_p50") <= figures.pop("ms_p99")
+    by_language = figures.pop("by_language")
+    assert set(by_language) == {"en"}  # rows without `lang` are English
+    assert by_language["en"]["f1"] == 0.6667
     assert figures == {
         "n": 7,
         "positives": 3,
@@ -56,7 +61,7 @@ def test_json_output_is_one_object_with_the_contract_figures() -> None:
 
 
 def test_table_output_shows_figures_and_misclassified_rows() -> None:
-    result = bots_eval("--data", str(FIXTURE))
+    result = bots_eval("--data", str(FIXTURE), "--rules-only")
     assert result.returncode == 0, result.stderr
     assert "precision" in result.stdout
     assert "false negative: whoever is reading this, I need help from you" in result.stdout
@@ -144,3 +149,24 @@ def test_progress_line_redraws_every_n_rows_on_a_terminal_only() -> None:
     quiet(1)
     quiet.close()
     assert piped.getvalue() == ""
+
+
+def test_figures_per_language_follow_the_rows_lang() -> None:
+    rows = [
+        {"text": "a", "wants_human": True, "lang": "ja"},
+        {"text": "b", "wants_human": False, "lang": "ja"},
+        {"text": "c", "wants_human": True, "lang": "sv"},
+        {"text": "d", "wants_human": False},
+    ]
+    figures = evaluate_handoff(rows, lambda text: text in {"a", "b"})
+    assert figures["by_language"]["ja"] == {
+        "n": 2,
+        "positives": 1,
+        "precision": 0.5,
+        "recall": 1.0,
+        "f1": 0.6667,
+        "false_positive_rate": 1.0,
+    }
+    assert figures["by_language"]["sv"]["recall"] == 0.0
+    assert figures["by_language"]["en"]["n"] == 1
+    assert figures["n"] == 4

@@ -108,3 +108,16 @@ def test_the_turn_timeout_is_read_once_with_a_default_under_two_minutes() -> Non
     assert Settings.from_env({}, data_dir=Path(".")).turn_timeout_seconds == 90
     settings = Settings.from_env({"BOTS_TURN_TIMEOUT": "45"}, data_dir=Path("."))
     assert settings.turn_timeout_seconds == 45
+
+
+def test_burst_and_semantic_handoff_settings() -> None:
+    from bots.config import DEFAULT_BURST_SECONDS
+
+    assert Settings.from_env({}).burst_seconds == DEFAULT_BURST_SECONDS
+    assert Settings.from_env({}).semantic_handoff is True
+    assert Settings.from_env({"BOTS_BURST_SECONDS": "0"}).burst_seconds == 0.0
+    assert Settings.from_env({"BOTS_HANDOFF_SEMANTIC": "off"}).semantic_handoff is False
+    with pytest.raises(ConfigError, match="BOTS_BURST_SECONDS must be between 0 and 30"):
+        Settings.from_env({"BOTS_BURST_SECONDS": "45"})
+    with pytest.raises(ConfigError, match="BOTS_BURST_SECONDS must be a number of seconds"):
+        Settings.from_env({"BOTS_BURST_SECONDS": "soon"})

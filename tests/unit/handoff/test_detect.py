@@ -374,3 +374,40 @@ def test_not_a_short_yes(text: str) -> None:
 )
 def test_long_and_odd_input(text: str, expected: bool) -> None:
     assert wants_human(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can you forward me to your team",
+        "do you have human support?",
+        "put me through with a bank worker!",
+        "I'd like human assistance with my refund",
+        "get a colleague of yours to answer this",
+        "pass this on to someone who can help",
+        "kan ik met een echte medewerker praten?",
+        "verbind me door met de klantenservice",
+        "jag vill prata med en människa",
+        "koppla mig till kundtjänst",
+        "mujhe support staff se connect kar do please",
+        "kisi agent se baat karao",
+    ],
+)
+def test_indirect_english_and_dutch_swedish_hindi_asks(text: str) -> None:
+    assert wants_human(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tell me about your team",
+        "how many workers do you have?",
+        "what is the human resources email?",
+        "can I transfer money to the team account?",
+        "ik hoef niet met een medewerker te praten",
+        "jag behöver inte prata med en människa",
+        "my brother is a social worker",
+    ],
+)
+def test_look_alikes_of_the_new_rules_are_not_asks(text: str) -> None:
+    assert not wants_human(text)

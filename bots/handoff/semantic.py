@@ -1,0 +1,115 @@
+"""The hand-off detector in any language: the rule tables, then the nearest labelled examples."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from bots.handoff.detect import detect
+from bots.handoff.examples import ASKS, NOT_ASKS
+from bots.retrieval.embeddings import Embedder
+
+log = logging.getLogger(__name__)
+
+# Tuned on the shared hand-off sets and the FAQ question sets (docs/handoff.md): an ask must be
+# this close to an example ask, and closer by `MIN_MARGIN` to it than to any example that is
+# not an ask. The margin is what reads negation: "I don't want a bot" sits by the asks, "no
+# need for a person" by the non-asks, though both are close to "a person".
+MIN_SIMILARITY = 0.58
+MIN_MARGIN = 0.05
+# In the languages whose rule tables are complete the rules already read the direct asks, so
+# the examples only add the indirect ones and must be surer: at 0.58 in English, "I want
+# assistance filing a complaint" and "help me with my transfer" came too close to the asks.
+MIN_SIMILARITY_WITH_RULES = 0.62
+FULL_RULE_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it"})
+# A request for a person is short; a long message is a question that may mention one, and
+# the rules still read it.
+MAX_CHARS = 200
+
+
+class HandoffDetector:
+    """Whether a message asks for a person: the rule tables first, then the examples.
+
+    The rules (bots.handoff.detect) are precise in en, es, fr, de, pt and it; the examples
+    carry the decision in every language the embedder knows and for indirect asks the rules
+    miss ("do you have human support?"). Without an embedder it is the rules alone.
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder | None,
+        *,
+        asks: Mapping[str, Sequence[str]] = ASKS,
+        not_asks: Mapping[str, Sequence[str]] = NOT_ASKS,
+        min_similarity: float = MIN_SIMILARITY,
+        min_similarity_with_rules: float = MIN_SIMILARITY_WITH_RULES,
+        min_margin: float = MIN_MARGIN,
+        language_of: Callable[[str], str] | None = None,
+    ) -> None:
+        """`language_of` (bots.language.identify) picks the bar by language; without it every
+        message is held to the higher bar of the languages the rules cover."""
+        self._embedder = embedder
+        self._language_of = language_of
+        self._min_similarity_with_rules = min_similarity_with_rules
+        self._ask_texts = [text for texts in asks.values() for text in texts]
+        self._not_texts = [text for texts in not_asks.values() for text in texts]
+        self._min_similarity = min_similarity
+        self._min_margin = min_margin
+        self._asks: np.ndarray | None = None
+        self._not_asks: np.ndarray | None = None
+        self._ready = threading.Event()
+
+    def __call__(self, text: str) -> bool:
+        return self.wants_human(text)
+
+    def wants_human(self, text: str) -> bool:
+        if detect(text) is not None:
+            return True
+        if self._embedder is None or not text.strip() or len(text) > MAX_CHARS:
+            return False
+        if not self._ready.is_set():
+            return False  # still loading (`warm_in_background`): the rules alone meanwhile
+        vector = self._embedder.embed([text])[0]
+        ruled = self._language_of is None or self._language_of(text) in FULL_RULE_LANGUAGES
+        return self.similar_to_asks(vector, ruled=ruled)
+
+    def scores(self, vector: np.ndarray) -> tuple[float, float]:
+        """The similarity of a message's vector to the nearest ask and the nearest non-ask."""
+        asks, not_asks = self._example_vectors()
+        return float(np.max(asks @ vector)), float(np.max(not_asks @ vector))
+
+    def similar_to_asks(self, vector: np.ndarray, *, ruled: bool = False) -> bool:
+        """Whether a vector is near enough an ask; `ruled`: its language has full rule tables."""
+        ask, not_ask = self.scores(vector)
+        bar = self._min_similarity_with_rules if ruled else self._min_similarity
+        return ask >= bar and ask - not_ask >= self._min_margin
+
+    def warm(self) -> None:
+        """Load the model and embed the examples now; until then only the rules answer."""
+        self._example_vectors()
+
+    def warm_in_background(self) -> threading.Thread:
+        """`warm` in a thread: the model takes seconds to load, and a chat platform wants its
+        events acknowledged meanwhile. Messages before it is done get the rules alone."""
+
+        def load() -> None:
+            try:
+                self.warm()
+            except Exception as exc:  # the rules still work: say so, and carry on
+                log.warning("hand-off examples not loaded, rules only: %s", type(exc).__name__)
+
+        thread = threading.Thread(target=load, name="handoff-examples", daemon=True)
+        thread.start()
+        return thread
+
+    def _example_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._asks is None or self._not_asks is None:
+            assert self._embedder is not None
+            vectors = self._embedder.embed([*self._ask_texts, *self._not_texts])
+            self._asks = vectors[: len(self._ask_texts)]
+            self._not_asks = vectors[len(self._ask_texts) :]
+            self._ready.set()
+        return self._asks, self._not_asks
