@@ -64,6 +64,9 @@ class Store(Protocol):
     ) -> Conversation | None:
         """The most recently updated conversation in one channel (the console's --resume)."""
 
+    async def recent_conversations(self, limit: int) -> list[Conversation]:
+        """The `limit` most recently updated conversations, newest first (the studio's list)."""
+
     async def record_incoming(self, conversation_id: str, event_id: str, turn: Turn) -> bool:
         """Atomically mark `event_id` processed and append `turn`.
 

@@ -296,6 +296,16 @@ class PostgresStore:
                 channel,
             )
 
+    async def recent_conversations(self, limit: int) -> list[Conversation]:
+        """The `limit` most recently updated conversations, newest first (the studio's list)."""
+        async with self._connection("list recent conversations") as connection:
+            rows = await connection.fetch(
+                f"SELECT {CONVERSATION_COLUMNS} FROM conversations"
+                " ORDER BY updated_at DESC, seq DESC LIMIT $1",
+                limit,
+            )
+        return [_conversation_from_row(row) for row in rows]
+
     async def set_state(
         self, conversation_id: str, state: ConversationState, now: datetime
     ) -> None:

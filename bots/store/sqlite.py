@@ -290,6 +290,16 @@ class SQLiteStore:
                 (platform, workspace, channel),
             )
 
+    async def recent_conversations(self, limit: int) -> list[Conversation]:
+        """The `limit` most recently updated conversations, newest first (the studio's list)."""
+        async with self._connection("list recent conversations") as db:
+            rows = await db.execute_fetchall(
+                f"SELECT {CONVERSATION_COLUMNS} FROM conversations"
+                " ORDER BY updated_at DESC, rowid DESC LIMIT ?",
+                (limit,),
+            )
+        return [_conversation_from_row(row) for row in rows]
+
     async def set_state(
         self, conversation_id: str, state: ConversationState, now: datetime
     ) -> None:

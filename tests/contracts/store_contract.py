@@ -103,6 +103,15 @@ class StoreContract:
         with pytest.raises(StoreError):
             await store.set_state("nope/nope/nope/nope", ConversationState.HUMAN, T0)
 
+    async def test_recent_conversations_newest_first(self, store: Store) -> None:
+        assert await store.recent_conversations(10) == []
+        for i, name in enumerate(("a", "b", "c")):
+            await store.ensure_conversation(thread(name), "restaurant", at(i))
+        await store.append_turn(thread("a").as_id(), make_turn("back again", seconds=50))
+
+        recent = await store.recent_conversations(2)
+        assert [c.key for c in recent] == [thread("a"), thread("c")]
+
     async def test_latest_conversation_picks_newest(self, store: Store) -> None:
         assert await store.latest_conversation("slack", "T01", "C01") is None
         for i, name in enumerate(("a", "b", "c")):
