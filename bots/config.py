@@ -162,6 +162,10 @@ class Settings:
     semantic_retrieval: bool = True
     """Fuse local embeddings into retrieval when `bots[semantic]` is installed (BOTS_SEMANTIC)."""
     cache_dir: Path = Path(".cache")
+    studio_password: Secret | None = None
+    """The studio's editor login (BOTS_STUDIO_PASSWORD); needed to listen beyond loopback."""
+    studio_viewer_password: Secret | None = None
+    """The studio's read-only login: conversations only (BOTS_STUDIO_VIEWER_PASSWORD)."""
 
     @property
     def llm_enabled(self) -> bool:
@@ -195,7 +199,14 @@ class Settings:
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
             link_hosts=_link_hosts(environ),
             cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
+            studio_password=_optional_secret(environ, "BOTS_STUDIO_PASSWORD"),
+            studio_viewer_password=_optional_secret(environ, "BOTS_STUDIO_VIEWER_PASSWORD"),
         )
+
+
+def _optional_secret(environ: Mapping[str, str], name: str) -> Secret | None:
+    value = environ.get(name, "").strip()
+    return Secret(value) if value else None
 
 
 def _webhook(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from bots.app import discord_commands as discord_cli
 from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
 from bots.app import report_commands as report_cli
+from bots.app import studio_command as studio_cli
 from bots.app.folders import existing_folder, persona_path
 from bots.app.limits_wiring import guarded_llm, limits_and_retention
 from bots.app.logsetup import configure_logging
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(run=_db_upgrade)
     forget_cli.add_parser(commands)
     report_cli.add_parser(commands)
+    studio_cli.add_parser(commands)
 
     check = commands.add_parser(
         "check", help="check persona and knowledge files and list every problem"
