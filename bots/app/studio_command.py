@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from typing import TYPE_CHECKING
 
 from bots.config import Settings
+
+if TYPE_CHECKING:
+    from bots.studio.web import StudioTools
 
 DEFAULT_PORT = 8600
 DEFAULT_HOST = "127.0.0.1"
@@ -25,11 +29,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     studio.set_defaults(run=run_studio)
 
 
+def studio_tools() -> StudioTools:
+    """`bots check`'s own functions, so the studio's messages are the same, word for word."""
+    from bots.app.check import check_knowledge_set, check_persona
+    from bots.app.persona_tests import run_persona_tests
+    from bots.studio.web import StudioTools
+
+    return StudioTools(
+        check_persona=check_persona,
+        check_knowledge_set=check_knowledge_set,
+        run_tests=run_persona_tests,
+    )
+
+
 async def run_studio(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here: the web framework loads only for `bots studio`, not for every command.
-    from bots.app.check import check_knowledge_set, check_persona
     from bots.app.folders import existing_folder
-    from bots.app.persona_tests import run_persona_tests
     from bots.llm.client import OpenAIChatClient, RetryPolicy
     from bots.retrieval.setup import retrieval_setup
     from bots.store import open_store
@@ -37,13 +52,9 @@ async def run_studio(settings: Settings, args: argparse.Namespace) -> int:
     from bots.studio.conversations import ConversationReader
     from bots.studio.preview import Preview
     from bots.studio.serve import serve
-    from bots.studio.web import StudioSettings, StudioTools, build_studio
+    from bots.studio.web import StudioSettings, build_studio
 
-    tools = StudioTools(
-        check_persona=check_persona,
-        check_knowledge_set=check_knowledge_set,
-        run_tests=run_persona_tests,
-    )
+    tools = studio_tools()
 
     access = AccessRules(settings.studio_password, settings.studio_viewer_password)
     access.refuse_unsafe_binding(args.host)
