@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 from httpx import Response
