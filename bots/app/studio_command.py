@@ -45,6 +45,7 @@ def studio_tools() -> StudioTools:
 async def run_studio(settings: Settings, args: argparse.Namespace) -> int:
     # Imported here: the web framework loads only for `bots studio`, not for every command.
     from bots.app.folders import existing_folder
+    from bots.app.limits_wiring import guarded_llm
     from bots.llm.client import OpenAIChatClient, RetryPolicy
     from bots.retrieval.setup import retrieval_setup
     from bots.store import open_store
@@ -71,12 +72,10 @@ async def run_studio(settings: Settings, args: argparse.Namespace) -> int:
     knowledge_dir = existing_folder(settings.knowledge_dir)
     preview = Preview(
         knowledge_dir,
-        llm,
+        guarded_llm(llm, settings.privacy),  # the bot's own redaction before the model
         retrieval=retrieval_setup(settings.semantic_retrieval, settings.cache_dir),
         model_override=settings.model_override,
     )
-    store = open_store(settings.database_url)
-    await store.open()
     app = build_studio(
         StudioSettings(
             personas_dir=existing_folder(settings.personas_dir),
@@ -85,16 +84,16 @@ async def run_studio(settings: Settings, args: argparse.Namespace) -> int:
             session_secret=secrets.token_urlsafe(32),
             access=access,
             loopback=is_loopback(args.host),
+            default_persona=settings.default_persona,
         ),
         tools,
         preview,
-        ConversationReader(store),
+        ConversationReader(open_store(settings.database_url)),
     )
     print(f"bots studio: open http://{args.host}:{args.port}/ in your browser", file=sys.stderr)
     try:
         await serve(app, args.host, args.port)
     finally:
-        await store.close()
         if llm is not None:
             await llm.aclose()
     return 0

@@ -26,6 +26,12 @@ class ConversationReader:
     def __init__(self, store: Store) -> None:
         self._store = store
 
+    async def open(self) -> None:
+        await self._store.open()
+
+    async def close(self) -> None:
+        await self._store.close()
+
     async def recent(self) -> list[Conversation]:
         return await self._store.recent_conversations(RECENT_LIMIT)
 

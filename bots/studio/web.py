@@ -72,6 +72,7 @@ class StudioSettings:
     session_secret: str
     access: AccessRules = field(default_factory=AccessRules)
     loopback: bool = True
+    default_persona: str = "restaurant"
 
 
 def build_studio(
@@ -147,9 +148,13 @@ class _Studio:
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         await self.preview.open()
+        if self.conversations is not None:
+            await self.conversations.open()
         try:
             yield
         finally:
+            if self.conversations is not None:
+                await self.conversations.close()
             await self.preview.close()
 
     # -- access ----------------------------------------------------------------------------
@@ -269,7 +274,10 @@ class _Studio:
         names = self.persona_names()
         if self.role(request) != EDITOR or not names:
             return RedirectResponse("/conversations", 303)
-        return RedirectResponse(f"/persona/{names[0]}", 303)
+        first = (
+            self.settings.default_persona if self.settings.default_persona in names else names[0]
+        )
+        return RedirectResponse(f"/persona/{first}", 303)
 
     def _persona_ref(self, request: Request) -> str:
         name = request.path_params["name"]
