@@ -138,3 +138,66 @@ def chromium() -> Iterator[Any]:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+class RunningChat:
+    """A `bots chat` process, asked questions on stdin, its answers read line by line."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        import queue
+        import threading
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bots", "chat"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=dict(env),
+            cwd=REPO_ROOT,
+        )
+        self._lines: queue.Queue[str] = queue.Queue()
+        stdout = self.process.stdout
+        assert stdout is not None
+        threading.Thread(target=lambda: [self._lines.put(x) for x in stdout], daemon=True).start()
+
+    def ask_until(self, question: str, expected: str, seconds: float) -> bool:
+        """Ask again and again until an answer holds `expected` (a hot reload takes a moment)."""
+        import queue
+
+        stdin = self.process.stdin
+        assert stdin is not None
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            stdin.write(question + "\n")
+            stdin.flush()
+            try:
+                while True:
+                    line = self._lines.get(timeout=1.0)
+                    if expected in line:
+                        return True
+                    if "source:" in line:
+                        break
+            except queue.Empty:
+                pass
+        return False
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@contextmanager
+def running_chat(env: Mapping[str, str]) -> Iterator[RunningChat]:
+    chat = RunningChat(env)
+    try:
+        yield chat
+    finally:
+        chat.close()
