@@ -140,6 +140,8 @@ def test_the_preview_answers_and_shows_the_retrieved_entry(
     studio: StudioProcess, page: Any
 ) -> None:
     page.goto(f"{studio.url}/persona/restaurant")
+    page.fill("#f-greeting", "Hello from the studio!")
+    assert page.inner_text(".bubble.greeting") == "Hello from the studio!"
     page.fill("#f-fallback\\.knowledge_intro", "Our FAQ, fresh from the studio:")
     page.fill("#preview-question", "is there parking nearby?")
     page.click("#preview-send")

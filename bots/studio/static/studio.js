@@ -54,6 +54,22 @@
   }
   if (form) form.addEventListener("input", changed);
 
+  // The preview's first bubble is the greeting as typed, so a new greeting is seen at once.
+  var greetingField = document.getElementById("f-greeting");
+  if (greetingField) {
+    greetingField.addEventListener("input", function () {
+      var log = document.getElementById("preview-log");
+      var bubble = log.querySelector(".greeting");
+      if (!bubble) {
+        bubble = document.createElement("div");
+        bubble.className = "bubble bot greeting";
+        log.insertBefore(bubble, log.firstChild);
+      }
+      bubble.textContent = greetingField.value;
+      bubble.hidden = !greetingField.value.trim();
+    });
+  }
+
   var preview = document.getElementById("preview-form");
   if (preview) {
     var log = document.getElementById("preview-log");
