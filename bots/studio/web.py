@@ -237,8 +237,7 @@ class _Studio:
                     request.session.clear()
                     request.session["role"] = role
                     request.session["csrf"] = new_csrf_token()
-                    target = str(form.get("next") or "/")
-                    return RedirectResponse(target if target.startswith("/") else "/", 303)
+                    return RedirectResponse(_local_path(str(form.get("next") or "/")), 303)
                 self.throttle.failed(client)
                 error = "That password is not right."
         return self.render(
@@ -403,8 +402,13 @@ class _Studio:
         ref = str(form.get("ref") or "")
         text = str(form.get("text") or "").replace("\r\n", "\n")
         base = str(form.get("base") or "")
-        back = str(form.get("back") or "/")
-        back = back if back.startswith("/") else "/"
+        back = _local_path(str(form.get("back") or "/"))
+        problems = self._save_problems(ref, text) if not form.get("delete") else []
+        if problems:
+            # The review checked it; this catches a form changed after the review, or forged.
+            return self.render(
+                request, "message.html", 422, title="Not saved", text="; ".join(problems)
+            )
         if form.get("delete"):
             outcome = self.workspace.delete(ref, base)
         else:
@@ -427,6 +431,21 @@ class _Studio:
                 path, str(form.get("message") or ""), str(form.get("author") or "")
             )
         return self.render(request, "saved.html", ref=ref, note=note, back=back)
+
+    def _save_problems(self, ref: str, text: str) -> list[str]:
+        """`bots check` once more on what is about to be written: errors refuse the save."""
+        path, _folder = self.workspace.resolve(ref)
+        if ref.startswith("personas/") and not path.name.endswith(".tests.yaml"):
+            checked = edits.check_persona_text(
+                path.stem, text, self.fields, self.settings.knowledge_dir, self.tools.check_persona
+            )
+            return [*checked.general, *(m for ms in checked.by_field.values() for m in ms)]
+        if ref.startswith("knowledge/"):
+            found = edits.check_knowledge_text(
+                self._set_of(path), path, text, self.tools.check_knowledge_set
+            )
+            return [_place(p.line, p.field, p.message) for p in found]
+        return []
 
     # -- knowledge ---------------------------------------------------------------------------
 
@@ -468,7 +487,7 @@ class _Studio:
         if not ref:
             set_name = params.get("set") or (self._sets()[0].name if self._sets() else "")
             ref = f"knowledge/{set_name}/faq.yaml"
-        path, _folder = self.workspace.resolve(ref)
+        path, folder = self.workspace.resolve(ref)
         text = self.workspace.current_text(ref)
         values: dict[str, Any] = {
             "id": "",
@@ -479,7 +498,7 @@ class _Studio:
             "tags": [],
         }
         if entry_id:
-            for placed in read_knowledge_file(path, folder=path.parent).entries:
+            for placed in read_knowledge_file(path, folder=folder).entries:
                 if placed.entry.id == entry_id:
                     e = placed.entry
                     values = {
@@ -652,6 +671,11 @@ def _all_leaves(fields: Any) -> list[Any]:
     from bots.studio.form import leaves
 
     return leaves(fields)
+
+
+def _local_path(target: str) -> str:
+    """Only a path on this site: `//elsewhere.example` would leave it (an open redirect)."""
+    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
 def _place(line: int | None, field: str | None, message: str) -> str:

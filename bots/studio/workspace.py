@@ -71,6 +71,10 @@ class Workspace:
         path = folder.joinpath(*parts[1:])
         if path.suffix not in (".yaml", ".md"):
             raise StudioFileError(ref, "the studio only edits .yaml and .md files")
+        if _has_link(path, folder):
+            raise StudioFileError(
+                ref, "this file or one of its folders is a link; the studio never follows links"
+            )
         return path, folder
 
     def ref_of(self, path: Path) -> str:

@@ -16,7 +16,7 @@ from bots.store.sqlite import SQLiteStore
 from bots.studio.access import MAX_FAILED_LOGINS, AccessRules, LoginThrottle
 from tests.contracts.store_contract import at, make_turn, thread
 from tests.support.cli_runner import clean_env, run_bots
-from tests.unit.studio.rig import form_fields, send, studio_client
+from tests.unit.studio.rig import changed, form_fields, send, studio_client
 
 EDITOR_PASSWORD = "correct horse battery"
 VIEWER_PASSWORD = "viewer staple"
@@ -158,3 +158,13 @@ def test_conversation_text_needs_a_login(tmp_path: Path) -> None:
         response = client.get(f"/conversations/{thread('t1').as_id()}", follow_redirects=False)
         assert response.status_code == 303
         assert "parking" not in response.text
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_the_login_never_redirects_off_the_site(tmp_path: Path, target: str) -> None:
+    with studio_client(tmp_path, password=EDITOR_PASSWORD, loopback=False) as client:
+        page = client.get("/login")
+        fields = changed(form_fields(page.text, "/login"), next=target, password=EDITOR_PASSWORD)
+        response = send(client, "/login", fields)
+        assert response.status_code == 200
+        assert str(response.url).startswith("http://127.0.0.1/")

@@ -318,3 +318,30 @@ def test_saving_can_commit_to_git_with_the_users_message_and_name(
     ).stdout
     assert log.startswith("Sam Lead|Friendlier name")
     assert "personas/restaurant.yaml" in log
+
+
+def test_a_save_is_checked_again_so_a_changed_form_cannot_write_a_broken_persona(
+    client: TestClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "personas" / "restaurant.yaml"
+    before = path.read_text(encoding="utf-8")
+    reviewed = send(
+        client, "/persona/restaurant/review", changed(persona_form(client), display_name="X")
+    )
+    save = form_fields(reviewed.text, "/save")
+    broken = dict(save)["text"].replace("display_name: X", "display_nam: X")
+    refused = send(client, "/save", changed(save, text=broken))
+    assert refused.status_code == 422
+    assert "this field is not known; did you mean `display_name`?" in refused.text
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_a_linked_knowledge_folder_is_refused(client: TestClient, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "faq.yaml").write_text("entries: []\n", encoding="utf-8")
+    (tmp_path / "knowledge" / "linked").symlink_to(outside)
+    page = client.get("/knowledge/entry?ref=knowledge/linked/faq.yaml")
+    assert page.status_code == 400
+    assert "never follows links" in page.text
+    assert "Set: linked" not in client.get("/knowledge").text
