@@ -146,6 +146,9 @@ class Store(Protocol):
         self, conversation_id: str, message_id: str, user_id: str, positive: bool, now: datetime
     ) -> None: ...
 
+    async def feedback_of(self, conversation_id: str) -> dict[str, bool]:
+        """message id -> whether its latest feedback was positive (the studio's transcript)."""
+
     async def add_usage(self, conversation_id: str, usage: Usage) -> None:
         """Add `usage` to the conversation's running token totals."""
 

@@ -534,6 +534,15 @@ class PostgresStore:
                 stamp,
             )
 
+    async def feedback_of(self, conversation_id: str) -> dict[str, bool]:
+        """message id -> whether its latest feedback was positive (the studio's transcript)."""
+        async with self._connection("read feedback") as connection:
+            rows = await connection.fetch(
+                "SELECT message_id, positive FROM feedback WHERE conversation_id = $1 ORDER BY id",
+                conversation_id,
+            )
+        return {str(row["message_id"]): bool(row["positive"]) for row in rows}
+
     # -- usage ----------------------------------------------------------------------------
 
     async def add_usage(self, conversation_id: str, usage: Usage) -> None:

@@ -544,6 +544,15 @@ class SQLiteStore:
             )
             self._wrote()
 
+    async def feedback_of(self, conversation_id: str) -> dict[str, bool]:
+        """message id -> whether its latest feedback was positive (the studio's transcript)."""
+        async with self._connection("read feedback") as db:
+            rows = await db.execute_fetchall(
+                "SELECT message_id, positive FROM feedback WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            )
+        return {str(row[0]): bool(row[1]) for row in rows}
+
     # -- usage ----------------------------------------------------------------------------
 
     async def add_usage(self, conversation_id: str, usage: Usage) -> None:

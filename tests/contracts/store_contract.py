@@ -112,6 +112,14 @@ class StoreContract:
         recent = await store.recent_conversations(2)
         assert [c.key for c in recent] == [thread("a"), thread("c")]
 
+    async def test_feedback_of_gives_each_messages_latest_feedback(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        assert await store.feedback_of(conversation.id) == {}
+        await store.add_feedback(conversation.id, "m1", "U42", True, at(1))
+        await store.add_feedback(conversation.id, "m2", "U42", True, at(2))
+        await store.add_feedback(conversation.id, "m2", "U42", False, at(3))
+        assert await store.feedback_of(conversation.id) == {"m1": True, "m2": False}
+
     async def test_latest_conversation_picks_newest(self, store: Store) -> None:
         assert await store.latest_conversation("slack", "T01", "C01") is None
         for i, name in enumerate(("a", "b", "c")):
