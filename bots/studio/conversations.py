@@ -20,6 +20,8 @@ class Transcript:
     conversation: Conversation
     turns: tuple[Turn, ...]
     handoff: Handoff | None
+    feedback: dict[str, bool]
+    """message id -> helpful or not, as the user said."""
 
 
 class ConversationReader:
@@ -41,4 +43,5 @@ class ConversationReader:
             return None
         turns = await self._store.recent_turns(conversation_id, TRANSCRIPT_LIMIT)
         handoff = await self._store.current_handoff(conversation_id)
-        return Transcript(conversation, tuple(turns), handoff)
+        feedback = await self._store.feedback_of(conversation_id)
+        return Transcript(conversation, tuple(turns), handoff, feedback)

@@ -125,6 +125,7 @@ def _conversation_store(path: Path) -> SQLiteStore:
                 cited_ids=("parking",),
             ),
         )
+        await store.add_feedback(key.as_id(), "m2", "U42", False, at(2))
         await store.close()
 
     asyncio.run(fill())
@@ -144,6 +145,7 @@ def test_conversations_show_transcripts_and_turn_an_answer_into_an_faq_entry(
         assert "do you have parking?" in transcript.text
         assert "<code>parking</code>" in transcript.text
         assert "Make this an FAQ entry" in transcript.text
+        assert "Feedback: not helpful" in transcript.text
         entry = client.get(
             "/knowledge/entry?set=restaurant&question=do+you+have+parking%3F"
             "&answer=Yes%2C+on+Harbour+Lane."
