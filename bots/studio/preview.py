@@ -9,7 +9,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
-from bots.knowledge.files import load_knowledge
+from bots.knowledge.files import knowledge_files, load_knowledge
 from bots.knowledge.persona import Persona
 from bots.llm.client import ChatModel
 from bots.models import FinalReply, HandoffRequested, IncomingMessage, ThreadKey
@@ -61,6 +61,7 @@ class Preview:
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._store_factory = store_factory or self._temporary_store
         self._store: Store | None = None
+        self._cached: tuple[object, PersonaRuntime] | None = None
 
     def _temporary_store(self) -> Store:
         self._folder = tempfile.TemporaryDirectory(prefix="bots-studio-")
@@ -76,11 +77,26 @@ class Preview:
         if self._folder is not None:
             self._folder.cleanup()
 
+    def _runtime(self, persona: Persona) -> PersonaRuntime:
+        """The persona's runtime, rebuilt only when the persona or its knowledge files change
+        (building the retrieval index is the slow part of a preview turn)."""
+        files = tuple(
+            (str(path), path.stat().st_mtime_ns, path.stat().st_size)
+            for name in persona.knowledge.sets
+            for path in knowledge_files(self._knowledge_dir / name)
+            if path.is_file()
+        )
+        key = (persona.model_dump_json(), files)
+        if self._cached is None or self._cached[0] != key:
+            entries = load_knowledge(self._knowledge_dir, persona.knowledge.sets)
+            runtime = PersonaRuntime.build(persona, entries, self._model_override, self._retrieval)
+            self._cached = (key, runtime)
+        return self._cached[1]
+
     async def ask(self, persona: Persona, question: str, user: str, thread: str) -> PreviewAnswer:
         """One turn of the conversation `thread`, as `user`, answered by `persona`."""
         assert self._store is not None, "open() first"
-        entries = load_knowledge(self._knowledge_dir, persona.knowledge.sets)
-        runtime = PersonaRuntime.build(persona, entries, self._model_override, self._retrieval)
+        runtime = self._runtime(persona)
         retrieval = runtime.retriever.search(question, k=persona.knowledge.max_snippets)
         # One engine per turn: its persona map then holds exactly what is on screen now.
         engine = Engine(

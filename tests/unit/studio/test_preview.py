@@ -45,3 +45,19 @@ async def test_without_a_model_the_preview_answers_from_the_faq(tmp_path: Path) 
     assert first.source == "knowledge"
     assert first.retrieved[0].entry_id == "parking"
     assert second.handoff_reason == "a person was asked for"
+
+
+async def test_a_saved_faq_change_reaches_the_next_preview_answer(tmp_path: Path) -> None:
+    personas, knowledge = copy_folders(tmp_path)
+    persona = load_persona(personas / "restaurant.yaml")
+    preview = Preview(knowledge, None)
+    await preview.open()
+    try:
+        before = await preview.ask(persona, "is there parking?", "u1", "t1")
+        faq = knowledge / "restaurant" / "faq.yaml"
+        faq.write_text(faq.read_text(encoding="utf-8").replace("Mill Street", "Dock Road"), "utf-8")
+        after = await preview.ask(persona, "is there parking?", "u1", "t2")
+    finally:
+        await preview.close()
+    assert "Mill Street" in before.text
+    assert "Dock Road" in after.text
