@@ -57,6 +57,8 @@ def main() -> int:
             page.fill("#preview-question", "what time do you open on sunday?")
             page.click("#preview-send")
             page.locator(".bubble.answer").last.wait_for()
+            page.evaluate("window.scrollTo(0, 0)")
+            page.locator("#preview-log").evaluate("log => log.scrollTop = 0")
             shoot(page, args.out, "persona-preview")
 
             page.fill("#f-handoff\\.hours\\.days\\.tuesday", "9 till 5")

@@ -54,7 +54,7 @@ def _fields(node: Mapping[str, Any], defs: Mapping[str, Any], prefix: Key) -> tu
     for name, raw in node.get("properties", {}).items():
         spec = _resolve(raw, defs)
         key = (*prefix, name)
-        label = name.replace("_", " ").capitalize()
+        label = name.replace("_", " ").capitalize().replace("Ai ", "AI ")
         help_text = str(raw.get("description") or spec.get("description") or "")
         default = raw.get("default", spec.get("default"))
         kind = spec.get("type")
