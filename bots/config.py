@@ -178,6 +178,10 @@ class Settings:
     """Read asks for a person in any language with sentence embeddings (BOTS_HANDOFF_SEMANTIC)."""
     burst_seconds: float = 0.0
     """Messages of one user this close together are answered once, as one (BOTS_BURST_SECONDS)."""
+    studio_password: Secret | None = None
+    """The studio's editor login (BOTS_STUDIO_PASSWORD); needed to listen beyond loopback."""
+    studio_viewer_password: Secret | None = None
+    """The studio's read-only login: conversations only (BOTS_STUDIO_VIEWER_PASSWORD)."""
 
     @property
     def llm_enabled(self) -> bool:
@@ -218,7 +222,14 @@ class Settings:
             cache_dir=Path(environ.get("BOTS_CACHE_DIR", "").strip() or default_cache_dir()),
             semantic_handoff=_switch(environ, "BOTS_HANDOFF_SEMANTIC", default=True),
             burst_seconds=_seconds(environ, "BOTS_BURST_SECONDS", DEFAULT_BURST_SECONDS),
+            studio_password=_optional_secret(environ, "BOTS_STUDIO_PASSWORD"),
+            studio_viewer_password=_optional_secret(environ, "BOTS_STUDIO_VIEWER_PASSWORD"),
         )
+
+
+def _optional_secret(environ: Mapping[str, str], name: str) -> Secret | None:
+    value = environ.get(name, "").strip()
+    return Secret(value) if value else None
 
 
 def _webhook(environ: Mapping[str, str]) -> dict[str, Any]:

@@ -16,7 +16,19 @@ from tests.support.paths import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "bots"
 ARCHITECTURE = REPO_ROOT / "docs" / "architecture.md"
-CHAT_SDKS = {"discord", "slack_bolt", "slack_sdk", "aiohttp", "fastapi", "starlette", "flask"}
+CHAT_SDKS = {
+    "discord",
+    "slack_bolt",
+    "slack_sdk",
+    "aiohttp",
+    "fastapi",
+    "starlette",
+    "flask",
+    "jinja2",
+    "uvicorn",
+}
+# The studio serves its own pages: its web stack, and only that, is allowed there.
+STUDIO_WEB_STACK = {"starlette", "jinja2", "uvicorn"}
 MAX_TOP_LEVEL_MODULES = 15
 
 
@@ -74,7 +86,13 @@ def all_modules() -> list[Path]:
 
 
 def core_modules() -> list[Path]:
-    return [p for p in all_modules() if "adapters" not in p.relative_to(PACKAGE).parts]
+    return [
+        p for p in all_modules() if p.relative_to(PACKAGE).parts[0] not in {"adapters", "studio"}
+    ]
+
+
+def studio_modules() -> list[Path]:
+    return sorted((PACKAGE / "studio").rglob("*.py"))
 
 
 def test_the_table_names_every_part_and_only_real_ones() -> None:
@@ -141,6 +159,23 @@ def test_there_are_core_modules_to_check() -> None:
 def test_core_never_imports_a_chat_sdk_or_web_framework() -> None:
     offenders = {str(path.relative_to(PACKAGE)): forbidden_imports(path) for path in core_modules()}
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_only_the_studio_imports_its_web_stack_and_no_chat_sdk() -> None:
+    assert studio_modules()
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(
+            name for name in forbidden_imports(path) if name.split(".")[0] not in STUDIO_WEB_STACK
+        )
+        for path in studio_modules()
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_studio_exception_is_narrow(tmp_path: Path) -> None:
+    module = tmp_path / "leaky.py"
+    module.write_text("import starlette\nimport jinja2\n", encoding="utf-8")
+    assert forbidden_imports(module) == ["jinja2", "starlette"]  # still refused in the core
 
 
 def test_adapters_package_imports_nothing() -> None:

@@ -16,6 +16,7 @@ from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
 from bots.app import report_commands as report_cli
 from bots.app import slack_commands as slack_cli
+from bots.app import studio_command as studio_cli
 from bots.app.logsetup import configure_logging
 from bots.app.wiring import build_app, existing_folder
 from bots.config import Settings
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.set_defaults(run=_db_upgrade)
     forget_cli.add_parser(commands)
     report_cli.add_parser(commands)
+    studio_cli.add_parser(commands)
 
     check = commands.add_parser(
         "check", help="check persona and knowledge files and list every problem"

@@ -69,6 +69,9 @@ class Store(Protocol):
     ) -> Conversation | None:
         """The most recently updated conversation in one channel (the console's --resume)."""
 
+    async def recent_conversations(self, limit: int) -> list[Conversation]:
+        """The `limit` most recently updated conversations, newest first (the studio's list)."""
+
     async def record_incoming(self, conversation_id: str, event_id: str, turn: Turn) -> bool:
         """Atomically mark `event_id` processed and append `turn`.
 
@@ -157,6 +160,9 @@ class Store(Protocol):
     async def add_feedback(
         self, conversation_id: str, message_id: str, user_id: str, positive: bool, now: datetime
     ) -> None: ...
+
+    async def feedback_of(self, conversation_id: str) -> dict[str, bool]:
+        """message id -> whether its latest feedback was positive (the studio's transcript)."""
 
     async def add_usage(self, conversation_id: str, usage: Usage) -> None:
         """Add `usage` to the conversation's running token totals."""

@@ -154,6 +154,25 @@ class SQLStore(ABC):
             )
         return [rows.conversation(row, self.dialect) for row in found]
 
+    async def recent_conversations(self, limit: int) -> list[Conversation]:
+        """The `limit` most recently updated conversations, newest first (the studio's list)."""
+        async with self._session("list recent conversations") as session:
+            found = await session.fetch(
+                f"SELECT {CONVERSATION_COLUMNS} FROM conversations"
+                f" ORDER BY updated_at DESC, {self.dialect.insertion_order} DESC LIMIT ?",
+                limit,
+            )
+        return [rows.conversation(row, self.dialect) for row in found]
+
+    async def feedback_of(self, conversation_id: str) -> dict[str, bool]:
+        """message id -> whether its latest feedback was positive (the studio's transcript)."""
+        async with self._session("read feedback") as session:
+            found = await session.fetch(
+                "SELECT message_id, positive FROM feedback WHERE conversation_id = ? ORDER BY id",
+                conversation_id,
+            )
+        return {str(row[0]): bool(row[1]) for row in found}
+
     # -- turns ----------------------------------------------------------------------------
 
     @abstractmethod

@@ -104,6 +104,23 @@ class StoreContract:
         with pytest.raises(StoreError):
             await store.set_state("nope/nope/nope/nope", ConversationState.HUMAN, T0)
 
+    async def test_recent_conversations_newest_first(self, store: Store) -> None:
+        assert await store.recent_conversations(10) == []
+        for i, name in enumerate(("a", "b", "c")):
+            await store.ensure_conversation(thread(name), "restaurant", at(i))
+        await store.append_turn(thread("a").as_id(), make_turn("back again", seconds=50))
+
+        recent = await store.recent_conversations(2)
+        assert [c.key for c in recent] == [thread("a"), thread("c")]
+
+    async def test_feedback_of_gives_each_messages_latest_feedback(self, store: Store) -> None:
+        conversation = await store.ensure_conversation(KEY, "restaurant", T0)
+        assert await store.feedback_of(conversation.id) == {}
+        await store.add_feedback(conversation.id, "m1", "U42", True, at(1))
+        await store.add_feedback(conversation.id, "m2", "U42", True, at(2))
+        await store.add_feedback(conversation.id, "m2", "U42", False, at(3))
+        assert await store.feedback_of(conversation.id) == {"m1": True, "m2": False}
+
     async def test_latest_conversation_picks_newest(self, store: Store) -> None:
         assert await store.latest_conversation("slack", "T01", "C01") is None
         for i, name in enumerate(("a", "b", "c")):

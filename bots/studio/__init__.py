@@ -1,0 +1,1 @@
+"""The persona studio: a small web app to edit, test and preview personas and knowledge files."""
