@@ -18,6 +18,7 @@ from bots.app import discord_commands as discord_cli
 from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
 from bots.app import report_commands as report_cli
+from bots.app.fit_wiring import server_fit
 from bots.app.folders import existing_folder, persona_path
 from bots.app.limits_wiring import guarded_llm, limits_and_retention
 from bots.app.logsetup import configure_logging
@@ -144,6 +145,7 @@ async def build_app(
     await store.open()
     telemetry = telemetry_for(settings)
     llm = _llm_client(settings, telemetry)
+    fit = await server_fit(settings, library[name].model)
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
     engine = Engine(
@@ -156,6 +158,7 @@ async def build_app(
         link_for=link_for or _no_link,
         limits=limits,
         retention=retention,
+        fit=fit,
     )
     try:
         async with ops_endpoint(settings, telemetry, store) as ops_port:

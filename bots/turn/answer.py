@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 
-from bots.errors import ContextTooLong
+from bots.errors import ContextTooLong, ToolsRefused
 from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, ToolCall
+from bots.llm.fit import ServerFit, Sizes
 from bots.markers import find_handoff
 from bots.models import FinalReply, ReplySource, Role, TextDelta, Turn, Usage
 from bots.retrieval.search import RetrievalResult
@@ -18,7 +19,8 @@ from bots.turn.runtime import PersonaRuntime
 
 # Longer messages are cut before they reach the model; the stored turn keeps the full text.
 MAX_INPUT_CHARS = 6_000
-# After the server says the prompt is too long, retry once with this share of the budget.
+# After the server says the prompt is too long without naming its window (or the window it
+# named was already known: the token estimate ran short), retry with this share of the budget.
 SHRINK_FACTOR = 0.6
 
 
@@ -34,8 +36,10 @@ class ModelAnswer:
         retrieval: RetrievalResult,
         history: Sequence[Turn],
         user_text: str,
+        fit: ServerFit | None = None,
     ) -> None:
         self._llm = llm
+        self._fit = fit or ServerFit()
         self._runtime = runtime
         self._retrieval = retrieval
         self._history = history
@@ -48,14 +52,20 @@ class ModelAnswer:
         """The model quoted the persona's hidden sections: its text is never shown."""
 
     async def stream(self) -> AsyncIterator[TextDelta]:
-        budget = self._runtime.budget
-        for attempt in (1, 2):
-            self.prompt = self._build(budget)
+        model = self._runtime.persona.model
+        share, lessons = 1.0, 0
+        # Each way of recovering is tried once: the window the server named (twice, should it
+        # name a smaller one again), a smaller share of the budget (the token estimate ran
+        # short), a request without tools.
+        while True:
+            sizes = self._fit.sizes(model.context_window, model.max_tokens)
+            tools = model.tools and self._fit.tools
+            self.prompt = self._build(int(sizes.prompt_budget * share), tools)
             cleaner = StreamCleaner(self.prompt.entry_ids)
             guard = self._leak_guard(self.prompt)
             try:
                 # Breaking off drops the stream; asyncio's generator finaliser closes it.
-                async for event in self._llm.stream(self._request(self.prompt)):
+                async for event in self._llm.stream(self._request(self.prompt, sizes, tools)):
                     if isinstance(event, ContentDelta):
                         if piece := guard.feed(cleaner.feed(event.text)):
                             yield TextDelta(piece)
@@ -65,10 +75,18 @@ class ModelAnswer:
                         self._take_tool_call(event)
                     elif isinstance(event, Completed):
                         self.text, self.usage = event.text, event.usage
-            except ContextTooLong:
-                if attempt == 2:
+            except ContextTooLong as exc:
+                if lessons < 2 and self._learned_smaller(exc.limit, sizes):
+                    lessons += 1
+                    continue
+                if share < 1.0:
                     raise
-                budget = int(budget * SHRINK_FACTOR)
+                share = SHRINK_FACTOR
+                continue
+            except ToolsRefused:
+                if not tools:
+                    raise
+                self._fit.refuse_tools()
                 continue
             if tail := guard.feed(cleaner.flush()) + guard.flush():
                 yield TextDelta(tail)
@@ -81,6 +99,14 @@ class ModelAnswer:
                 if self.handoff_reason is not None and forged_handoff(self.text, self._data()):
                     self.handoff_reason = None  # a marker echoed from a message or an entry
             return
+
+    def _learned_smaller(self, limit: int | None, sizes: Sizes) -> bool:
+        """Whether the server named a window smaller than the one this request was fitted to."""
+        if limit is None:
+            return False
+        self._fit.learn_window(limit, "named in its refusal")
+        model = self._runtime.persona.model
+        return self._fit.sizes(model.context_window, model.max_tokens).window < sizes.window
 
     def reply(self) -> FinalReply:
         """The cleaned reply with the entries it cited (empty text if it said nothing)."""
@@ -103,7 +129,7 @@ class ModelAnswer:
             return self.usage
         return Usage(self.prompt.token_count, self._runtime.counter.count(self.text))
 
-    def _build(self, budget: int) -> Prompt:
+    def _build(self, budget: int, tools: bool) -> Prompt:
         return build_prompt(
             persona=self._runtime.persona,
             counter=self._runtime.counter,
@@ -112,20 +138,21 @@ class ModelAnswer:
             history=self._history,
             user_text=self._user_text,
             budget=budget,
+            tools=tools,
         )
 
-    def _request(self, prompt: Prompt) -> ChatRequest:
+    def _request(self, prompt: Prompt, sizes: Sizes, tools: bool) -> ChatRequest:
         settings = self._runtime.persona.model
         return ChatRequest(
             model=self._runtime.model,
             messages=prompt.messages,
             temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
+            max_tokens=sizes.max_tokens,
             top_p=settings.top_p,
             presence_penalty=settings.presence_penalty,
             frequency_penalty=settings.frequency_penalty,
             stop=settings.stop,
-            tools=(HANDOFF_TOOL,) if settings.tools else (),
+            tools=(HANDOFF_TOOL,) if tools else (),
         )
 
     def _leak_guard(self, prompt: Prompt) -> LeakGuard:

@@ -15,6 +15,7 @@ from bots.handoff.detect import is_affirmative, wants_human
 from bots.handoff.lifecycle import HandoffDesk, HandoffSink
 from bots.knowledge.persona import Persona
 from bots.llm.client import ChatModel
+from bots.llm.fit import ServerFit
 from bots.logcontext import conversation_scope
 from bots.models import (
     Conversation,
@@ -76,10 +77,13 @@ class Engine:
         telemetry: Telemetry = NO_TELEMETRY,
         limits: Limits | None = None,
         retention: Retention | None = None,
+        fit: ServerFit | None = None,
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team.
 
         `limits` defaults to no limits; `retention` (None: keep everything) runs from `tick`.
+        `fit` is what the run knows of the model server's window and tool calls (default:
+        nothing yet; it learns from the server's refusals).
         """
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -92,6 +96,7 @@ class Engine:
         self._locks = _KeyedLocks()
         self._limits = limits or Limits(LimitSettings(), store, clock)
         self._retention = retention
+        self._fit = fit or ServerFit()
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
         )
@@ -310,7 +315,7 @@ class Engine:
         if self._llm is None:
             reply = offline_reply(runtime.persona, retrieval, llm_down=False)
         else:
-            answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text)
+            answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text, self._fit)
             try:
                 async with self._limits.llm_slot():
                     async for delta in answer.stream():
