@@ -36,3 +36,15 @@ async def test_without_a_model_nothing_is_asked() -> None:
 
     assert asked == []
     assert fit.server_window is None
+
+
+async def test_openai_is_not_asked() -> None:
+    asked: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request)
+        return httpx.Response(404)
+
+    await server_fit(Settings.from_env({"OPENAI_API_KEY": "k"}), "m", httpx.MockTransport(handler))
+
+    assert asked == []
