@@ -49,6 +49,7 @@ class ServerFit:
         self._max_tokens_override = max_tokens_override
         self._tools = True
         self._told: set[tuple[int, int]] = set()
+        self._warned: set[str] = set()
         self._lock = threading.Lock()  # the library reloads personas on a worker thread
 
     @property
@@ -88,6 +89,14 @@ class ServerFit:
         max_tokens = max(min(max_tokens, window // 2), 1)
         self._tell(asked_window, window)
         return Sizes(window, max_tokens)
+
+    def warn_once(self, topic: str, message: str, *arguments: object) -> None:
+        """A warning about this server's fit that is worth saying once a run, not each turn."""
+        with self._lock:
+            if topic in self._warned:
+                return
+            self._warned.add(topic)
+        log.warning(message, *arguments)
 
     def _tell(self, asked: int, used: int) -> None:
         with self._lock:

@@ -61,6 +61,7 @@ class ModelAnswer:
             sizes = self._fit.sizes(model.context_window, model.max_tokens)
             tools = model.tools and self._fit.tools
             self.prompt = self._build(int(sizes.prompt_budget * share), tools)
+            self._warn_if_rules_overflow(sizes)
             cleaner = StreamCleaner(self.prompt.entry_ids)
             guard = self._leak_guard(self.prompt)
             try:
@@ -99,6 +100,24 @@ class ModelAnswer:
                 if self.handoff_reason is not None and forged_handoff(self.text, self._data()):
                     self.handoff_reason = None  # a marker echoed from a message or an entry
             return
+
+    def _warn_if_rules_overflow(self, sizes: Sizes) -> None:
+        """The fixed rules and instructions alone overflow this window: no shrinking helps,
+        so say what would (once a run and persona; the server still gets the request)."""
+        assert self.prompt is not None
+        if self.prompt.token_count <= sizes.prompt_budget:
+            return
+        self._fit.warn_once(
+            f"overflow:{self._runtime.persona.name}:{sizes.window}",
+            "persona %s: its fixed rules and instructions take about %d tokens, more than the "
+            "%d left in a %d-token window after the reply's %d; shorten the instructions or "
+            "give the model server a larger context",
+            self._runtime.persona.name,
+            self.prompt.token_count,
+            sizes.prompt_budget,
+            sizes.window,
+            sizes.max_tokens,
+        )
 
     def _learned_smaller(self, limit: int | None, sizes: Sizes) -> bool:
         """Whether the server named a window smaller than the one this request was fitted to."""

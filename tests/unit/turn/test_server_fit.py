@@ -151,3 +151,25 @@ async def test_a_server_without_tools_is_asked_without_them_from_then_on(
     handoffs = [e for e in events if isinstance(e, HandoffRequested)]
     assert handoffs
     assert handoffs[0].reason is HandoffReason.MODEL_TOOL
+
+
+async def test_instructions_too_long_for_the_window_are_named_once(
+    store: SQLiteStore,
+    restaurant: PersonaRuntime,
+    client: OpenAIChatClient,
+    llm_server: FakeLLMServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    llm_server.context_window = 512  # the shipped persona's rules alone take more
+    engine = engine_for(store, restaurant, client, ServerFit(server_window=512, source="x"))
+
+    with caplog.at_level(logging.WARNING):
+        first = await ask(engine, "what time do you open on sunday?", "t1")
+        await ask(engine, "do you have parking?", "t2")
+
+    lines = [r.getMessage() for r in caplog.records]
+    told = [line for line in lines if "fixed rules and instructions" in line]
+    assert len(told) == 1
+    assert "persona restaurant" in told[0]
+    assert "give the model server a larger context" in told[0]
+    assert not [e for e in first if isinstance(e, FinalReply) and e.source is ReplySource.LLM]
