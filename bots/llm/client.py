@@ -201,7 +201,13 @@ class OpenAIChatClient:
                 # the stream over a prompt too long now says so (a 400 naming its window),
                 # and one that simply hiccuped answers in one piece.
                 log.debug("LLM stream was empty; asking once more without streaming")
-                for event in await self._post_once(unstreamed(body)):
+                try:
+                    answer = await self._post_once(unstreamed(body))
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    # Such a server also drops the connection behind that stream after httpx
+                    # pooled it (llama-cpp-python does): the same question on a fresh one.
+                    answer = await self._post_once(unstreamed(body))
+                for event in answer:
                     yield event
         except httpx.TimeoutException as exc:
             raise LLMUnavailable(f"LLM API timed out ({type(exc).__name__})") from None
