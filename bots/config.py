@@ -149,6 +149,10 @@ class Settings:
     llm_max_attempts: int = 4
     turn_timeout_seconds: float = DEFAULT_TURN_TIMEOUT
     """Each turn's deadline, the model's stream included (BOTS_TURN_TIMEOUT)."""
+    context_window: int | None = None
+    """BOTS_CONTEXT_WINDOW: the model's window for servers that do not say (caps every persona)."""
+    max_tokens: int | None = None
+    """BOTS_MAX_TOKENS: the reply's room in tokens, for every persona."""
     log_level: str = "WARNING"
     log_format: str = "text"
     log_file: Path | None = None
@@ -207,6 +211,7 @@ class Settings:
             llm_timeout_seconds=_positive_float(environ, "BOTS_LLM_TIMEOUT", 60.0),
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),
             turn_timeout_seconds=_turn_timeout(environ),
+            **_model_sizes(environ),
             log_level=_log_level(environ.get("BOTS_LOG_LEVEL", "")),
             log_file=log_file,
             console_log_file=log_file or directory / "console.log",
@@ -230,6 +235,29 @@ class Settings:
 def _optional_secret(environ: Mapping[str, str], name: str) -> Secret | None:
     value = environ.get(name, "").strip()
     return Secret(value) if value else None
+
+
+# The smallest window a prompt (fixed rules, a question, one FAQ entry, a reply) can live in,
+# as the persona schema's `model.context_window` minimum says.
+MIN_CONTEXT_WINDOW = 512
+
+
+def _model_sizes(environ: Mapping[str, str]) -> dict[str, Any]:
+    """BOTS_CONTEXT_WINDOW and BOTS_MAX_TOKENS, whole numbers that leave room for a prompt."""
+    window = _optional_int(environ, "BOTS_CONTEXT_WINDOW")
+    max_tokens = _optional_int(environ, "BOTS_MAX_TOKENS")
+    if window is not None and window < MIN_CONTEXT_WINDOW:
+        raise ConfigError(
+            f"BOTS_CONTEXT_WINDOW must be at least {MIN_CONTEXT_WINDOW} tokens, got {window}"
+        )
+    if max_tokens is not None and max_tokens < 16:
+        raise ConfigError(f"BOTS_MAX_TOKENS must be at least 16 tokens, got {max_tokens}")
+    if window is not None and max_tokens is not None and max_tokens > window // 2:
+        raise ConfigError(
+            f"BOTS_MAX_TOKENS ({max_tokens}) must be at most half of BOTS_CONTEXT_WINDOW "
+            f"({window}), to leave room for the conversation and the FAQ"
+        )
+    return {"context_window": window, "max_tokens": max_tokens}
 
 
 def _webhook(environ: Mapping[str, str]) -> dict[str, Any]:

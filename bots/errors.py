@@ -91,7 +91,16 @@ class LLMAuthError(LLMError):
 
 
 class ContextTooLong(LLMError):
-    """The server says the prompt does not fit the model's context window."""
+    """The server says the prompt does not fit the model's context window; `limit` is that
+    window in tokens when the server named it."""
+
+    def __init__(self, message: str, limit: int | None = None) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
+class ToolsRefused(LLMBadResponse):
+    """The server rejected the request because it does not take `tools`."""
 
 
 class StoreError(BotsError):

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
 from bots.config import Settings
 from bots.errors import BotsError, ConfigError
@@ -121,6 +122,7 @@ async def build_app(
     await store.open()
     telemetry = telemetry_for(settings)
     llm = _llm_client(settings, telemetry)
+    fit = await server_fit(settings, library[name].model)
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
     failures = ServerFailures()  # the engine counts them, /healthz shows them
@@ -140,6 +142,7 @@ async def build_app(
         language_of=LanguageIdentifier().identify,
         wants_person=handoff_detector(settings),
         burst_window=timedelta(seconds=settings.burst_seconds if bursts else 0.0),
+        fit=fit,
     )
     try:
         async with ops_endpoint(settings, telemetry, store, failures) as ops_port:

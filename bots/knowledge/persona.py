@@ -32,7 +32,10 @@ class ModelSettings(_Section):
     frequency_penalty: float = Field(0.0, ge=-2, le=2)
     stop: tuple[str, ...] = Field((), max_length=4)
     context_window: int = Field(
-        16_000, ge=1_024, description="Tokens the model can read; the prompt is kept within it."
+        16_000,
+        ge=512,
+        description="Tokens the model can read; the prompt is kept within it (and within the "
+        "server's own window, when the server says what it is).",
     )
     tools: bool = Field(
         True,

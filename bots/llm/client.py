@@ -31,6 +31,7 @@ from bots.llm.types import (
     ToolSpec,
 )
 from bots.llm.wire import (
+    EmptyStream,
     Garbled,
     completion_events,
     is_event_stream,
@@ -39,6 +40,7 @@ from bots.llm.wire import (
     request_body,
     sse_events,
     status_error,
+    unstreamed,
 )
 from bots.secret import Secret
 from bots.telemetry import NO_TELEMETRY, Telemetry
@@ -186,13 +188,26 @@ class OpenAIChatClient:
     async def _attempt(self, body: dict[str, object]) -> AsyncGenerator[LLMEvent, None]:
         """One HTTP call, with transport failures translated into the project's errors."""
         try:
-            if body["stream"]:
+            if not body["stream"]:
+                for event in await self._post_once(body):
+                    yield event
+                return
+            try:
                 async with aclosing(self._stream_once(body)) as events:
                     async for event in events:
                         yield event
-            else:
-                response = await self._http.post(self._url, json=body)
-                for event in completion_events(await self._checked_json(response)):
+            except EmptyStream:
+                # Nothing was shown, so asking again unstreamed is safe: a server that ended
+                # the stream over a prompt too long now says so (a 400 naming its window),
+                # and one that simply hiccuped answers in one piece.
+                log.debug("LLM stream was empty; asking once more without streaming")
+                try:
+                    answer = await self._post_once(unstreamed(body))
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    # Such a server also drops the connection behind that stream after httpx
+                    # pooled it (llama-cpp-python does): the same question on a fresh one.
+                    answer = await self._post_once(unstreamed(body))
+                for event in answer:
                     yield event
         except httpx.TimeoutException as exc:
             raise LLMUnavailable(f"LLM API timed out ({type(exc).__name__})") from None
@@ -200,6 +215,10 @@ class OpenAIChatClient:
             raise LLMUnavailable(f"LLM API unreachable ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
             raise Garbled(f"LLM API sent an unreadable response ({type(exc).__name__})") from None
+
+    async def _post_once(self, body: dict[str, object]) -> list[LLMEvent]:
+        response = await self._http.post(self._url, json=body)
+        return completion_events(await self._checked_json(response))
 
     async def _stream_once(self, body: dict[str, object]) -> AsyncGenerator[LLMEvent, None]:
         async with aconnect_sse(self._http, "POST", self._url, json=body) as source:

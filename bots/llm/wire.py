@@ -21,6 +21,7 @@ from bots.errors import (
     LLMRateLimited,
     LLMServerError,
     LLMStreamCut,
+    ToolsRefused,
 )
 from bots.llm.types import ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall, ToolSpec
 from bots.models import Usage
@@ -33,6 +34,14 @@ class Garbled(LLMBadResponse):
     """A body that is not a chat completion at all (as opposed to a refused request)."""
 
 
+class EmptyStream(LLMStreamCut):
+    """A 200 event stream that ended without a single event.
+
+    llama-cpp-python answers an over-long streamed prompt this way (its log alone says why),
+    so the client asks once more without streaming, where the server names the problem.
+    """
+
+
 # Liberal on purpose: OpenAI, vLLM, llama.cpp, Ollama and proxies all word this differently.
 _CONTEXT_WORDS = re.compile(
     r"context[_ ]length|maximum context|context window|context size|too many tokens"
@@ -40,6 +49,19 @@ _CONTEXT_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+
+# The window the server names in its refusal: OpenAI, vLLM and llama-cpp-python say "maximum
+# context length is N tokens", llama.cpp "exceeds the available context size (N tokens)",
+# llama-cpp-python's engine "exceed context window of N".
+_CONTEXT_LIMIT = re.compile(
+    r"maximum context length is (\d+)|context size \((\d+) tokens\)|context window of (\d+)",
+    re.IGNORECASE,
+)
+
+# A server that takes no `tools` says so in its own words: vLLM ("auto" tool choice requires
+# --enable-auto-tool-choice), llama.cpp ("tools param requires --jinja"), Ollama ("does not
+# support tools").
+_TOOL_WORDS = re.compile(r"\btools?\b|tool[_ ]choice|function[_ ]call", re.IGNORECASE)
 
 _IDENTIFIER = re.compile(r"[\w.-]{1,64}")
 
@@ -63,6 +85,11 @@ def request_body(request: ChatRequest) -> dict[str, object]:
     if request.stream:
         body["stream_options"] = {"include_usage": True}
     return body
+
+
+def unstreamed(body: dict[str, object]) -> dict[str, object]:
+    """The same request asking for one JSON reply (`stream_options` is refused without a stream)."""
+    return {k: v for k, v in body.items() if k != "stream_options"} | {"stream": False}
 
 
 def tool_json(tool: ToolSpec) -> dict[str, object]:
@@ -97,11 +124,36 @@ def status_error(response: httpx.Response, key: Secret) -> LLMError:
         return LLMServerError(f"LLM API server error ({what})", retry_after=retry_after)
     code, message = _error_fields(response.text)
     log.debug("LLM API refused the request: %s %s", what, _redact(message, key))
-    if code == "context_length_exceeded" or _CONTEXT_WORDS.search(message):
-        return ContextTooLong(f"the prompt does not fit the model's context window ({what})")
+    if too_long := _context_error(code, message, response.text):
+        return too_long
+    if status in (400, 422) and _TOOL_WORDS.search(message):
+        return ToolsRefused(f"LLM API does not take tool calls ({what})")
     # Only identifier-like codes go into the message: free text may quote the prompt.
     suffix = f", {code}" if code and _IDENTIFIER.fullmatch(code) else ""
     return LLMBadResponse(f"LLM API rejected the request ({what}{suffix})")
+
+
+def _context_error(code: str, message: str, body: str) -> ContextTooLong | None:
+    """The refusal as `ContextTooLong` (with the window when the server named it), if it is one."""
+    if code not in ("context_length_exceeded", "exceed_context_size_error") and not (
+        _CONTEXT_WORDS.search(message)
+    ):
+        return None
+    limit = _named_limit(message, body)
+    shown = f" of {limit} tokens" if limit else ""
+    return ContextTooLong(f"the prompt does not fit the model's context window{shown}", limit)
+
+
+def _named_limit(message: str, body: str) -> int | None:
+    if found := _CONTEXT_LIMIT.search(message):
+        return int(next(group for group in found.groups() if group))
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    error = data.get("error") if isinstance(data, dict) else None
+    n_ctx = error.get("n_ctx") if isinstance(error, dict) else None  # llama.cpp's own field
+    return n_ctx if isinstance(n_ctx, int) and n_ctx > 0 else None
 
 
 def _error_fields(text: str) -> tuple[str, str]:
@@ -168,8 +220,8 @@ def _in_band_error(data: dict[str, object]) -> LLMError | None:
     if not data.get("error"):
         return None
     code, message = _error_fields_of(data)
-    if code == "context_length_exceeded" or _CONTEXT_WORDS.search(message):
-        return ContextTooLong("the prompt does not fit the model's context window")
+    if too_long := _context_error(code, message, json.dumps(data)):
+        return too_long
     return LLMServerError("LLM API reported an error inside its response")
 
 
@@ -219,7 +271,11 @@ def _tool_call(raw: object) -> ToolCall:
 
 async def sse_events(source: EventSource) -> AsyncGenerator[LLMEvent, None]:
     stream = _StreamState()
+    seen = 0
     async for sse in source.aiter_sse():
+        seen += 1
+        if sse.event == "error":
+            raise _error_event(sse.data)
         if sse.data.strip() == "[DONE]":
             stream.done = True
             break
@@ -227,10 +283,22 @@ async def sse_events(source: EventSource) -> AsyncGenerator[LLMEvent, None]:
             continue
         for delta in stream.feed(_as_dict(load_json(sse.data))):
             yield delta
+    if not seen:
+        raise EmptyStream("LLM API sent an empty reply stream")
     if not (stream.done or stream.finish_reason):
         raise LLMStreamCut("LLM reply stream ended before it finished", partial=stream.text)
     for event in stream.final_events():
         yield event
+
+
+def _error_event(data: str) -> LLMError:
+    """An `event: error` inside the stream (its data is usually an OpenAI-style error body)."""
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        parsed = {"error": {"message": data}}
+    wrapped = parsed if isinstance(parsed, dict) and "error" in parsed else {"error": parsed}
+    return _in_band_error(wrapped) or LLMServerError("LLM API reported an error in its stream")
 
 
 @dataclass(slots=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Sequence
 
-from bots.errors import ContextTooLong
+from bots.errors import ContextTooLong, ToolsRefused
 from bots.grounding import Grounding, check_grounding
 from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall
+from bots.llm.fit import ServerFit, Sizes
 from bots.markers import find_handoff
 from bots.models import Citation, FinalReply, ReplySource, Role, TextDelta, Turn, Usage
 from bots.retrieval.search import RetrievalResult
@@ -22,7 +23,8 @@ from bots.turn.runtime import PersonaRuntime
 
 # Longer messages are cut before they reach the model; the stored turn keeps the full text.
 MAX_INPUT_CHARS = 6_000
-# After the server says the prompt is too long, retry once with this share of the budget.
+# After the server says the prompt is too long without naming its window (or the window it
+# named was already known: the token estimate ran short), retry with this share of the budget.
 SHRINK_FACTOR = 0.6
 LENGTH = "length"
 """The finish reason of a reply that reached `max_tokens` (the server's, or our own count)."""
@@ -46,9 +48,11 @@ class ModelAnswer:
         history: Sequence[Turn],
         user_text: str,
         deadline: Deadline | None = None,
+        fit: ServerFit | None = None,
     ) -> None:
         self._llm = llm
         self._deadline = deadline
+        self._fit = fit or ServerFit()
         self._runtime = runtime
         self._retrieval = retrieval
         self._history = history
@@ -66,16 +70,23 @@ class ModelAnswer:
         self._held_back = ""  # cleaned text not yet given out when the model broke off
 
     async def stream(self) -> AsyncIterator[TextDelta]:
-        budget = self._runtime.budget
-        cap = most_counted(self._runtime.counter, self._runtime.persona.model.max_tokens)
-        for attempt in (1, 2):
-            self.prompt = self._build(budget)
+        model = self._runtime.persona.model
+        share, lessons = 1.0, 0
+        # Each way of recovering is tried once: the window the server named (twice, should it
+        # name a smaller one again), a smaller share of the budget (the token estimate ran
+        # short), a request without tools.
+        while True:
+            sizes = self._fit.sizes(model.context_window, model.max_tokens)
+            cap = most_counted(self._runtime.counter, sizes.max_tokens)
+            tools = model.tools and self._fit.tools
+            self.prompt = self._build(int(sizes.prompt_budget * share), tools)
+            self._warn_if_rules_overflow(sizes)
             cleaner = StreamCleaner(self.prompt.entry_ids, self._runtime.links.vetted)
             guard = self._leak_guard(self.prompt)
             self._written, counted = "", 0
             try:
                 # Breaking off drops the stream; asyncio's generator finaliser closes it.
-                async for event in self._events(self._request(self.prompt)):
+                async for event in self._events(self._request(self.prompt, sizes, tools)):
                     if isinstance(event, ContentDelta):
                         self._written += event.text
                         counted += self._runtime.counter.count(event.text)
@@ -95,10 +106,18 @@ class ModelAnswer:
                     elif isinstance(event, Completed):
                         self.text, self.usage = event.text, event.usage
                         self.finish_reason = event.finish_reason
-            except ContextTooLong:
-                if attempt == 2:
+            except ContextTooLong as exc:
+                if lessons < 2 and self._learned_smaller(exc.limit, sizes):
+                    lessons += 1
+                    continue
+                if share < 1.0:
                     raise
-                budget = int(budget * SHRINK_FACTOR)
+                share = SHRINK_FACTOR
+                continue
+            except ToolsRefused:
+                if not tools:
+                    raise
+                self._fit.refuse_tools()
                 continue
             except BaseException:
                 # An LLM error, the deadline, a cancel: keep what the cleaners still hold, for
@@ -117,6 +136,32 @@ class ModelAnswer:
                 if self.handoff_reason is not None and forged_handoff(self.text, self._data()):
                     self.handoff_reason = None  # a marker echoed from a message or an entry
             return
+
+    def _warn_if_rules_overflow(self, sizes: Sizes) -> None:
+        """The fixed rules and instructions alone overflow this window: no shrinking helps,
+        so say what would (once a run and persona; the server still gets the request)."""
+        assert self.prompt is not None
+        if self.prompt.token_count <= sizes.prompt_budget:
+            return
+        self._fit.warn_once(
+            f"overflow:{self._runtime.persona.name}:{sizes.window}",
+            "persona %s: its fixed rules and instructions take about %d tokens, more than the "
+            "%d left in a %d-token window after the reply's %d; shorten the instructions or "
+            "give the model server a larger context",
+            self._runtime.persona.name,
+            self.prompt.token_count,
+            sizes.prompt_budget,
+            sizes.window,
+            sizes.max_tokens,
+        )
+
+    def _learned_smaller(self, limit: int | None, sizes: Sizes) -> bool:
+        """Whether the server named a window smaller than the one this request was fitted to."""
+        if limit is None:
+            return False
+        self._fit.learn_window(limit, "named in its refusal")
+        model = self._runtime.persona.model
+        return self._fit.sizes(model.context_window, model.max_tokens).window < sizes.window
 
     def reply(self) -> FinalReply:
         """The cleaned reply with the entries it cited (empty text if it said nothing).
@@ -179,7 +224,7 @@ class ModelAnswer:
         by_id = self._runtime.catalog.by_id
         return tuple(citation_for(by_id[i]) for i in cited)
 
-    def _build(self, budget: int) -> Prompt:
+    def _build(self, budget: int, tools: bool) -> Prompt:
         return build_prompt(
             persona=self._runtime.persona,
             counter=self._runtime.counter,
@@ -188,20 +233,21 @@ class ModelAnswer:
             history=self._history,
             user_text=self._user_text,
             budget=budget,
+            tools=tools,
         )
 
-    def _request(self, prompt: Prompt) -> ChatRequest:
+    def _request(self, prompt: Prompt, sizes: Sizes, tools: bool) -> ChatRequest:
         settings = self._runtime.persona.model
         return ChatRequest(
             model=self._runtime.model,
             messages=prompt.messages,
             temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
+            max_tokens=sizes.max_tokens,
             top_p=settings.top_p,
             presence_penalty=settings.presence_penalty,
             frequency_penalty=settings.frequency_penalty,
             stop=settings.stop,
-            tools=(HANDOFF_TOOL,) if settings.tools else (),
+            tools=(HANDOFF_TOOL,) if tools else (),
         )
 
     def _leak_guard(self, prompt: Prompt) -> LeakGuard:

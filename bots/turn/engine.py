@@ -24,6 +24,7 @@ from bots.knowledge.persona import Persona
 from bots.language.catalog import language_name, supported
 from bots.language.catalog import message as catalog_message
 from bots.llm.client import ChatModel
+from bots.llm.fit import ServerFit
 from bots.llm.outages import ServerFailures
 from bots.logcontext import conversation_scope
 from bots.models import (
@@ -104,6 +105,7 @@ class Engine:
         language_of: Callable[[str], str] | None = None,
         wants_person: Callable[[str], bool] = wants_human,
         burst_window: timedelta = timedelta(0),
+        fit: ServerFit | None = None,
     ) -> None:
         """`link_for` is the adapter's way to turn a thread into a web link for the team.
 
@@ -117,6 +119,8 @@ class Engine:
         `wants_person` is the hand-off detector run before any model call. With a
         `burst_window`, a user's message waits that long (`sleep`) for the next one, and quick
         messages are answered once, together (`_handle`).
+        `fit` is what the run knows of the model server's window and tool calls (default:
+        nothing yet; it learns from the server's refusals).
         """
         if default_persona not in personas:
             raise KeyError(default_persona)
@@ -136,6 +140,7 @@ class Engine:
         self._language_of = language_of or (lambda text: "en")
         self._wants_person = wants_person
         self._burst_window = burst_window
+        self._fit = fit or ServerFit()
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
         )
@@ -473,7 +478,15 @@ class Engine:
         if self._llm is None:
             reply = self._offline(runtime, retrieval, language, llm_down=False)
         else:
-            answer = ModelAnswer(self._llm, runtime, retrieval, history, message.text, deadline)
+            answer = ModelAnswer(
+                self._llm,
+                runtime,
+                retrieval,
+                history,
+                message.text,
+                deadline=deadline,
+                fit=self._fit,
+            )
             try:
                 async with self._limits.llm_slot():
                     async for delta in answer.stream():

@@ -108,11 +108,15 @@ class SnippetCatalog:
         return "<knowledge>\n" + "\n".join(self._rendered[i] for i in ids) + "\n</knowledge>"
 
 
-def system_text(persona: Persona, knowledge_block: str, example_id: str) -> str:
+def system_text(
+    persona: Persona, knowledge_block: str, example_id: str, *, tools: bool | None = None
+) -> str:
+    """The system message; `tools` (default: the persona's setting) picks the hand-off rule."""
+    with_tools = persona.model.tools if tools is None else tools
     rules = CORE_RULES.format(
         display_name=persona.display_name,
         example_id=example_id,
-        handoff_rule=TOOL_RULE if persona.model.tools else MARKER_RULE,
+        handoff_rule=TOOL_RULE if with_tools else MARKER_RULE,
     )
     return f"{rules}\n\n{persona_sections(persona)}\n\n## Knowledge\n{knowledge_block}"
 
@@ -146,9 +150,13 @@ def build_prompt(
     history: Sequence[Turn],
     user_text: str,
     budget: int,
+    tools: bool | None = None,
 ) -> Prompt:
-    """Fill `budget` tokens: rules + persona, knowledge, the new message, then recent history."""
-    fixed = system_text(persona, catalog.block([]), "entry-id")
+    """Fill `budget` tokens: rules + persona, knowledge, the new message, then recent history.
+
+    `tools` says whether this request carries the hand-off tool (default: the persona's
+    setting); without it the rules ask for the marker instead."""
+    fixed = system_text(persona, catalog.block([]), "entry-id", tools=tools)
     remaining = budget - REPLY_PRIMER - message_tokens(counter, fixed)
     user_text = fit_text(counter, user_text, max(remaining // 2, 16))
     user_cost = message_tokens(counter, user_text)
@@ -156,7 +164,7 @@ def build_prompt(
         int(budget * persona.knowledge.snippet_budget_share), remaining - user_cost
     )
     ids = catalog.select(ranked, snippet_budget, persona.knowledge.max_snippets)
-    system = system_text(persona, catalog.block(ids), ids[0] if ids else "entry-id")
+    system = system_text(persona, catalog.block(ids), ids[0] if ids else "entry-id", tools=tools)
     used = REPLY_PRIMER + message_tokens(counter, system) + user_cost
     kept: list[ChatMessage] = []
     for turn in reversed(history):

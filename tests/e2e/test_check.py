@@ -424,7 +424,7 @@ INVALID: list[dict[str, Any]] = [
     {**VALID, "model": {"temperature": "warm"}},
     {**VALID, "model": {"temperature": 3}},
     {**VALID, "model": {"max_tokens": 8}},
-    {**VALID, "model": {"context_window": 512}},
+    {**VALID, "model": {"context_window": 256}},
     {**VALID, "model": {"top_p": 0}},
     {**VALID, "model": {"stop": ["a", "b", "c", "d", "e"]}},
     {**VALID, "model": {"tools": "maybe"}},

@@ -92,6 +92,25 @@ class ContextLengthError:
     pass
 
 
+@dataclass(frozen=True)
+class EmptyStream:
+    """What llama-cpp-python streams for a prompt over its window: 200, then no event at all."""
+
+
+@dataclass(frozen=True)
+class StreamError:
+    """A 200 stream whose first event is an error body: `data: {"error": ...}`, or with
+    `as_event` an SSE `event: error` (as proxies and some servers send)."""
+
+    message: str = "request exceeds the available context size (2048 tokens)"
+    code: str | None = None
+    as_event: bool = False
+
+
+# What each real server says when a prompt is over its window (`FakeLLMServer.context_window`).
+REFUSAL_STYLES = ("openai", "llama-cpp-python", "llama.cpp", "stream-error")
+
+
 Step = (
     Reply
     | RateLimited
@@ -103,6 +122,8 @@ Step = (
     | Trickle
     | Malformed
     | ContextLengthError
+    | EmptyStream
+    | StreamError
 )
 
 
@@ -123,6 +144,37 @@ _CONTEXT_ERROR = _error(
     "invalid_request_error",
     "context_length_exceeded",
 )
+
+
+def _window_refusal(window: int, asked: int) -> dict[str, Any]:
+    """The 400 body OpenAI, vLLM and llama-cpp-python send for a prompt over the window."""
+    return _error(
+        f"This model's maximum context length is {window} tokens. However, you requested "
+        f"{asked} tokens. Please reduce the length of the messages or completion.",
+        "invalid_request_error",
+        "context_length_exceeded",
+    )
+
+
+def _llama_cpp_refusal(window: int, asked: int) -> dict[str, Any]:
+    """llama.cpp's server (`llama-server`): its own type and the window as `n_ctx`."""
+    message = f"request ({asked} tokens) exceeds the available context size ({window} tokens)"
+    error = {"code": 400, "message": message, "type": "exceed_context_size_error"}
+    return {"error": error | {"n_prompt_tokens": asked, "n_ctx": window}}
+
+
+# vLLM's words for a request with `tools` when it runs without a tool-call parser.
+TOOLS_REFUSAL = _error(
+    '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+    "BadRequestError",
+    None,
+)
+
+
+def prompt_tokens(body: dict[str, Any]) -> int:
+    """The fake's token count: a little under the bot's own counting, as real vocabularies
+    for English often are, so a prompt the bot fitted to a window is accepted."""
+    return sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 5
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -183,6 +235,14 @@ def _stream_chunks(reply: Reply, body: dict[str, Any]) -> list[dict[str, Any]]:
     return chunks
 
 
+@dataclass(frozen=True)
+class _Refusal:
+    """A 4xx the fake decided on from the request itself (its window, its lack of tools)."""
+
+    status: int
+    payload: dict[str, Any]
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in separate writes
@@ -193,7 +253,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(raw or b"{}")
         headers = {k.lower(): v for k, v in self.headers.items()}
         fake = self.server.fake
-        step = fake._take(RecordedRequest(self.path, headers, body))
+        if self.path == "/api/show":
+            self._server_info(RecordedRequest(self.path, headers, body), fake.ollama_show)
+            return
+        step: Step | _Refusal = fake._take(RecordedRequest(self.path, headers, body))
+        if (refusal := fake._refusal(body)) is not None:
+            step = refusal
         if isinstance(step, Stall):
             fake._closing.wait(step.seconds)
             step = fake.default(body)
@@ -204,17 +269,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(step, body)
 
     def do_GET(self) -> None:
-        """`GET /v1/models`, which health checks use (it costs no tokens on real APIs)."""
+        """`GET /v1/models`, which health checks use (it costs no tokens on real APIs), and
+        llama.cpp's `GET /props` when the fake plays that server."""
         fake = self.server.fake
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if self.path == "/props":
+            self._server_info(RecordedRequest(self.path, headers, {}), fake.props)
+            return
         with fake._lock:
             fake.gets.append(RecordedRequest(self.path, headers, {}))
         if fake.models_status != 200:
             self._json(fake.models_status, _error("refused", "invalid_request_error", None))
             return
-        self._json(200, {"object": "list", "data": [{"id": "gpt-4o-mini", "object": "model"}]})
+        card = {"id": "gpt-4o-mini", "object": "model"} | fake.model_card
+        self._json(200, {"object": "list", "data": [card]})
 
-    def _answer(self, step: Step, body: dict[str, Any]) -> None:
+    def _server_info(self, request: RecordedRequest, answer: dict[str, Any] | None) -> None:
+        """A server's own info endpoint: its JSON when the fake plays that server, else 404."""
+        fake = self.server.fake
+        with fake._lock:
+            fake.gets.append(request)
+        if answer is None:
+            self._json(404, {"detail": "Not Found"})
+        else:
+            self._json(200, answer)
+
+    def _answer(self, step: Step | _Refusal, body: dict[str, Any]) -> None:
         match step:
             case Reply() if body.get("stream"):
                 self._sse([f"data: {json.dumps(c)}" for c in _stream_chunks(step, body)])
@@ -236,6 +316,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, text.encode(), {"Content-Type": kind})
             case ContextLengthError():
                 self._json(400, _CONTEXT_ERROR)
+            case EmptyStream() if body.get("stream"):
+                self._sse([], done=False)
+            case EmptyStream():
+                window = self.server.fake.context_window or 2048
+                self._json(400, _window_refusal(window, prompt_tokens(body)))
+            case StreamError(message=message, code=code, as_event=as_event):
+                data = json.dumps(_error(message, "server_error", code))
+                self._sse([f"event: error\ndata: {data}" if as_event else f"data: {data}"])
+            case _Refusal(status=status, payload=payload):
+                self._json(status, payload)
             case _:
                 raise TypeError(f"not a fake LLM step: {step!r}")
 
@@ -311,6 +401,15 @@ class FakeLLMServer:
         self.trickled = 0
         """Tokens all `Trickle` steps have sent so far."""
         self.models_status = 200  # what GET /models answers (401: a refused key)
+        # The real servers' behaviours, off by default: a window the prompt (estimated by
+        # `prompt_tokens`) plus `max_tokens` must fit, refused in `refusal_style`; a
+        # refusal of any request with `tools`; and what discovery reads at start.
+        self.context_window: int | None = None
+        self.refusal_style = "openai"
+        self.refuses_tools = False
+        self.model_card: dict[str, Any] = {}  # merged into GET /v1/models' card (vLLM's)
+        self.props: dict[str, Any] | None = None  # GET /props (llama.cpp's server)
+        self.ollama_show: dict[str, Any] | None = None  # POST /api/show (Ollama)
         self.default: Callable[[dict[str, Any]], Step] = lambda body: Reply(text="OK")
         self._steps: deque[Step] = deque()
         self._lock = threading.Lock()
@@ -326,6 +425,23 @@ class FakeLLMServer:
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/v1"
+
+    def _refusal(self, body: dict[str, Any]) -> Step | _Refusal | None:
+        if self.refuses_tools and body.get("tools"):
+            return _Refusal(400, TOOLS_REFUSAL)
+        window = self.context_window
+        asked = prompt_tokens(body) + int(body.get("max_tokens") or 0)
+        if window is None or asked <= window:
+            return None
+        match self.refusal_style:
+            case "llama-cpp-python":
+                return EmptyStream()
+            case "llama.cpp":
+                return _Refusal(400, _llama_cpp_refusal(window, asked))
+            case "stream-error" if body.get("stream"):
+                return StreamError(f"request exceeds the available context size ({window} tokens)")
+            case _:
+                return _Refusal(400, _window_refusal(window, asked))
 
     def script(self, *steps: Step) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,27 @@ def test_burst_and_semantic_handoff_settings() -> None:
         Settings.from_env({"BOTS_BURST_SECONDS": "45"})
     with pytest.raises(ConfigError, match="BOTS_BURST_SECONDS must be a number of seconds"):
         Settings.from_env({"BOTS_BURST_SECONDS": "soon"})
+
+
+def test_model_size_overrides_for_servers_that_say_nothing(tmp_path: Path) -> None:
+    env = {"BOTS_CONTEXT_WINDOW": "2048", "BOTS_MAX_TOKENS": "300"}
+    settings = Settings.from_env(env, data_dir=tmp_path)
+    assert (settings.context_window, settings.max_tokens) == (2048, 300)
+    assert Settings.from_env({}, data_dir=tmp_path).context_window is None
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"BOTS_CONTEXT_WINDOW": "lots"}, "BOTS_CONTEXT_WINDOW must be a whole number"),
+        ({"BOTS_CONTEXT_WINDOW": "256"}, "BOTS_CONTEXT_WINDOW must be at least 512 tokens"),
+        ({"BOTS_MAX_TOKENS": "8"}, "BOTS_MAX_TOKENS must be at least 16 tokens"),
+        (
+            {"BOTS_CONTEXT_WINDOW": "1024", "BOTS_MAX_TOKENS": "600"},
+            "BOTS_MAX_TOKENS (600) must be at most half of BOTS_CONTEXT_WINDOW (1024)",
+        ),
+    ],
+)
+def test_bad_model_sizes_are_plain_errors(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        Settings.from_env(env, data_dir=Path("."))
