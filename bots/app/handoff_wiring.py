@@ -10,13 +10,17 @@ import numpy as np
 from bots.config import Settings
 from bots.handoff.semantic import HandoffDetector
 from bots.language.identify import LanguageIdentifier
-from bots.retrieval.embeddings import Embedder, Progress
+from bots.retrieval.embeddings import USE_MULTILINGUAL, Embedder, Progress
 
 log = logging.getLogger(__name__)
 
 
 def handoff_detector(
-    settings: Settings, *, rules_only: bool = False, background: bool = True
+    settings: Settings,
+    *,
+    rules_only: bool = False,
+    background: bool = True,
+    shared: Embedder | None = None,
 ) -> HandoffDetector:
     """Rules plus multilingual examples; the rules alone when switched off or not installed.
 
@@ -30,7 +34,12 @@ def handoff_detector(
     except ImportError as exc:  # an install without the embedding package
         log.warning("hand-off detector: rules only (%s)", exc)
         return HandoffDetector(None)
-    detector = HandoffDetector(_LoadedOnUse(), language_of=LanguageIdentifier().identify)
+    # The retriever's USE model, when it has one, serves the detector too: one copy per
+    # process (its load is the start-up's largest cost).
+    embedder = shared if shared is not None and shared.name == _LoadedOnUse.name else None
+    detector = HandoffDetector(
+        embedder or _LoadedOnUse(), language_of=LanguageIdentifier().identify
+    )
     if background:
         detector.warm_in_background()
     else:
@@ -41,7 +50,7 @@ def handoff_detector(
 class _LoadedOnUse:
     """The USE embedder, built by its first call (in the warming thread, not at start)."""
 
-    name = "use-multilingual-v3"
+    name = USE_MULTILINGUAL
 
     def __init__(self) -> None:
         self._model: Embedder | None = None

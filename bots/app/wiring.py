@@ -109,12 +109,13 @@ async def build_app(
     terminal sends one line and waits for its answer)."""
     name = persona_name or settings.default_persona
     path = persona_path(settings, name)
+    retrieval = retrieval_for(settings)
     library = PersonaLibrary(
         path.parent,
         existing_folder(settings.knowledge_dir),
         model_override=settings.model_override,
         required=name,
-        retrieval=retrieval_for(settings),
+        retrieval=retrieval,
         link_hosts=settings.link_hosts,
     )
     library.load()
@@ -140,7 +141,7 @@ async def build_app(
         failures=failures,
         llm_server=settings.base_url,
         language_of=LanguageIdentifier().identify,
-        wants_person=handoff_detector(settings),
+        wants_person=handoff_detector(settings, shared=retrieval.embedder),
         burst_window=timedelta(seconds=settings.burst_seconds if bursts else 0.0),
         fit=fit,
     )
