@@ -52,6 +52,11 @@ def describe(report: Forgotten, subject: str) -> str:
             f" {_count(report.usage_rows, 'token usage record')} kept for cost reports"
             f" no longer {'names' if report.usage_rows == 1 else 'name'} the user."
         )
+    if report.desk_tickets:
+        text += (
+            f" Help-desk tickets it had, still in the desk: {', '.join(report.desk_tickets)}"
+            " (delete them there, or run again with --delete-desk-tickets)."
+        )
     return text
 
 

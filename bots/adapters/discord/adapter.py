@@ -44,6 +44,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    StaffReply,
     StaleReply,
     TextDelta,
     ThreadKey,
@@ -474,6 +475,8 @@ class DiscordBot:
         elif isinstance(event, HandoffResolved):
             await self._safe_send(self._channel(event.key), fmt.safe_text(event.message))
             who = f"<@{event.staff_id}>" if event.staff_id else "time-out"
+            if event.staff_id and not event.staff_id.isdigit():  # an agent in a help desk
+                who = fmt.safe_text(event.staff_id)
             await self._update_card(
                 event.key, f"Resolved by {who}", fmt.COLOUR_RESOLVED, resolvable=False
             )
@@ -481,6 +484,10 @@ class DiscordBot:
             await self._remind(event)
         elif isinstance(event, StaleReply):
             await self._mark_stale(key, event)
+        elif isinstance(event, StaffReply):  # an agent answered from the help desk
+            text = f"**{event.author_name}** ({event.desk}):\n{event.text}"
+            for piece in fmt.split_message(fmt.safe_text(text)):
+                await self._safe_send(self._channel(event.key), piece)
 
     async def _mark_stale(self, key: ThreadKey, event: StaleReply) -> None:
         """A reply a dead process left half-written: its text becomes the cut-short note."""
