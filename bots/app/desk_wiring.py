@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from bots.config import Settings
 from bots.desks.chatwoot import ChatwootDesk
-from bots.desks.connector import DeskConnector
+from bots.desks.connector import DeskConnector, SourcesOf
 from bots.desks.outbox import DeskOutbox
 from bots.desks.protocol import DeskClient
 from bots.desks.receiver import DeskWebhooks
@@ -96,16 +96,8 @@ class DeskRun:
         await self.client.aclose()
 
 
-def desk_run(
-    settings: Settings,
-    store: Store,
-    personas: Mapping[str, PersonaRuntime],
-    clock: Callable[[], datetime],
-) -> DeskRun | None:
-    client = desk_client(settings)
-    if client is None:
-        return None
-    outbox = DeskOutbox(store, {client.name: client}, clock)
+def knowledge_sources(personas: Mapping[str, PersonaRuntime]) -> SourcesOf:
+    """The ticket's "Sources:" lines: each cited entry as its question and link."""
 
     def sources_of(persona: str, ids: Sequence[str]) -> tuple[str, ...]:
         runtime = personas.get(persona)
@@ -119,11 +111,24 @@ def desk_run(
                 shown.append(f"{entry.question} ({entry.url})" if entry.url else entry.question)
         return tuple(shown)
 
+    return sources_of
+
+
+def desk_run(
+    settings: Settings,
+    store: Store,
+    personas: Mapping[str, PersonaRuntime],
+    clock: Callable[[], datetime],
+) -> DeskRun | None:
+    client = desk_client(settings)
+    if client is None:
+        return None
+    outbox = DeskOutbox(store, {client.name: client}, clock)
     connector = DeskConnector(
         client,
         store,
         outbox,
-        sources_of=sources_of,
+        sources_of=knowledge_sources(personas),
         priorities=settings.desks.priorities,
     )
     return DeskRun(settings, client, store, outbox, connector, clock)
