@@ -15,12 +15,13 @@ chat, and the bot never writes one, so nothing it wrote comes back.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
 
 from bots.desks.calls import call
-from bots.desks.protocol import AgentReply, DeskRefused, TicketRequest, TicketState
+from bots.desks.protocol import AgentReply, DeskRefused, Opened, TicketRequest, TicketState
 from bots.desks.transcript import describe, line_text
 from bots.secret import Secret
 
@@ -61,7 +62,36 @@ class ChatwootDesk:
     def ticket_link(self, ticket_id: str) -> str:
         return f"{self._url}/app/accounts/{self._account}/conversations/{ticket_id}"
 
-    async def create_ticket(self, request: TicketRequest) -> str:
+    async def create_ticket(
+        self, request: TicketRequest, *, key: str, existing: str | None, opened: Opened
+    ) -> str:
+        """The contact and the conversation (reported to `opened` at once), then the
+        transcript, message by message; a later try adds only the messages still missing."""
+        ticket_id = existing or await self._open(request, key)
+        if existing is None:
+            await opened(ticket_id)
+        wanted = self._transcript(request)
+        listed = await call(self._http, "GET", f"/conversations/{ticket_id}/messages")
+        posted = [
+            str(m.get("content") or "")
+            for m in (listed.get("payload") if isinstance(listed, dict) else None) or []
+            if isinstance(m, dict)
+        ]
+        done = 0
+        while done < len(wanted) and done < len(posted) and posted[done] == wanted[done][0]:
+            done += 1
+        for content, private, incoming in wanted[done:]:
+            await self._message(ticket_id, content, private, incoming=incoming)
+        if request.tags:
+            await call(
+                self._http,
+                "POST",
+                f"/conversations/{ticket_id}/labels",
+                body={"labels": list(request.tags)},
+            )
+        return ticket_id
+
+    async def _open(self, request: TicketRequest, key: str) -> str:
         person = request.requester
         contact: dict[str, Any] = {
             "inbox_id": int(self._inbox) if self._inbox.isdigit() else self._inbox,
@@ -91,22 +121,19 @@ class ChatwootDesk:
         conversation = _dig(opened, "id")
         if conversation is None:
             raise DeskRefused("Chatwoot answered without a conversation id")
-        ticket_id = str(conversation)
-        note = describe(TicketRequest(**{**_fields(request), "transcript": ()}))
-        await self._message(ticket_id, note.removesuffix("\n\nTranscript:\n").strip(), True)
+        return str(conversation)
+
+    @staticmethod
+    def _transcript(request: TicketRequest) -> list[tuple[str, bool, bool]]:
+        """(content, private, incoming) of each message the ticket starts with."""
+        head = describe(replace(request, transcript=()))
+        messages = [(head.removesuffix("Transcript:\n").strip(), True, False)]
         for line in request.transcript:
             if line.who == "user":
-                await self._message(ticket_id, line.text, private=False, incoming=True)
+                messages.append((line.text, False, True))
             else:
-                await self._message(ticket_id, line_text(line), private=True)
-        if request.tags:
-            await call(
-                self._http,
-                "POST",
-                f"/conversations/{ticket_id}/labels",
-                body={"labels": list(request.tags)},
-            )
-        return ticket_id
+                messages.append((line_text(line), True, False))
+        return messages
 
     async def add_comment(self, ticket_id: str, who: str, text: str) -> None:
         if who == "user":
@@ -150,10 +177,6 @@ class ChatwootDesk:
                 "private": private,
             },
         )
-
-
-def _fields(request: TicketRequest) -> dict[str, Any]:
-    return {name: getattr(request, name) for name in request.__dataclass_fields__}
 
 
 def _dig(data: Any, *keys: str) -> Any:

@@ -165,9 +165,22 @@ class DeskOutbox:
     async def _call(self, desk: DeskClient, job: DeskJob) -> bool:
         data: Any = json.loads(job.payload)
         if job.kind == CREATE:
-            ticket_id = await desk.create_ticket(request_of(job.payload))
-            await self._store.link_desk_ticket(
-                job.conversation_id, desk.name, ticket_id, self._clock()
+            earlier = [
+                t.ticket_id
+                for t in await self._store.desk_tickets_of(job.conversation_id)
+                if t.desk == desk.name and t.created_at >= job.created_at
+            ]
+
+            async def opened(ticket_id: str) -> None:
+                await self._store.link_desk_ticket(
+                    job.conversation_id, desk.name, ticket_id, self._clock()
+                )
+
+            ticket_id = await desk.create_ticket(
+                request_of(job.payload),
+                key=f"bots-{job.conversation_id}-{job.id}",
+                existing=earlier[-1] if earlier else None,
+                opened=opened,
             )
             log.info("desk ticket created desk=%s conversation=%s", desk.name, job.conversation_id)
             if self._created is not None:

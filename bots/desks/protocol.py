@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+Opened = Callable[[str], Awaitable[None]]
+"""Told the ticket's id the moment the desk has made it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +90,16 @@ class DeskClient(Protocol):
     def label(self) -> str:
         """The desk's name for people ("Zendesk")."""
 
-    async def create_ticket(self, request: TicketRequest) -> str:
-        """Open the ticket with the transcript; its id."""
+    async def create_ticket(
+        self, request: TicketRequest, *, key: str, existing: str | None, opened: Opened
+    ) -> str:
+        """Open the ticket with the transcript; its id. Safe to call again after a failure:
+
+        `key` is the same on every try (a desk that can look tickets up by it finds the one
+        an earlier try made); `existing` is the ticket an earlier try already reported to
+        `opened`, which is awaited as soon as the ticket exists, before the transcript is
+        added, so that a try failing halfway finishes that ticket rather than making another.
+        """
 
     async def add_comment(self, ticket_id: str, who: str, text: str) -> None:
         """Add a chat message (`who`: "user" or "staff") to the ticket."""

@@ -2,7 +2,7 @@
 
 The calls (developer.zendesk.com, Ticketing API): `POST /api/v2/tickets.json` opens the
 ticket, `PUT /api/v2/tickets/{id}.json` with a `comment` adds one, `GET
-/api/v2/tickets/{id}.json` reads its status and requester, `GET
+/api/v2/tickets.json?external_id=` finds one an earlier try made, `GET /api/v2/tickets/{id}.json` reads its status and requester, `GET
 /api/v2/tickets/{id}/comments.json?include=users` its comments with their authors, and
 `DELETE /api/v2/tickets/{id}.json` deletes it. Auth is HTTP Basic with `{email}/token` and
 the API token. No Zendesk client library is used: the official ones are for other languages,
@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from bots.desks.calls import call
-from bots.desks.protocol import AgentReply, DeskRefused, TicketRequest, TicketState
+from bots.desks.protocol import AgentReply, DeskRefused, Opened, TicketRequest, TicketState
 from bots.desks.transcript import describe
 from bots.secret import Secret
 
@@ -60,13 +60,24 @@ class ZendeskDesk:
     def ticket_link(self, ticket_id: str) -> str:
         return f"{self._url}/agent/tickets/{ticket_id}"
 
-    async def create_ticket(self, request: TicketRequest) -> str:
+    async def create_ticket(
+        self, request: TicketRequest, *, key: str, existing: str | None, opened: Opened
+    ) -> str:
+        """One call makes the ticket with its transcript. Its `external_id` is `key`: a try
+        whose answer was lost (a timeout after Zendesk made it) is found by it on the next."""
+        if existing is not None:
+            return existing
+        found = await call(self._http, "GET", "/api/v2/tickets.json", params={"external_id": key})
+        for ticket_found in _list(found, "tickets"):
+            if ticket_found.get("id") is not None:
+                await opened(str(ticket_found["id"]))
+                return str(ticket_found["id"])
         ticket: dict[str, Any] = {
             "subject": request.subject,
             "comment": {"body": describe(request), "public": False},
             "tags": list(request.tags),
             "priority": request.priority,
-            "external_id": request.conversation_id,
+            "external_id": key,
         }
         person = request.requester
         if person.email:
@@ -76,6 +87,7 @@ class ZendeskDesk:
         ticket_id = _dig(created, "ticket", "id")
         if ticket_id is None:
             raise DeskRefused("Zendesk answered without a ticket id")
+        await opened(str(ticket_id))
         return str(ticket_id)
 
     async def add_comment(self, ticket_id: str, who: str, text: str) -> None:

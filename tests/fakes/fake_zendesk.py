@@ -1,8 +1,8 @@
 """A fake Zendesk Support account, from its public API docs (developer.zendesk.com).
 
-The Ticketing API calls the bot makes: `POST /api/v2/tickets.json` (201, `{"ticket": {...}}`),
-`PUT /api/v2/tickets/{id}.json` with `{"ticket": {"comment": {...}}}`, `GET
-/api/v2/tickets/{id}.json`, `GET /api/v2/tickets/{id}/comments.json?include=users` (comments
+The Ticketing API calls the bot makes: `POST /api/v2/tickets.json` (201, `{"ticket":
+{...}}`), `GET /api/v2/tickets.json?external_id=`, `PUT /api/v2/tickets/{id}.json` with
+`{"ticket": {"comment": {...}}}`, `GET /api/v2/tickets/{id}.json`, `GET /api/v2/tickets/{id}/comments.json?include=users` (comments
 with `id`, `author_id`, `body`, `plain_body`, `public`; sideloaded `users`), `DELETE
 /api/v2/tickets/{id}.json` (204). Basic auth as `{email}/token:{api_token}`, else 401. A
 ticket created without a `requester` is requested by the caller (the API user), as in
@@ -103,6 +103,10 @@ class FakeZendesk(FakeDeskServer):
         parts = path.strip("/").split("/")
         if method == "POST" and path == "/api/v2/tickets.json":
             return self._create(body["ticket"])
+        if method == "GET" and path == "/api/v2/tickets.json":  # ?external_id= lists by it
+            wanted = query.get("external_id")
+            listed = [t for t in self.tickets.values() if wanted in (None, t.external_id)]
+            return 200, {"tickets": [self._shown(t) for t in listed], "next_page": None}
         if parts[:3] != ["api", "v2", "tickets"] or len(parts) < 4:
             return 404, {"error": "InvalidEndpoint"}
         ticket = self.tickets.get(int(parts[3].removesuffix(".json")))
