@@ -2,7 +2,8 @@
 
 The calls (developer.zendesk.com, Ticketing API): `POST /api/v2/tickets.json` opens the
 ticket, `PUT /api/v2/tickets/{id}.json` with a `comment` adds one, `GET
-/api/v2/tickets.json?external_id=` finds one an earlier try made, `GET /api/v2/tickets/{id}.json` reads its status and requester, `GET
+/api/v2/tickets.json?external_id=` finds one an earlier try made, `GET
+/api/v2/tickets/{id}.json` reads its status and requester, `GET
 /api/v2/tickets/{id}/comments.json?include=users` its comments with their authors, and
 `DELETE /api/v2/tickets/{id}.json` deletes it. Auth is HTTP Basic with `{email}/token` and
 the API token. No Zendesk client library is used: the official ones are for other languages,
