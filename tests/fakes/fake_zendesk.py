@@ -3,7 +3,8 @@
 The Ticketing API calls the bot makes: `POST /api/v2/tickets.json` (201, `{"ticket":
 {...}}`), `GET /api/v2/tickets.json?external_id=`, `PUT /api/v2/tickets/{id}.json` with
 `{"ticket": {"comment": {...}}}`, `GET /api/v2/tickets/{id}.json`, `GET
-/api/v2/tickets/{id}/comments.json?include=users` (comments with `id`, `author_id`, `body`, `plain_body`, `public`; sideloaded `users`), `DELETE
+/api/v2/tickets/{id}/comments.json?include=users` (comments with `id`, `author_id`, `body`,
+`plain_body`, `public`; sideloaded `users`), `DELETE
 /api/v2/tickets/{id}.json` (204). Basic auth as `{email}/token:{api_token}`, else 401. A
 ticket created without a `requester` is requested by the caller (the API user), as in
 Zendesk. Webhooks are signed as Zendesk signs them: base64(HMAC-SHA256(timestamp + body)) in
