@@ -295,7 +295,9 @@ async def slack_bot(
             "SLACK_APP_TOKEN is not set (an app-level token with connections:write, xapp-...); "
             "or run with --http"
         )
-    async with build_app(settings, persona) as app:
+    from bots.adapters.slack.formatting import thread_link
+
+    async with build_app(settings, persona, link_for=thread_link) as app:
         staff = slack.staff_users
 
         async def is_staff(user_id: str) -> bool:
