@@ -35,7 +35,8 @@ async def test_bots_desk_gives_tickets_and_a_signed_webhook_route(tmp_path: Path
             data_dir=tmp_path,
         )
         async with build_app(settings, None, bursts=False) as app:
-            assert app.desks is not None and app.ops_port is not None
+            assert app.desks is not None
+            assert app.ops_port is not None
             shown: list[EngineEvent] = []
 
             async def render(event: EngineEvent, key: ThreadKey) -> None:
