@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bots.desks.protocol import DeskClient, DeskRefused, DeskUnavailable
-from bots.models import EngineEvent, HandoffResolved, StaffReply, ThreadKey
+from bots.models import EngineEvent, HandoffClaimed, HandoffResolved, StaffReply, ThreadKey
 from bots.store import Store
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class DeskEngine(Protocol):
 
     async def desk_reply(
         self, key: ThreadKey, event_id: str, author: str, text: str, desk: str
-    ) -> EngineEvent: ...
+    ) -> list[EngineEvent]: ...
 
     async def resolve(self, key: ThreadKey, staff_id: str | None) -> EngineEvent: ...
 
@@ -109,12 +109,17 @@ class DeskRelay:
         state = await desk.ticket_state(ticket_id)
         shown = 0
         for reply in state.replies:
+            number = int(reply.reply_id) if reply.reply_id.isdigit() else None
+            if number is not None and ticket.last_reply is not None and number <= ticket.last_reply:
+                continue  # posted before (its event id may be gone with retention)
             event_id = f"desk:{desk.name}:{ticket_id}:{reply.reply_id}"
-            event = await self._engine.desk_reply(
+            for event in await self._engine.desk_reply(
                 conversation.key, event_id, reply.author_name, reply.text, desk.name
-            )
-            if isinstance(event, StaffReply):
-                shown += await self._shown(event)
+            ):
+                if isinstance(event, StaffReply | HandoffClaimed):
+                    shown += await self._shown(event)
+            if number is not None:
+                await self._store.mark_desk_replied(desk.name, ticket_id, number)
         if state.solved and await self._store.set_desk_ticket_status(
             desk.name, ticket_id, "solved", self._clock()
         ):

@@ -183,18 +183,22 @@ class HandoffDesk:
 
     async def desk_reply(
         self, conversation: Conversation, event_id: str, author: str, text: str, desk: str
-    ) -> StaffReply | Silent:
+    ) -> list[HandoffClaimed | StaffReply | Silent]:
         """An agent answered in help desk `desk` ("zendesk"): recorded once (`event_id`),
         the thread is theirs (claimed if it waited), and the reply goes into the thread."""
         now = self._clock()
         turn = Turn(Role.STAFF, text, f"{desk}:{author}", "", now, _rough_tokens(text))
         if not await self._store.record_incoming(conversation.id, event_id, turn):
-            return Silent(SilenceReason.DUPLICATE)
+            return [Silent(SilenceReason.DUPLICATE)]
         who = f"{author} ({desk.title()})"
-        await self._store.claim_handoff(conversation.id, who, now)  # False: already claimed
+        events: list[HandoffClaimed | StaffReply | Silent] = []
+        if await self._store.claim_handoff(conversation.id, who, now):  # False: claimed before
+            self._updates.send(HandoffUpdate(CLAIMED, conversation, now, by=who, origin=desk))
+            events.append(HandoffClaimed(key=conversation.key, staff_id=who))
         update = HandoffUpdate(MESSAGE, conversation, now, who, "staff", text, origin=desk)
         self._updates.send(update)
-        return StaffReply(conversation.key, author, text, desk.title())
+        events.append(StaffReply(conversation.key, author, text, desk.title()))
+        return events
 
     async def resolve(
         self,

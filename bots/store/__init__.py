@@ -258,6 +258,9 @@ class Store(Protocol):
     ) -> bool:
         """Set the ticket's status; False when it already had it or is unknown."""
 
+    async def mark_desk_replied(self, desk: str, ticket_id: str, reply: int) -> None:
+        """Agent reply `reply` was posted in the thread: never post it or an older one again."""
+
     async def desk_ticket(self, desk: str, ticket_id: str) -> DeskTicket | None: ...
 
     async def desk_tickets_of(self, conversation_id: str) -> list[DeskTicket]:

@@ -8,7 +8,9 @@ from typing import Final
 
 from bots.store.dialect import Dialect, Row, Session
 
-TICKET_COLUMNS: Final = "desk, ticket_id, conversation_id, status, created_at, updated_at"
+TICKET_COLUMNS: Final = (
+    "desk, ticket_id, conversation_id, status, created_at, updated_at, last_reply"
+)
 JOB_COLUMNS: Final = "id, conversation_id, desk, kind, payload, attempts, due_at, created_at"
 
 
@@ -23,6 +25,9 @@ class DeskTicket:
     """`open` while the desk works it, `solved` once it is solved or resolved there."""
     created_at: datetime
     updated_at: datetime
+    last_reply: int | None = None
+    """The newest agent reply already posted in the thread (the desks number them in order):
+    older ones are never posted again, even once retention dropped their event ids."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,13 @@ class DeskJob:
 
 def _ticket(row: Row, dialect: Dialect) -> DeskTicket:
     return DeskTicket(
-        row[0], row[1], row[2], row[3], dialect.read_time(row[4]), dialect.read_time(row[5])
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        dialect.read_time(row[4]),
+        dialect.read_time(row[5]),
+        None if row[6] is None else int(row[6]),
     )
 
 
@@ -127,7 +138,8 @@ async def link_ticket(
     session: Session, conversation_id: str, desk: str, ticket_id: str, now: datetime
 ) -> None:
     await session.execute(
-        f"INSERT INTO desk_tickets ({TICKET_COLUMNS}) VALUES (?, ?, ?, 'open', ?, ?)"
+        "INSERT INTO desk_tickets (desk, ticket_id, conversation_id, status, created_at,"
+        " updated_at) VALUES (?, ?, ?, 'open', ?, ?)"
         " ON CONFLICT (desk, ticket_id) DO UPDATE SET status = 'open', updated_at = ?",
         desk,
         ticket_id,
@@ -162,3 +174,15 @@ async def tickets_where(
         *parameters,
     )
     return [_ticket(row, dialect) for row in found]
+
+
+async def mark_replied(session: Session, desk: str, ticket_id: str, reply: int) -> None:
+    """Move the ticket's `last_reply` forward to `reply` (never back)."""
+    await session.execute(
+        "UPDATE desk_tickets SET last_reply = ? WHERE desk = ? AND ticket_id = ?"
+        " AND (last_reply IS NULL OR last_reply < ?)",
+        reply,
+        desk,
+        ticket_id,
+        reply,
+    )

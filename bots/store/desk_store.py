@@ -67,6 +67,11 @@ class DeskStore:
         async with self._session("update the help-desk ticket", writes=True) as session:
             return await desks.set_ticket_status(session, desk, ticket_id, status, now)
 
+    async def mark_desk_replied(self, desk: str, ticket_id: str, reply: int) -> None:
+        """The agent reply numbered `reply` is in the thread: never post it (or older) again."""
+        async with self._session("remember the relayed desk reply", writes=True) as session:
+            await desks.mark_replied(session, desk, ticket_id, reply)
+
     async def desk_ticket(self, desk: str, ticket_id: str) -> DeskTicket | None:
         async with self._session("read the help-desk ticket") as session:
             found = await desks.tickets_where(

@@ -285,6 +285,7 @@ MIGRATIONS: Final[tuple[tuple[Statement, ...], ...]] = (
             ticket_id       text NOT NULL,
             conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
             status          text NOT NULL,
+            last_reply      bigint,
             created_at      {time} NOT NULL,
             updated_at      {time} NOT NULL,
             PRIMARY KEY (desk, ticket_id)

@@ -699,16 +699,16 @@ class Engine:
 
     async def desk_reply(
         self, key: ThreadKey, event_id: str, author: str, text: str, desk: str
-    ) -> EngineEvent:
+    ) -> list[EngineEvent]:
         """An agent's public reply in help desk `desk` (bots/desks), once per `event_id`: a
-        `StaffReply` for the adapter to post into the thread; the bot stays quiet there."""
+        `StaffReply` for the adapter to post into the thread (after a `HandoffClaimed` when
+        it claims the thread); the bot stays quiet there."""
         async with self._locks.hold(key.as_id()):
             conversation = await self._store.get_conversation(key)
             if conversation is None or conversation.state not in _PEOPLE_HAVE_IT:
-                return Silent(SilenceReason.NOT_HANDED_OFF)
-            return await self._desk.desk_reply(
-                conversation, event_id, author, safe_text(text), desk
-            )
+                return [Silent(SilenceReason.NOT_HANDED_OFF)]
+            text = safe_text(text)
+            return [*await self._desk.desk_reply(conversation, event_id, author, text, desk)]
 
     async def staff_handoff(self, key: ThreadKey, staff_id: str, reason: str) -> EngineEvent:
         """Staff move a thread to the team themselves (a command on the thread)."""

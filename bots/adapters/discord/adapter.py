@@ -470,7 +470,8 @@ class DiscordBot:
             if event.record is not None:
                 await self._notify_team(event.record)
         elif isinstance(event, HandoffClaimed):
-            status = f"Claimed by <@{event.staff_id}>"
+            who = event.staff_id
+            status = f"Claimed by {f'<@{who}>' if who.isdigit() else fmt.safe_text(who)}"
             await self._update_card(event.key, status, fmt.COLOUR_CLAIMED, resolvable=True)
         elif isinstance(event, HandoffResolved):
             await self._safe_send(self._channel(event.key), fmt.safe_text(event.message))

@@ -11,6 +11,7 @@ from bots.desks.chatwoot import ChatwootDesk
 from bots.models import (
     ConversationState,
     FinalReply,
+    HandoffClaimed,
     HandoffResolved,
     SilenceReason,
     Silent,
@@ -73,7 +74,10 @@ async def test_a_hand_off_becomes_a_conversation_and_comes_back(
     chatwoot.reply(ticket_id, "Bea", "Hello from Chatwoot!")
     chatwoot.reply(ticket_id, "Bea", "(internal: check the booking)", private=True)
     await webhook(bot, chatwoot, ticket_id, "message_created")
-    assert bot.shown == [StaffReply(KEY, "Bea", "Hello from Chatwoot!", "Chatwoot")]
+    assert bot.shown == [
+        HandoffClaimed(KEY, "Bea (Chatwoot)"),
+        StaffReply(KEY, "Bea", "Hello from Chatwoot!", "Chatwoot"),
+    ]
     assert await bot.engine.state(KEY) is ConversationState.HUMAN
 
     assert await bot.say("Thanks! One more thing") == [Silent(SilenceReason.HUMAN_OWNS_THREAD)]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bots.desks.zendesk import ZendeskDesk
-from bots.models import HandoffResolved, StaffReply
+from bots.models import HandoffClaimed, HandoffResolved, StaffReply
 from bots.secret import Secret
 from bots.store.sqlite import SQLiteStore
 from bots.turn.runtime import PersonaRuntime
@@ -58,11 +58,11 @@ async def test_a_restart_while_the_desk_is_down_loses_nothing(
             zendesk.reply(ticket_id, zendesk.agent("Ana"), "Booked for 4.")
             zendesk.solve(ticket_id)
             await bot.relay.poll()  # polling finds what no webhook told
-            assert [type(e) for e in bot.shown] == [StaffReply, HandoffResolved]
+            assert [type(e) for e in bot.shown] == [HandoffClaimed, StaffReply, HandoffResolved]
             headers, body = zendesk.webhook(ticket_id, WEBHOOK_SECRET)
             bot.webhooks.handle("/desks/zendesk", headers, body)  # a late webhook: nothing new
             await asyncio.gather(*bot.relay.tasks)
-            assert len(bot.shown) == 2
+            assert len(bot.shown) == 3
     finally:
         await second.close()
 

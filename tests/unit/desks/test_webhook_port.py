@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from bots.desks.zendesk import ZendeskDesk
+from bots.models import StaffReply
 from bots.ops.health import HealthCheck
 from bots.ops.server import serve_ops
 from bots.secret import Secret
@@ -55,4 +56,4 @@ async def test_the_ops_port_verifies_and_routes_desk_webhooks(
                 metrics = await http.get(f"http://127.0.0.1:{port}/metrics")
                 assert metrics.status_code == 200  # the ops port still serves its own
         await asyncio.gather(*bot.relay.tasks)
-        assert [e.text for e in bot.shown] == ["Hello from the desk"]  # type: ignore[union-attr]
+        assert [e.text for e in bot.shown if isinstance(e, StaffReply)] == ["Hello from the desk"]

@@ -13,6 +13,7 @@ from bots.desks.zendesk import ZendeskDesk
 from bots.models import (
     ConversationState,
     FinalReply,
+    HandoffClaimed,
     HandoffRequested,
     HandoffResolved,
     SilenceReason,
@@ -79,7 +80,10 @@ async def test_a_hand_off_becomes_a_ticket_and_comes_back(
     agent = zendesk.agent("Ana Agent")
     zendesk.reply(ticket_id, agent, "Hi! We open at 8 tomorrow.")
     assert await webhook(bot, zendesk, ticket_id) == 200
-    assert bot.shown == [StaffReply(KEY, "Ana Agent", "Hi! We open at 8 tomorrow.", "Zendesk")]
+    assert bot.shown == [
+        HandoffClaimed(KEY, "Ana Agent (Zendesk)"),  # the team's notice: claimed by Ana
+        StaffReply(KEY, "Ana Agent", "Hi! We open at 8 tomorrow.", "Zendesk"),
+    ]
     assert await bot.engine.state(KEY) is ConversationState.HUMAN
 
     # The user replies in the thread: the bot stays silent, the ticket gets a comment.
@@ -109,11 +113,15 @@ async def test_a_redelivered_webhook_is_applied_once(bot: DeskBot, zendesk: Fake
     for _ in range(3):  # Zendesk retries a delivery it thinks failed
         assert await webhook(bot, zendesk, ticket_id) == 200
     await bot.relay.poll()  # and a poll sees the same reply again
-    assert [type(e) for e in bot.shown] == [StaffReply]
+    assert [type(e) for e in bot.shown] == [HandoffClaimed, StaffReply]
+    # Retention drops the processed-event ids; the ticket remembers its last posted reply.
+    await bot.store.delete_turns_before(bot.clock.now.replace(year=2100))
+    await bot.relay.poll()
+    assert [type(e) for e in bot.shown] == [HandoffClaimed, StaffReply]
     zendesk.solve(ticket_id)
     for _ in range(2):
         await webhook(bot, zendesk, ticket_id)
-    assert [type(e) for e in bot.shown] == [StaffReply, HandoffResolved]
+    assert [type(e) for e in bot.shown] == [HandoffClaimed, StaffReply, HandoffResolved]
 
 
 async def test_a_bad_signature_is_refused_and_not_logged(
