@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 from bots.desks.outbox import CREATE, DeskOutbox, request_payload
 from bots.desks.protocol import DeskClient, Requester, TicketRequest, TranscriptLine
 from bots.desks.transcript import subject_from
+from bots.handoff.lifecycle import MODEL_SUMMARY_LABEL
 from bots.handoff.updates import MESSAGE, RESOLVED, HandoffUpdate
 from bots.models import HandoffRecord, Role
 from bots.store import Store
@@ -85,9 +87,10 @@ class DeskConnector:
         )
         asked = [t.text for t in turns if t.role is Role.USER]
         reason = record.reason.value
+        question = _model_subject(record.summary) or (asked[0] if asked else "")
         return TicketRequest(
             conversation_id=record.conversation_id,
-            subject=subject_from(asked[0] if asked else "", f"Chat hand-off: {reason}"),
+            subject=subject_from(question, f"Chat hand-off: {reason}"),
             transcript=transcript,
             summary=tuple(line for line in record.summary if line != self.notice_line),
             requester=Requester(record.user_id),
@@ -100,3 +103,14 @@ class DeskConnector:
             priority=self._priorities.get(reason, "normal"),
             link=link or record.link,
         )
+
+
+def _model_subject(summary: Sequence[str]) -> str:
+    """The first sentence of the model's hand-off summary (what the customer wants), if the
+    model wrote one (bots/handoff/lifecycle.py `MODEL_SUMMARY_LABEL`); else ""."""
+    for line in summary:
+        if line.startswith(MODEL_SUMMARY_LABEL):
+            wants = line.removeprefix(MODEL_SUMMARY_LABEL).strip()
+            first = re.split(r"(?<=[.!?])\s", wants, maxsplit=1)[0]
+            return first.rstrip("…").strip()
+    return ""

@@ -164,3 +164,22 @@ async def test_zendesk_down_or_429_loses_nothing(bot: DeskBot, zendesk: FakeZend
     assert await bot.outbox.run_due() == 1
     assert len(zendesk.tickets) == 1
     assert await bot.store.pending_desk_jobs(conversation.id) == 0
+
+
+async def test_the_subject_is_the_models_when_it_wrote_a_summary(
+    bot: DeskBot, zendesk: FakeZendesk
+) -> None:
+    from dataclasses import replace
+
+    from bots.desks.connector import DeskConnector
+    from bots.handoff.lifecycle import MODEL_SUMMARY_LABEL
+
+    events = await bot.say("hi, I want to talk to a human about my order")
+    record = events[-1].record  # type: ignore[union-attr]
+    assert record is not None
+    summary = (*record.summary, MODEL_SUMMARY_LABEL + "Wants a refund for order 42. Was told…")
+    connector = DeskConnector(bot.desk, bot.store, bot.outbox)
+    await connector.deliver(replace(record, summary=summary))
+    await bot.settle()
+    subjects = sorted(t.subject for t in zendesk.tickets.values())
+    assert "Wants a refund for order 42." in subjects
