@@ -40,6 +40,9 @@ class DeskConnector:
         self._outbox = outbox
         self._sources_of = sources_of
         self._priorities = dict(priorities or {})
+        # Conversations whose ticket is being queued right now (`deliver` runs in the
+        # background): a message arriving meanwhile still becomes a comment.
+        self._delivering: set[str] = set()
 
     @property
     def notice_line(self) -> str:
@@ -51,10 +54,14 @@ class DeskConnector:
 
     async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
         """Queue the ticket for `record` (the outbox makes it); True once it is queued."""
-        request = await self._request(record, link)
-        await self._outbox.enqueue(
-            record.conversation_id, self._desk.name, CREATE, request_payload(request)
-        )
+        self._delivering.add(record.conversation_id)
+        try:
+            request = await self._request(record, link)
+            await self._outbox.enqueue(
+                record.conversation_id, self._desk.name, CREATE, request_payload(request)
+            )
+        finally:
+            self._delivering.discard(record.conversation_id)
         return True
 
     async def update(self, update: HandoffUpdate) -> None:
@@ -63,6 +70,8 @@ class DeskConnector:
             return  # what the desk's own agents did: the desk has it already
         conversation_id = update.conversation.id
         if update.type == MESSAGE and update.text.strip():
+            if not await self._has_ticket(conversation_id):
+                return  # handed off before this desk was set up: nothing to comment on
             await self._outbox.comment(
                 conversation_id, self._desk.name, update.sender or "user", update.text
             )
@@ -73,6 +82,15 @@ class DeskConnector:
                     await self._store.set_desk_ticket_status(
                         ticket.desk, ticket.ticket_id, "closed_in_chat", update.at
                     )
+
+    async def _has_ticket(self, conversation_id: str) -> bool:
+        """An open ticket of this desk, or one still queued (or being queued)."""
+        if conversation_id in self._delivering:
+            return True
+        tickets = await self._store.desk_tickets_of(conversation_id)
+        if any(t.desk == self._desk.name and t.status == "open" for t in tickets):
+            return True
+        return await self._store.pending_desk_jobs(conversation_id) > 0
 
     async def _request(self, record: HandoffRecord, link: str | None) -> TicketRequest:
         turns = await self._store.recent_turns(record.conversation_id, TRANSCRIPT_TURNS)
