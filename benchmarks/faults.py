@@ -52,8 +52,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support import fault_harness as harness  # noqa: E402 - needs the checkout on sys.path
 from tests.support import desk_faults as desk_faults  # noqa: E402 - needs the checkout on sys.path
+from tests.support import fault_harness as harness  # noqa: E402 - needs the checkout on sys.path
 from tests.support import platform_faults as platform_faults  # noqa: E402 - needs the checkout on sys.path
 
 KINDS = ("llm", "platform", "store", "process", "desk")
