@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bots.desks.settings import DeskSettings
 from bots.errors import ConfigError
 from bots.llm.pricing import PriceTable
 from bots.secret import Secret
@@ -172,6 +173,8 @@ class Settings:
     discord: DiscordSettings = DiscordSettings()
     limits: LimitSettings = field(default_factory=LimitSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    desks: DeskSettings = field(default_factory=DeskSettings)
+    """BOTS_DESK and its desk's settings: hand-offs as Zendesk or Chatwoot tickets."""
     semantic_retrieval: bool = True
     """Fuse local sentence embeddings into retrieval (BOTS_SEMANTIC)."""
     embedding_model: str = "use"
@@ -221,6 +224,7 @@ class Settings:
             discord=DiscordSettings.from_env(environ),
             limits=LimitSettings.from_env(environ),
             privacy=PrivacySettings.from_env(environ),
+            desks=DeskSettings.from_env(environ),
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
             link_hosts=_link_hosts(environ),
             embedding_model=_embedding_model(environ),

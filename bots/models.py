@@ -144,6 +144,9 @@ class Forgotten:
     events: int = 0
     usage_rows: int = 0
     """Usage-ledger rows kept for cost reports but no longer naming the user."""
+    desk_tickets: tuple[str, ...] = ()
+    """Help-desk tickets the conversations had, as `desk:ticket id`: their link is gone here,
+    the tickets themselves stay in the desk unless deleting them remotely was asked for."""
 
     def __add__(self, other: Forgotten) -> Forgotten:
         return Forgotten(
@@ -153,6 +156,7 @@ class Forgotten:
             self.feedback + other.feedback,
             self.events + other.events,
             self.usage_rows + other.usage_rows,
+            self.desk_tickets + other.desk_tickets,
         )
 
 
@@ -297,6 +301,17 @@ class StaleReply:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class StaffReply:
+    """A person of the support team answered from a help desk (bots/desks): adapters post
+    `text` into the thread, under `author_name` and `desk` ("Zendesk"); the bot stays quiet."""
+
+    key: ThreadKey
+    author_name: str
+    text: str
+    desk: str
+
+
 EngineEvent = (
     TextDelta
     | FinalReply
@@ -306,6 +321,7 @@ EngineEvent = (
     | HandoffReminder
     | Silent
     | StaleReply
+    | StaffReply
 )
 
 
@@ -313,6 +329,6 @@ def thread_of(event: EngineEvent) -> ThreadKey | None:
     """The thread a timed event from `Engine.tick` is about (None for the other events)."""
     if isinstance(event, HandoffReminder):
         return event.record.key
-    if isinstance(event, HandoffClaimed | HandoffResolved):
+    if isinstance(event, HandoffClaimed | HandoffResolved | StaffReply):
         return event.key
     return None

@@ -8,13 +8,14 @@ function that builds their bot, so `bots chat` and `bots ask` work without them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bots.app.desk_wiring import DeskRun, desk_run
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
 from bots.config import Settings
@@ -24,7 +25,7 @@ from bots.knowledge.persona import Persona, persona_files
 from bots.language.identify import LanguageIdentifier
 from bots.llm.client import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.llm.outages import ServerFailures
-from bots.models import ThreadKey
+from bots.models import EngineEvent, ThreadKey, thread_of
 from bots.ops.health import (
     HealthCheck,
     LLMProbe,
@@ -46,6 +47,7 @@ from bots.turn.limits import Limits
 if TYPE_CHECKING:
     from bots.adapters.discord.adapter import DiscordBot
     from bots.adapters.slack.adapter import SlackBot
+    from bots.ops.server import Route
 
 # A checkout run from elsewhere still finds its own personas/ and knowledge/ folders
 # (this file is bots/app/wiring.py: three levels below the checkout).
@@ -85,6 +87,8 @@ class App:
     library: PersonaLibrary
     telemetry: Telemetry
     ops_port: int | None = None
+    desks: DeskRun | None = None
+    """The help desk (BOTS_DESK), when one is set up."""
 
 
 def retrieval_for(settings: Settings) -> RetrievalSetup:
@@ -127,12 +131,14 @@ async def build_app(
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
     failures = ServerFailures()  # the engine counts them, /healthz shows them
+    desks = desk_run(settings, store, library, utc_now)  # bots/app/desk_wiring.py
+    sinks = [sink for sink in (webhook, desks.connector if desks else None) if sink]
     engine = Engine(
         store=store,
         personas=library,
         default_persona=name,
         llm=guarded_llm(llm, settings.privacy),
-        handoff_sinks=[webhook] if webhook else [],
+        handoff_sinks=sinks,
         telemetry=telemetry,
         link_for=link_for or _no_link,
         limits=limits,
@@ -145,12 +151,17 @@ async def build_app(
         burst_window=timedelta(seconds=settings.burst_seconds if bursts else 0.0),
         fit=fit,
     )
+    if desks is not None:
+        desks.start(engine)
+    routes = desks.routes() if desks is not None else {}
     try:
-        async with ops_endpoint(settings, telemetry, store, failures) as ops_port:
+        async with ops_endpoint(settings, telemetry, store, failures, routes) as ops_port:
             persona = library[name].persona
-            yield App(engine, persona, store, library, telemetry, ops_port)
+            yield App(engine, persona, store, library, telemetry, ops_port, desks)
     finally:
         await engine.aclose()
+        if desks is not None:
+            await desks.aclose()
         if webhook is not None:
             await webhook.aclose()
         if isinstance(llm, OpenAIChatClient):
@@ -225,9 +236,14 @@ def health_check(
 
 @asynccontextmanager
 async def ops_endpoint(
-    settings: Settings, telemetry: Telemetry, store: Store, failures: ServerFailures | None = None
+    settings: Settings,
+    telemetry: Telemetry,
+    store: Store,
+    failures: ServerFailures | None = None,
+    routes: Mapping[str, Route] | None = None,
 ) -> AsyncIterator[int | None]:
-    """Serve `/metrics` and `/healthz` while inside; yields the port (None when off)."""
+    """Serve `/metrics`, `/healthz` (and the desks' webhook `routes`) while inside; yields
+    the port (None when off)."""
     if settings.metrics_port is None:
         yield None
         return
@@ -239,7 +255,9 @@ async def ops_endpoint(
         return
     health = health_check(settings, store, failures)
     loop = asyncio.get_running_loop()
-    with serve_ops(settings.host, settings.metrics_port, telemetry.registry, health, loop) as port:
+    with serve_ops(
+        settings.host, settings.metrics_port, telemetry.registry, health, loop, routes
+    ) as port:
         yield port
 
 
@@ -277,7 +295,9 @@ async def slack_bot(
             "SLACK_APP_TOKEN is not set (an app-level token with connections:write, xapp-...); "
             "or run with --http"
         )
-    async with build_app(settings, persona) as app:
+    from bots.adapters.slack.formatting import thread_link
+
+    async with build_app(settings, persona, link_for=thread_link) as app:
         staff = slack.staff_users
 
         async def is_staff(user_id: str) -> bool:
@@ -294,6 +314,7 @@ async def slack_bot(
             is_staff=is_staff if staff else None,
             telemetry=app.telemetry,
         )
+        attach_desk(app, bot.render)
         try:
             await bot.check_token()
             yield SlackRun(app, bot, None if http else slack.app_token)
@@ -335,10 +356,24 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
         )
+        attach_desk(app, bot.render)
         try:
             yield DiscordRun(app, bot, config.bot_token)
         finally:
             await bot.close()
+
+
+def attach_desk(app: App, render: Callable[[EngineEvent, ThreadKey], Awaitable[None]]) -> None:
+    """Agents' replies from the help desk are shown by the platform bot, in their thread."""
+    if app.desks is None:
+        return
+
+    async def show(event: EngineEvent) -> None:
+        key = thread_of(event)
+        if key is not None:
+            await render(event, key)
+
+    app.desks.attach(show, webhooks_served=app.ops_port is not None and bool(app.desks.routes()))
 
 
 def discord_invite_url(settings: Settings, application_id: str | None) -> str:

@@ -398,6 +398,7 @@ class Engine:
             yield claimed or Silent(SilenceReason.HUMAN_OWNS_THREAD)
             return
         if state in _PEOPLE_HAVE_IT:
+            await self._desk.people_message(conversation, message)  # e.g. to the desk's ticket
             yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
             return
         if message.is_staff and not message.addressed_to_bot:
@@ -695,6 +696,19 @@ class Engine:
                 conversation, self._runtime(conversation).persona, staff_id
             )
             return resolved or Silent(SilenceReason.NOT_HANDED_OFF)
+
+    async def desk_reply(
+        self, key: ThreadKey, event_id: str, author: str, text: str, desk: str
+    ) -> list[EngineEvent]:
+        """An agent's public reply in help desk `desk` (bots/desks), once per `event_id`: a
+        `StaffReply` for the adapter to post into the thread (after a `HandoffClaimed` when
+        it claims the thread); the bot stays quiet there."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.get_conversation(key)
+            if conversation is None or conversation.state not in _PEOPLE_HAVE_IT:
+                return [Silent(SilenceReason.NOT_HANDED_OFF)]
+            text = safe_text(text)
+            return [*await self._desk.desk_reply(conversation, event_id, author, text, desk)]
 
     async def staff_handoff(self, key: ThreadKey, staff_id: str, reason: str) -> EngineEvent:
         """Staff move a thread to the team themselves (a command on the thread)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,9 +15,11 @@ import discord
 import yaml
 
 from bots.adapters.discord.adapter import DiscordBot, point_at
+from bots.handoff.lifecycle import HandoffSink
 from bots.knowledge.files import load_knowledge
 from bots.knowledge.persona import load_persona
 from bots.llm.client import ChatModel
+from bots.models import ThreadKey
 from bots.store import Store
 from bots.turn.engine import Engine
 from bots.turn.limits import Limits
@@ -98,6 +100,8 @@ async def running_bot(
     edit_interval: float = 1.0,
     limits: Limits | None = None,
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
+    handoff_sinks: Sequence[HandoffSink] = (),
+    link_for: Callable[[ThreadKey], str | None] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
@@ -117,6 +121,8 @@ async def running_bot(
         turn_timeout=120,
         **({"clock": engine_clock} if engine_clock is not None else {}),
         **({"sleep": engine_sleep} if engine_sleep is not None else {}),
+        handoff_sinks=handoff_sinks,  # a help desk's connector (tests/unit/desks)
+        **({"link_for": link_for} if link_for is not None else {}),
     )
     fake = fake or FakeDiscord()
     await fake.start()

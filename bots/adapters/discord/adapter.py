@@ -44,6 +44,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    StaffReply,
     StaleReply,
     TextDelta,
     ThreadKey,
@@ -469,11 +470,14 @@ class DiscordBot:
             if event.record is not None:
                 await self._notify_team(event.record)
         elif isinstance(event, HandoffClaimed):
-            status = f"Claimed by <@{event.staff_id}>"
+            who = event.staff_id
+            status = f"Claimed by {f'<@{who}>' if who.isdigit() else fmt.safe_text(who)}"
             await self._update_card(event.key, status, fmt.COLOUR_CLAIMED, resolvable=True)
         elif isinstance(event, HandoffResolved):
             await self._safe_send(self._channel(event.key), fmt.safe_text(event.message))
             who = f"<@{event.staff_id}>" if event.staff_id else "time-out"
+            if event.staff_id and not event.staff_id.isdigit():  # an agent in a help desk
+                who = fmt.safe_text(event.staff_id)
             await self._update_card(
                 event.key, f"Resolved by {who}", fmt.COLOUR_RESOLVED, resolvable=False
             )
@@ -481,6 +485,10 @@ class DiscordBot:
             await self._remind(event)
         elif isinstance(event, StaleReply):
             await self._mark_stale(key, event)
+        elif isinstance(event, StaffReply):  # an agent answered from the help desk
+            text = f"**{event.author_name}** ({event.desk}):\n{event.text}"
+            for piece in fmt.split_message(fmt.safe_text(text)):
+                await self._safe_send(self._channel(event.key), piece)
 
     async def _mark_stale(self, key: ThreadKey, event: StaleReply) -> None:
         """A reply a dead process left half-written: its text becomes the cut-short note."""

@@ -55,6 +55,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    StaffReply,
     StaleReply,
     TextDelta,
     ThreadKey,
@@ -446,6 +447,10 @@ class SlackBot:
             await self._team.remind(event)
         elif isinstance(event, StaleReply):
             await mark_stale(self._send, key, event.message_id, event.text)
+        elif isinstance(event, StaffReply):  # an agent answered from the help desk
+            await self._say(
+                event.key, fmt.to_mrkdwn(f"**{event.author_name}** ({event.desk}): {event.text}")
+            )
 
     @staticmethod
     def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:
