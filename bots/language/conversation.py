@@ -19,3 +19,23 @@ def conversation_language(user_texts: Sequence[str], identify: Callable[[str], s
     """
     newest_first = [text for text in reversed(user_texts) if text.strip()][:USER_MESSAGES]
     return identify("\n".join(newest_first))
+
+
+# A message with fewer letters than this ("yes", "ok", "why?", "and Sunday?") says too little
+# of its language on its own (bots.language.identify reads it as English unless a telltale
+# word such as "merci" or "danke" names another).
+SHORT_LETTERS = 16
+UNSURE = "en"
+"""What the identifier says of a short message it cannot place."""
+
+
+def reply_language(
+    text: str, identified: str, earlier_user_texts: Sequence[str], identify: Callable[[str], str]
+) -> str:
+    """The language to answer `text` in: `identified` (the message's own), unless the message
+    is too short to say and was read as English; then the conversation's ("oui" or "ok"
+    after French questions is answered in French)."""
+    letters = sum(character.isalpha() for character in text)
+    if letters >= SHORT_LETTERS or identified != UNSURE or not earlier_user_texts:
+        return identified
+    return conversation_language([*earlier_user_texts, text], identify)

@@ -23,7 +23,7 @@ from bots.handoff.unknown import admits_not_knowing
 from bots.knowledge.persona import Persona
 from bots.language.catalog import language_name, supported
 from bots.language.catalog import message as catalog_message
-from bots.language.conversation import conversation_language
+from bots.language.conversation import conversation_language, reply_language
 from bots.llm.client import ChatModel
 from bots.llm.fit import ServerFit
 from bots.llm.outages import ServerFailures
@@ -397,6 +397,8 @@ class Engine:
         deadline: Deadline,
         language: str,
     ) -> AsyncIterator[EngineEvent]:
+        said = [turn.text for turn in history if turn.role is Role.USER]
+        language = reply_language(message.text, language, said, self._language_of)
         state = conversation.state
         if message.is_staff and state is ConversationState.WAITING_FOR_HUMAN:
             claimed = await self._desk.claim(conversation, message.author_id)

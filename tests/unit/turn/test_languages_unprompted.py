@@ -185,3 +185,29 @@ async def test_a_broken_stream_is_explained_in_the_users_language(
 )
 def test_the_conversation_language_is_the_newest_messages(said: list[str], expected: str) -> None:
     assert conversation_language(said, IDENTIFIER.identify) == expected
+
+
+# -- a reply too short to name its language ----------------------------------------------
+
+
+async def test_a_short_yes_to_a_french_offer_is_answered_in_french(offline: Engine) -> None:
+    await run(offline, say("pouvez-vous réparer la boîte de vitesses de ma moto ?"))
+    events = await run(offline, say("yes"))
+    handoff = next(e for e in events if isinstance(e, HandoffRequested))
+    assert handoff.message.startswith("Je transmets cette conversation à un membre")
+
+
+async def test_a_short_message_in_an_english_conversation_stays_english(offline: Engine) -> None:
+    await run(offline, say("can you repair my motorbike gearbox?"))
+    events = await run(offline, say("any vegan cake?"))
+    (reply,) = [e for e in events if isinstance(e, FinalReply)]
+    assert reply.text.startswith("From our FAQ:")  # the persona's own English words
+
+
+async def test_a_short_message_with_a_telltale_word_keeps_its_own_language(
+    offline: Engine,
+) -> None:
+    await run(offline, say("pouvez-vous réparer la boîte de vitesses de ma moto ?"))
+    events = await run(offline, say("ja bitte"))
+    handoff = next(e for e in events if isinstance(e, HandoffRequested))
+    assert handoff.message.startswith("Ich gebe dieses Gespräch")
