@@ -207,7 +207,9 @@ class HandoffDesk:
         staff_id: str | None,
         *,
         idle_since: datetime | None = None,
+        language: str = "en",
     ) -> HandoffResolved | None:
+        """Hand the thread back to the bot, telling the user so in `language`."""
         now = self._clock()
         handoff = await self._store.resolve_handoff(
             conversation.id, staff_id, now, idle_since=idle_since
@@ -221,7 +223,7 @@ class HandoffDesk:
         log.info("handed back conversation=%s by=%s", conversation.id, staff_id or "timer")
         self._updates.send(HandoffUpdate(RESOLVED, conversation, now, by=staff_id or ""))
         return HandoffResolved(
-            key=conversation.key, staff_id=staff_id, message=persona.handoff.handback_message
+            key=conversation.key, staff_id=staff_id, message=persona.text("handback", language)
         )
 
     async def reminders(self, persona_of: Callable[[str], Persona]) -> list[HandoffReminder]:

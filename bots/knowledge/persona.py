@@ -328,6 +328,7 @@ _PERSONA_FIELDS: dict[str, Callable[[Persona], str]] = {
     "unknown": lambda p: p.fallback.unknown,
     "llm_unavailable": lambda p: p.fallback.llm_unavailable,
     "knowledge_intro": lambda p: p.fallback.knowledge_intro,
+    "cut_short": lambda p: p.fallback.cut_short,
 }
 
 _PLAIN_MESSAGES = {

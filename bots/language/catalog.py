@@ -22,6 +22,7 @@ MESSAGE_NAMES: Mapping[str, str] = {
     "user_budget": "Said when a user's daily allowance is spent.",
     "channel_budget": "Said when a channel's daily allowance is spent.",
     "store_trouble": "Said when the database fails in the middle of a turn.",
+    "cut_short": "Ends an answer that stopped before it was finished.",
 }
 
 _EN = {
@@ -43,6 +44,7 @@ _EN = {
     "daily limit starts again at midnight UTC).",
     "store_trouble": "Sorry, something went wrong on my side and I could not answer that. "
     "Please send your message again in a moment.",
+    "cut_short": "(My answer was cut short.)",
 }
 
 # Written for these messages, not machine-translated word for word: each says what the English
@@ -72,6 +74,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "límite diario se renueva a medianoche UTC).",
         "store_trouble": "Lo siento, algo ha fallado por mi parte y no he podido responder. "
         "Vuelve a enviar tu mensaje dentro de un momento.",
+        "cut_short": "(Mi respuesta se ha cortado.)",
     },
     "fr": {
         "handoff": "Je transmets cette conversation à un membre de notre équipe. Quelqu'un "
@@ -97,6 +100,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "aujourd'hui (ma limite quotidienne repart à minuit UTC).",
         "store_trouble": "Désolé, un problème de mon côté m'a empêché de répondre. Renvoyez "
         "votre message dans un instant.",
+        "cut_short": "(Ma réponse a été interrompue.)",
     },
     "de": {
         "handoff": "Ich gebe dieses Gespräch an ein Mitglied unseres Teams weiter. Jemand "
@@ -118,6 +122,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "kann (mein Tageslimit beginnt um Mitternacht UTC neu).",
         "store_trouble": "Entschuldigung, bei mir ist etwas schiefgelaufen und ich konnte nicht "
         "antworten. Bitte senden Sie Ihre Nachricht gleich noch einmal.",
+        "cut_short": "(Meine Antwort wurde abgeschnitten.)",
     },
     "pt": {
         "handoff": "Vou passar esta conversa para uma pessoa da nossa equipe. Alguém vai "
@@ -142,6 +147,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "limite diário recomeça à meia-noite UTC).",
         "store_trouble": "Desculpe, algo deu errado do meu lado e não consegui responder. Envie "
         "sua mensagem de novo daqui a pouco.",
+        "cut_short": "(Minha resposta foi interrompida.)",
     },
     "it": {
         "handoff": "Passo questa conversazione a una persona del nostro team. Qualcuno ti "
@@ -167,6 +173,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "mio limite giornaliero riparte a mezzanotte UTC).",
         "store_trouble": "Scusa, qualcosa è andato storto da parte mia e non ho potuto "
         "rispondere. Invia di nuovo il messaggio tra un momento.",
+        "cut_short": "(La mia risposta si è interrotta.)",
     },
     "nl": {
         "handoff": "Ik geef dit gesprek door aan iemand van ons team. Er reageert hier iemand.",
@@ -188,6 +195,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "(mijn daglimiet begint om middernacht UTC opnieuw).",
         "store_trouble": "Sorry, er ging aan mijn kant iets mis en ik kon niet antwoorden. "
         "Stuur uw bericht zo nog eens.",
+        "cut_short": "(Mijn antwoord is afgebroken.)",
     },
     "ja": {
         "handoff": "この会話をチームの担当者に引き継ぎます。担当者がここで返信します。",
@@ -208,6 +216,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "午前0時にリセットされます）。",
         "store_trouble": "申し訳ありません。こちらで問題が発生し、お答えできませんでした。"
         "少ししてからもう一度送ってください。",
+        "cut_short": "（回答が途中で途切れました。）",
     },
     "zh": {
         "handoff": "我会把这个对话转给我们团队的工作人员，稍后会有人在这里回复你。",
@@ -225,6 +234,7 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "user_budget": "今天我已为你回答了上限数量的问题（每日上限在 UTC 午夜重置）。",
         "channel_budget": "今天我已在这个频道回答了上限数量的问题（每日上限在 UTC 午夜重置）。",
         "store_trouble": "抱歉，我这边出了问题，没能回答。请稍后再发送一次。",
+        "cut_short": "（我的回答被中断了。）",
     },
 }
 

@@ -49,8 +49,11 @@ class ModelAnswer:
         user_text: str,
         deadline: Deadline | None = None,
         fit: ServerFit | None = None,
+        language: str = "en",
     ) -> None:
+        """`language` is the user's, for the bot's own words (the cut-short note)."""
         self._llm = llm
+        self._language = language
         self._deadline = deadline
         self._fit = fit or ServerFit()
         self._runtime = runtime
@@ -176,7 +179,7 @@ class ModelAnswer:
         text, cited = clean_reply(self.text, self.prompt.entry_ids, runtime.links.vetted)
         text = text.strip()
         if text and self.finish_reason == LENGTH:
-            text = marked_cut_short(runtime.persona, text)
+            text = marked_cut_short(runtime.persona, text, self._language)
         return FinalReply(
             text=text,
             source=ReplySource.LLM,
@@ -193,7 +196,14 @@ class ModelAnswer:
             return None
         _, cited = clean_reply(self._written, self.prompt.entry_ids)
         persona = self._runtime.persona
-        return broken_off(persona, self._retrieval, written, self._citations(cited), self.spent())
+        return broken_off(
+            persona,
+            self._retrieval,
+            written,
+            self._citations(cited),
+            self.spent(),
+            self._language,
+        )
 
     def grounding(self, text: str) -> Grounding:
         """Which facts of `text` the prompt's snippets do not hold. The persona's own

@@ -23,6 +23,7 @@ from bots.handoff.unknown import admits_not_knowing
 from bots.knowledge.persona import Persona
 from bots.language.catalog import language_name, supported
 from bots.language.catalog import message as catalog_message
+from bots.language.conversation import conversation_language, reply_language
 from bots.llm.client import ChatModel
 from bots.llm.fit import ServerFit
 from bots.llm.outages import ServerFailures
@@ -64,6 +65,8 @@ log = logging.getLogger(__name__)
 HISTORY_LIMIT = 60
 # Told to the user when the database fails mid-turn: honest, and nothing about internals.
 STORE_TROUBLE = catalog_message("store_trouble", "en")
+# The turns read for the user's language when the bot speaks unprompted (a hand-back).
+_LANGUAGE_TURNS = 12
 # Left in the model's history when a message is answered after a restart (see `resume`).
 RESUMED_NOTE = "The assistant was restarted while answering the message above."
 _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
@@ -374,7 +377,9 @@ class Engine:
             return
         if newest.reply_id:
             # The dead run's half-streamed answer: marked before the new one starts.
-            yield StaleReply(newest.reply_id, runtime.persona.fallback.cut_short)
+            said = [turn.text for turn in turns if turn.role is Role.USER]
+            language = conversation_language(said, self._language_of)
+            yield StaleReply(newest.reply_id, runtime.persona.text("cut_short", language))
         message = replace(message, text=newest.text, author_id=newest.author_id)
         deadline = self._deadline()
         language = self._language_of(message.text)
@@ -392,6 +397,8 @@ class Engine:
         deadline: Deadline,
         language: str,
     ) -> AsyncIterator[EngineEvent]:
+        said = [turn.text for turn in history if turn.role is Role.USER]
+        language = reply_language(message.text, language, said, self._language_of)
         state = conversation.state
         if message.is_staff and state is ConversationState.WAITING_FOR_HUMAN:
             claimed = await self._desk.claim(conversation, message.author_id)
@@ -487,6 +494,7 @@ class Engine:
                 message.text,
                 deadline=deadline,
                 fit=self._fit,
+                language=language,
             )
             try:
                 async with self._limits.llm_slot():
@@ -666,6 +674,12 @@ class Engine:
         )
         return reply
 
+    async def _user_language(self, conversation: Conversation) -> str:
+        """The language of the user's newest messages, for what the bot says unprompted."""
+        turns = await self._store.recent_turns(conversation.id, _LANGUAGE_TURNS)
+        said = [turn.text for turn in turns if turn.role is Role.USER]
+        return conversation_language(said, self._language_of)
+
     async def knows(self, key: ThreadKey) -> bool:
         """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""
         return await self._store.get_conversation(key) is not None
@@ -693,7 +707,10 @@ class Engine:
             if conversation is None:
                 return Silent(SilenceReason.NOT_HANDED_OFF)
             resolved = await self._desk.resolve(
-                conversation, self._runtime(conversation).persona, staff_id
+                conversation,
+                self._runtime(conversation).persona,
+                staff_id,
+                language=await self._user_language(conversation),
             )
             return resolved or Silent(SilenceReason.NOT_HANDED_OFF)
 
@@ -716,7 +733,10 @@ class Engine:
             conversation = await self._store.ensure_conversation(key, self._default, self._clock())
             runtime = self._runtime(conversation)
             detail = f"{reason} (by {staff_id})" if reason else f"by {staff_id}"
-            return await self._hand_off(conversation, runtime, HandoffReason.STAFF, detail, "")
+            language = await self._user_language(conversation)
+            return await self._hand_off(
+                conversation, runtime, HandoffReason.STAFF, detail, "", language
+            )
 
     async def feedback(
         self, key: ThreadKey, message_id: str, user_id: str, positive: bool
@@ -736,7 +756,8 @@ class Engine:
                 failed_turns=conversation.failed_turns,
                 offer_reason=HandoffReason.FEEDBACK.value,
             )
-            offer = self._runtime(conversation).persona.handoff.offer
+            language = await self._user_language(conversation)
+            offer = self._runtime(conversation).persona.text("offer", language)
             return FinalReply(text=offer, source=ReplySource.FALLBACK)
 
     async def tick(self) -> list[EngineEvent]:
@@ -759,7 +780,11 @@ class Engine:
                 continue
             async with self._locks.hold(conversation.key.as_id()):
                 resolved = await self._desk.resolve(
-                    conversation, persona, None, idle_since=now - timedelta(minutes=limit)
+                    conversation,
+                    persona,
+                    None,
+                    idle_since=now - timedelta(minutes=limit),
+                    language=await self._user_language(conversation),
                 )
             if resolved is not None:
                 events.append(resolved)
