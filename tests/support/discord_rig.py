@@ -98,6 +98,8 @@ async def running_bot(
     edit_interval: float = 1.0,
     limits: Limits | None = None,
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
+    forum_channels: tuple[str, ...] = (),
+    wall_clock: Callable[[], datetime] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
@@ -138,6 +140,8 @@ async def running_bot(
         sleep=asyncio.sleep if real_time else sleep,
         edit_interval=edit_interval,
         guild_ready_timeout=0.01,
+        forum_channels=forum_channels,
+        **({"wall_clock": wall_clock} if wall_clock is not None else {}),
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)
     try:

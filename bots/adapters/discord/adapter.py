@@ -18,9 +18,9 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack, aclosing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -28,6 +28,7 @@ import yarl
 from discord import app_commands
 
 from bots.adapters.discord import formatting as fmt
+from bots.adapters.discord import forums as discord_forums
 from bots.adapters.discord import gateway as discord_gateway
 from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
@@ -92,6 +93,8 @@ def needed_permissions() -> discord.Permissions:
         create_public_threads=True,
         embed_links=True,
         read_message_history=True,
+        # Forum posts: setting their tags, archiving or locking them when solved.
+        manage_threads=True,
     )
 
 
@@ -121,6 +124,8 @@ class DiscordBot:
         sleep: discord_stream.Sleep = asyncio.sleep,
         edit_interval: float = 1.0,
         guild_ready_timeout: float = 2.0,
+        forum_channels: Iterable[str] = (),
+        wall_clock: Callable[[], datetime] = discord_forums.utc_now,
     ) -> None:
         self._engine = engine
         self._personas = personas
@@ -171,6 +176,20 @@ class DiscordBot:
             remember_card=self._remember_card,
             finished=self._finished,
         )
+        self.forums = discord_forums.ForumDesk(
+            self.client,
+            engine,
+            personas,
+            channels=forum_channels,
+            store=store,
+            persona_for=self._persona_for,
+            is_staff=self._is_staff,
+            render=self.render,
+            finished=self._finished,
+            sleep=sleep,
+            clock=wall_clock,
+        )
+        setattr(self.client, discord_forums.HANDLER_ATTRIBUTE, self.forums)
         self.tree = app_commands.CommandTree(self.client)
         self.tree.add_command(self.staff.commands())
         # discord.py looks up `on_<event>` and `setup_hook` on the client instance.
@@ -184,7 +203,10 @@ class DiscordBot:
 
     async def _setup_hook(self) -> None:
         self.client.add_dynamic_items(
-            discord_ui.ClaimButton, discord_ui.ResolveButton, discord_ui.FeedbackButton
+            discord_ui.ClaimButton,
+            discord_ui.ResolveButton,
+            discord_ui.FeedbackButton,
+            discord_forums.SolvedButton,
         )
         try:
             await self.tree.sync()
@@ -272,7 +294,8 @@ class DiscordBot:
             key, parent = fmt.thread_key(guild, str(channel.id)), channel.id
         elif isinstance(channel, discord.Thread):
             key, parent = fmt.thread_key(guild, str(channel.id)), channel.parent_id
-            if not mentioned and not await self._engine.knows(key):
+            new_post = self.forums.is_new_post(message)
+            if not mentioned and not new_post and not await self._engine.knows(key):
                 return
         elif isinstance(channel, discord.TextChannel):
             if not mentioned or not fmt.strip_mention(message.content, me.id):
@@ -288,10 +311,17 @@ class DiscordBot:
             if not await self._engine.knows(key):
                 return
         text = fmt.strip_mention(message.content, me.id)
+        forum_post = isinstance(channel, discord.Thread) and self.forums.is_new_post(message)
+        if forum_post and isinstance(channel, discord.Thread):
+            text = self.forums.question(channel.name, text)
         if not text and not mentioned and not self.client.intents.message_content:
             await self._ask_for_mention(key)
             return
-        persona = self._persona_for(guild, str(parent))
+        persona = (
+            self.forums.persona_of(guild, str(parent))
+            if self.forums.post_of(channel) is not None
+            else self._persona_for(guild, str(parent))
+        )
         incoming = IncomingMessage(
             key=key,
             author_id=str(message.author.id),
@@ -299,7 +329,7 @@ class DiscordBot:
             message_id=str(message.id),
             author_name=message.author.display_name,
             is_staff=self._is_staff(message.author),
-            addressed_to_bot=mentioned or message.guild is None,
+            addressed_to_bot=mentioned or message.guild is None or forum_post,
         )
         await self._run_turn(incoming, persona)
 
@@ -395,6 +425,7 @@ class DiscordBot:
                             await stream.add(event.text)
                         elif isinstance(event, FinalReply):
                             await self._finish(stream, event, message)
+                            await self.forums.after(event, key)
                         else:
                             await stream.discard()
                             await self.render(event, key)
@@ -430,6 +461,7 @@ class DiscordBot:
         view = None
         if reply.source in _RATEABLE:
             view = discord_ui.feedback_view(message.key, message.message_id, message.author_id)
+        view = self.forums.add_solved(view, message.key)
         await stream.finish(fmt.reply_messages(reply.text, reply.citations), view)
 
     def _channel(self, key: ThreadKey) -> discord.PartialMessageable:
@@ -481,6 +513,7 @@ class DiscordBot:
             await self._remind(event)
         elif isinstance(event, StaleReply):
             await self._mark_stale(key, event)
+        await self.forums.after(event, key)
 
     async def _mark_stale(self, key: ThreadKey, event: StaleReply) -> None:
         """A reply a dead process left half-written: its text becomes the cut-short note."""
@@ -594,6 +627,7 @@ class DiscordBot:
         for event in await self._engine.tick():
             if (key := thread_of(event)) is not None:
                 await self.render(event, key)
+        await self.forums.nudge()
 
     async def tick_forever(self, seconds: float = 60.0) -> None:
         """Run `tick` every `seconds` until cancelled; a failing tick is logged, not fatal."""
