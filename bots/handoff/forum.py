@@ -107,8 +107,11 @@ def retag(
     by_name: dict[str, str] = {}
     for tag in available:
         by_name.setdefault(_normal(tag.name), tag.id)
-    owned = {by_name[n] for n in map(_normal, (names.unsolved, names.waiting, names.solved))
-             if n in by_name}
+    owned = {
+        by_name[n]
+        for n in map(_normal, (names.unsolved, names.waiting, names.solved))
+        if n in by_name
+    }
     target = by_name.get(_normal(tag_name(names, stage)))
     kept = [tag for tag in current if tag not in owned]
     wanted = ([target] if target else []) + kept
@@ -142,7 +145,9 @@ class Nudges:
         self._settings_of = settings_of
         self._clock = clock
 
-    async def due(self, personas: Iterable[str], is_post: Callable[[ThreadKey], bool]) -> list[Nudge]:
+    async def due(
+        self, personas: Iterable[str], is_post: Callable[[ThreadKey], bool]
+    ) -> list[Nudge]:
         """Posts (`is_post`: an open forum post of this platform) where the assistant spoke
         last, long enough ago, and that were neither nudged nor solved since."""
         periods = [self._settings_of(p).nudge_after_minutes for p in personas]

@@ -64,7 +64,9 @@ class ForumSettings(_Section):
     def _ids_as_text(cls, value: object) -> object:
         # Authors paste numeric IDs without quotes; YAML then reads numbers. They are still IDs.
         if isinstance(value, list | tuple):
-            return tuple(str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value)
+            return tuple(
+                str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value
+            )
         return value
 
     @field_validator("channels")

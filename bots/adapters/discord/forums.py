@@ -60,7 +60,9 @@ class SolvedButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SOLV
     def __init__(self, key: ThreadKey, asker: str) -> None:
         self.key, self.asker = key, asker
         button: discord.ui.Button[Any] = discord.ui.Button(
-            label="Solved", emoji="✅", style=discord.ButtonStyle.success,
+            label="Solved",
+            emoji="✅",
+            style=discord.ButtonStyle.success,
             custom_id=solved_id(key, asker),
         )
         super().__init__(button)
@@ -185,9 +187,7 @@ class ForumDesk:
         settings = self._settings(thread)
         available = [Tag(str(t.id), t.name) for t in forum.available_tags]
         current = [str(t) for t in thread._applied_tags]  # ids, also of tags not cached
-        tags = retag(
-            current, available, stage, settings.tags, required=forum.flags.require_tag
-        )
+        tags = retag(current, available, stage, settings.tags, required=forum.flags.require_tag)
         changes: dict[str, Any] = {}
         if tags is not None:
             changes["applied_tags"] = [
@@ -203,7 +203,9 @@ class ForumDesk:
             return thread.edit(**changes)
 
         try:
-            await ratelimits.retry_unretried_429(edit, self._sleep, f"the tags of post {key.thread}")
+            await ratelimits.retry_unretried_429(
+                edit, self._sleep, f"the tags of post {key.thread}"
+            )
         except discord.HTTPException as exc:
             hint = (
                 "the forum requires a tag"
@@ -289,5 +291,7 @@ class ForumDesk:
         try:
             return await ratelimits.retry_unretried_429(send, self._sleep, f"post {thread.id}")
         except discord.HTTPException as exc:
-            log.warning("discord refused a message in post %s (%s %s)", thread.id, exc.status, exc.code)
+            log.warning(
+                "discord refused a message in post %s (%s %s)", thread.id, exc.status, exc.code
+            )
             return None
