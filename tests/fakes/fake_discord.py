@@ -273,8 +273,15 @@ class FakeDiscord:
             limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
             return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}, []
         if match := re.fullmatch(r"/applications/\d+(?:/guilds/\d+)?/commands", path):
+            # Discord answers "description": "" for message and user commands (type 3, 2).
             commands = [
-                {**c, "id": snowflake(), "application_id": APP_ID, "version": "1"}
+                {
+                    "description": "",
+                    **c,
+                    "id": snowflake(),
+                    "application_id": APP_ID,
+                    "version": "1",
+                }
                 for c in body or []
             ]
             return 200, commands, []

@@ -27,6 +27,7 @@ import discord
 import yarl
 from discord import app_commands
 
+from bots.adapters.discord import actions as discord_actions
 from bots.adapters.discord import formatting as fmt
 from bots.adapters.discord import forums as discord_forums
 from bots.adapters.discord import gateway as discord_gateway
@@ -192,6 +193,19 @@ class DiscordBot:
         setattr(self.client, discord_forums.HANDLER_ATTRIBUTE, self.forums)
         self.tree = app_commands.CommandTree(self.client)
         self.tree.add_command(self.staff.commands())
+        self.actions = discord_actions.MessageActions(
+            engine,
+            bot_name=personas[default_persona].persona.display_name,
+            is_staff=self._is_staff,
+            persona_for=self._persona_for,
+            open_thread=self._open_thread,
+            run_turn=self._run_turn,
+            render=self.render,
+            say=self._say,
+            finished=self._finished,
+        )
+        for menu in self.actions.commands():
+            self.tree.add_command(menu)
         # discord.py looks up `on_<event>` and `setup_hook` on the client instance.
         setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010 - mypy refuses assigning to a method
         setattr(self.client, "on_message", self._on_message)  # noqa: B010 - mypy refuses assigning to a method
