@@ -712,6 +712,19 @@ def slash(
     return interaction(2, data, channel=channel, author=author, roles=roles)
 
 
+def ask_command(
+    question: str, *, channel: str = GENERAL_ID, author: str = USER_ID, channel_type: int = 0
+) -> dict[str, Any]:
+    """`/ask question:<question>` typed in `channel` (a chat input command, type 1)."""
+    data = {
+        "id": snowflake(),
+        "name": "ask",
+        "type": 1,
+        "options": [{"type": 3, "name": "question", "value": question}],
+    }
+    return interaction(2, data, channel=channel, author=author, channel_type=channel_type)
+
+
 def message_command(
     name: str,
     target: dict[str, Any],

@@ -31,6 +31,7 @@ from bots.adapters.discord import actions as discord_actions
 from bots.adapters.discord import formatting as fmt
 from bots.adapters.discord import forums as discord_forums
 from bots.adapters.discord import gateway as discord_gateway
+from bots.adapters.discord import private_ask as discord_private_ask
 from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
 from bots.adapters.discord import stream as discord_stream
@@ -206,6 +207,17 @@ class DiscordBot:
         )
         for menu in self.actions.commands():
             self.tree.add_command(menu)
+        self.private_ask = discord_private_ask.PrivateAsk(
+            engine,
+            store,
+            is_staff=self._is_staff,
+            persona_for=self._persona_for,
+            render=self.render,
+            finished=self._finished,
+            sleep=sleep,
+        )
+        self.tree.add_command(self.private_ask.command())
+        setattr(self.client, discord_private_ask.HANDLER_ATTRIBUTE, self.private_ask)
         # discord.py looks up `on_<event>` and `setup_hook` on the client instance.
         setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010 - mypy refuses assigning to a method
         setattr(self.client, "on_message", self._on_message)  # noqa: B010 - mypy refuses assigning to a method
@@ -221,6 +233,8 @@ class DiscordBot:
             discord_ui.ResolveButton,
             discord_ui.FeedbackButton,
             discord_forums.SolvedButton,
+            discord_private_ask.PostPublicButton,
+            discord_private_ask.AskPersonButton,
         )
         try:
             await self.tree.sync()
