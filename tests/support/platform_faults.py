@@ -467,9 +467,7 @@ async def discord_forum_scenario(
                         )
                     before = len(bot_messages(thread))
                     posts = f"/channels/{thread}/messages"
-                    if fault in ("429 on the first post", "starter message redelivered"):
-                        fake.rate_limit_next("POST", posts, retry_after=0.5)
-                    elif fault.startswith("post redelivered"):
+                    if fault == "429 on the first post" or fault.startswith("post redelivered"):
                         fake.rate_limit_next("POST", posts, retry_after=0.5)
                     elif fault == "429 on an edit":
                         fake.rate_limit_next("PATCH", posts + "/\\d+", retry_after=0.5)
