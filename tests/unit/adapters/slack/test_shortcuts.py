@@ -19,6 +19,7 @@ from bots.adapters.slack.shortcuts import ASK_CALLBACK, HANDOFF_CALLBACK
 from bots.models import ConversationState, Role, ThreadKey
 from bots.store.sqlite import SQLiteStore
 from tests.fakes.fake_slack import TEAM_ID
+from tests.support.paths import REPO_ROOT
 from tests.unit.adapters.slack.test_adapter import (
     CHANNEL,
     STAFF,
@@ -114,3 +115,14 @@ async def test_hand_to_support_is_for_staff_and_hands_the_thread_over(rig: Rig) 
     (notice,) = rig.slack.posts(SUPPORT)
     assert "my order never came" in json.dumps(notice)
     assert rig.thread_posts("300.1")  # the user is told in the thread
+
+
+def test_the_manifest_registers_both_shortcuts_with_the_ids_the_bot_listens_for() -> None:
+    import yaml
+
+    manifest = yaml.safe_load((REPO_ROOT / "slack-manifest.yaml").read_text(encoding="utf-8"))
+    shortcuts = {s["callback_id"]: s for s in manifest["features"]["shortcuts"]}
+    assert set(shortcuts) == {ASK_CALLBACK, HANDOFF_CALLBACK}
+    assert all(s["type"] == "message" for s in shortcuts.values())
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
