@@ -237,7 +237,7 @@ class ForumDesk:
                 await interaction.followup.send("This post is already closed.", ephemeral=True)
                 return
             settings = self._settings(thread)
-            text = f"{settings.solved_message} (<@{user.id}>)"
+            text = f"{fmt.safe_text(settings.solved_message)} (<@{user.id}>)"
             # Said before the post is archived or locked: a locked post takes no more messages.
             said = await self._send(thread, text, NO_PINGS, None)
             if self._nudges is not None:
@@ -265,7 +265,7 @@ class ForumDesk:
                 continue
             settings = self._settings(thread)
             asker = thread.owner_id
-            text = f"<@{asker}> {settings.nudge_message}"
+            text = f"<@{asker}> {fmt.safe_text(settings.nudge_message)}"
             ping = discord.AllowedMentions(
                 everyone=False, roles=False, users=[discord.Object(asker)]
             )
