@@ -525,7 +525,9 @@ class DiscordBot:
             for piece in fmt.reply_messages(event.text, event.citations):
                 await self._safe_send(self._channel(key), piece)
         elif isinstance(event, HandoffRequested):
-            await self._safe_send(self._channel(key), fmt.safe_text(event.message))
+            # In a forum post the notice carries Solved: the asker may close a waiting post.
+            solved = self.forums.add_solved(None, key)
+            await self._safe_send(self._channel(key), fmt.safe_text(event.message), solved)
             if event.record is not None:
                 await self._notify_team(event.record)
         elif isinstance(event, HandoffClaimed):
@@ -561,12 +563,22 @@ class DiscordBot:
     async def _say(self, key: ThreadKey, content: str) -> None:
         await self._safe_send(self._channel(key), content)
 
-    async def _safe_send(self, channel: discord.abc.Messageable, content: str) -> None:
+    async def _safe_send(
+        self,
+        channel: discord.abc.Messageable,
+        content: str,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Send `content` (split to fit), `view` under its last piece; a refusal is logged."""
         try:
-            for piece in fmt.split_message(content) or ["…"]:
+            pieces = fmt.split_message(content) or ["…"]
+            for number, piece in enumerate(pieces, 1):
+                last = view if number == len(pieces) else None
 
-                def send(piece: str = piece) -> Awaitable[discord.Message]:
-                    return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+                def send(piece: str = piece, last: Any = last) -> Awaitable[discord.Message]:
+                    if last is None:
+                        return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+                    return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS, view=last)
 
                 await ratelimits.retry_unretried_429(send, self._sleep, "a message")
         except discord.HTTPException as exc:

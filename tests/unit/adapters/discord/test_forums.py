@@ -136,6 +136,8 @@ async def test_a_hand_off_moves_the_tag_to_waiting_and_staff_resolving_it_solves
         [card] = [m for m in rig.fake.messages.values() if m["channel_id"] == SUPPORT_ID]
         [waiting] = tag_edits(rig, post_id)
         assert waiting["applied_tags"] == [TAG_WAITING]
+        [told] = rig.fake.posts(post_id)  # the asker can close a waiting post too
+        assert f"bots:solved:{GUILD_ID}:{post_id}:{USER_ID}" in custom_ids(told)
         claim, resolve = custom_ids(card)
         await rig.interact(button_click(claim, card, author=STAFF_ID, roles=[ROLE_ID]))
         assert len(tag_edits(rig, post_id)) == 1  # claimed: still waiting, nothing to change
