@@ -78,6 +78,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, harnes
         rows.append(("Discord", await platform_faults.discord_scenario(workdir, **size)))
         no_via = platform_faults.discord_no_via_scenario
         rows.append(("Discord", await no_via(workdir, **size)))
+        forum = platform_faults.discord_forum_scenario
+        rows.append(("Discord", await forum(workdir, **size)))
         deleted = platform_faults.discord_thread_deleted_scenario
         count = max(1, args.conversations // 4)  # each one is a bot started anew
         rows.append(("Discord", await deleted(workdir, conversations=count, progress=progress)))

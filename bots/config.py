@@ -94,6 +94,8 @@ class DiscordSettings:
     guild_personas: Mapping[str, str] = field(default_factory=dict)
     message_content: bool = True
     ignore_other_bots: bool = True
+    forum_channels: tuple[str, ...] = ()
+    """Forum channels answered as a help desk (DISCORD_FORUM_CHANNELS), besides the personas'."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> DiscordSettings:
@@ -117,6 +119,7 @@ class DiscordSettings:
             guild_personas=_pairs("DISCORD_GUILD_PERSONAS", environ),
             message_content=_switch(environ, "DISCORD_MESSAGE_CONTENT", default=True),
             ignore_other_bots=_switch(environ, "DISCORD_IGNORE_BOTS", default=True),
+            forum_channels=tuple(str(i) for i in _int_list(environ, "DISCORD_FORUM_CHANNELS")),
         )
 
 

@@ -353,6 +353,7 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             guild_personas=config.guild_personas,
             message_content=config.message_content,
             ignore_other_bots=config.ignore_other_bots,
+            forum_channels=config.forum_channels,
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
         )

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bots.errors import PersonaError
+from bots.knowledge.forum_settings import ForumSettings
 from bots.knowledge.reading import listed_as_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 from bots.language.catalog import MESSAGE_NAMES, message, supported
@@ -265,6 +266,9 @@ class Persona(_Section):
     )
     fallback: FallbackTexts = Field(
         FallbackTexts(), description="What is said when the normal way of answering fails."
+    )
+    forum: ForumSettings = Field(
+        ForumSettings(), description="Discord forum channels as a help desk (docs/discord.md)."
     )
     messages: dict[str, dict[str, str]] = Field(
         default_factory=dict,

@@ -738,6 +738,14 @@ class Engine:
                 conversation, runtime, HandoffReason.STAFF, detail, "", language
             )
 
+    async def person_asked(self, key: ThreadKey, user_id: str, detail: str) -> EngineEvent:
+        """The user asked for a person with a button, not in a message (a private /ask)."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.ensure_conversation(key, self._default, self._clock())
+            runtime = self._runtime(conversation)
+            reason = HandoffReason.USER_ASKED
+            return await self._hand_off(conversation, runtime, reason, detail, user_id)
+
     async def feedback(
         self, key: ThreadKey, message_id: str, user_id: str, positive: bool
     ) -> FinalReply | None:

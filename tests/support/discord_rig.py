@@ -70,8 +70,15 @@ class Rig:
         await self.bot.wait_done(data["id"])
 
 
-def write_persona(tmp_path: Path, *, channel: str = SUPPORT_ID, role: str = ROLE_ID) -> Path:
-    """A copy of the test persona with the Discord hand-off destination filled in."""
+def write_persona(
+    tmp_path: Path,
+    *,
+    channel: str = SUPPORT_ID,
+    role: str = ROLE_ID,
+    changes: Mapping[str, Any] | None = None,
+) -> Path:
+    """A copy of the test persona with the Discord hand-off destination filled in (and
+    `changes`, top-level sections replaced)."""
     target = tmp_path / "personas"
     target.mkdir(exist_ok=True)
     document = yaml.safe_load((DATA / "personas" / "cafe.yaml").read_text(encoding="utf-8"))
@@ -79,6 +86,7 @@ def write_persona(tmp_path: Path, *, channel: str = SUPPORT_ID, role: str = ROLE
     # Room for the long answers that test Discord's 2,000 characters: the bot stops a reply
     # at the persona's max_tokens (200 in the original), whatever the model sends.
     document["model"] |= {"max_tokens": 4000, "context_window": 16000}
+    document |= dict(changes or {})
     (target / "cafe.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     return target / "cafe.yaml"
 
@@ -102,11 +110,14 @@ async def running_bot(
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
     handoff_sinks: Sequence[HandoffSink] = (),
     link_for: Callable[[ThreadKey], str | None] | None = None,
+    forum_channels: tuple[str, ...] = (),
+    wall_clock: Callable[[], datetime] | None = None,
+    persona_changes: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
     `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
-    persona = load_persona(write_persona(tmp_path))
+    persona = load_persona(write_persona(tmp_path, changes=persona_changes))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
     # A second persona, so a test can see the channel mapping pick it over the default.
@@ -144,6 +155,8 @@ async def running_bot(
         sleep=asyncio.sleep if real_time else sleep,
         edit_interval=edit_interval,
         guild_ready_timeout=0.01,
+        forum_channels=forum_channels,
+        **({"wall_clock": wall_clock} if wall_clock is not None else {}),
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)
     try:

@@ -42,6 +42,7 @@ from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack.api import Sleep, make_client
 from bots.adapters.slack.http import events_app
 from bots.adapters.slack.send import Sender
+from bots.adapters.slack.shortcuts import ASK_CALLBACK, HANDOFF_CALLBACK, MessageShortcuts
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
 from bots.adapters.slack.support_posts import SupportPost
 from bots.adapters.slack.team import SupportTeam
@@ -145,6 +146,20 @@ class SlackBot:
         self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
         self.app.command(COMMAND, middleware=track)(self._on_command)
+        self._shortcuts = MessageShortcuts(
+            engine,
+            is_staff=is_staff,
+            run_turn=self._run_turn,
+            render=self.render,
+            say=self._say,
+            call=self._call,
+        )
+        for callback_id in (ASK_CALLBACK, HANDOFF_CALLBACK):
+            shortcut: dict[str, str | re.Pattern[str]] = {
+                "type": "message_action",
+                "callback_id": callback_id,
+            }
+            self.app.shortcut(shortcut, middleware=track)(self._on_shortcut)
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -329,6 +344,18 @@ class SlackBot:
                 user=staff,
                 text="Nothing to do: this conversation is not waiting for the team.",
             )
+
+    # -- message shortcuts (`slack_shortcuts`) ------------------------------------------
+
+    async def _on_shortcut(self, ack: Any, body: dict[str, Any], context: Any) -> None:
+        try:
+            await ack()
+            if body.get("callback_id") == ASK_CALLBACK:
+                await self._shortcuts.ask(body, context.bot_user_id)
+            else:
+                await self._shortcuts.hand_to_support(body)
+        finally:
+            self._done()
 
     # -- /support -------------------------------------------------------------------------
 
