@@ -42,6 +42,12 @@ class ModelSettings(_Section):
         description="Whether the server supports tool calls. Set false for servers that do "
         "not; the model then asks for a person with a [[handoff: reason]] marker instead.",
     )
+    vision: bool = Field(
+        False,
+        description="Whether the model can read images (gpt-4o, gpt-4o-mini, llava...). When "
+        "true, screenshots attached to a question are sent to it; when false, the bot says it "
+        "cannot see images and offers a person.",
+    )
 
     @model_validator(mode="after")
     def _room_for_the_prompt(self) -> ModelSettings:

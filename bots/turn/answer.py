@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
 from bots.errors import ContextTooLong, ToolsRefused
 from bots.grounding import Grounding, check_grounding
@@ -14,6 +15,7 @@ from bots.models import Citation, FinalReply, ReplySource, Role, TextDelta, Turn
 from bots.retrieval.search import RetrievalResult
 from bots.text import StreamCleaner, clean_reply, neutralise_mentions
 from bots.tokens import TokenCounter, most_counted
+from bots.turn.attachments import IMAGE_TOKENS, TurnFiles, with_files
 from bots.turn.deadline import Deadline, until
 from bots.turn.endings import broken_off, marked_cut_short
 from bots.turn.offline import citation_for, offline_reply
@@ -49,14 +51,18 @@ class ModelAnswer:
         user_text: str,
         deadline: Deadline | None = None,
         fit: ServerFit | None = None,
+        files: TurnFiles | None = None,
     ) -> None:
+        """`files` are the message's attachments as the model gets them: text files join the
+        user's message (as data), images go with it as image parts."""
         self._llm = llm
+        self._files = files or TurnFiles()
         self._deadline = deadline
         self._fit = fit or ServerFit()
         self._runtime = runtime
         self._retrieval = retrieval
         self._history = history
-        self._user_text = user_text[:MAX_INPUT_CHARS]
+        self._user_text = with_files(user_text[:MAX_INPUT_CHARS], self._files)
         self.text = ""
         self.usage = Usage()
         self.prompt: Prompt | None = None
@@ -225,6 +231,17 @@ class ModelAnswer:
         return tuple(citation_for(by_id[i]) for i in cited)
 
     def _build(self, budget: int, tools: bool) -> Prompt:
+        # Images take at most half the budget (the rest is for the rules, the FAQ, the text).
+        images = self._files.images[: max(budget // 2, 0) // IMAGE_TOKENS]
+        prompt = self._build_text(budget - IMAGE_TOKENS * len(images), tools)
+        if not images:
+            return prompt
+        *earlier, last = prompt.messages
+        messages = (*earlier, replace(last, images=images))
+        count = prompt.token_count + IMAGE_TOKENS * len(images)
+        return replace(prompt, messages=messages, token_count=count)
+
+    def _build_text(self, budget: int, tools: bool) -> Prompt:
         return build_prompt(
             persona=self._runtime.persona,
             counter=self._runtime.counter,

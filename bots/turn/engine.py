@@ -52,6 +52,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
+from bots.turn.attachments import cannot_see, noted, turn_files
 from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
@@ -177,7 +178,7 @@ class Engine:
     ) -> AsyncGenerator[EngineEvent, None]:
         """The turn itself, under the conversation's locks (see `handle`)."""
         message = replace(message, text=safe_text(message.text))
-        if not message.text.strip():
+        if not message.text.strip() and not message.attachments:
             yield Silent(SilenceReason.EMPTY)
             return
         # The store's hold keeps other processes sharing the database out of this
@@ -475,7 +476,14 @@ class Engine:
         cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
         unanswered: HandoffReason | None = None  # why the turn counts as not answered
-        if self._llm is None:
+        vision = self._llm is not None and runtime.persona.model.vision
+        files = turn_files(message.attachments, vision=vision)
+        only_unseen = bool(files.unseen_images) and not message.text.strip() and not files.text
+        if only_unseen:
+            # Only a picture, and nothing here can see it: say so and offer a person.
+            reply = FinalReply(cannot_see(runtime.persona, language), ReplySource.FALLBACK)
+            unanswered = HandoffReason.NO_ANSWER
+        elif self._llm is None:
             reply = self._offline(runtime, retrieval, language, llm_down=False)
         else:
             answer = ModelAnswer(
@@ -486,6 +494,7 @@ class Engine:
                 message.text,
                 deadline=deadline,
                 fit=self._fit,
+                files=files,
             )
             try:
                 async with self._limits.llm_slot():
@@ -549,6 +558,9 @@ class Engine:
                     reply = _with_offer(reply, runtime.persona.text("offer", language))
         if unanswered is None and reply.source is ReplySource.FALLBACK:
             unanswered = HandoffReason.NO_ANSWER
+        if (files.unseen_images or files.unread) and not only_unseen:
+            reply = replace(reply, text=noted(reply.text, runtime.persona, files, language))
+            unanswered = unanswered or (HandoffReason.NO_ANSWER if files.unseen_images else None)
         if cut:
             limit = self._limits.max_input_chars
             shown = f"{limit:,}" if language == "en" else str(limit)
