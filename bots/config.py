@@ -14,6 +14,7 @@ from bots.errors import ConfigError
 from bots.llm.pricing import PriceTable
 from bots.secret import Secret
 from bots.store.privacy import PrivacySettings
+from bots.turn.attachments import AttachmentLimits
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT
 from bots.turn.limits import LimitSettings
 
@@ -171,6 +172,8 @@ class Settings:
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
     limits: LimitSettings = field(default_factory=LimitSettings)
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    """Which attached files are downloaded and read (BOTS_ATTACHMENT_*)."""
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     semantic_retrieval: bool = True
     """Fuse local sentence embeddings into retrieval (BOTS_SEMANTIC)."""
@@ -220,6 +223,7 @@ class Settings:
             slack=SlackSettings.from_env(environ),
             discord=DiscordSettings.from_env(environ),
             limits=LimitSettings.from_env(environ),
+            attachments=AttachmentLimits.from_env(environ),
             privacy=PrivacySettings.from_env(environ),
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
             link_hosts=_link_hosts(environ),

@@ -39,6 +39,7 @@ from bots.secret import Secret
 from bots.store import Store, open_store
 from bots.store.privacy import PrivacySettings, Retention
 from bots.telemetry import NO_TELEMETRY, Telemetry
+from bots.turn.downloads import Downloads
 from bots.turn.engine import DUE_GRACE, Engine, utc_now
 from bots.turn.library import PersonaLibrary
 from bots.turn.limits import Limits
@@ -265,6 +266,7 @@ async def slack_bot(
     """The Slack bot on a built app, its token checked against Slack; closed on the way out."""
     try:
         from bots.adapters.slack.adapter import SlackBot
+        from bots.adapters.slack.files import SlackFiles
     except ImportError:
         raise BotsError(_SLACK_NOT_INSTALLED) from None
     slack = settings.slack
@@ -293,12 +295,16 @@ async def slack_bot(
             channel_personas=slack.channel_personas,
             is_staff=is_staff if staff else None,
             telemetry=app.telemetry,
+            files=SlackFiles(
+                downloads := Downloads(settings.attachments), slack.bot_token.reveal()
+            ),
         )
         try:
             await bot.check_token()
             yield SlackRun(app, bot, None if http else slack.app_token)
         finally:
             await bot.aclose()
+            await downloads.aclose()
 
 
 @dataclass(frozen=True)
@@ -315,6 +321,7 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
     """The Discord bot on a built app (hand-off records link to its threads); closed after."""
     try:
         from bots.adapters.discord.adapter import DiscordBot, point_at
+        from bots.adapters.discord.files import DiscordFiles
         from bots.adapters.discord.formatting import thread_link
     except ImportError:
         raise BotsError(_DISCORD_NOT_INSTALLED) from None
@@ -334,11 +341,13 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             ignore_other_bots=config.ignore_other_bots,
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
+            files=DiscordFiles(downloads := Downloads(settings.attachments)),
         )
         try:
             yield DiscordRun(app, bot, config.bot_token)
         finally:
             await bot.close()
+            await downloads.aclose()
 
 
 def discord_invite_url(settings: Settings, application_id: str | None) -> str:

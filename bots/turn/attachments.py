@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from bots.env_values import optional_count
 from bots.knowledge.persona import Persona
 from bots.models import Attachment
 from bots.turn.prompt import escape_data
@@ -36,6 +37,10 @@ _MAGIC = {
 }
 _FILE_TAG = re.compile(r"<(/?\s*file\b)", re.IGNORECASE)
 
+DEFAULT_FILES = 4
+DEFAULT_IMAGE_BYTES = 5_000_000  # a full-screen PNG screenshot is 1-3 MB
+DEFAULT_TEXT_BYTES = 200_000  # about 50,000 tokens at most: the prompt fit cuts it further
+
 TOO_LARGE = "too large"
 NOT_READ = "type not read"
 TOO_MANY = "too many files"
@@ -48,10 +53,23 @@ class AttachmentLimits:
     """What the bot downloads: how many files a message, how large, which types (settings
     `BOTS_ATTACHMENT_*`, README)."""
 
-    max_files: int = 4
-    max_image_bytes: int = 5_000_000
-    max_text_bytes: int = 200_000
+    max_files: int = DEFAULT_FILES
+    max_image_bytes: int = DEFAULT_IMAGE_BYTES
+    max_text_bytes: int = DEFAULT_TEXT_BYTES
     image_types: frozenset[str] = IMAGE_TYPES
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AttachmentLimits:
+        """BOTS_ATTACHMENT_FILES (0 reads none), BOTS_ATTACHMENT_IMAGE_BYTES,
+        BOTS_ATTACHMENT_TEXT_BYTES (whole numbers, with plain errors)."""
+        files = optional_count(environ, "BOTS_ATTACHMENT_FILES", minimum=0)
+        image = optional_count(environ, "BOTS_ATTACHMENT_IMAGE_BYTES", minimum=1_000)
+        text = optional_count(environ, "BOTS_ATTACHMENT_TEXT_BYTES", minimum=100)
+        return cls(
+            max_files=DEFAULT_FILES if files is None else files,
+            max_image_bytes=DEFAULT_IMAGE_BYTES if image is None else image,
+            max_text_bytes=DEFAULT_TEXT_BYTES if text is None else text,
+        )
 
     def kind(self, name: str, media_type: str) -> str | None:
         """ "image", "text", or None for a file the bot does not read."""

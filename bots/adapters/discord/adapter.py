@@ -33,6 +33,7 @@ from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
 from bots.adapters.discord import stream as discord_stream
 from bots.adapters.discord import ui as discord_ui
+from bots.adapters.discord.files import DiscordFiles
 from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
@@ -121,7 +122,10 @@ class DiscordBot:
         sleep: discord_stream.Sleep = asyncio.sleep,
         edit_interval: float = 1.0,
         guild_ready_timeout: float = 2.0,
+        files: DiscordFiles | None = None,
     ) -> None:
+        """`files` downloads a message's attachments (None: they are not read)."""
+        self._files = files
         self._engine = engine
         self._personas = personas
         self._default = default_persona
@@ -275,7 +279,8 @@ class DiscordBot:
             if not mentioned and not await self._engine.knows(key):
                 return
         elif isinstance(channel, discord.TextChannel):
-            if not mentioned or not fmt.strip_mention(message.content, me.id):
+            bare = not fmt.strip_mention(message.content, me.id) and not message.attachments
+            if not mentioned or bare:
                 return  # a bare mention has nothing to answer: no empty thread
             thread = await self._open_thread(message, channel)
             if thread is None:
@@ -292,6 +297,8 @@ class DiscordBot:
             await self._ask_for_mention(key)
             return
         persona = self._persona_for(guild, str(parent))
+        files = message.attachments
+        attachments = await self._files.attachments(files) if self._files and files else ()
         incoming = IncomingMessage(
             key=key,
             author_id=str(message.author.id),
@@ -300,6 +307,7 @@ class DiscordBot:
             author_name=message.author.display_name,
             is_staff=self._is_staff(message.author),
             addressed_to_bot=mentioned or message.guild is None,
+            attachments=attachments,
         )
         await self._run_turn(incoming, persona)
 

@@ -40,6 +40,7 @@ from slack_sdk.errors import SlackApiError
 from bots.adapters.slack import command as slack_command
 from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack.api import Sleep, make_client
+from bots.adapters.slack.files import SlackFiles
 from bots.adapters.slack.http import events_app
 from bots.adapters.slack.send import Sender
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
@@ -107,8 +108,11 @@ class SlackBot:
         telemetry: Telemetry = NO_TELEMETRY,
         sleep: Sleep = asyncio.sleep,
         stream_timing: StreamTiming | None = None,
+        files: SlackFiles | None = None,
     ) -> None:
-        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers."""
+        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers;
+        `files` downloads a message's attachments (None: they are not read)."""
+        self._files = files
         self._engine = engine
         self._telemetry = telemetry
         self._personas = personas
@@ -224,6 +228,7 @@ class SlackBot:
             PLATFORM, _team(body, event), str(event["channel"]), str(event.get("thread_ts") or ts)
         )
         staff = await self._is_staff(user) if self._is_staff is not None else False
+        files = await self._files.attachments(event) if self._files is not None else ()
         return IncomingMessage(
             key=key,
             author_id=user,
@@ -231,6 +236,7 @@ class SlackBot:
             message_id=ts,
             is_staff=staff,
             addressed_to_bot=addressed,
+            attachments=files,
         )
 
     async def answer_interrupted(self, *, min_age: timedelta = timedelta(0)) -> int:
