@@ -15,6 +15,7 @@ import discord
 import yaml
 
 from bots.adapters.discord.adapter import DiscordBot, point_at
+from bots.adapters.discord.files import DiscordFiles
 from bots.knowledge.files import load_knowledge
 from bots.knowledge.persona import load_persona
 from bots.llm.client import ChatModel
@@ -98,11 +99,16 @@ async def running_bot(
     edit_interval: float = 1.0,
     limits: Limits | None = None,
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
+    files: Callable[[FakeDiscord], DiscordFiles] | None = None,
+    vision: bool = False,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
     `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
     persona = load_persona(write_persona(tmp_path))
+    if vision:
+        model = persona.model.model_copy(update={"vision": True})
+        persona = persona.model_copy(update={"model": model})
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
     # A second persona, so a test can see the channel mapping pick it over the default.
@@ -138,6 +144,7 @@ async def running_bot(
         sleep=asyncio.sleep if real_time else sleep,
         edit_interval=edit_interval,
         guild_ready_timeout=0.01,
+        files=files(fake) if files is not None else None,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)
     try:

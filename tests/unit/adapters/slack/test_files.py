@@ -162,3 +162,13 @@ async def test_a_log_file_is_read_as_text_and_a_large_one_is_not(
     assert (
         "could not read the attached file big.csv" in rig.slack.shown(CHANNEL, "300.5")[-1]["text"]
     )
+
+
+def test_slacks_own_file_hosts_only() -> None:
+    from bots.adapters.slack.files import SLACK_FILE_HOSTS
+
+    assert SLACK_FILE_HOSTS.allows("https://files.slack.com/files-pri/T1-F1/download/a.png")
+    assert SLACK_FILE_HOSTS.allows("https://files-edge.slack.com/files-pri/T1-F1/a.png")
+    assert not SLACK_FILE_HOSTS.allows("http://files.slack.com/files-pri/T1-F1/a.png")
+    assert not SLACK_FILE_HOSTS.allows("https://files.slack.com.evil.example/a.png")
+    assert not SLACK_FILE_HOSTS.allows("https://evilslack.com/a.png")
