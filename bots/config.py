@@ -47,6 +47,8 @@ class SlackSettings:
     api_url: str | None = None
     staff_users: frozenset[str] = frozenset()
     channel_personas: Mapping[str, str] = field(default_factory=dict)
+    help_channels: frozenset[str] = frozenset()
+    """SLACK_HELP_CHANNELS: every top-level question there is answered without a mention."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SlackSettings:
@@ -61,6 +63,7 @@ class SlackSettings:
             api_url=environ.get("SLACK_API_URL", "").strip() or None,
             staff_users=frozenset(_words(environ.get("SLACK_STAFF_USERS", ""))),
             channel_personas=_pairs("SLACK_CHANNEL_PERSONAS", environ),
+            help_channels=frozenset(_words(environ.get("SLACK_HELP_CHANNELS", ""))),
         )
 
 
@@ -94,6 +97,8 @@ class DiscordSettings:
     guild_personas: Mapping[str, str] = field(default_factory=dict)
     message_content: bool = True
     ignore_other_bots: bool = True
+    help_channels: frozenset[str] = frozenset()
+    """DISCORD_HELP_CHANNELS: every top-level question there is answered without a mention."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> DiscordSettings:
@@ -117,6 +122,7 @@ class DiscordSettings:
             guild_personas=_pairs("DISCORD_GUILD_PERSONAS", environ),
             message_content=_switch(environ, "DISCORD_MESSAGE_CONTENT", default=True),
             ignore_other_bots=_switch(environ, "DISCORD_IGNORE_BOTS", default=True),
+            help_channels=frozenset(_words(environ.get("DISCORD_HELP_CHANNELS", ""))),
         )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
+from bots.app.help_channel_wiring import help_channels_for
 from bots.config import Settings
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
@@ -34,6 +35,7 @@ from bots.ops.health import (
     store_probe,
 )
 from bots.ops.periodic import repeat, run_logged
+from bots.retrieval.embeddings import Embedder
 from bots.retrieval.setup import RetrievalSetup, retrieval_setup
 from bots.secret import Secret
 from bots.store import Store, open_store
@@ -86,6 +88,8 @@ class App:
     library: PersonaLibrary
     telemetry: Telemetry
     ops_port: int | None = None
+    embedder: Embedder | None = None
+    """The retriever's sentence embedder, which other detectors share (one copy a process)."""
 
 
 def retrieval_for(settings: Settings) -> RetrievalSetup:
@@ -149,7 +153,7 @@ async def build_app(
     try:
         async with ops_endpoint(settings, telemetry, store, failures) as ops_port:
             persona = library[name].persona
-            yield App(engine, persona, store, library, telemetry, ops_port)
+            yield App(engine, persona, store, library, telemetry, ops_port, retrieval.embedder)
     finally:
         await engine.aclose()
         if webhook is not None:
@@ -285,6 +289,9 @@ async def slack_bot(
         async def is_staff(user_id: str) -> bool:
             return user_id in staff
 
+        helped, help_personas = help_channels_for(
+            settings, slack.help_channels, app.library, app.embedder
+        )
         bot = SlackBot(
             app.engine,
             app.library,
@@ -292,7 +299,8 @@ async def slack_bot(
             signing_secret=slack.signing_secret.reveal() if slack.signing_secret else "",
             default_persona=app.persona.name,
             api_url=slack.api_url,
-            channel_personas=slack.channel_personas,
+            channel_personas={**help_personas, **slack.channel_personas},
+            help_channels=helped,
             is_staff=is_staff if staff else None,
             telemetry=app.telemetry,
             files=SlackFiles(
@@ -330,12 +338,16 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
         raise ConfigError("DISCORD_BOT_TOKEN is not set (Developer Portal > Bot > Reset Token)")
     point_at(config.api_url, config.gateway_url)
     async with build_app(settings, persona, link_for=thread_link) as app:
+        helped, help_personas = help_channels_for(
+            settings, config.help_channels, app.library, app.embedder
+        )
         bot = DiscordBot(
             app.engine,
             app.library,
             default_persona=app.persona.name,
             store=app.store,
-            channel_personas=config.channel_personas,
+            channel_personas={**help_personas, **config.channel_personas},
+            help_channels=helped,
             guild_personas=config.guild_personas,
             message_content=config.message_content,
             ignore_other_bots=config.ignore_other_bots,

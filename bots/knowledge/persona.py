@@ -263,6 +263,12 @@ class Persona(_Section):
     model: ModelSettings = Field(
         ModelSettings(), description="Which AI model writes the answers, and how."
     )
+    help_channels: tuple[str, ...] = Field(
+        (),
+        description="Channels, by ID (Slack C0123..., Discord 1234...), where this persona "
+        "answers every question without a mention, each in a new thread; greetings, thanks "
+        "and members talking to each other are left alone.",
+    )
     knowledge: KnowledgeSettings = Field(
         KnowledgeSettings(), description="Which FAQ folders to answer from."
     )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,3 +237,19 @@ def _clean(text: str) -> str:
     kept = "".join(ch for ch in text if not unicodedata.category(ch).startswith(("So", "Sk", "Cs")))
     kept = re.sub(r":[a-z0-9_+-]+:", " ", kept)  # :emoji: codes
     return " ".join(kept.split())
+
+
+class HelpChannels:
+    """Which channels are help channels on one platform, and whether a top-level message
+    there is for the bot. Built once from the settings and the personas (app wiring)."""
+
+    def __init__(self, channels: Iterable[str], detector: Callable[[ChannelMessage], bool]):
+        self.channels = frozenset(channels)
+        self._detector = detector
+
+    def __contains__(self, channel: object) -> bool:
+        return channel in self.channels
+
+    def answers(self, channel: str, message: ChannelMessage) -> bool:
+        """Whether the bot answers this top-level message of `channel` without a mention."""
+        return channel in self.channels and self._detector(message)

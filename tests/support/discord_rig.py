@@ -21,6 +21,7 @@ from bots.knowledge.persona import load_persona
 from bots.llm.client import ChatModel
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.help_channel import HelpChannels
 from bots.turn.limits import Limits
 from bots.turn.runtime import PersonaRuntime
 from tests.conftest import DATA, RecordingSleep
@@ -101,6 +102,7 @@ async def running_bot(
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
     files: Callable[[FakeDiscord], DiscordFiles] | None = None,
     vision: bool = False,
+    help_channels: HelpChannels | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
@@ -145,6 +147,7 @@ async def running_bot(
         edit_interval=edit_interval,
         guild_ready_timeout=0.01,
         files=files(fake) if files is not None else None,
+        help_channels=help_channels,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)
     try:

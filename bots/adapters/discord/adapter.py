@@ -53,6 +53,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -123,9 +124,12 @@ class DiscordBot:
         edit_interval: float = 1.0,
         guild_ready_timeout: float = 2.0,
         files: DiscordFiles | None = None,
+        help_channels: HelpChannels | None = None,
     ) -> None:
-        """`files` downloads a message's attachments (None: they are not read)."""
+        """`files` downloads a message's attachments (None: they are not read);
+        `help_channels` are answered without a mention (`bots.turn.help_channel`)."""
         self._files = files
+        self._help = help_channels
         self._engine = engine
         self._personas = personas
         self._default = default_persona
@@ -280,8 +284,10 @@ class DiscordBot:
                 return
         elif isinstance(channel, discord.TextChannel):
             bare = not fmt.strip_mention(message.content, me.id) and not message.attachments
-            if not mentioned or bare:
+            if mentioned and bare:
                 return  # a bare mention has nothing to answer: no empty thread
+            if not mentioned and not self._help_question(message, channel, me.id):
+                return
             thread = await self._open_thread(message, channel)
             if thread is None:
                 return
@@ -310,6 +316,19 @@ class DiscordBot:
             attachments=attachments,
         )
         await self._run_turn(incoming, persona)
+
+    def _help_question(
+        self, message: discord.Message, channel: discord.TextChannel, me: int
+    ) -> bool:
+        """A top-level message in a help channel that asks something (the detector decides;
+        a reply to someone, or a message naming another member, is people talking)."""
+        if self._help is None or str(channel.id) not in self._help:
+            return False
+        to_someone = message.reference is not None or any(
+            user != me for user in message.raw_mentions
+        )
+        question = ChannelMessage(message.content, to_someone=to_someone)
+        return self._help.answers(str(channel.id), question)
 
     async def _open_thread(
         self, message: discord.Message, channel: discord.TextChannel

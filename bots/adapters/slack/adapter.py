@@ -64,6 +64,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import Engine
+from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,13 @@ class SlackBot:
         sleep: Sleep = asyncio.sleep,
         stream_timing: StreamTiming | None = None,
         files: SlackFiles | None = None,
+        help_channels: HelpChannels | None = None,
     ) -> None:
         """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers;
-        `files` downloads a message's attachments (None: they are not read)."""
+        `files` downloads a message's attachments (None: they are not read);
+        `help_channels` are answered without a mention (`bots.turn.help_channel`)."""
         self._files = files
+        self._help = help_channels
         self._engine = engine
         self._telemetry = telemetry
         self._personas = personas
@@ -202,9 +206,19 @@ class SlackBot:
             return True  # the app_mention copy is the same message: the engine answers once
         thread = event.get("thread_ts")
         if not thread:
-            return False
+            return self._help_question(event, bot_user_id)
         key = ThreadKey(PLATFORM, _team(body, event), str(event.get("channel", "")), str(thread))
         return await self._engine.knows(key)
+
+    def _help_question(self, event: dict[str, Any], bot_user_id: str | None) -> bool:
+        """A top-level message in a help channel that asks something (the detector decides;
+        a message naming another member is people talking to each other)."""
+        if self._help is None or event.get("channel") not in self._help:
+            return False
+        text = str(event.get("text") or "")
+        others = {user for user in re.findall(r"<@([A-Z0-9]+)", text) if user != bot_user_id}
+        message = ChannelMessage(text, to_someone=bool(others))
+        return self._help.answers(str(event["channel"]), message)
 
     async def _incoming(
         self, body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
