@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bots.store.sqlite import SQLiteStore
 from bots.turn.help_channel import HelpChannels, QuestionDetector
-from tests.fakes.fake_discord import GENERAL_ID, FakeDiscord, SUPPORT_ID, USER_ID, user_message
+from tests.fakes.fake_discord import GENERAL_ID, SUPPORT_ID, USER_ID, FakeDiscord, user_message
 from tests.support.discord_rig import running_bot
 
 HELP = HelpChannels({GENERAL_ID}, QuestionDetector())
