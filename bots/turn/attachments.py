@@ -194,3 +194,30 @@ def noted(text: str, persona: Persona, files: TurnFiles, language: str) -> str:
     if files.unseen_images and offer and offer not in text:
         text = f"{text}\n\n{offer}"
     return text
+
+
+HELD_LIMIT = 1_000
+"""Messages whose files wait for their burst's answer, at most (the oldest are dropped)."""
+
+
+class HeldFiles:
+    """The files of quick messages waiting for their burst's answer, in this process: the
+    burst is answered once, by its last message, with every message's files (a screenshot,
+    then "what is this?"). Files are not stored, so a restart loses them."""
+
+    def __init__(self) -> None:
+        self._held: dict[tuple[str, str], tuple[Attachment, ...]] = {}
+
+    def hold(self, conversation: str, message_id: str, files: Sequence[Attachment]) -> None:
+        if not files:
+            return
+        self._held[(conversation, message_id)] = tuple(files)
+        while len(self._held) > HELD_LIMIT:
+            del self._held[next(iter(self._held))]
+
+    def take(self, conversation: str, message_ids: Sequence[str]) -> tuple[Attachment, ...]:
+        return tuple(
+            file
+            for message_id in message_ids
+            for file in self._held.pop((conversation, message_id), ())
+        )

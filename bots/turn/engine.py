@@ -52,7 +52,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
-from bots.turn.attachments import cannot_see, noted, turn_files
+from bots.turn.attachments import HeldFiles, cannot_see, noted, turn_files
 from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
@@ -141,6 +141,7 @@ class Engine:
         self._language_of = language_of or (lambda text: "en")
         self._wants_person = wants_person
         self._burst_window = burst_window
+        self._held_files = HeldFiles()  # a burst's files, until its last message answers
         self._fit = fit or ServerFit()
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
@@ -199,6 +200,7 @@ class Engine:
                 for event in refused:
                     yield event
                 return
+            self._held_files.hold(key_id, message.message_id, message.attachments)
             await self._sleep(self._burst_window.total_seconds())
             async with self._locks.hold(key_id):
                 turn = self._held(key_id, self._answer_burst(message, persona))
@@ -283,7 +285,8 @@ class Engine:
             yield Silent(SilenceReason.MERGED_INTO_NEXT)
             return
         text = "\n".join(t.text for t in burst)
-        combined = replace(message, text=text)
+        files = self._held_files.take(message.key.as_id(), [t.message_id for t in burst])
+        combined = replace(message, text=text, attachments=files)
         history = turns[:start][-HISTORY_LIMIT:]
         runtime = self._runtime(conversation)
         language = self._language_of(text)

@@ -215,3 +215,49 @@ def test_files_sort_into_images_text_and_unread() -> None:
     assert (files.images, files.unseen_images, files.unread) == ((), 1, ("b.pdf",))
     assert files.text == '<file name="a.csv">\na,b\n</file>'
     assert len(turn_files([screenshot()], vision=True).images) == 1
+
+
+async def test_a_screenshot_then_the_question_in_a_burst_reach_the_model_together(
+    store: SQLiteStore,
+    cafe_persona: Persona,
+    llm_client: OpenAIChatClient,
+    llm_server: FakeLLMServer,
+) -> None:
+    import asyncio
+    from datetime import timedelta
+
+    from tests.unit.turn.test_burst import Clock, HeldSleep
+
+    class BurstOnlySleep(HeldSleep):
+        """Holds the burst window's waits; the turn's deadline (120 s) never passes."""
+
+        async def __call__(self, seconds: float) -> None:
+            if seconds == 2.0:
+                await super().__call__(seconds)
+            else:
+                await asyncio.Event().wait()
+
+    clock, sleep = Clock(), BurstOnlySleep()
+    engine = Engine(
+        store=store,
+        personas={"cafe": seeing(cafe_persona)},
+        default_persona="cafe",
+        llm=llm_client,
+        clock=clock,
+        burst_window=timedelta(seconds=2),
+        sleep=sleep,
+        turn_timeout=120,
+    )
+    llm_server.script(Reply(text="That is the payment screen."))
+    picture = asyncio.create_task(run(engine, asked("", screenshot())))
+    await sleep.until_asleep(1)
+    clock.now += timedelta(seconds=1)
+    question = asyncio.create_task(run(engine, asked("what is this?")))
+    await sleep.until_asleep(2)
+    sleep.wake()
+    await picture
+    reply = final(await question)
+    assert reply.text == "That is the payment screen."
+    assert len(llm_server.requests) == 1
+    assert len(image_urls(user_message(llm_server))) == 1
+    assert "what is this?" in message_text(user_message(llm_server))
