@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 
-from bots.errors import ContextTooLong, ToolsRefused
+from bots.errors import ContextTooLong, LLMBadResponse, ToolsRefused
 from bots.grounding import Grounding, check_grounding
 from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall
 from bots.llm.fit import ServerFit, Sizes
@@ -57,6 +57,8 @@ class ModelAnswer:
         user's message (as data), images go with it as image parts."""
         self._llm = llm
         self._files = files or TurnFiles()
+        self.images_refused = False
+        """The server refused the images (a text-only model): they went unseen."""
         self._deadline = deadline
         self._fit = fit or ServerFit()
         self._runtime = runtime
@@ -125,6 +127,14 @@ class ModelAnswer:
                     raise
                 self._fit.refuse_tools()
                 continue
+            except LLMBadResponse:
+                if not self._files.images or self.shown:
+                    raise
+                # A model that cannot see, marked `vision: true`: ask again without the images,
+                # and the reply says they were not seen.
+                self._files = replace(self._files, images=(), unseen_images=len(self._files.images))
+                self.images_refused = True
+                continue
             except BaseException:
                 # An LLM error, the deadline, a cancel: keep what the cleaners still hold, for
                 # `broken_reply` (the guard drops it if it leaks).
@@ -142,6 +152,11 @@ class ModelAnswer:
                 if self.handoff_reason is not None and forged_handoff(self.text, self._data()):
                     self.handoff_reason = None  # a marker echoed from a message or an entry
             return
+
+    @property
+    def files(self) -> TurnFiles:
+        """The message's files as the model finally got them."""
+        return self._files
 
     def _warn_if_rules_overflow(self, sizes: Sizes) -> None:
         """The fixed rules and instructions alone overflow this window: no shrinking helps,

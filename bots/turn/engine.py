@@ -546,6 +546,7 @@ class Engine:
                     )
                     return
                 reply = answer.reply()
+                files = answer.files  # without the images, if the server refused them
                 if reply.text and reply.ungrounded:
                     self._telemetry.ungrounded_answer(runtime.persona.name)
                     log.info(

@@ -177,13 +177,17 @@ async def test_images_that_do_not_fit_a_small_window_are_left_out(
     assert len(image_urls(user_message(llm_server))) == 1
 
 
-async def test_a_text_only_server_is_refused_by_the_fake_as_openai_does(
+async def test_a_text_only_model_marked_vision_is_asked_again_without_the_images(
     vision_engine: Engine, llm_server: FakeLLMServer
 ) -> None:
-    llm_server.refuses_images = True
-    events = await run(vision_engine, asked("what is this?", screenshot()))
-    assert events  # an honest reply or a hand-off, never a traceback
-    assert len(llm_server.requests) == 1
+    llm_server.refuses_images = True  # refuses image parts as OpenAI's text-only models do
+    llm_server.script(Reply(text="unused: refused"), Reply(text="We open at 8."))
+    reply = final(await run(vision_engine, asked("when do you open?", screenshot())))
+    first, second = llm_server.requests
+    assert len(image_urls(first.body["messages"][-1])) == 1
+    assert image_urls(second.body["messages"][-1]) == []
+    assert reply.text.startswith("I can't see images")
+    assert "We open at 8." in reply.text
 
 
 # --- the limits the adapters apply before and after downloading ----------------------
