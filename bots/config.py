@@ -15,6 +15,7 @@ from bots.errors import ConfigError
 from bots.llm.pricing import PriceTable
 from bots.secret import Secret
 from bots.store.privacy import PrivacySettings
+from bots.turn.attachments import AttachmentLimits
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT
 from bots.turn.limits import LimitSettings
 
@@ -47,6 +48,8 @@ class SlackSettings:
     api_url: str | None = None
     staff_users: frozenset[str] = frozenset()
     channel_personas: Mapping[str, str] = field(default_factory=dict)
+    help_channels: frozenset[str] = frozenset()
+    """SLACK_HELP_CHANNELS: every top-level question there is answered without a mention."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SlackSettings:
@@ -61,6 +64,7 @@ class SlackSettings:
             api_url=environ.get("SLACK_API_URL", "").strip() or None,
             staff_users=frozenset(_words(environ.get("SLACK_STAFF_USERS", ""))),
             channel_personas=_pairs("SLACK_CHANNEL_PERSONAS", environ),
+            help_channels=frozenset(_words(environ.get("SLACK_HELP_CHANNELS", ""))),
         )
 
 
@@ -96,6 +100,8 @@ class DiscordSettings:
     ignore_other_bots: bool = True
     forum_channels: tuple[str, ...] = ()
     """Forum channels answered as a help desk (DISCORD_FORUM_CHANNELS), besides the personas'."""
+    help_channels: frozenset[str] = frozenset()
+    """DISCORD_HELP_CHANNELS: every top-level question there is answered without a mention."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> DiscordSettings:
@@ -120,6 +126,7 @@ class DiscordSettings:
             message_content=_switch(environ, "DISCORD_MESSAGE_CONTENT", default=True),
             ignore_other_bots=_switch(environ, "DISCORD_IGNORE_BOTS", default=True),
             forum_channels=tuple(str(i) for i in _int_list(environ, "DISCORD_FORUM_CHANNELS")),
+            help_channels=frozenset(_words(environ.get("DISCORD_HELP_CHANNELS", ""))),
         )
 
 
@@ -175,6 +182,8 @@ class Settings:
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
     limits: LimitSettings = field(default_factory=LimitSettings)
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    """Which attached files are downloaded and read (BOTS_ATTACHMENT_*)."""
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     desks: DeskSettings = field(default_factory=DeskSettings)
     """BOTS_DESK and its desk's settings: hand-offs as Zendesk or Chatwoot tickets."""
@@ -226,6 +235,7 @@ class Settings:
             slack=SlackSettings.from_env(environ),
             discord=DiscordSettings.from_env(environ),
             limits=LimitSettings.from_env(environ),
+            attachments=AttachmentLimits.from_env(environ),
             privacy=PrivacySettings.from_env(environ),
             desks=DeskSettings.from_env(environ),
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),

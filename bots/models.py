@@ -26,6 +26,24 @@ class ThreadKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a message, as the adapter downloaded it from the platform's own host.
+
+    `content` is empty when the file was not downloaded; `skipped` then says why in a few
+    words ("too large", "type not read", "download failed"), for the model and the user."""
+
+    name: str
+    media_type: str
+    size: int
+    content: bytes = b""
+    skipped: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
 class IncomingMessage:
     """One user (or staff) message, already translated from the platform's event."""
 
@@ -37,6 +55,9 @@ class IncomingMessage:
     is_staff: bool = False
     addressed_to_bot: bool = False
     """The message names the bot (a mention, a DM): a staff member asking the bot, not the user."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files that came with the message (screenshots, logs), already downloaded and checked
+    against the size and type limits (`bots.turn.attachments`)."""
 
 
 class ConversationState(StrEnum):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from bots.app.desk_wiring import DeskRun, desk_run
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
+from bots.app.help_channel_wiring import help_channels_for
 from bots.config import Settings
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
@@ -35,11 +36,13 @@ from bots.ops.health import (
     store_probe,
 )
 from bots.ops.periodic import repeat, run_logged
+from bots.retrieval.embeddings import Embedder
 from bots.retrieval.setup import RetrievalSetup, retrieval_setup
 from bots.secret import Secret
 from bots.store import Store, open_store
 from bots.store.privacy import PrivacySettings, Retention
 from bots.telemetry import NO_TELEMETRY, Telemetry
+from bots.turn.downloads import Downloads
 from bots.turn.engine import DUE_GRACE, Engine, utc_now
 from bots.turn.library import PersonaLibrary
 from bots.turn.limits import Limits
@@ -89,6 +92,8 @@ class App:
     ops_port: int | None = None
     desks: DeskRun | None = None
     """The help desk (BOTS_DESK), when one is set up."""
+    embedder: Embedder | None = None
+    """The retriever's sentence embedder, which other detectors share (one copy a process)."""
 
 
 def retrieval_for(settings: Settings) -> RetrievalSetup:
@@ -158,6 +163,7 @@ async def build_app(
         async with ops_endpoint(settings, telemetry, store, failures, routes) as ops_port:
             persona = library[name].persona
             yield App(engine, persona, store, library, telemetry, ops_port, desks)
+            yield App(engine, persona, store, library, telemetry, ops_port, retrieval.embedder)
     finally:
         await engine.aclose()
         if desks is not None:
@@ -283,6 +289,7 @@ async def slack_bot(
     """The Slack bot on a built app, its token checked against Slack; closed on the way out."""
     try:
         from bots.adapters.slack.adapter import SlackBot
+        from bots.adapters.slack.files import SlackFiles
     except ImportError:
         raise BotsError(_SLACK_NOT_INSTALLED) from None
     slack = settings.slack
@@ -303,6 +310,9 @@ async def slack_bot(
         async def is_staff(user_id: str) -> bool:
             return user_id in staff
 
+        helped, help_personas = help_channels_for(
+            settings, slack.help_channels, app.library, app.embedder
+        )
         bot = SlackBot(
             app.engine,
             app.library,
@@ -310,9 +320,13 @@ async def slack_bot(
             signing_secret=slack.signing_secret.reveal() if slack.signing_secret else "",
             default_persona=app.persona.name,
             api_url=slack.api_url,
-            channel_personas=slack.channel_personas,
+            channel_personas={**help_personas, **slack.channel_personas},
+            help_channels=helped,
             is_staff=is_staff if staff else None,
             telemetry=app.telemetry,
+            files=SlackFiles(
+                downloads := Downloads(settings.attachments), slack.bot_token.reveal()
+            ),
         )
         attach_desk(app, bot.render)
         try:
@@ -320,6 +334,7 @@ async def slack_bot(
             yield SlackRun(app, bot, None if http else slack.app_token)
         finally:
             await bot.aclose()
+            await downloads.aclose()
 
 
 @dataclass(frozen=True)
@@ -336,6 +351,7 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
     """The Discord bot on a built app (hand-off records link to its threads); closed after."""
     try:
         from bots.adapters.discord.adapter import DiscordBot, point_at
+        from bots.adapters.discord.files import DiscordFiles
         from bots.adapters.discord.formatting import thread_link
     except ImportError:
         raise BotsError(_DISCORD_NOT_INSTALLED) from None
@@ -344,24 +360,30 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
         raise ConfigError("DISCORD_BOT_TOKEN is not set (Developer Portal > Bot > Reset Token)")
     point_at(config.api_url, config.gateway_url)
     async with build_app(settings, persona, link_for=thread_link) as app:
+        helped, help_personas = help_channels_for(
+            settings, config.help_channels, app.library, app.embedder
+        )
         bot = DiscordBot(
             app.engine,
             app.library,
             default_persona=app.persona.name,
             store=app.store,
-            channel_personas=config.channel_personas,
+            channel_personas={**help_personas, **config.channel_personas},
+            help_channels=helped,
             guild_personas=config.guild_personas,
             message_content=config.message_content,
             ignore_other_bots=config.ignore_other_bots,
             forum_channels=config.forum_channels,
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
+            files=DiscordFiles(downloads := Downloads(settings.attachments)),
         )
         attach_desk(app, bot.render)
         try:
             yield DiscordRun(app, bot, config.bot_token)
         finally:
             await bot.close()
+            await downloads.aclose()
 
 
 def attach_desk(app: App, render: Callable[[EngineEvent, ThreadKey], Awaitable[None]]) -> None:

@@ -43,6 +43,12 @@ class ModelSettings(_Section):
         description="Whether the server supports tool calls. Set false for servers that do "
         "not; the model then asks for a person with a [[handoff: reason]] marker instead.",
     )
+    vision: bool = Field(
+        False,
+        description="Whether the model can read images (gpt-4o, gpt-4o-mini, llava...). When "
+        "true, screenshots attached to a question are sent to it; when false, the bot says it "
+        "cannot see images and offers a person.",
+    )
 
     @model_validator(mode="after")
     def _room_for_the_prompt(self) -> ModelSettings:
@@ -257,6 +263,12 @@ class Persona(_Section):
     )
     model: ModelSettings = Field(
         ModelSettings(), description="Which AI model writes the answers, and how."
+    )
+    help_channels: tuple[str, ...] = Field(
+        (),
+        description="Channels, by ID (Slack C0123..., Discord 1234...), where this persona "
+        "answers every question without a mention, each in a new thread; greetings, thanks "
+        "and members talking to each other are left alone.",
     )
     knowledge: KnowledgeSettings = Field(
         KnowledgeSettings(), description="Which FAQ folders to answer from."

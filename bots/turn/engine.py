@@ -53,6 +53,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
+from bots.turn.attachments import HeldFiles, cannot_see, noted, turn_files
 from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
@@ -143,6 +144,7 @@ class Engine:
         self._language_of = language_of or (lambda text: "en")
         self._wants_person = wants_person
         self._burst_window = burst_window
+        self._held_files = HeldFiles()  # a burst's files, until its last message answers
         self._fit = fit or ServerFit()
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
@@ -180,7 +182,7 @@ class Engine:
     ) -> AsyncGenerator[EngineEvent, None]:
         """The turn itself, under the conversation's locks (see `handle`)."""
         message = replace(message, text=safe_text(message.text))
-        if not message.text.strip():
+        if not message.text.strip() and not message.attachments:
             yield Silent(SilenceReason.EMPTY)
             return
         # The store's hold keeps other processes sharing the database out of this
@@ -201,6 +203,7 @@ class Engine:
                 for event in refused:
                     yield event
                 return
+            self._held_files.hold(key_id, message.message_id, message.attachments)
             await self._sleep(self._burst_window.total_seconds())
             async with self._locks.hold(key_id):
                 turn = self._held(key_id, self._answer_burst(message, persona))
@@ -285,7 +288,8 @@ class Engine:
             yield Silent(SilenceReason.MERGED_INTO_NEXT)
             return
         text = "\n".join(t.text for t in burst)
-        combined = replace(message, text=text)
+        files = self._held_files.take(message.key.as_id(), [t.message_id for t in burst])
+        combined = replace(message, text=text, attachments=files)
         history = turns[:start][-HISTORY_LIMIT:]
         runtime = self._runtime(conversation)
         language = self._language_of(text)
@@ -483,7 +487,14 @@ class Engine:
         cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
         unanswered: HandoffReason | None = None  # why the turn counts as not answered
-        if self._llm is None:
+        vision = self._llm is not None and runtime.persona.model.vision
+        files = turn_files(message.attachments, vision=vision)
+        only_unseen = bool(files.unseen_images) and not message.text.strip() and not files.text
+        if only_unseen:
+            # Only a picture, and nothing here can see it: say so and offer a person.
+            reply = FinalReply(cannot_see(runtime.persona, language), ReplySource.FALLBACK)
+            unanswered = HandoffReason.NO_ANSWER
+        elif self._llm is None:
             reply = self._offline(runtime, retrieval, language, llm_down=False)
         else:
             answer = ModelAnswer(
@@ -495,6 +506,7 @@ class Engine:
                 deadline=deadline,
                 fit=self._fit,
                 language=language,
+                files=files,
             )
             try:
                 async with self._limits.llm_slot():
@@ -543,6 +555,7 @@ class Engine:
                     )
                     return
                 reply = answer.reply()
+                files = answer.files  # without the images, if the server refused them
                 if reply.text and reply.ungrounded:
                     self._telemetry.ungrounded_answer(runtime.persona.name)
                     log.info(
@@ -558,6 +571,9 @@ class Engine:
                     reply = _with_offer(reply, runtime.persona.text("offer", language))
         if unanswered is None and reply.source is ReplySource.FALLBACK:
             unanswered = HandoffReason.NO_ANSWER
+        if (files.unseen_images or files.unread) and not only_unseen:
+            reply = replace(reply, text=noted(reply.text, runtime.persona, files, language))
+            unanswered = unanswered or (HandoffReason.NO_ANSWER if files.unseen_images else None)
         if cut:
             limit = self._limits.max_input_chars
             shown = f"{limit:,}" if language == "en" else str(limit)

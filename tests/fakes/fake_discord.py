@@ -84,6 +84,9 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.api_url = ""
         self.gateway_url = ""
+        self.cdn_url = ""
+        self.cdn: dict[str, tuple[bytes, str]] = {}
+        self.cdn_requests: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -91,13 +94,47 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        app.router.add_get("/attachments/{channel}/{id}/{name}", self._attachment)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self.api_url = f"http://127.0.0.1:{port}/api/v10"
+        self.cdn_url = f"http://127.0.0.1:{port}/attachments"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+
+    def attachment(
+        self, name: str, content: bytes, content_type: str | None, *, channel: str = GENERAL_ID
+    ) -> dict[str, Any]:
+        """An attachment object as MESSAGE_CREATE carries it (Discord's `Attachment`: id,
+        filename, size, url, proxy_url, content_type; width and height for images), served
+        from the fake's CDN path (the real one is cdn.discordapp.com, signed with ex/is/hm)."""
+        attachment_id = snowflake()
+        self.cdn[attachment_id] = (content, content_type or "application/octet-stream")
+        url = f"{self.cdn_url}/{channel}/{attachment_id}/{name}?ex=1&is=1&hm=abc"
+        data: dict[str, Any] = {
+            "id": attachment_id,
+            "filename": name,
+            "size": len(content),
+            "url": url,
+            "proxy_url": url,
+        }
+        if content_type is not None:
+            data["content_type"] = content_type
+        if content_type and content_type.startswith("image/"):
+            data |= {"width": 800, "height": 600}
+        return data
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        async with self._changed:
+            self.cdn_requests.append(request.path)
+            self._changed.notify_all()
+        found = self.cdn.get(request.match_info["id"])
+        if found is None:
+            return web.Response(status=404, text="Not Found")
+        content, content_type = found
+        return web.Response(body=content, content_type=content_type)
 
     async def close(self) -> None:
         for socket in list(self._sockets):

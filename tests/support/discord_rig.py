@@ -16,12 +16,14 @@ import yaml
 
 from bots.adapters.discord.adapter import DiscordBot, point_at
 from bots.handoff.lifecycle import HandoffSink
+from bots.adapters.discord.files import DiscordFiles
 from bots.knowledge.files import load_knowledge
 from bots.knowledge.persona import load_persona
 from bots.llm.client import ChatModel
 from bots.models import ThreadKey
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.help_channel import HelpChannels
 from bots.turn.limits import Limits
 from bots.turn.runtime import PersonaRuntime
 from tests.conftest import DATA, RecordingSleep
@@ -113,11 +115,17 @@ async def running_bot(
     forum_channels: tuple[str, ...] = (),
     wall_clock: Callable[[], datetime] | None = None,
     persona_changes: Mapping[str, Any] | None = None,
+    files: Callable[[FakeDiscord], DiscordFiles] | None = None,
+    vision: bool = False,
+    help_channels: HelpChannels | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
     `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
     persona = load_persona(write_persona(tmp_path, changes=persona_changes))
+    if vision:
+        model = persona.model.model_copy(update={"vision": True})
+        persona = persona.model_copy(update={"model": model})
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
     # A second persona, so a test can see the channel mapping pick it over the default.
@@ -157,6 +165,8 @@ async def running_bot(
         guild_ready_timeout=0.01,
         forum_channels=forum_channels,
         **({"wall_clock": wall_clock} if wall_clock is not None else {}),
+        files=files(fake) if files is not None else None,
+        help_channels=help_channels,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)
     try:

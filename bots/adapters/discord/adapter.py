@@ -36,6 +36,7 @@ from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
 from bots.adapters.discord import stream as discord_stream
 from bots.adapters.discord import ui as discord_ui
+from bots.adapters.discord.files import DiscordFiles
 from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
@@ -56,6 +57,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,13 @@ class DiscordBot:
         guild_ready_timeout: float = 2.0,
         forum_channels: Iterable[str] = (),
         wall_clock: Callable[[], datetime] = discord_forums.utc_now,
+        files: DiscordFiles | None = None,
+        help_channels: HelpChannels | None = None,
     ) -> None:
+        """`files` downloads a message's attachments (None: they are not read);
+        `help_channels` are answered without a mention (`bots.turn.help_channel`)."""
+        self._files = files
+        self._help = help_channels
         self._engine = engine
         self._personas = personas
         self._default = default_persona
@@ -327,8 +335,11 @@ class DiscordBot:
             if not mentioned and not new_post and not await self._engine.knows(key):
                 return
         elif isinstance(channel, discord.TextChannel):
-            if not mentioned or not fmt.strip_mention(message.content, me.id):
+            bare = not fmt.strip_mention(message.content, me.id) and not message.attachments
+            if mentioned and bare:
                 return  # a bare mention has nothing to answer: no empty thread
+            if not mentioned and not self._help_question(message, channel, me.id):
+                return
             thread = await self._open_thread(message, channel)
             if thread is None:
                 return
@@ -351,6 +362,8 @@ class DiscordBot:
             if self.forums.post_of(channel) is not None
             else self._persona_for(guild, str(parent))
         )
+        files = message.attachments
+        attachments = await self._files.attachments(files) if self._files and files else ()
         incoming = IncomingMessage(
             key=key,
             author_id=str(message.author.id),
@@ -359,8 +372,22 @@ class DiscordBot:
             author_name=message.author.display_name,
             is_staff=self._is_staff(message.author),
             addressed_to_bot=mentioned or message.guild is None or forum_post,
+            attachments=attachments,
         )
         await self._run_turn(incoming, persona)
+
+    def _help_question(
+        self, message: discord.Message, channel: discord.TextChannel, me: int
+    ) -> bool:
+        """A top-level message in a help channel that asks something (the detector decides;
+        a reply to someone, or a message naming another member, is people talking)."""
+        if self._help is None or str(channel.id) not in self._help:
+            return False
+        to_someone = message.reference is not None or any(
+            user != me for user in message.raw_mentions
+        )
+        question = ChannelMessage(message.content, to_someone=to_someone)
+        return self._help.answers(str(channel.id), question)
 
     async def _open_thread(
         self, message: discord.Message, channel: discord.TextChannel

@@ -40,6 +40,7 @@ from slack_sdk.errors import SlackApiError
 from bots.adapters.slack import command as slack_command
 from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack.api import Sleep, make_client
+from bots.adapters.slack.files import SlackFiles
 from bots.adapters.slack.http import events_app
 from bots.adapters.slack.send import Sender
 from bots.adapters.slack.shortcuts import ASK_CALLBACK, HANDOFF_CALLBACK, MessageShortcuts
@@ -65,6 +66,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import Engine
+from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -109,8 +111,14 @@ class SlackBot:
         telemetry: Telemetry = NO_TELEMETRY,
         sleep: Sleep = asyncio.sleep,
         stream_timing: StreamTiming | None = None,
+        files: SlackFiles | None = None,
+        help_channels: HelpChannels | None = None,
     ) -> None:
-        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers."""
+        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers;
+        `files` downloads a message's attachments (None: they are not read);
+        `help_channels` are answered without a mention (`bots.turn.help_channel`)."""
+        self._files = files
+        self._help = help_channels
         self._engine = engine
         self._telemetry = telemetry
         self._personas = personas
@@ -214,9 +222,19 @@ class SlackBot:
             return True  # the app_mention copy is the same message: the engine answers once
         thread = event.get("thread_ts")
         if not thread:
-            return False
+            return self._help_question(event, bot_user_id)
         key = ThreadKey(PLATFORM, _team(body, event), str(event.get("channel", "")), str(thread))
         return await self._engine.knows(key)
+
+    def _help_question(self, event: dict[str, Any], bot_user_id: str | None) -> bool:
+        """A top-level message in a help channel that asks something (the detector decides;
+        a message naming another member is people talking to each other)."""
+        if self._help is None or event.get("channel") not in self._help:
+            return False
+        text = str(event.get("text") or "")
+        others = {user for user in re.findall(r"<@([A-Z0-9]+)", text) if user != bot_user_id}
+        message = ChannelMessage(text, to_someone=bool(others))
+        return self._help.answers(str(event["channel"]), message)
 
     async def _incoming(
         self, body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
@@ -240,6 +258,7 @@ class SlackBot:
             PLATFORM, _team(body, event), str(event["channel"]), str(event.get("thread_ts") or ts)
         )
         staff = await self._is_staff(user) if self._is_staff is not None else False
+        files = await self._files.attachments(event) if self._files is not None else ()
         return IncomingMessage(
             key=key,
             author_id=user,
@@ -247,6 +266,7 @@ class SlackBot:
             message_id=ts,
             is_staff=staff,
             addressed_to_bot=addressed,
+            attachments=files,
         )
 
     async def answer_interrupted(self, *, min_age: timedelta = timedelta(0)) -> int:
