@@ -162,8 +162,9 @@ async def build_app(
     try:
         async with ops_endpoint(settings, telemetry, store, failures, routes) as ops_port:
             persona = library[name].persona
-            yield App(engine, persona, store, library, telemetry, ops_port, desks)
-            yield App(engine, persona, store, library, telemetry, ops_port, retrieval.embedder)
+            yield App(
+                engine, persona, store, library, telemetry, ops_port, desks, retrieval.embedder
+            )
     finally:
         await engine.aclose()
         if desks is not None:

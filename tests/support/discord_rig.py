@@ -15,8 +15,8 @@ import discord
 import yaml
 
 from bots.adapters.discord.adapter import DiscordBot, point_at
-from bots.handoff.lifecycle import HandoffSink
 from bots.adapters.discord.files import DiscordFiles
+from bots.handoff.lifecycle import HandoffSink
 from bots.knowledge.files import load_knowledge
 from bots.knowledge.persona import load_persona
 from bots.llm.client import ChatModel
