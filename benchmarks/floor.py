@@ -284,17 +284,20 @@ async def run_side(
 
     for _ in range(args.warmup):
         await ask("is there parking?")
-    latencies = [await ask("is there parking near the café?") for _ in range(args.serial)]
+    # Every question a little different (as real ones are): nothing per text is reused.
+    latencies = [
+        await ask(f"is there parking near the café, for {k} cars?") for k in range(args.serial)
+    ]
     slack.methods.clear()
     before = await side.usage()
     gate = asyncio.Semaphore(args.concurrency)
 
-    async def limited() -> None:
+    async def limited(k: int) -> None:
         async with gate:
-            await ask("is there parking near the café?")
+            await ask(f"is there parking near the café for table {k}?")
 
     started = time.perf_counter()
-    await asyncio.gather(*(limited() for _ in range(args.turns)))
+    await asyncio.gather(*(limited(k) for k in range(args.turns)))
     elapsed = time.perf_counter() - started
     after = await side.usage()
     calls = {m: c for m, c in slack.methods.items() if m != "auth.test"}

@@ -49,3 +49,37 @@ def test_the_embedder_gives_the_packages_vectors() -> None:
     ours = UniversalSentenceEncoderEmbedder().embed(SAMPLES)
     theirs = USE(threads=1).encode(SAMPLES)
     assert np.allclose(ours, theirs, atol=1e-6)
+
+
+class CountingModel:
+    """A stand-in forward pass: a vector from each text's length, counting the texts."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.texts += texts
+        vectors = np.zeros((len(texts), 512), dtype=np.float32)
+        for row, text in enumerate(texts):
+            vectors[row, len(text) % 512] = 1.0
+        return vectors
+
+
+def test_a_message_embedded_twice_runs_the_model_once() -> None:
+    from bots.retrieval.embeddings import RECENT_MESSAGES, UniversalSentenceEncoderEmbedder
+
+    model = CountingModel()
+    embedder = UniversalSentenceEncoderEmbedder(model)
+    model.texts.clear()  # the warm-up text
+    first = embedder.embed(["is there parking?"])
+    first[0, :] = 7.0  # a caller's changes stay its own
+    second = embedder.embed(["is there parking?"])
+    assert model.texts == ["is there parking?"]
+    assert second.shape == (1, 512)
+    assert second[0, len("is there parking?")] == 1.0
+    for n in range(RECENT_MESSAGES):
+        embedder.embed([f"question {n}"])
+    embedder.embed(["is there parking?"])  # forgotten by now: embedded again
+    assert model.texts.count("is there parking?") == 2
+    many = embedder.embed(["a", "bb"])  # batches (knowledge) are not remembered
+    assert many.shape == (2, 512)
