@@ -27,6 +27,8 @@ USE_BATCH_TEXTS = 256
 # Single messages whose vectors are kept: enough for the messages of the turns in flight to
 # be embedded once each (the detector and the retriever both ask), few enough to be nothing.
 RECENT_MESSAGES = 64
+SMALL_BATCH = 8
+"""Up to this many texts are messages, each looked up among the recent ones."""
 
 
 class Embedder(Protocol):
@@ -116,9 +118,9 @@ class UniversalSentenceEncoderEmbedder:
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if len(texts) == 1:
-            return self._one(texts[0])[None, :].copy()
-        return self._many(texts, progress)
+        if len(texts) <= SMALL_BATCH:  # messages (a follow-up and the ones before it)
+            return np.stack([self._one(text) for text in texts])
+        return self._many(texts, progress)  # knowledge
 
     def _one(self, text: str) -> np.ndarray:
         """One message's vector, remembered for the next few calls: the hand-off detector and

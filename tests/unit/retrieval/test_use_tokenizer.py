@@ -66,7 +66,11 @@ class CountingModel:
 
 
 def test_a_message_embedded_twice_runs_the_model_once() -> None:
-    from bots.retrieval.embeddings import RECENT_MESSAGES, UniversalSentenceEncoderEmbedder
+    from bots.retrieval.embeddings import (
+        RECENT_MESSAGES,
+        SMALL_BATCH,
+        UniversalSentenceEncoderEmbedder,
+    )
 
     model = CountingModel()
     embedder = UniversalSentenceEncoderEmbedder(model)
@@ -81,5 +85,11 @@ def test_a_message_embedded_twice_runs_the_model_once() -> None:
         embedder.embed([f"question {n}"])
     embedder.embed(["is there parking?"])  # forgotten by now: embedded again
     assert model.texts.count("is there parking?") == 2
-    many = embedder.embed(["a", "bb"])  # batches (knowledge) are not remembered
-    assert many.shape == (2, 512)
+    model.texts.clear()
+    follow_up = embedder.embed(["and for bikes?", "is there parking?"])
+    assert model.texts == ["and for bikes?"]  # the earlier message is remembered
+    assert follow_up.shape == (2, 512)
+    knowledge = [f"entry {n}" for n in range(SMALL_BATCH + 1)]
+    embedder.embed(knowledge)
+    embedder.embed(knowledge)
+    assert model.texts.count("entry 0") == 2  # knowledge batches are not remembered
