@@ -326,6 +326,7 @@ def _answering_slack() -> Any:
             super().__init__()
             self.methods: Counter[str] = Counter()
             self._waiting: dict[str, asyncio.Future[None]] = {}
+            self._streams: dict[str, str] = {}  # a streamed answer's ts: its thread
 
         def expect(self, thread: str) -> asyncio.Future[None]:
             future = asyncio.get_running_loop().create_future()
@@ -336,10 +337,14 @@ def _answering_slack() -> Any:
             response = await super()._handle(request)
             call = self.calls.pop()
             self.methods[call.method] += 1
-            self.messages.clear()  # nothing is read back: the fake stays the same size
+            ok = bool(call.answer.get("ok"))
+            if call.method == "chat.startStream" and ok:
+                self._streams[str(call.answer.get("ts"))] = str(call.params.get("thread_ts"))
             finished = call.method in ("chat.postMessage", "chat.stopStream")
             thread = str(call.params.get("thread_ts") or "")
-            if finished and call.answer.get("ok") and thread in self._waiting:
+            if call.method == "chat.stopStream":  # it names the message, not the thread
+                thread = self._streams.pop(str(call.params.get("ts")), "")
+            if finished and ok and thread in self._waiting:
                 self._waiting.pop(thread).set_result(None)
             return response
 
