@@ -265,7 +265,7 @@ class SlackBot:
             channel=message.key.channel,
             timestamp=message.message_id,
             after=self._stream_timing.working_after,
-            showing=lambda: stream.started,
+            showing=lambda: stream.under_way,
         )
         working.start()
         try:

@@ -106,6 +106,12 @@ class ReplyStream:
     def started(self) -> bool:
         return self._ts is not None
 
+    @property
+    def under_way(self) -> bool:
+        """Whether the answer shows, or its first words are held and will show by the hold's
+        end: either way the person needs no 👀 to know the bot is working."""
+        return self._ts is not None or self._opener is not None
+
     async def add(self, delta: str) -> None:
         self._text += delta
         if not self._text.strip():

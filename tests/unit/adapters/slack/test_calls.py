@@ -127,3 +127,19 @@ async def test_a_hand_off_within_the_hold_posts_only_the_notice(
         assert "reactions.add" not in made
         (notice,) = rig.shown("100.1")
         assert notice["text"]
+
+
+async def test_no_reaction_while_the_first_words_are_held(
+    slack_persona_dir: Path, store: SQLiteStore
+) -> None:
+    # The first words come at once and wait for the hold (0.5 s) when the 👀 is due (0.1 s):
+    # they will show by the hold's end, so the reaction would only cost two calls.
+    timing = StreamTiming(first_hold=0.5, working_after=0.1)
+    model = Paced(between=0.3, text=LONG)
+    async for rig in make_rig(slack_persona_dir, store, model, timing=timing):
+        await rig.deliver(mention("100.1", "is there wifi?"))
+        await rig.settle()
+        made = answer_calls([c.method for c in rig.slack.calls])
+        assert made == ["chat.postMessage"]
+        (reply,) = rig.shown("100.1")
+        assert reply["text"].strip() == LONG_SHOWN
