@@ -47,6 +47,7 @@ from bots.adapters.slack.shortcuts import ASK_CALLBACK, HANDOFF_CALLBACK, Messag
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
 from bots.adapters.slack.support_posts import SupportPost
 from bots.adapters.slack.team import SupportTeam
+from bots.adapters.slack.working import WorkingSign
 from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
@@ -76,7 +77,6 @@ _BOLT_LOG = logging.getLogger(__name__ + ".bolt")
 _BOLT_LOG.setLevel(logging.WARNING)
 
 PLATFORM = "slack"
-WORKING_REACTION = "eyes"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 COMMAND = "/support"
@@ -287,10 +287,6 @@ class SlackBot:
 
     async def _run_turn(self, message: IncomingMessage, *, resumed: bool = False) -> None:
         persona = self._channel_personas.get(message.key.channel, self._default)
-        # A reaction on the question shows the bot is working while the model writes.
-        where = {"channel": message.key.channel, "timestamp": message.message_id}
-        # Not awaited first: the answer's first words should not wait for the reaction.
-        reacting = asyncio.create_task(self._call("reactions_add", name=WORKING_REACTION, **where))
         stream = ReplyStream(
             self._send,
             message.key,
@@ -299,6 +295,15 @@ class SlackBot:
             timing=self._stream_timing,
             started=lambda ts: self._engine.reply_started(message, ts),
         )
+        # A reaction on the question shows the bot is working, when the answer is slow to show.
+        working = WorkingSign(
+            self._call,
+            channel=message.key.channel,
+            timestamp=message.message_id,
+            after=self._stream_timing.working_after,
+            showing=lambda: stream.under_way,
+        )
+        working.start()
         try:
             turn = (
                 self._engine.resume(message) if resumed else self._engine.handle(message, persona)
@@ -307,14 +312,14 @@ class SlackBot:
                 async for event in events:
                     if isinstance(event, TextDelta):
                         await stream.add(event.text)
-                    elif isinstance(event, FinalReply) and stream.started:
+                    elif isinstance(event, FinalReply) and await stream.opened():
                         await stream.finish(event, self._feedback_value(event, message))
                     else:
                         await stream.abandon()
                         await self.render(event, message.key, answering=message)
         finally:
-            await reacting
-            await self._call("reactions_remove", name=WORKING_REACTION, **where)
+            stream.call_off()
+            await working.end()
 
     # -- staff buttons -------------------------------------------------------------------
 
