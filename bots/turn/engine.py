@@ -56,6 +56,7 @@ from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
 from bots.turn.offline import offline_reply
+from bots.turn.quiet import stays_silent
 from bots.turn.rewrite import standalone_question
 from bots.turn.runtime import PersonaRuntime
 
@@ -668,6 +669,10 @@ class Engine:
     async def knows(self, key: ThreadKey) -> bool:
         """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""
         return await self._store.get_conversation(key) is not None
+
+    async def stays_silent(self, message: IncomingMessage) -> bool:
+        """Whether the turn will surely not reply (`turn/quiet.py`): no "working" sign then."""
+        return stays_silent(await self.state(message.key), message)
 
     async def state(self, key: ThreadKey) -> ConversationState | None:
         """The thread's hand-off state (None: the bot has no conversation there)."""

@@ -253,8 +253,13 @@ class SlackBot:
         persona = self._channel_personas.get(message.key.channel, self._default)
         # A reaction on the question shows the bot is working while the model writes.
         where = {"channel": message.key.channel, "timestamp": message.message_id}
-        # Not awaited first: the answer's first words should not wait for the reaction.
-        reacting = asyncio.create_task(self._call("reactions_add", name=WORKING_REACTION, **where))
+        # Not awaited first: the answer's first words should not wait for the reaction. None
+        # on a message the bot will not answer (a person has the thread): no 👀 flash there.
+        reacting = None
+        if resumed or not await self._engine.stays_silent(message):
+            reacting = asyncio.create_task(
+                self._call("reactions_add", name=WORKING_REACTION, **where)
+            )
         stream = ReplyStream(
             self._send,
             message.key,
@@ -277,8 +282,9 @@ class SlackBot:
                         await stream.abandon()
                         await self.render(event, message.key, answering=message)
         finally:
-            await reacting
-            await self._call("reactions_remove", name=WORKING_REACTION, **where)
+            if reacting is not None:
+                await reacting
+                await self._call("reactions_remove", name=WORKING_REACTION, **where)
 
     # -- staff buttons -------------------------------------------------------------------
 
