@@ -213,6 +213,10 @@ class Store(Protocol):
         `unmatched_limit` whose message text is still kept.
         """
 
+    async def most_asked_entries(self, persona: str, since: datetime, limit: int) -> list[str]:
+        """The ids of the entries that confidently matched most questions to `persona` since
+        `since`, most first (ties by id): the suggested prompts of a new chat."""
+
     # -- the live grounding check (migration 5) --------------------------------------------
 
     async def mark_ungrounded(self, conversation_id: str, facts: Sequence[str]) -> None:

@@ -448,6 +448,10 @@ class SQLStore(ABC):
         async with self._snapshot("read the report's figures") as session:
             return await report.activity(session, self.dialect, since, until, unmatched_limit)
 
+    async def most_asked_entries(self, persona: str, since: datetime, limit: int) -> list[str]:
+        async with self._session("read the most asked questions") as session:
+            return await report.most_asked_entries(session, persona, since, limit)
+
     # -- helpers --------------------------------------------------------------------------
 
     async def _conversation_where(

@@ -59,6 +59,7 @@ from bots.turn.offline import offline_reply
 from bots.turn.quiet import stays_silent
 from bots.turn.rewrite import standalone_question
 from bots.turn.runtime import PersonaRuntime
+from bots.turn.suggestions import suggested_prompts
 
 log = logging.getLogger(__name__)
 
@@ -673,6 +674,11 @@ class Engine:
     async def stays_silent(self, message: IncomingMessage) -> bool:
         """Whether the turn will surely not reply (`turn/quiet.py`): no "working" sign then."""
         return stays_silent(await self.state(message.key), message)
+
+    async def suggested_prompts(self, persona: str | None = None) -> tuple[str, ...]:
+        """Questions to offer when a chat opens (`turn/suggestions.py`)."""
+        name = persona if persona is not None and persona in self._personas else self._default
+        return await suggested_prompts(self._personas[name], self._store, self._clock())
 
     async def state(self, key: ThreadKey) -> ConversationState | None:
         """The thread's hand-off state (None: the bot has no conversation there)."""

@@ -40,6 +40,7 @@ from slack_sdk.errors import SlackApiError
 from bots.adapters.slack import command as slack_command
 from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack.api import Sleep, make_client
+from bots.adapters.slack.assistant import AssistantPane, PaneStatus
 from bots.adapters.slack.http import events_app
 from bots.adapters.slack.send import Sender
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
@@ -55,6 +56,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    Silent,
     StaleReply,
     TextDelta,
     ThreadKey,
@@ -137,6 +139,17 @@ class SlackBot:
         )
         self.client = client
         track = [self._track]
+        # The assistant pane's events go through bolt's Assistant middleware (`slack_assistant`).
+        self._pane = AssistantPane(
+            engine=engine,
+            send=self._send,
+            persona_of=self._runtime_for,
+            incoming=self._incoming,
+            run_turn=lambda message, status: self._run_turn(message, pane=status),
+            track=self._track,
+            done=self._done,
+        )
+        self.app.use(self._pane.middleware)
         self.app.event("app_mention", middleware=track)(self._on_mention)
         self.app.event("message", middleware=track)(self._on_message)
         self.app.action(fmt.CLAIM_ACTION, middleware=track)(self._on_claim)
@@ -249,17 +262,28 @@ class SlackBot:
             log.info("answered %d message(s) left unanswered by the last run", len(waiting))
         return len(waiting)
 
-    async def _run_turn(self, message: IncomingMessage, *, resumed: bool = False) -> None:
+    def _runtime_for(self, channel: str) -> PersonaRuntime:
+        name = self._channel_personas.get(channel, self._default)
+        return self._personas.get(name) or self._personas[self._default]
+
+    async def _run_turn(
+        self, message: IncomingMessage, *, resumed: bool = False, pane: PaneStatus | None = None
+    ) -> None:
+        """One turn; in the assistant pane (`pane`) its status stands in for the 👀 reaction."""
         persona = self._channel_personas.get(message.key.channel, self._default)
         # A reaction on the question shows the bot is working while the model writes.
         where = {"channel": message.key.channel, "timestamp": message.message_id}
         # Not awaited first: the answer's first words should not wait for the reaction. None
         # on a message the bot will not answer (a person has the thread): no 👀 flash there.
         reacting = None
-        if resumed or not await self._engine.stays_silent(message):
+        answering = resumed or not await self._engine.stays_silent(message)
+        if answering and pane is not None:
+            await pane.thinking()
+        elif answering:
             reacting = asyncio.create_task(
                 self._call("reactions_add", name=WORKING_REACTION, **where)
             )
+        said = False
         stream = ReplyStream(
             self._send,
             message.key,
@@ -274,6 +298,7 @@ class SlackBot:
             )
             async with aclosing(turn) as events:
                 async for event in events:
+                    said = said or not isinstance(event, Silent)
                     if isinstance(event, TextDelta):
                         await stream.add(event.text)
                     elif isinstance(event, FinalReply) and stream.started:
@@ -282,6 +307,8 @@ class SlackBot:
                         await stream.abandon()
                         await self.render(event, message.key, answering=message)
         finally:
+            if answering and pane is not None and not said:
+                await pane.clear()
             if reacting is not None:
                 await reacting
                 await self._call("reactions_remove", name=WORKING_REACTION, **where)

@@ -1,0 +1,156 @@
+"""The Slack assistant pane through bolt's real `Assistant` middleware, against the fake Slack.
+
+Events are shaped as docs.slack.dev shows them (assistant_thread_started,
+assistant_thread_context_changed, message.im in an assistant thread); the fake refuses
+pane calls with missing or out-of-limit arguments, as Slack does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bots.store.sqlite import SQLiteStore
+from tests.fakes.fake_slack import TEAM_ID
+from tests.unit.adapters.slack.test_adapter import (
+    CLAIM_ACTION,
+    STAFF,
+    USER,
+    Rig,
+    click,
+    copy_slack_persona,
+    event_body,
+    make_rig,
+    text_of,
+)
+
+PANE = "D0PANE"
+
+
+def started(thread_ts: str, *, kind: str = "assistant_thread_started") -> dict[str, Any]:
+    thread = {
+        "user_id": USER,
+        "context": {"channel_id": "C0GENERAL", "team_id": TEAM_ID, "enterprise_id": None},
+        "channel_id": PANE,
+        "thread_ts": thread_ts,
+    }
+    return event_body({"type": kind, "assistant_thread": thread, "event_ts": thread_ts})
+
+
+def pane_message(ts: str, text: str, thread_ts: str, user: str = USER) -> dict[str, Any]:
+    event = {"type": "message", "user": user, "text": text, "ts": ts, "channel": PANE}
+    event |= {"channel_type": "im", "team": TEAM_ID, "thread_ts": thread_ts}
+    return event_body(event)
+
+
+def with_assistant(tmp_path: Path, **settings: Any) -> Path:
+    root = copy_slack_persona(tmp_path)
+    path = root / "personas" / "cafe.yaml"
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    document["assistant"] = settings
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+async def pane(tmp_path: Path, store: SQLiteStore) -> AsyncIterator[Rig]:
+    root = with_assistant(tmp_path, loading_messages=["Checking the menu…", "Asking the kitchen…"])
+    async for made in make_rig(root, store, None):
+        yield made
+
+
+async def deliver(rig: Rig, body: dict[str, Any]) -> None:
+    assert await rig.deliver(body) == 200
+    await rig.settle()
+
+
+async def test_a_new_chat_offers_the_faq_questions(pane: Rig) -> None:
+    await deliver(pane, started("500.1"))
+    (call,) = pane.slack.made("assistant.threads.setSuggestedPrompts")
+    assert (call["channel_id"], call["thread_ts"], call["title"]) == (PANE, "500.1", "Try asking")
+    assert [p["message"] for p in call["prompts"]] == [
+        "When are you open?",
+        "Is there parking?",
+        "Do you have wifi?",
+        "Do you have vegan food?",
+    ]
+    assert pane.slack.failed("assistant.threads.setSuggestedPrompts") == []
+
+
+async def test_the_most_asked_questions_come_first(pane: Rig) -> None:
+    for n in range(2):
+        await deliver(pane, pane_message(f"60{n}.2", "are dogs allowed?", f"60{n}.1"))
+    await deliver(pane, pane_message("610.2", "is there wifi?", "610.1"))
+    await deliver(pane, started("620.1"))
+    (call,) = pane.slack.made("assistant.threads.setSuggestedPrompts")
+    assert [p["message"] for p in call["prompts"]][:2] == ["Are dogs allowed?", "Do you have wifi?"]
+
+
+async def test_the_personas_own_prompts_win(tmp_path: Path, store: SQLiteStore) -> None:
+    root = with_assistant(tmp_path, suggested_prompts=["Can I book a table?"], prompts_title="Hi!")
+    async for rig in make_rig(root, store, None):
+        await deliver(rig, started("500.1"))
+        (call,) = rig.slack.made("assistant.threads.setSuggestedPrompts")
+        assert call["prompts"] == [
+            {"title": "Can I book a table?", "message": "Can I book a table?"}
+        ]
+        assert call["title"] == "Hi!"
+
+
+async def test_a_question_is_answered_in_the_pane_with_status_and_title(pane: Rig) -> None:
+    await deliver(pane, started("500.1"))
+    await deliver(pane, pane_message("500.2", "is there wifi?", "500.1"))
+    (reply,) = [p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "500.1"]
+    assert "free Wi-Fi" in text_of(reply)
+    (status,) = pane.slack.made("assistant.threads.setStatus")
+    assert status["status"] == "is thinking…"
+    assert status["loading_messages"] == ["Checking the menu…", "Asking the kitchen…"]
+    (title,) = pane.slack.made("assistant.threads.setTitle")
+    assert (title["channel_id"], title["thread_ts"], title["title"]) == (
+        PANE,
+        "500.1",
+        "is there wifi?",
+    )
+    assert pane.slack.made("reactions.add") == []  # the status stands in for 👀
+    # The status went up before the answer: Slack clears it when the reply is posted.
+    order = [c.method for c in pane.slack.calls]
+    assert order.index("assistant.threads.setStatus") < order.index("chat.postMessage")
+
+    await deliver(pane, pane_message("500.3", "and is there parking?", "500.1"))
+    assert len(pane.slack.made("assistant.threads.setTitle")) == 1  # the first question only
+    assert len(pane.slack.made("assistant.threads.setStatus")) == 2
+
+
+async def test_a_first_message_without_thread_started_is_answered(pane: Rig) -> None:
+    # Slack sometimes never sends assistant_thread_started: the message comes alone.
+    await deliver(pane, pane_message("700.2", "when are you open?", "700.1"))
+    posts = [p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "700.1"]
+    assert len(posts) == 1
+    assert pane.slack.made("assistant.threads.setTitle")[0]["title"] == "when are you open?"
+    assert pane.slack.made("assistant.threads.setSuggestedPrompts") == []
+
+
+async def test_a_redelivered_pane_message_is_answered_once(pane: Rig) -> None:
+    body = pane_message("710.2", "is there wifi?", "710.1")
+    assert await pane.deliver(body) == 200
+    assert await pane.deliver(body, retry=1) == 200
+    await pane.settle()
+    assert len([p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "710.1"]) == 1
+
+
+async def test_a_context_change_writes_nothing(pane: Rig) -> None:
+    await deliver(pane, started("800.1", kind="assistant_thread_context_changed"))
+    assert [c.method for c in pane.slack.calls if c.method != "auth.test"] == []
+
+
+async def test_no_status_while_a_person_has_the_pane_thread(pane: Rig) -> None:
+    await deliver(pane, pane_message("900.2", "I want a human", "900.1"))
+    support = pane.slack.posts("C0SUPPORT")[0]
+    await deliver(pane, click(CLAIM_ACTION, support, staff=STAFF))
+    statuses = len(pane.slack.made("assistant.threads.setStatus"))
+    await deliver(pane, pane_message("900.3", "hello?", "900.1"))
+    assert len(pane.slack.made("assistant.threads.setStatus")) == statuses
