@@ -21,12 +21,13 @@ import tenacity
 
 from bots.errors import ConfigError
 from bots.llm.client import parse_retry_after
-from bots.models import HandoffRecord
+from bots.models import HandoffRecord, IntakeDetails
 from bots.secret import Secret
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "handoff.requested"
+DETAILS_TYPE = "handoff.details"
 TIMESTAMP_HEADER = "X-Bots-Timestamp"
 SIGNATURE_HEADER = "X-Bots-Signature"
 DELIVERY_HEADER = "X-Bots-Delivery"
@@ -109,7 +110,14 @@ class HandoffWebhook:
         HTTP and network failures are logged (status or exception type only) and never raised.
         """
         delivery_id = str(uuid.uuid4())
-        body = encode(payload(record, link, delivery_id=delivery_id))
+        return await self._send(encode(payload(record, link, delivery_id=delivery_id)), delivery_id)
+
+    async def deliver_details(self, details: IntakeDetails) -> bool:
+        """Send the intake form's answers (`handoff.details`), as `deliver` sends a hand-off."""
+        delivery_id = str(uuid.uuid4())
+        return await self._send(encode(details_payload(details, delivery_id)), delivery_id)
+
+    async def _send(self, body: bytes, delivery_id: str) -> bool:
         tried = 0
         try:
             async for attempt in self._retrying():
@@ -201,6 +209,23 @@ def payload(
         "requested_at": _utc_iso(record.requested_at),
         "out_of_hours": record.out_of_hours,
         "link": link,
+    }
+
+
+def details_payload(details: IntakeDetails, delivery_id: str | None = None) -> dict[str, object]:
+    """The JSON object of a `handoff.details` delivery: the answers of the intake form."""
+    return {
+        "type": DETAILS_TYPE,
+        "id": delivery_id or str(uuid.uuid4()),
+        "conversation_id": details.conversation_id,
+        "platform": details.key.platform,
+        "workspace": details.key.workspace,
+        "channel": details.key.channel,
+        "thread": details.key.thread,
+        "persona": details.persona,
+        "user_id": details.user_id,
+        "fields": [{"id": a.field_id, "label": a.label, "value": a.value} for a in details.answers],
+        "submitted_at": _utc_iso(details.submitted_at),
     }
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bots.models import Forgotten, Role, Usage, UsageEntry
 from bots.store.dialect import Dialect, Session
+from bots.store.intake_queries import delete_intake_before, forget_user_intake
 
 FORGOTTEN_USER = ""
 """What a forgotten user's id becomes in the usage ledger."""
@@ -49,6 +50,7 @@ async def delete_turns_before(session: Session, cutoff: datetime) -> int:
     deleted = await session.execute("DELETE FROM turns WHERE created_at < ?", cutoff)
     await session.execute("DELETE FROM processed_events WHERE processed_at < ?", cutoff)
     await session.execute("DELETE FROM retrievals WHERE recorded_at < ?", cutoff)
+    await delete_intake_before(session, cutoff)
     # Summaries and details are written from the messages: they go with them.
     await session.execute(
         "UPDATE handoffs SET summary = ?, detail = ''"
@@ -93,6 +95,7 @@ async def forget_user(session: Session, dialect: Dialect, user_id: str) -> Forgo
     forgotten = await forget_conversations(session, dialect, [str(row[0]) for row in rows])
     turns = await session.execute("DELETE FROM turns WHERE author_id = ?", user_id)
     feedback = await session.execute("DELETE FROM feedback WHERE user_id = ?", user_id)
+    await forget_user_intake(session, user_id)  # answers given in conversations kept above
     usage = await session.execute(
         "UPDATE usage_ledger SET user_id = ? WHERE user_id = ?", FORGOTTEN_USER, user_id
     )

@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from bots.errors import LLMError, StoreError
 from bots.handoff.detect import is_affirmative, is_decline, wants_human
+from bots.handoff.intake import IntakeCheck, check_answers
 from bots.handoff.lifecycle import HandoffDesk, HandoffSink
 from bots.handoff.unknown import admits_not_knowing
+from bots.knowledge.entry_points import IntakeForm
 from bots.knowledge.persona import Persona
 from bots.language.catalog import language_name, supported
 from bots.language.catalog import message as catalog_message
@@ -34,6 +36,7 @@ from bots.models import (
     FinalReply,
     HandoffReason,
     IncomingMessage,
+    IntakeDetails,
     ReplySource,
     Role,
     SilenceReason,
@@ -674,6 +677,31 @@ class Engine:
     async def stays_silent(self, message: IncomingMessage) -> bool:
         """Whether the turn will surely not reply (`turn/quiet.py`): no "working" sign then."""
         return stays_silent(await self.state(message.key), message)
+
+    async def intake_form(self, key: ThreadKey) -> IntakeForm | None:
+        """The thread's persona's intake form, when it has one (None: no form to offer)."""
+        conversation = await self._store.get_conversation(key)
+        if conversation is None:
+            return None
+        form = self._runtime(conversation).persona.intake
+        return form if form.enabled else None
+
+    async def add_intake(
+        self, key: ThreadKey, user_id: str, raw: Mapping[str, str | None]
+    ) -> IntakeCheck | IntakeDetails | None:
+        """The intake form's answers (`handoff/intake.py`): what is wrong with them, or what
+        was kept and sent on; None when the thread has no conversation or no form."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.get_conversation(key)
+            if conversation is None:
+                return None
+            form = self._runtime(conversation).persona.intake
+            if not form.enabled:
+                return None
+            checked = check_answers(form, raw)
+            if not checked.ok:
+                return checked
+            return await self._desk.add_details(conversation, user_id, checked.answers)
 
     async def suggested_prompts(self, persona: str | None = None) -> tuple[str, ...]:
         """Questions to offer when a chat opens (`turn/suggestions.py`)."""

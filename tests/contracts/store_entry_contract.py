@@ -3,6 +3,10 @@ prompts) and the intake form's answers. Mixed into each backend's contract test 
 
 from __future__ import annotations
 
+import pytest
+
+from bots.errors import StoreError
+from bots.models import IntakeAnswer, IntakeDetails
 from bots.store import Store
 from bots.store.activity import RetrievalOutcome
 from tests.contracts.store_contract import at, make_turn, thread
@@ -53,3 +57,46 @@ class EntryPointsStoreContract:
         ]
         assert await store.most_asked_entries("restaurant", at(0), 2) == ["hours", "parking"]
         assert await store.most_asked_entries("helpdesk", at(0), 5) == ["refunds"]
+
+    async def test_intake_answers_are_kept_in_order_and_replaced_on_resubmission(
+        self, store: Store
+    ) -> None:
+        conversation = await ask(store, "intake", "hours")
+        first = (
+            IntakeAnswer("email", "E-mail", "a@example.com"),
+            IntakeAnswer("order", "Order", "7"),
+        )
+        await store.save_intake(details(conversation, first, seconds=200))
+        assert await store.intake_of(conversation) == first
+        again = (IntakeAnswer("order", "Order", "8"),)
+        await store.save_intake(details(conversation, again, seconds=300))
+        assert await store.intake_of(conversation) == again
+        with pytest.raises(StoreError):
+            await store.save_intake(details("slack/T01/C01/none", again, seconds=300))
+
+    async def test_forgetting_and_retention_remove_intake_answers(self, store: Store) -> None:
+        answers = (IntakeAnswer("email", "E-mail", "a@example.com"),)
+        gone = await ask(store, "forgotten", "hours")
+        await store.save_intake(details(gone, answers, seconds=200))
+        await store.forget_conversation(gone)
+        assert await store.intake_of(gone) == ()
+
+        # The user's answers in a conversation someone else started go with the user.
+        other = await ask(store, "someone-else", "hours")
+        await store.save_intake(details(other, answers, seconds=200, user="U-forget"))
+        await store.forget_user("U-forget")
+        assert await store.intake_of(other) == ()
+
+        old = await ask(store, "old", "hours")
+        await store.save_intake(details(old, answers, seconds=200))
+        kept = await ask(store, "kept", "hours")
+        await store.save_intake(details(kept, answers, seconds=900))
+        await store.delete_turns_before(at(500))
+        assert await store.intake_of(old) == ()
+        assert await store.intake_of(kept) == answers
+
+
+def details(
+    conversation_id: str, answers: tuple[IntakeAnswer, ...], *, seconds: float, user: str = "U42"
+) -> IntakeDetails:
+    return IntakeDetails(conversation_id, thread("x"), "restaurant", user, answers, at(seconds))

@@ -39,9 +39,11 @@ from slack_sdk.errors import SlackApiError
 
 from bots.adapters.slack import command as slack_command
 from bots.adapters.slack import formatting as fmt
+from bots.adapters.slack import intake
 from bots.adapters.slack.api import Sleep, make_client
 from bots.adapters.slack.assistant import AssistantPane, PaneStatus
 from bots.adapters.slack.http import events_app
+from bots.adapters.slack.intake import IntakeFlow
 from bots.adapters.slack.send import Sender
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
 from bots.adapters.slack.support_posts import SupportPost
@@ -157,6 +159,12 @@ class SlackBot:
         self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
         self.app.command(COMMAND, middleware=track)(self._on_command)
+        # The intake form (`slack_intake`): the hand-off message's button, then its modal.
+        self._intake = IntakeFlow(
+            engine, self._send, self._team, lambda key, text: self._say(key, text)
+        )
+        self.app.action(intake.OPEN_ACTION, middleware=track)(self._on_intake_open)
+        self.app.view(intake.CALLBACK_ID, middleware=track)(self._on_intake_submit)
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -362,6 +370,21 @@ class SlackBot:
                 text="Nothing to do: this conversation is not waiting for the team.",
             )
 
+    # -- the intake form -------------------------------------------------------------------
+
+    async def _on_intake_open(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            await self._intake.open(body)
+        finally:
+            self._done()
+
+    async def _on_intake_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            await self._intake.submit(ack, body, view)
+        finally:
+            self._done()
+
     # -- /support -------------------------------------------------------------------------
 
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -465,7 +488,14 @@ class SlackBot:
             for text, blocks in fmt.reply_messages(event.text, event.citations, value):
                 await self._say(key, text, blocks)
         elif isinstance(event, HandoffRequested):
-            await self._say(key, fmt.to_mrkdwn(event.message))
+            text = fmt.to_mrkdwn(event.message)
+            runtime = self._personas.get(event.record.persona) if event.record else None
+            form = runtime.persona.intake if runtime is not None else None
+            if event.record is not None and event.record.user_id and form and form.enabled:
+                blocks = intake.offer_blocks(text, form, key, event.record.user_id)
+                await self._say(key, text, blocks)
+            else:
+                await self._say(key, text)
             if event.record is not None:
                 await self._team.notify(event.record)
         elif isinstance(event, HandoffClaimed):
