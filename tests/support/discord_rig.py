@@ -16,7 +16,7 @@ import yaml
 
 from bots.adapters.discord.adapter import DiscordBot, point_at
 from bots.knowledge.files import load_knowledge
-from bots.knowledge.persona import load_persona
+from bots.knowledge.persona import Persona, load_persona
 from bots.llm.client import ChatModel
 from bots.store import Store
 from bots.turn.engine import Engine
@@ -98,11 +98,14 @@ async def running_bot(
     edit_interval: float = 1.0,
     limits: Limits | None = None,
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
+    persona_changes: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
     `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
     persona = load_persona(write_persona(tmp_path))
+    if persona_changes:  # e.g. an intake form: validated as a persona file would be
+        persona = Persona.model_validate(persona.model_dump() | dict(persona_changes))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
     # A second persona, so a test can see the channel mapping pick it over the default.

@@ -29,6 +29,7 @@ from discord import app_commands
 
 from bots.adapters.discord import formatting as fmt
 from bots.adapters.discord import gateway as discord_gateway
+from bots.adapters.discord import intake as discord_intake
 from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
 from bots.adapters.discord import stream as discord_stream
@@ -43,6 +44,7 @@ from bots.models import (
     HandoffRequested,
     HandoffResolved,
     IncomingMessage,
+    IntakeDetails,
     ReplySource,
     StaleReply,
     TextDelta,
@@ -179,12 +181,18 @@ class DiscordBot:
         setattr(self.client, "on_raw_thread_delete", self._on_thread_delete)  # noqa: B010 - mypy refuses assigning to a method
         # How a button click (a DynamicItem, built by discord.py) finds this bot's desk.
         setattr(self.client, discord_ui.HANDLER_ATTRIBUTE, self.staff)
+        # The intake form's button and modal (`discord_intake`).
+        self._intake = discord_intake.DiscordIntake(engine, self._post_details, self._finished)
+        setattr(self.client, discord_intake.HANDLER_ATTRIBUTE, self._intake)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def _setup_hook(self) -> None:
         self.client.add_dynamic_items(
-            discord_ui.ClaimButton, discord_ui.ResolveButton, discord_ui.FeedbackButton
+            discord_ui.ClaimButton,
+            discord_ui.ResolveButton,
+            discord_ui.FeedbackButton,
+            discord_intake.IntakeButton,
         )
         try:
             await self.tree.sync()
@@ -465,7 +473,9 @@ class DiscordBot:
             for piece in fmt.reply_messages(event.text, event.citations):
                 await self._safe_send(self._channel(key), piece)
         elif isinstance(event, HandoffRequested):
-            await self._safe_send(self._channel(key), fmt.safe_text(event.message))
+            await self._safe_send(
+                self._channel(key), fmt.safe_text(event.message), self._intake_view(event)
+            )
             if event.record is not None:
                 await self._notify_team(event.record)
         elif isinstance(event, HandoffClaimed):
@@ -500,16 +510,54 @@ class DiscordBot:
     async def _say(self, key: ThreadKey, content: str) -> None:
         await self._safe_send(self._channel(key), content)
 
-    async def _safe_send(self, channel: discord.abc.Messageable, content: str) -> None:
+    async def _safe_send(
+        self,
+        channel: discord.abc.Messageable,
+        content: str,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Send `content` (split to fit); `view`'s buttons go under the last piece."""
         try:
-            for piece in fmt.split_message(content) or ["…"]:
+            pieces = fmt.split_message(content) or ["…"]
+            for n, piece in enumerate(pieces):
+                last = view if view is not None and n == len(pieces) - 1 else discord.utils.MISSING
 
-                def send(piece: str = piece) -> Awaitable[discord.Message]:
-                    return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+                def send(piece: str = piece, last: Any = last) -> Awaitable[discord.Message]:
+                    return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS, view=last)
 
                 await ratelimits.retry_unretried_429(send, self._sleep, "a message")
         except discord.HTTPException as exc:
             log.warning("discord refused a message (%s %s): dropped", exc.status, exc.code)
+
+    def _intake_view(self, event: HandoffRequested) -> discord.ui.View | None:
+        """The "Add details" button under a hand-off message, when the persona has a form."""
+        record = event.record
+        runtime = self._personas.get(record.persona) if record is not None else None
+        if record is None or runtime is None or not runtime.persona.intake.enabled:
+            return None
+        return discord_intake.intake_view(runtime.persona.intake, record.key, record.user_id)
+
+    async def _post_details(self, details: IntakeDetails, text: str) -> None:
+        """The intake answers to the support channel, as a reply to the team's card."""
+        card = self._support_posts.get(details.key)
+        channel_id = str(card.channel_id) if card else self._destination(details.persona)[0]
+        if not channel_id.isdigit():
+            log.warning("no support channel for %s: its details not posted", details.key.as_id())
+            return
+        channel = self.client.get_partial_messageable(int(channel_id))
+        reference = (
+            channel.get_partial_message(card.message_id).to_reference(fail_if_not_exists=False)
+            if card
+            else discord.utils.MISSING
+        )
+        try:
+            await channel.send(
+                text[: fmt.MESSAGE_LIMIT],
+                allowed_mentions=discord_stream.NO_PINGS,
+                reference=reference,
+            )
+        except discord.HTTPException as exc:
+            log.warning("discord refused the intake details (%s %s)", exc.status, exc.code)
 
     def _destination(self, persona: str) -> tuple[str, str]:
         runtime = self._personas.get(persona) or self._personas[self._default]
