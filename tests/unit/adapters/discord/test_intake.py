@@ -91,7 +91,8 @@ async def test_answers_are_checked_kept_and_posted_to_the_team(
         )
         await rig.interact(wrong)
         refusal = rig.fake.made("POST", CALLBACK)[-1].body
-        assert refusal["type"] == 4 and refusal["data"]["flags"] & 64
+        assert refusal["type"] == 4
+        assert refusal["data"]["flags"] & 64
         assert "Your e-mail" in refusal["data"]["content"]
         assert "Topic" in refusal["data"]["content"]
         conversation = await store.get_conversation(key)
