@@ -158,6 +158,7 @@ class SlackBot:
         self.app.action(fmt.RESOLVE_ACTION, middleware=track)(self._on_resolve)
         self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
+        self.app.action(fmt.FEEDBACK_NATIVE_ACTION, middleware=track)(self._on_native_feedback)
         self.app.command(COMMAND, middleware=track)(self._on_command)
         # The intake form (`slack_intake`): the hand-off message's button, then its modal.
         self._intake = IntakeFlow(
@@ -168,6 +169,8 @@ class SlackBot:
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
+        # Threads of the assistant pane, whose answers get Slack's native feedback buttons.
+        self._pane_threads: OrderedDict[ThreadKey, None] = OrderedDict()
 
     # -- work tracking (lets tests and shutdown wait for listeners bolt runs as tasks) ---
 
@@ -279,6 +282,10 @@ class SlackBot:
     ) -> None:
         """One turn; in the assistant pane (`pane`) its status stands in for the 👀 reaction."""
         persona = self._channel_personas.get(message.key.channel, self._default)
+        if pane is not None:
+            self._pane_threads[message.key] = None
+            while len(self._pane_threads) > RATED_MEMORY:
+                self._pane_threads.popitem(last=False)
         # A reaction on the question shows the bot is working while the model writes.
         where = {"channel": message.key.channel, "timestamp": message.message_id}
         # Not awaited first: the answer's first words should not wait for the reaction. None
@@ -427,6 +434,14 @@ class SlackBot:
         finally:
             self._done()
 
+    async def _on_native_feedback(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            action = (body.get("actions") or [{}])[0]
+            await self._feedback(body | {"actions": [fmt.classic_feedback_action(action)]})
+        finally:
+            self._done()
+
     async def _feedback(self, body: dict[str, Any]) -> None:
         action = (body.get("actions") or [{}])[0]
         target = fmt.decode_feedback(str(action.get("value", "")))
@@ -510,11 +525,12 @@ class SlackBot:
         elif isinstance(event, StaleReply):
             await mark_stale(self._send, key, event.message_id, event.text)
 
-    @staticmethod
-    def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:
+    def _feedback_value(self, reply: FinalReply, answering: IncomingMessage | None) -> str | None:
         if answering is None or reply.source not in _RATEABLE:
             return None
-        return fmt.encode_feedback(answering.key, answering.message_id, answering.author_id)
+        value = fmt.encode_feedback(answering.key, answering.message_id, answering.author_id)
+        # The pane is an AI app's surface: Slack's own feedback buttons show there.
+        return fmt.native_feedback_value(value) if answering.key in self._pane_threads else value
 
     async def tick(self) -> None:
         """Timed work (reminders, hand-backs after quiet): call every minute or so."""

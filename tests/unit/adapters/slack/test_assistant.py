@@ -7,13 +7,16 @@ pane calls with missing or out-of-limit arguments, as Slack does.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import yaml
 
+from bots.models import ThreadKey
 from bots.store.sqlite import SQLiteStore
 from tests.fakes.fake_slack import TEAM_ID
 from tests.unit.adapters.slack.test_adapter import (
@@ -25,6 +28,7 @@ from tests.unit.adapters.slack.test_adapter import (
     copy_slack_persona,
     event_body,
     make_rig,
+    mention,
     text_of,
 )
 
@@ -154,3 +158,66 @@ async def test_no_status_while_a_person_has_the_pane_thread(pane: Rig) -> None:
     statuses = len(pane.slack.made("assistant.threads.setStatus"))
     await deliver(pane, pane_message("900.3", "hello?", "900.1"))
     assert len(pane.slack.made("assistant.threads.setStatus")) == statuses
+
+
+def native_click(answer: dict[str, Any], which: str, user: str = USER) -> str:
+    block = next(b for b in answer["blocks"] if b["type"] == "context_actions")
+    (buttons,) = block["elements"]
+    chosen = buttons[f"{which}_button"]
+    payload = {
+        "type": "block_actions",
+        "team": {"id": TEAM_ID, "domain": "fake"},
+        "user": {"id": user, "username": "someone", "team_id": TEAM_ID},
+        "api_app_id": "A0APP",
+        "token": "legacy",
+        "trigger_id": "1.2.5",
+        "channel": {"id": PANE, "name": "directmessage"},
+        "container": {"type": "message", "message_ts": answer["posted_ts"], "channel_id": PANE},
+        "message": {
+            "type": "message",
+            "ts": answer["posted_ts"],
+            "thread_ts": answer["thread_ts"],
+            "text": answer["text"],
+            "blocks": answer["blocks"],
+        },
+        "actions": [
+            {
+                "type": "feedback_buttons",
+                "action_id": buttons["action_id"],
+                "block_id": block["block_id"],
+                "value": chosen["value"],
+                "text": chosen["text"],
+                "action_ts": "3.0",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def test_pane_answers_carry_slacks_native_feedback_buttons(
+    pane: Rig, store: SQLiteStore
+) -> None:
+    await deliver(pane, pane_message("950.2", "is there wifi?", "950.1"))
+    (answer,) = [p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "950.1"]
+    kinds = [b["type"] for b in answer["blocks"]]
+    assert kinds[-1] == "context_actions"
+    assert "actions" not in kinds  # not the classic buttons
+    (buttons,) = answer["blocks"][-1]["elements"]
+    assert buttons["type"] == "feedback_buttons"
+    assert buttons["positive_button"]["text"] == {"type": "plain_text", "text": "👍"}
+
+    assert await pane.deliver(native_click(answer, "negative")) == 200
+    await pane.settle()
+    key = ThreadKey("slack", TEAM_ID, PANE, "950.1")
+    conversation = await store.get_conversation(key)
+    assert conversation is not None
+    assert await store.feedback_of(conversation.id) == {"950.2": False}
+    (update,) = pane.slack.made("chat.update")
+    assert not [b for b in update["blocks"] if b["type"] == "context_actions"]
+    assert "person" in pane.slack.posts(PANE)[-1]["text"]  # the offer after a 👎
+
+
+async def test_channel_answers_keep_the_classic_buttons(pane: Rig) -> None:
+    await deliver(pane, mention("960.1", "is there wifi?"))
+    (answer,) = pane.thread_posts("960.1")
+    assert [b["type"] for b in answer["blocks"]][-1] == "actions"
