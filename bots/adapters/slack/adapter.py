@@ -292,9 +292,9 @@ class SlackBot:
         # on a message the bot will not answer (a person has the thread): no 👀 flash there.
         reacting = None
         answering = resumed or not await self._engine.stays_silent(message)
-        if answering and pane is not None:
-            await pane.thinking()
-        elif answering:
+        if answering and pane is not None and not await pane.thinking():
+            pane = None  # Slack refused the status: the reaction shows the work instead
+        if answering and pane is None:
             reacting = asyncio.create_task(
                 self._call("reactions_add", name=WORKING_REACTION, **where)
             )

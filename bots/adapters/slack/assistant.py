@@ -50,14 +50,17 @@ class PaneStatus:
         self._thread = thread
         self._settings = runtime.persona.assistant
 
-    async def thinking(self) -> None:
-        await self._send.call(
+    async def thinking(self) -> bool:
+        """Show the status; False when Slack refused it (a DM thread outside the pane, an app
+        without the pane's scope): the caller shows the 👀 reaction instead."""
+        shown = await self._send.call(
             "assistant_threads_setStatus",
             channel_id=self._channel,
             thread_ts=self._thread,
             status=self._settings.thinking,
             loading_messages=list(self._settings.loading_messages) or None,
         )
+        return shown.ok
 
     async def clear(self) -> None:
         """Take the status down when the turn posted nothing (a reply clears it itself)."""

@@ -221,3 +221,12 @@ async def test_channel_answers_keep_the_classic_buttons(pane: Rig) -> None:
     await deliver(pane, mention("960.1", "is there wifi?"))
     (answer,) = pane.thread_posts("960.1")
     assert [b["type"] for b in answer["blocks"]][-1] == "actions"
+
+
+async def test_a_refused_status_falls_back_to_the_reaction(pane: Rig) -> None:
+    # A threaded DM outside the pane, or an app without the pane's scope.
+    pane.slack.fail("assistant.threads.setStatus", "missing_scope")
+    await deliver(pane, pane_message("970.2", "is there wifi?", "970.1"))
+    assert [a["timestamp"] for a in pane.slack.made("reactions.add")] == ["970.2"]
+    assert [r["timestamp"] for r in pane.slack.made("reactions.remove")] == ["970.2"]
+    assert len([p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "970.1"]) == 1
