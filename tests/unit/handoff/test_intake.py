@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from pydantic import ValidationError
 
 from bots.handoff.intake import check_answers
+from bots.handoff.lifecycle import HandoffDesk
 from bots.knowledge.entry_points import IntakeForm
-from bots.models import IntakeAnswer
+from bots.models import HandoffRecord, IntakeAnswer, IntakeDetails, ThreadKey
+from bots.store.sqlite import SQLiteStore
 
 FORM = IntakeForm.model_validate(
     {
@@ -64,3 +68,34 @@ def test_a_broken_form_is_refused_in_plain_words(
 ) -> None:
     with pytest.raises(ValidationError, match=words):
         IntakeForm.model_validate({"fields": fields})
+
+
+async def test_the_desk_keeps_the_answers_and_sends_them_to_sinks_that_take_them(
+    store: SQLiteStore,
+) -> None:
+    class Desk:
+        def __init__(self) -> None:
+            self.details: list[IntakeDetails] = []
+
+        async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
+            return True
+
+        async def deliver_details(self, details: IntakeDetails) -> bool:
+            self.details.append(details)
+            return True
+
+    class HandoffsOnly:
+        async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
+            return True
+
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    key = ThreadKey("slack", "T", "C", "1.1")
+    conversation = await store.ensure_conversation(key, "cafe", now)
+    helpdesk = Desk()
+    desk = HandoffDesk(store=store, llm=None, clock=lambda: now, sinks=[HandoffsOnly(), helpdesk])
+    answers = (IntakeAnswer("email", "Your e-mail", "a@example.com"),)
+    details = await desk.add_details(conversation, "U1", answers)
+    await desk.drain()
+    assert helpdesk.details == [details]
+    assert (details.key, details.user_id, details.submitted_at) == (key, "U1", now)
+    assert await store.intake_of(conversation.id) == answers
