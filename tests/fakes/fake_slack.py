@@ -346,8 +346,18 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         oldest = float(params.get("oldest") or 0)
         top = [m for m in self.messages[channel] if m.get("thread_ts") in (None, m["ts"])]
+        # `latest` (inclusive only with `inclusive`) as conversations.history documents.
+        latest = float(params.get("latest") or "inf")
+        inclusive = params.get("inclusive") in (True, "true", "1", 1)
+
+        def before_latest(message: dict[str, Any]) -> bool:
+            stamp = float(message["ts"])
+            return stamp < latest or (inclusive and stamp == latest)
+
         found = sorted(
-            (m for m in top if float(m["ts"]) > oldest), key=lambda m: m["ts"], reverse=True
+            (m for m in top if float(m["ts"]) > oldest and before_latest(m)),
+            key=lambda m: m["ts"],
+            reverse=True,
         )
         start = int(params.get("cursor") or 0)
         limit = int(params.get("limit") or 100)

@@ -44,6 +44,7 @@ from bots.adapters.slack.api import Sleep, make_client
 from bots.adapters.slack.assistant import AssistantPane, PaneStatus
 from bots.adapters.slack.http import events_app
 from bots.adapters.slack.intake import IntakeFlow
+from bots.adapters.slack.relay import Relay, support_thread_reply
 from bots.adapters.slack.send import Sender
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
 from bots.adapters.slack.support_posts import SupportPost
@@ -58,6 +59,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    SilenceReason,
     Silent,
     StaleReply,
     TextDelta,
@@ -132,6 +134,7 @@ class SlackBot:
         self._stream_support = StreamSupport()
         self._stream_timing = stream_timing or StreamTiming()
         self._team = SupportTeam(self._send, personas, default_persona)
+        self._relay = Relay(self._send, self._team)
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -147,7 +150,7 @@ class SlackBot:
             send=self._send,
             persona_of=self._runtime_for,
             incoming=self._incoming,
-            run_turn=lambda message, status: self._run_turn(message, pane=status),
+            run_turn=self._run_pane_turn,
             track=self._track,
             done=self._done,
         )
@@ -207,12 +210,36 @@ class SlackBot:
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         try:
+            if support_thread_reply(event, self._team.support_channels()):
+                if await self._relay_staff_reply(event):
+                    return
             if await self._wants(event, context.bot_user_id, body):
                 message = await self._incoming(body, event, context.bot_user_id)
                 if message is not None:
                     await self._run_turn(message)
         finally:
             self._done()
+
+    async def _relay_staff_reply(self, event: dict[str, Any]) -> bool:
+        """A staff reply under the notice of a private (pane) chat: into that chat (`slack_relay`).
+        False when the notice is not for such a chat: the message goes the usual way."""
+        key = await self._relay.chat_of(str(event["channel"]), str(event["thread_ts"]))
+        user = str(event["user"])
+        if key is None or (self._is_staff is not None and not await self._is_staff(user)):
+            return False
+        text = str(event.get("text") or "")
+        message = IncomingMessage(key, user, text, str(event["ts"]), is_staff=True)
+        duplicate = False
+        async with aclosing(
+            self._engine.handle(message, self._runtime_for(key.channel).persona.name)
+        ) as turn:
+            async for happened in turn:
+                duplicate = duplicate or happened == Silent(SilenceReason.DUPLICATE)
+                if isinstance(happened, HandoffClaimed):
+                    await self.render(happened, key)
+        if not duplicate:
+            await self._relay.to_chat(key, user, text)
+        return True
 
     async def _wants(self, event: dict[str, Any], bot_user_id: str | None, body: Any) -> bool:
         """A plain `message` is ours in a DM, when it mentions us, or in a thread we are in."""
@@ -273,14 +300,20 @@ class SlackBot:
             log.info("answered %d message(s) left unanswered by the last run", len(waiting))
         return len(waiting)
 
+    async def _run_pane_turn(self, message: IncomingMessage, status: PaneStatus) -> None:
+        silences = await self._run_turn(message, pane=status)
+        if SilenceReason.HUMAN_OWNS_THREAD in silences and not message.is_staff:
+            await self._relay.to_team(message)  # people have the chat: the team reads it
+
     def _runtime_for(self, channel: str) -> PersonaRuntime:
         name = self._channel_personas.get(channel, self._default)
         return self._personas.get(name) or self._personas[self._default]
 
     async def _run_turn(
         self, message: IncomingMessage, *, resumed: bool = False, pane: PaneStatus | None = None
-    ) -> None:
-        """One turn; in the assistant pane (`pane`) its status stands in for the 👀 reaction."""
+    ) -> set[SilenceReason]:
+        """One turn; in the assistant pane (`pane`) its status stands in for the 👀 reaction.
+        Returns why the bot stayed silent, if it did (the pane relays to the team then)."""
         persona = self._channel_personas.get(message.key.channel, self._default)
         if pane is not None:
             self._pane_threads[message.key] = None
@@ -299,6 +332,7 @@ class SlackBot:
                 self._call("reactions_add", name=WORKING_REACTION, **where)
             )
         said = False
+        silences: set[SilenceReason] = set()
         stream = ReplyStream(
             self._send,
             message.key,
@@ -314,6 +348,8 @@ class SlackBot:
             async with aclosing(turn) as events:
                 async for event in events:
                     said = said or not isinstance(event, Silent)
+                    if isinstance(event, Silent):
+                        silences.add(event.why)
                     if isinstance(event, TextDelta):
                         await stream.add(event.text)
                     elif isinstance(event, FinalReply) and stream.started:
@@ -327,6 +363,7 @@ class SlackBot:
             if reacting is not None:
                 await reacting
                 await self._call("reactions_remove", name=WORKING_REACTION, **where)
+        return silences
 
     # -- staff buttons -------------------------------------------------------------------
 

@@ -85,6 +85,12 @@ class SupportTeam:
         if not resolvable:
             self.posts.forget(key)
 
+    def support_channels(self) -> set[str]:
+        return {c for c in self._support_channels() if c}
+
+    async def find_notice(self, key: ThreadKey) -> SupportPost | None:
+        return await self.posts.find(key, self._support_channels())
+
     async def add_details(self, key: ThreadKey, text: str) -> None:
         """Post the intake form's answers (mrkdwn, made safe) under the thread's notice."""
         post = await self.posts.find(key, self._support_channels())

@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from bots.models import ThreadKey
+from bots.models import ConversationState, ThreadKey
 from bots.store.sqlite import SQLiteStore
-from tests.fakes.fake_slack import TEAM_ID
+from tests.fakes.fake_slack import TEAM_ID, FakeSlack
 from tests.unit.adapters.slack.test_adapter import (
     CLAIM_ACTION,
     STAFF,
@@ -230,3 +230,63 @@ async def test_a_refused_status_falls_back_to_the_reaction(pane: Rig) -> None:
     assert [a["timestamp"] for a in pane.slack.made("reactions.add")] == ["970.2"]
     assert [r["timestamp"] for r in pane.slack.made("reactions.remove")] == ["970.2"]
     assert len([p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "970.1"]) == 1
+
+
+def support_reply(ts: str, text: str, notice_ts: str, user: str = STAFF) -> dict[str, Any]:
+    event = {"type": "message", "user": user, "text": text, "ts": ts, "channel": "C0SUPPORT"}
+    event |= {"channel_type": "channel", "team": TEAM_ID, "thread_ts": notice_ts}
+    return event_body(event)
+
+
+async def test_staff_and_the_person_talk_through_the_bot_after_a_pane_hand_off(
+    pane: Rig, store: SQLiteStore
+) -> None:
+    await deliver(pane, pane_message("980.2", "I want a human", "980.1"))
+    (notice,) = pane.slack.posts("C0SUPPORT")
+    # Staff cannot write in the person's pane chat: they reply under the notice.
+    body = support_reply("990.1", "Hi, Sam here. <!channel> Which table?", notice["posted_ts"])
+    await deliver(pane, body)
+    await deliver(pane, body)  # a redelivery is passed on once
+    relayed = [p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "980.1"][1:]
+    assert len(relayed) == 1
+    assert relayed[0]["text"].startswith(f"*<@{STAFF}> from the team:* Hi, Sam here.")
+    assert "<!channel>" not in relayed[0]["text"]
+    key = ThreadKey("slack", TEAM_ID, PANE, "980.1")
+    conversation = await store.get_conversation(key)
+    assert conversation is not None
+    assert conversation.state is ConversationState.HUMAN  # the reply claimed it
+    assert "Claimed by" in text_of(pane.slack.made("chat.update")[-1])
+
+    # The person's answer goes back under the notice, and the bot stays quiet in the chat.
+    await deliver(pane, pane_message("980.3", "The one by the window", "980.1"))
+    back = pane.slack.posts("C0SUPPORT")[-1]
+    assert back["thread_ts"] == notice["posted_ts"]
+    assert back["text"] == f"<@{USER}>: The one by the window"
+    assert len([p for p in pane.slack.posts(PANE) if p.get("thread_ts") == "980.1"]) == 2
+
+
+async def test_a_support_thread_reply_after_a_restart_finds_its_chat_by_metadata(
+    tmp_path: Path, store: SQLiteStore
+) -> None:
+    root = with_assistant(tmp_path)
+    slack = FakeSlack()
+    await slack.start()
+    try:
+        async for rig in make_rig(root, store, None, slack=slack):
+            await deliver(rig, pane_message("981.2", "I want a human", "981.1"))
+            # A later hand-off: the newest message in the support channel is not the one.
+            await deliver(rig, pane_message("982.2", "I want a human", "982.1"))
+        notice = slack.posts("C0SUPPORT")[0]
+        async for rig in make_rig(root, store, None, slack=slack):  # a new process
+            await deliver(rig, support_reply("991.1", "On it", notice["posted_ts"]))
+            relayed = [p for p in slack.posts(PANE) if p.get("thread_ts") == "981.1"]
+            assert relayed[-1]["text"].endswith("On it")
+    finally:
+        await slack.close()
+
+
+async def test_replies_under_channel_notices_are_not_relayed(pane: Rig) -> None:
+    await deliver(pane, mention("985.1", "I want a human"))
+    (notice,) = pane.slack.posts("C0SUPPORT")
+    await deliver(pane, support_reply("995.1", "looking", notice["posted_ts"]))
+    assert len(pane.thread_posts("985.1")) == 1  # staff reply in the channel thread itself
