@@ -210,9 +210,9 @@ class SlackBot:
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         try:
-            if support_thread_reply(event, self._team.support_channels()):
-                if await self._relay_staff_reply(event):
-                    return
+            channels = self._team.support_channels()
+            if support_thread_reply(event, channels) and await self._relay_staff_reply(event):
+                return
             if await self._wants(event, context.bot_user_id, body):
                 message = await self._incoming(body, event, context.bot_user_id)
                 if message is not None:
