@@ -690,18 +690,20 @@ class Engine:
         self, key: ThreadKey, user_id: str, raw: Mapping[str, str | None]
     ) -> IntakeCheck | IntakeDetails | None:
         """The intake form's answers (`handoff/intake.py`): what is wrong with them, or what
-        was kept and sent on; None when the thread has no conversation or no form."""
-        async with self._locks.hold(key.as_id()):
-            conversation = await self._store.get_conversation(key)
-            if conversation is None:
-                return None
-            form = self._runtime(conversation).persona.intake
-            if not form.enabled:
-                return None
-            checked = check_answers(form, raw)
-            if not checked.ok:
-                return checked
-            return await self._desk.add_details(conversation, user_id, checked.answers)
+        was kept and sent on; None when the thread has no conversation or no form.
+
+        Not under the conversation's lock: a form must be answered within Slack's 3 seconds
+        even while the bot is writing a reply there, and it writes only its own rows."""
+        conversation = await self._store.get_conversation(key)
+        if conversation is None:
+            return None
+        form = self._runtime(conversation).persona.intake
+        if not form.enabled:
+            return None
+        checked = check_answers(form, raw)
+        if not checked.ok:
+            return checked
+        return await self._desk.add_details(conversation, user_id, checked.answers)
 
     async def suggested_prompts(self, persona: str | None = None) -> tuple[str, ...]:
         """Questions to offer when a chat opens (`turn/suggestions.py`)."""
