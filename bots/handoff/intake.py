@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
-
 from bots.knowledge.entry_points import IntakeField, IntakeForm
 from bots.models import IntakeAnswer, IntakeDetails
 
@@ -56,6 +54,9 @@ def check_answers(form: IntakeForm, raw: Mapping[str, str | None]) -> IntakeChec
         if len(value) > max_length(spec):
             errors[spec.id] = f"Please keep it under {max_length(spec)} characters."
         elif spec.kind == "email":
+            # Imported here: 26 ms (it brings dnspython) that start-up need not pay.
+            from email_validator import EmailNotValidError, validate_email
+
             try:
                 value = validate_email(value, check_deliverability=False).normalized
             except EmailNotValidError:
