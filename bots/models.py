@@ -353,3 +353,24 @@ def thread_of(event: EngineEvent) -> ThreadKey | None:
     if isinstance(event, HandoffClaimed | HandoffResolved | StaffReply):
         return event.key
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeAnswer:
+    """One answer of the intake form (the persona's `intake.fields`)."""
+
+    field_id: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeDetails:
+    """What the asker told the team in the intake form, for the notice, webhook and store."""
+
+    conversation_id: str
+    key: ThreadKey
+    persona: str
+    user_id: str
+    answers: tuple[IntakeAnswer, ...]
+    submitted_at: datetime

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bots.errors import LLMError
 from bots.handoff.detect import is_affirmative
@@ -24,6 +24,8 @@ from bots.models import (
     HandoffRequested,
     HandoffResolved,
     IncomingMessage,
+    IntakeAnswer,
+    IntakeDetails,
     Role,
     SilenceReason,
     Silent,
@@ -57,6 +59,13 @@ class HandoffSink(Protocol):
     """Somewhere outside the chat that hears about hand-offs (a help desk webhook)."""
 
     async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool: ...
+
+
+@runtime_checkable
+class DetailsSink(Protocol):
+    """A hand-off sink that also takes the intake form's answers (the webhook does)."""
+
+    async def deliver_details(self, details: IntakeDetails) -> bool: ...
 
 
 def extractive_summary(turns: Sequence[Turn], reason: HandoffReason, detail: str) -> list[str]:
@@ -246,6 +255,27 @@ class HandoffDesk:
             if await self._store.mark_reminded(handoff.id, now):
                 events.append(HandoffReminder(_record_of(conversation, handoff), waited))
         return events
+
+    async def add_details(
+        self, conversation: Conversation, user_id: str, answers: tuple[IntakeAnswer, ...]
+    ) -> IntakeDetails:
+        """Keep the intake form's answers and send them to the sinks that take them."""
+        details = IntakeDetails(
+            conversation_id=conversation.id,
+            key=conversation.key,
+            persona=conversation.persona,
+            user_id=user_id,
+            answers=answers,
+            submitted_at=self._clock(),
+        )
+        await self._store.save_intake(details)
+        for sink in self._sinks:
+            if isinstance(sink, DetailsSink):
+                task = asyncio.create_task(sink.deliver_details(details))
+                self._deliveries.add(task)
+                task.add_done_callback(self._deliveries.discard)
+        log.info("intake details kept conversation=%s fields=%d", conversation.id, len(answers))
+        return details
 
     def _notify(self, record: HandoffRecord) -> None:
         """Deliver in the background: the user's reply must not wait for a help desk."""

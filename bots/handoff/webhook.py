@@ -22,7 +22,7 @@ import tenacity
 from bots.errors import ConfigError
 from bots.handoff.updates import MESSAGE, HandoffUpdate
 from bots.llm.client import parse_retry_after
-from bots.models import HandoffRecord
+from bots.models import HandoffRecord, IntakeDetails
 from bots.secret import Secret
 from bots.text import neutralise_mentions
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 EVENT_TYPE = "handoff.requested"
 FORMAT_VERSION = 1
 """The payloads' `version`: a field added keeps it; a field changed or removed raises it."""
+DETAILS_TYPE = "handoff.details"
 TIMESTAMP_HEADER = "X-Bots-Timestamp"
 SIGNATURE_HEADER = "X-Bots-Signature"
 DELIVERY_HEADER = "X-Bots-Delivery"
@@ -119,6 +120,11 @@ class HandoffWebhook:
         """Send `handoff.claimed`, `handoff.message` or `handoff.resolved` (`update_payload`)."""
         delivery_id = str(uuid.uuid4())
         await self._send(update_payload(update, delivery_id=delivery_id), delivery_id)
+
+    async def deliver_details(self, details: IntakeDetails) -> bool:
+        """Send the intake form's answers (`handoff.details`), as `deliver` sends a hand-off."""
+        delivery_id = str(uuid.uuid4())
+        return await self._send(details_payload(details, delivery_id), delivery_id)
 
     async def _send(self, data: dict[str, object], delivery_id: str) -> bool:
         body = encode(data)
@@ -239,6 +245,24 @@ def update_payload(update: HandoffUpdate, *, delivery_id: str | None = None) -> 
         data["from"] = update.sender
         data["text"] = neutralise_mentions(update.text)
     return data
+
+
+def details_payload(details: IntakeDetails, delivery_id: str | None = None) -> dict[str, object]:
+    """The JSON object of a `handoff.details` delivery: the answers of the intake form."""
+    return {
+        "type": DETAILS_TYPE,
+        "version": FORMAT_VERSION,
+        "id": delivery_id or str(uuid.uuid4()),
+        "conversation_id": details.conversation_id,
+        "platform": details.key.platform,
+        "workspace": details.key.workspace,
+        "channel": details.key.channel,
+        "thread": details.key.thread,
+        "persona": details.persona,
+        "user_id": details.user_id,
+        "fields": [{"id": a.field_id, "label": a.label, "value": a.value} for a in details.answers],
+        "submitted_at": _utc_iso(details.submitted_at),
+    }
 
 
 def encode(data: dict[str, object]) -> bytes:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bots.errors import PersonaError
+from bots.knowledge.entry_points import AssistantSettings, IntakeForm
 from bots.knowledge.forum_settings import ForumSettings
 from bots.knowledge.reading import listed_as_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
@@ -281,6 +282,12 @@ class Persona(_Section):
     )
     forum: ForumSettings = Field(
         ForumSettings(), description="Discord forum channels as a help desk (docs/discord.md)."
+    )
+    assistant: AssistantSettings = Field(
+        AssistantSettings(), description="The Slack assistant pane: suggested prompts, status."
+    )
+    intake: IntakeForm = Field(
+        IntakeForm(), description="A short form for the team, offered when a person takes over."
     )
     messages: dict[str, dict[str, str]] = Field(
         default_factory=dict,

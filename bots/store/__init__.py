@@ -14,6 +14,8 @@ from bots.models import (
     ConversationState,
     Forgotten,
     Handoff,
+    IntakeAnswer,
+    IntakeDetails,
     ThreadKey,
     Turn,
     Usage,
@@ -213,6 +215,17 @@ class Store(Protocol):
         outcomes and the usage ledger by their own time. Unmatched questions are the newest
         `unmatched_limit` whose message text is still kept.
         """
+
+    async def most_asked_entries(self, persona: str, since: datetime, limit: int) -> list[str]:
+        """The ids of the entries that confidently matched most questions to `persona` since
+        `since`, most first (ties by id): the suggested prompts of a new chat."""
+
+    async def save_intake(self, details: IntakeDetails) -> None:
+        """Keep the intake form's answers of `details.conversation_id`, replacing any earlier
+        ones (migration 7). StoreError if no such conversation."""
+
+    async def intake_of(self, conversation_id: str) -> tuple[IntakeAnswer, ...]:
+        """The conversation's intake answers in the form's order (empty: none)."""
 
     # -- the live grounding check (migration 5) --------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bots.models import Forgotten, Role, Usage, UsageEntry
 from bots.store.dialect import Dialect, Session
+from bots.store.intake_queries import delete_intake_before, forget_user_intake
 
 FORGOTTEN_USER = ""
 """What a forgotten user's id becomes in the usage ledger."""
@@ -53,6 +54,7 @@ async def delete_turns_before(session: Session, cutoff: datetime) -> int:
     await session.execute(
         "DELETE FROM desk_outbox WHERE done_at IS NOT NULL AND created_at < ?", cutoff
     )
+    await delete_intake_before(session, cutoff)
     # Summaries and details are written from the messages: they go with them.
     await session.execute(
         "UPDATE handoffs SET summary = ?, detail = ''"
@@ -108,6 +110,7 @@ async def forget_user(session: Session, dialect: Dialect, user_id: str) -> Forgo
     forgotten = await forget_conversations(session, dialect, [str(row[0]) for row in rows])
     turns = await session.execute("DELETE FROM turns WHERE author_id = ?", user_id)
     feedback = await session.execute("DELETE FROM feedback WHERE user_id = ?", user_id)
+    await forget_user_intake(session, user_id)  # answers given in conversations kept above
     usage = await session.execute(
         "UPDATE usage_ledger SET user_id = ? WHERE user_id = ?", FORGOTTEN_USER, user_id
     )

@@ -14,6 +14,8 @@ from bots.models import (
     ConversationState,
     Forgotten,
     Handoff,
+    IntakeAnswer,
+    IntakeDetails,
     Role,
     ThreadKey,
     Turn,
@@ -21,6 +23,7 @@ from bots.models import (
     UsageEntry,
 )
 from bots.store import handoff_queries as handoffs
+from bots.store import intake_queries as intake
 from bots.store import privacy_queries as privacy
 from bots.store import report_queries as report
 from bots.store import rows
@@ -448,6 +451,24 @@ class SQLStore(DeskStore, ABC):
         """Read the period in one snapshot, so that every figure comes from one state."""
         async with self._snapshot("read the report's figures") as session:
             return await report.activity(session, self.dialect, since, until, unmatched_limit)
+
+    async def most_asked_entries(self, persona: str, since: datetime, limit: int) -> list[str]:
+        async with self._session("read the most asked questions") as session:
+            return await report.most_asked_entries(session, persona, since, limit)
+
+    async def save_intake(self, details: IntakeDetails) -> None:
+        async with self._session("save the intake form's answers", writes=True) as session:
+            await intake.save_intake(
+                session,
+                details.conversation_id,
+                details.user_id,
+                details.answers,
+                details.submitted_at,
+            )
+
+    async def intake_of(self, conversation_id: str) -> tuple[IntakeAnswer, ...]:
+        async with self._session("read the intake form's answers") as session:
+            return await intake.intake_of(session, conversation_id)
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -130,3 +130,18 @@ async def activity(
             for model, calls, prompt, completion in usage
         ),
     )
+
+
+async def most_asked_entries(
+    session: Session, persona: str, since: datetime, limit: int
+) -> list[str]:
+    rows = await session.fetch(
+        "SELECT r.entry_id, count(*) AS asked FROM retrievals r"
+        " JOIN conversations c ON c.id = r.conversation_id"
+        " WHERE c.persona = ? AND r.recorded_at >= ? AND r.confident AND r.entry_id IS NOT NULL"
+        " GROUP BY r.entry_id ORDER BY asked DESC, r.entry_id LIMIT ?",
+        persona,
+        since,
+        limit,
+    )
+    return [str(row[0]) for row in rows]

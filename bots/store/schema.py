@@ -309,6 +309,24 @@ MIGRATIONS: Final[tuple[tuple[Statement, ...], ...]] = (
         """,
         "CREATE INDEX desk_outbox_due ON desk_outbox (due_at) WHERE done_at IS NULL",
     ),
+    # 8: the intake form's answers (issue 21): one row per field, a resubmission replaces
+    # them. Forgetting the conversation cascades; `bots forget --user` and retention delete
+    # them too (bots/store/intake_queries.py).
+    (
+        """
+        CREATE TABLE intake_answers (
+            conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            field_id        text NOT NULL,
+            position        integer NOT NULL,
+            label           text NOT NULL,
+            value           text NOT NULL,
+            user_id         text NOT NULL,
+            submitted_at    {time} NOT NULL,
+            PRIMARY KEY (conversation_id, field_id)
+        ){compact}
+        """,
+        "CREATE INDEX intake_answers_by_user ON intake_answers (user_id)",
+    ),
 )
 
 CONVERSATION_COLUMNS: Final = (

@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 
 from bots.errors import LLMError, StoreError
 from bots.handoff.detect import is_affirmative, is_decline, wants_human
+from bots.handoff.intake import IntakeCheck, check_answers
 from bots.handoff.lifecycle import HandoffDesk, HandoffSink
 from bots.handoff.unknown import admits_not_knowing
+from bots.knowledge.entry_points import IntakeForm
 from bots.knowledge.persona import Persona
 from bots.language.catalog import language_name, supported
 from bots.language.catalog import message as catalog_message
@@ -35,6 +37,7 @@ from bots.models import (
     FinalReply,
     HandoffReason,
     IncomingMessage,
+    IntakeDetails,
     ReplySource,
     Role,
     SilenceReason,
@@ -58,8 +61,10 @@ from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
 from bots.turn.offline import offline_reply
+from bots.turn.quiet import stays_silent
 from bots.turn.rewrite import standalone_question
 from bots.turn.runtime import PersonaRuntime
+from bots.turn.suggestions import suggested_prompts
 
 log = logging.getLogger(__name__)
 
@@ -699,6 +704,42 @@ class Engine:
     async def knows(self, key: ThreadKey) -> bool:
         """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""
         return await self._store.get_conversation(key) is not None
+
+    async def stays_silent(self, message: IncomingMessage) -> bool:
+        """Whether the turn will surely not reply (`turn/quiet.py`): no "working" sign then."""
+        return stays_silent(await self.state(message.key), message)
+
+    async def intake_form(self, key: ThreadKey) -> IntakeForm | None:
+        """The thread's persona's intake form, when it has one (None: no form to offer)."""
+        conversation = await self._store.get_conversation(key)
+        if conversation is None:
+            return None
+        form = self._runtime(conversation).persona.intake
+        return form if form.enabled else None
+
+    async def add_intake(
+        self, key: ThreadKey, user_id: str, raw: Mapping[str, str | None]
+    ) -> IntakeCheck | IntakeDetails | None:
+        """The intake form's answers (`handoff/intake.py`): what is wrong with them, or what
+        was kept and sent on; None when the thread has no conversation or no form.
+
+        Not under the conversation's lock: a form must be answered within Slack's 3 seconds
+        even while the bot is writing a reply there, and it writes only its own rows."""
+        conversation = await self._store.get_conversation(key)
+        if conversation is None:
+            return None
+        form = self._runtime(conversation).persona.intake
+        if not form.enabled:
+            return None
+        checked = check_answers(form, raw)
+        if not checked.ok:
+            return checked
+        return await self._desk.add_details(conversation, user_id, checked.answers)
+
+    async def suggested_prompts(self, persona: str | None = None) -> tuple[str, ...]:
+        """Questions to offer when a chat opens (`turn/suggestions.py`)."""
+        name = persona if persona is not None and persona in self._personas else self._default
+        return await suggested_prompts(self._personas[name], self._store, self._clock())
 
     async def state(self, key: ThreadKey) -> ConversationState | None:
         """The thread's hand-off state (None: the bot has no conversation there)."""

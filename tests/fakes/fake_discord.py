@@ -75,6 +75,8 @@ class FakeDiscord:
     threads: dict[str, dict[str, Any]] = field(default_factory=dict)
     identified: list[dict[str, Any]] = field(default_factory=list)
     heartbeats: int = 0
+    modals: list[dict[str, Any]] = field(default_factory=list)
+    """The MODAL responses (type 9) the bot opened, as Discord received them."""
 
     def __post_init__(self) -> None:
         self._changed = asyncio.Condition()
@@ -386,6 +388,10 @@ class FakeDiscord:
     ) -> tuple[int, Any, list[tuple[str, dict[str, Any]]]]:
         kind = int((body or {}).get("type", 4))
         data = (body or {}).get("data") or {}
+        if kind == 9 and not _valid_modal(data):
+            return 400, {"message": "Invalid Form Body", "code": 50035}, []
+        if kind == 9:
+            self.modals.append(data)
         answer = {
             "interaction": {
                 "id": interaction,
@@ -710,6 +716,37 @@ def interaction(
     if message is not None:
         payload["message"] = message
     return payload
+
+
+def _valid_modal(data: dict[str, Any]) -> bool:
+    """A MODAL response (type 9) as Discord takes it: a custom id, a title of at most 45
+    characters, one to five action rows each holding one text input (type 4) with a label of
+    at most 45 characters (discord.com/developers/docs/interactions/receiving-and-responding,
+    /components/reference#text-input)."""
+    rows = data.get("components") or []
+    if not data.get("custom_id") or not 0 < len(str(data.get("title", ""))) <= 45:
+        return False
+    if not 1 <= len(rows) <= 5:
+        return False
+    for row in rows:
+        inputs = row.get("components") or []
+        if row.get("type") != 1 or len(inputs) != 1 or inputs[0].get("type") != 4:
+            return False
+        if not 0 < len(str(inputs[0].get("label", ""))) <= 45 or not inputs[0].get("custom_id"):
+            return False
+    return True
+
+
+def modal_submit(
+    custom_id: str, values: dict[str, str], *, channel: str, author: str = USER_ID
+) -> dict[str, Any]:
+    """A MODAL_SUBMIT interaction (type 5): each text input back in its action row."""
+    rows = [
+        {"type": 1, "components": [{"type": 4, "custom_id": name, "value": value}]}
+        for name, value in values.items()
+    ]
+    data = {"custom_id": custom_id, "components": rows}
+    return interaction(5, data, channel=channel, author=author, channel_type=11)
 
 
 def button_click(

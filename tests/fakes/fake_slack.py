@@ -379,6 +379,8 @@ class FakeSlack:
             return {"ok": True, "channel": channel, "ts": params.get("ts")}
         if method == "conversations.history":
             return self._history(channel, params)
+        if method.startswith("assistant.threads.") or method.startswith("views."):
+            return check_pane_call(method, params)
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", ""))
             link = f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"
@@ -409,8 +411,18 @@ class FakeSlack:
             return {"ok": False, "error": "channel_not_found"}
         oldest = float(params.get("oldest") or 0)
         top = [m for m in self.messages[channel] if m.get("thread_ts") in (None, m["ts"])]
+        # `latest` (inclusive only with `inclusive`) as conversations.history documents.
+        latest = float(params.get("latest") or "inf")
+        inclusive = params.get("inclusive") in (True, "true", "1", 1)
+
+        def before_latest(message: dict[str, Any]) -> bool:
+            stamp = float(message["ts"])
+            return stamp < latest or (inclusive and stamp == latest)
+
         found = sorted(
-            (m for m in top if float(m["ts"]) > oldest), key=lambda m: m["ts"], reverse=True
+            (m for m in top if float(m["ts"]) > oldest and before_latest(m)),
+            key=lambda m: m["ts"],
+            reverse=True,
         )
         start = int(params.get("cursor") or 0)
         limit = int(params.get("limit") or 100)
@@ -426,6 +438,48 @@ class FakeSlack:
         }
 
 
+def check_pane_call(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The assistant pane's and the modals' methods, refused as Slack refuses bad arguments
+    (docs.slack.dev/reference/methods/assistant.threads.setStatus, .setSuggestedPrompts,
+    .setTitle, views.open): the required fields, four prompts, ten loading messages, a
+    modal's title within 24 characters and its blocks within 100."""
+    if method.startswith("assistant.threads.") and not (
+        params.get("channel_id") and params.get("thread_ts")
+    ):
+        return {"ok": False, "error": "invalid_arguments"}
+    if method == "assistant.threads.setStatus":
+        loading = params.get("loading_messages") or []
+        if "status" not in params or len(loading) > 10:
+            return {"ok": False, "error": "invalid_arguments"}
+    elif method == "assistant.threads.setSuggestedPrompts":
+        prompts = params.get("prompts")
+        shaped = isinstance(prompts, list) and all(
+            isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts
+        )
+        if not shaped or not 1 <= len(prompts or []) <= 4:
+            return {"ok": False, "error": "invalid_arguments"}
+    elif method == "assistant.threads.setTitle":
+        if not params.get("title"):
+            return {"ok": False, "error": "invalid_arguments"}
+    elif method == "views.open":
+        view = params.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not params.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        title = (view or {}).get("title") or {}
+        if (
+            not isinstance(view, dict)
+            or view.get("type") != "modal"
+            or title.get("type") != "plain_text"
+            or not 0 < len(str(title.get("text", ""))) <= 24
+            or len(view.get("blocks") or []) > 100
+        ):
+            return {"ok": False, "error": "invalid_arguments"}
+        return {"ok": True, "view": {"id": "V0VIEW1", **view}}
+    return {"ok": True}
+
+
 async def _params(request: web.Request) -> dict[str, Any]:
     params: dict[str, Any] = dict(request.query)
     if request.content_type == "application/json":
@@ -433,7 +487,7 @@ async def _params(request: web.Request) -> dict[str, Any]:
         params |= dict(body) if isinstance(body, dict) else {}
     elif request.method == "POST":
         params |= {k: str(v) for k, v in (await request.post()).items()}
-    for name in ("blocks", "attachments", "chunks", "metadata"):
+    for name in ("blocks", "attachments", "chunks", "metadata", "prompts", "view"):
         value = params.get(name)
         if isinstance(value, str) and value.startswith(("[", "{")):
             params[name] = json.loads(value)

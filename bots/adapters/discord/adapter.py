@@ -31,6 +31,7 @@ from bots.adapters.discord import actions as discord_actions
 from bots.adapters.discord import formatting as fmt
 from bots.adapters.discord import forums as discord_forums
 from bots.adapters.discord import gateway as discord_gateway
+from bots.adapters.discord import intake as discord_intake
 from bots.adapters.discord import private_ask as discord_private_ask
 from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
@@ -47,6 +48,7 @@ from bots.models import (
     HandoffRequested,
     HandoffResolved,
     IncomingMessage,
+    IntakeDetails,
     ReplySource,
     StaffReply,
     StaleReply,
@@ -233,6 +235,9 @@ class DiscordBot:
         setattr(self.client, "on_raw_thread_delete", self._on_thread_delete)  # noqa: B010 - mypy refuses assigning to a method
         # How a button click (a DynamicItem, built by discord.py) finds this bot's desk.
         setattr(self.client, discord_ui.HANDLER_ATTRIBUTE, self.staff)
+        # The intake form's button and modal (`discord_intake`).
+        self._intake = discord_intake.DiscordIntake(engine, self._post_details, self._finished)
+        setattr(self.client, discord_intake.HANDLER_ATTRIBUTE, self._intake)
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -244,6 +249,7 @@ class DiscordBot:
             discord_forums.SolvedButton,
             discord_private_ask.PostPublicButton,
             discord_private_ask.AskPersonButton,
+            discord_intake.IntakeButton,
         )
         try:
             await self.tree.sync()
@@ -553,9 +559,10 @@ class DiscordBot:
             for piece in fmt.reply_messages(event.text, event.citations):
                 await self._safe_send(self._channel(key), piece)
         elif isinstance(event, HandoffRequested):
-            # In a forum post the notice carries Solved: the asker may close a waiting post.
-            solved = self.forums.add_solved(None, key)
-            await self._safe_send(self._channel(key), fmt.safe_text(event.message), solved)
+            # The notice carries "Add details" (an intake form) and, in a forum post, Solved:
+            # the asker may close a waiting post.
+            view = self.forums.add_solved(self._intake_view(event), key)
+            await self._safe_send(self._channel(key), fmt.safe_text(event.message), view)
             if event.record is not None:
                 await self._notify_team(event.record)
         elif isinstance(event, HandoffClaimed):
@@ -618,6 +625,36 @@ class DiscordBot:
                 await ratelimits.retry_unretried_429(send, self._sleep, "a message")
         except discord.HTTPException as exc:
             log.warning("discord refused a message (%s %s): dropped", exc.status, exc.code)
+
+    def _intake_view(self, event: HandoffRequested) -> discord.ui.View | None:
+        """The "Add details" button under a hand-off message, when the persona has a form."""
+        record = event.record
+        runtime = self._personas.get(record.persona) if record is not None else None
+        if record is None or runtime is None or not runtime.persona.intake.enabled:
+            return None
+        return discord_intake.intake_view(runtime.persona.intake, record.key, record.user_id)
+
+    async def _post_details(self, details: IntakeDetails, text: str) -> None:
+        """The intake answers to the support channel, as a reply to the team's card."""
+        card = self._support_posts.get(details.key)
+        channel_id = str(card.channel_id) if card else self._destination(details.persona)[0]
+        if not channel_id.isdigit():
+            log.warning("no support channel for %s: its details not posted", details.key.as_id())
+            return
+        channel = self.client.get_partial_messageable(int(channel_id))
+        reference = (
+            channel.get_partial_message(card.message_id).to_reference(fail_if_not_exists=False)
+            if card
+            else discord.utils.MISSING
+        )
+        try:
+            await channel.send(
+                text[: fmt.MESSAGE_LIMIT],
+                allowed_mentions=discord_stream.NO_PINGS,
+                reference=reference,
+            )
+        except discord.HTTPException as exc:
+            log.warning("discord refused the intake details (%s %s)", exc.status, exc.code)
 
     def _destination(self, persona: str) -> tuple[str, str]:
         runtime = self._personas.get(persona) or self._personas[self._default]

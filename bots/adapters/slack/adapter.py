@@ -39,9 +39,13 @@ from slack_sdk.errors import SlackApiError
 
 from bots.adapters.slack import command as slack_command
 from bots.adapters.slack import formatting as fmt
+from bots.adapters.slack import intake
 from bots.adapters.slack.api import Sleep, make_client
+from bots.adapters.slack.assistant import AssistantPane, PaneStatus
 from bots.adapters.slack.files import SlackFiles
 from bots.adapters.slack.http import events_app
+from bots.adapters.slack.intake import IntakeFlow
+from bots.adapters.slack.relay import Relay, support_thread_reply
 from bots.adapters.slack.send import Sender
 from bots.adapters.slack.shortcuts import ASK_CALLBACK, HANDOFF_CALLBACK, MessageShortcuts
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
@@ -58,6 +62,8 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    SilenceReason,
+    Silent,
     StaffReply,
     StaleReply,
     TextDelta,
@@ -138,6 +144,7 @@ class SlackBot:
         self._stream_support = StreamSupport()
         self._stream_timing = stream_timing or StreamTiming()
         self._team = SupportTeam(self._send, personas, default_persona)
+        self._relay = Relay(self._send, self._team)
         self.app = AsyncApp(
             client=client,
             signing_secret=signing_secret,
@@ -147,12 +154,24 @@ class SlackBot:
         )
         self.client = client
         track = [self._track]
+        # The assistant pane's events go through bolt's Assistant middleware (`slack_assistant`).
+        self._pane = AssistantPane(
+            engine=engine,
+            send=self._send,
+            persona_of=self._runtime_for,
+            incoming=self._incoming,
+            run_turn=self._run_pane_turn,
+            track=self._track,
+            done=self._done,
+        )
+        self.app.use(self._pane.middleware)
         self.app.event("app_mention", middleware=track)(self._on_mention)
         self.app.event("message", middleware=track)(self._on_message)
         self.app.action(fmt.CLAIM_ACTION, middleware=track)(self._on_claim)
         self.app.action(fmt.RESOLVE_ACTION, middleware=track)(self._on_resolve)
         self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
+        self.app.action(fmt.FEEDBACK_NATIVE_ACTION, middleware=track)(self._on_native_feedback)
         self.app.command(COMMAND, middleware=track)(self._on_command)
         self._shortcuts = MessageShortcuts(
             engine,
@@ -168,9 +187,17 @@ class SlackBot:
                 "callback_id": callback_id,
             }
             self.app.shortcut(shortcut, middleware=track)(self._on_shortcut)
+        # The intake form (`slack_intake`): the hand-off message's button, then its modal.
+        self._intake = IntakeFlow(
+            engine, self._send, self._team, lambda key, text: self._say(key, text)
+        )
+        self.app.action(intake.OPEN_ACTION, middleware=track)(self._on_intake_open)
+        self.app.view(intake.CALLBACK_ID, middleware=track)(self._on_intake_submit)
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
+        # Threads of the assistant pane, whose answers get Slack's native feedback buttons.
+        self._pane_threads: OrderedDict[ThreadKey, None] = OrderedDict()
 
     # -- work tracking (lets tests and shutdown wait for listeners bolt runs as tasks) ---
 
@@ -207,12 +234,36 @@ class SlackBot:
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any], context: Any) -> None:
         try:
+            channels = self._team.support_channels()
+            if support_thread_reply(event, channels) and await self._relay_staff_reply(event):
+                return
             if await self._wants(event, context.bot_user_id, body):
                 message = await self._incoming(body, event, context.bot_user_id)
                 if message is not None:
                     await self._run_turn(message)
         finally:
             self._done()
+
+    async def _relay_staff_reply(self, event: dict[str, Any]) -> bool:
+        """A staff reply under the notice of a private (pane) chat: into that chat (`slack_relay`).
+        False when the notice is not for such a chat: the message goes the usual way."""
+        key = await self._relay.chat_of(str(event["channel"]), str(event["thread_ts"]))
+        user = str(event["user"])
+        if key is None or (self._is_staff is not None and not await self._is_staff(user)):
+            return False
+        text = str(event.get("text") or "")
+        message = IncomingMessage(key, user, text, str(event["ts"]), is_staff=True)
+        duplicate = False
+        async with aclosing(
+            self._engine.handle(message, self._runtime_for(key.channel).persona.name)
+        ) as turn:
+            async for happened in turn:
+                duplicate = duplicate or happened == Silent(SilenceReason.DUPLICATE)
+                if isinstance(happened, HandoffClaimed):
+                    await self.render(happened, key)
+        if not duplicate:
+            await self._relay.to_chat(key, user, text)
+        return True
 
     async def _wants(self, event: dict[str, Any], bot_user_id: str | None, body: Any) -> bool:
         """A plain `message` is ours in a DM, when it mentions us, or in a thread we are in."""
@@ -285,8 +336,25 @@ class SlackBot:
             log.info("answered %d message(s) left unanswered by the last run", len(waiting))
         return len(waiting)
 
-    async def _run_turn(self, message: IncomingMessage, *, resumed: bool = False) -> None:
+    async def _run_pane_turn(self, message: IncomingMessage, status: PaneStatus) -> None:
+        silences = await self._run_turn(message, pane=status)
+        if SilenceReason.HUMAN_OWNS_THREAD in silences and not message.is_staff:
+            await self._relay.to_team(message)  # people have the chat: the team reads it
+
+    def _runtime_for(self, channel: str) -> PersonaRuntime:
+        name = self._channel_personas.get(channel, self._default)
+        return self._personas.get(name) or self._personas[self._default]
+
+    async def _run_turn(
+        self, message: IncomingMessage, *, resumed: bool = False, pane: PaneStatus | None = None
+    ) -> set[SilenceReason]:
+        """One turn; in the assistant pane (`pane`) its status stands in for the 👀 reaction.
+        Returns why the bot stayed silent, if it did (the pane relays to the team then)."""
         persona = self._channel_personas.get(message.key.channel, self._default)
+        if pane is not None:
+            self._pane_threads[message.key] = None
+            while len(self._pane_threads) > RATED_MEMORY:
+                self._pane_threads.popitem(last=False)
         stream = ReplyStream(
             self._send,
             message.key,
@@ -295,21 +363,32 @@ class SlackBot:
             timing=self._stream_timing,
             started=lambda ts: self._engine.reply_started(message, ts),
         )
-        # A reaction on the question shows the bot is working, when the answer is slow to show.
-        working = WorkingSign(
-            self._call,
-            channel=message.key.channel,
-            timestamp=message.message_id,
-            after=self._stream_timing.working_after,
-            showing=lambda: stream.under_way,
-        )
-        working.start()
+        # No sign of work on a message the bot will not answer (a person has the thread).
+        answering = resumed or not await self._engine.stays_silent(message)
+        if answering and pane is not None and not await pane.thinking():
+            pane = None  # Slack refused the status: the reaction shows the work instead
+        # Outside the pane a reaction shows the bot is working, when the answer is slow to show.
+        working = None
+        if answering and pane is None:
+            working = WorkingSign(
+                self._call,
+                channel=message.key.channel,
+                timestamp=message.message_id,
+                after=self._stream_timing.working_after,
+                showing=lambda: stream.under_way,
+            )
+            working.start()
+        said = False
+        silences: set[SilenceReason] = set()
         try:
             turn = (
                 self._engine.resume(message) if resumed else self._engine.handle(message, persona)
             )
             async with aclosing(turn) as events:
                 async for event in events:
+                    said = said or not isinstance(event, Silent)
+                    if isinstance(event, Silent):
+                        silences.add(event.why)
                     if isinstance(event, TextDelta):
                         await stream.add(event.text)
                     elif isinstance(event, FinalReply) and await stream.opened():
@@ -319,7 +398,11 @@ class SlackBot:
                         await self.render(event, message.key, answering=message)
         finally:
             stream.call_off()
-            await working.end()
+            if answering and pane is not None and not said:
+                await pane.clear()
+            if working is not None:
+                await working.end()
+        return silences
 
     # -- staff buttons -------------------------------------------------------------------
 
@@ -382,6 +465,21 @@ class SlackBot:
         finally:
             self._done()
 
+    # -- the intake form -------------------------------------------------------------------
+
+    async def _on_intake_open(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            await self._intake.open(body)
+        finally:
+            self._done()
+
+    async def _on_intake_submit(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        try:
+            await self._intake.submit(ack, body, view)
+        finally:
+            self._done()
+
     # -- /support -------------------------------------------------------------------------
 
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -421,6 +519,14 @@ class SlackBot:
         try:
             await ack()
             await self._feedback(body)
+        finally:
+            self._done()
+
+    async def _on_native_feedback(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            action = (body.get("actions") or [{}])[0]
+            await self._feedback(body | {"actions": [fmt.classic_feedback_action(action)]})
         finally:
             self._done()
 
@@ -485,7 +591,14 @@ class SlackBot:
             for text, blocks in fmt.reply_messages(event.text, event.citations, value):
                 await self._say(key, text, blocks)
         elif isinstance(event, HandoffRequested):
-            await self._say(key, fmt.to_mrkdwn(event.message))
+            text = fmt.to_mrkdwn(event.message)
+            runtime = self._personas.get(event.record.persona) if event.record else None
+            form = runtime.persona.intake if runtime is not None else None
+            if event.record is not None and event.record.user_id and form and form.enabled:
+                blocks = intake.offer_blocks(text, form, key, event.record.user_id)
+                await self._say(key, text, blocks)
+            else:
+                await self._say(key, text)
             if event.record is not None:
                 await self._team.notify(event.record)
         elif isinstance(event, HandoffClaimed):
@@ -504,11 +617,12 @@ class SlackBot:
                 event.key, fmt.to_mrkdwn(f"**{event.author_name}** ({event.desk}): {event.text}")
             )
 
-    @staticmethod
-    def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:
+    def _feedback_value(self, reply: FinalReply, answering: IncomingMessage | None) -> str | None:
         if answering is None or reply.source not in _RATEABLE:
             return None
-        return fmt.encode_feedback(answering.key, answering.message_id, answering.author_id)
+        value = fmt.encode_feedback(answering.key, answering.message_id, answering.author_id)
+        # The pane is an AI app's surface: Slack's own feedback buttons show there.
+        return fmt.native_feedback_value(value) if answering.key in self._pane_threads else value
 
     async def tick(self) -> None:
         """Timed work (reminders, hand-backs after quiet): call every minute or so."""

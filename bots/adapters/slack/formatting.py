@@ -29,6 +29,9 @@ STATUS_BLOCK = "handoff_status"
 FEEDBACK_UP_ACTION = "feedback_up"
 FEEDBACK_DOWN_ACTION = "feedback_down"
 FEEDBACK_BLOCK = "feedback_actions"
+FEEDBACK_NATIVE_ACTION = "feedback_native"
+NATIVE_PREFIX = "native:"
+NATIVE_UP, NATIVE_DOWN = "up:", "down:"
 FEEDBACK_DONE_BLOCK = "feedback_done"
 FEEDBACK_THANKS = "Thanks for the feedback"
 FEEDBACK_SORRY = "Sorry that didn't help"
@@ -131,7 +134,30 @@ def reply_messages(
 
 
 def feedback_block(value: str) -> Block:
-    """The 👍/👎 buttons under an answer; both carry the same `value`."""
+    """The 👍/👎 buttons under an answer; both carry the same `value`.
+
+    A value made by `native_feedback_value` gets Slack's own feedback buttons instead (a
+    `context_actions` block with a `feedback_buttons` element, shown by Slack's AI apps),
+    each button's value the answer's, marked up or down (docs.slack.dev/reference/block-kit/
+    blocks/context-actions-block, /block-elements/feedback-buttons-element).
+    """
+    if value.startswith(NATIVE_PREFIX):
+        answer = value.removeprefix(NATIVE_PREFIX)
+        buttons = {
+            "type": "feedback_buttons",
+            "action_id": FEEDBACK_NATIVE_ACTION,
+            "positive_button": {
+                "text": {"type": "plain_text", "text": "👍"},
+                "accessibility_label": "Helpful",
+                "value": NATIVE_UP + answer,
+            },
+            "negative_button": {
+                "text": {"type": "plain_text", "text": "👎"},
+                "accessibility_label": "Not helpful",
+                "value": NATIVE_DOWN + answer,
+            },
+        }
+        return {"type": "context_actions", "block_id": FEEDBACK_BLOCK, "elements": [buttons]}
     return {
         "type": "actions",
         "block_id": FEEDBACK_BLOCK,
@@ -149,6 +175,24 @@ class FeedbackTarget:
     key: ThreadKey
     message_ts: str
     asker: str
+
+
+def native_feedback_value(value: str) -> str:
+    """A feedback value that asks `feedback_block` for Slack's native feedback buttons."""
+    return NATIVE_PREFIX + value
+
+
+def classic_feedback_action(action: dict[str, Any]) -> dict[str, Any]:
+    """A native feedback click as the classic buttons send it (the up or down action id,
+    the answer's value), so one handler serves both."""
+    value = str(action.get("value", ""))
+    up = value.startswith(NATIVE_UP)
+    answer = value.removeprefix(NATIVE_UP if up else NATIVE_DOWN)
+    return {
+        **action,
+        "action_id": FEEDBACK_UP_ACTION if up else FEEDBACK_DOWN_ACTION,
+        "value": answer,
+    }
 
 
 def encode_feedback(key: ThreadKey, message_ts: str, asker: str) -> str:

@@ -35,7 +35,7 @@ class MessageShortcuts:
         engine: Engine,
         *,
         is_staff: Callable[[str], Awaitable[bool]] | None,
-        run_turn: Callable[[IncomingMessage], Awaitable[None]],
+        run_turn: Callable[[IncomingMessage], Awaitable[object]],
         render: Callable[[EngineEvent, ThreadKey], Awaitable[None]],
         say: Callable[[ThreadKey, str], Awaitable[None]],
         call: Callable[..., Awaitable[dict[str, Any] | None]],

@@ -54,6 +54,13 @@ class SupportPosts:
         while len(self._known) > REMEMBERED:
             self._known.popitem(last=False)
 
+    def key_of(self, channel: str, ts: str) -> ThreadKey | None:
+        """The thread whose remembered support message is `ts` in `channel`."""
+        for key, post in reversed(self._known.items()):
+            if post.channel == channel and post.ts == ts:
+                return key
+        return None
+
     def forget(self, key: ThreadKey) -> None:
         self._known.pop(key, None)
 

@@ -85,6 +85,20 @@ class SupportTeam:
         if not resolvable:
             self.posts.forget(key)
 
+    def support_channels(self) -> set[str]:
+        return {c for c in self._support_channels() if c}
+
+    async def find_notice(self, key: ThreadKey) -> SupportPost | None:
+        return await self.posts.find(key, self._support_channels())
+
+    async def add_details(self, key: ThreadKey, text: str) -> None:
+        """Post the intake form's answers (mrkdwn, made safe) under the thread's notice."""
+        post = await self.posts.find(key, self._support_channels())
+        if post is None:
+            log.warning("no support message found for %s: its details not posted", key.as_id())
+            return
+        await self._send.post(post.channel, text, thread_ts=post.ts)
+
     async def remind(self, event: HandoffReminder) -> None:
         where = self.destination(event.record.persona)
         post = await self.posts.find(event.record.key, self._support_channels())

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import logging
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -301,3 +301,38 @@ async def test_usable_as_async_context_manager(
     async with HandoffWebhook(hook.url, Secret(SECRET), sleep=sleeps) as webhook:
         assert await webhook.deliver(RECORD) is True
     assert json.loads(hook.requests[0].body)["link"] is None
+
+
+async def test_intake_details_go_out_signed_as_handoff_details(
+    hook: FakeWebhookServer, sleeps: RecordingSleep
+) -> None:
+    from bots.models import IntakeAnswer, IntakeDetails
+
+    details = IntakeDetails(
+        conversation_id=KEY.as_id(),
+        key=KEY,
+        persona="cafe",
+        user_id="U123",
+        answers=(IntakeAnswer("email", "Your e-mail", "ann@example.com"),),
+        submitted_at=datetime(2024, 5, 1, 12, 31, tzinfo=UTC),
+    )
+    webhook = make(hook.url, sleeps)
+    try:
+        assert await webhook.deliver_details(details) is True
+    finally:
+        await webhook.aclose()
+    [request] = hook.requests
+    assert verifies(request)
+    assert json.loads(request.body) == {
+        "type": "handoff.details",
+        "id": request.headers["x-bots-delivery"],
+        "conversation_id": "slack/T01/C02/1700000000.0001",
+        "platform": "slack",
+        "workspace": "T01",
+        "channel": "C02",
+        "thread": "1700000000.0001",
+        "persona": "cafe",
+        "user_id": "U123",
+        "fields": [{"id": "email", "label": "Your e-mail", "value": "ann@example.com"}],
+        "submitted_at": "2024-05-01T12:31:00Z",
+    }

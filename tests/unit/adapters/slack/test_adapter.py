@@ -779,3 +779,17 @@ async def test_a_message_the_last_run_died_in_is_answered_once_at_start(
         assert await rig.bot.answer_interrupted() == 0  # answered once, never twice
         (reply,) = rig.shown("100.1")
         assert "Sources: Do you have wifi?" in text_of(reply)
+
+
+async def test_no_reaction_on_messages_the_bot_stays_silent_on(rig: Rig) -> None:
+    support = await hand_off(rig)
+    await rig.deliver(click(CLAIM_ACTION, support))
+    await rig.settle()
+    reactions_before = len(rig.slack.made("reactions.add"))
+    # A person has the thread now: the user's follow-up and the staff's reply get no 👀.
+    await rig.deliver(message("100.2", "is there wifi?", thread_ts="100.1"))
+    await rig.deliver(message("100.3", "Sure, it's on the receipt", thread_ts="100.1", user=STAFF))
+    await rig.settle()
+    assert len(rig.slack.made("reactions.add")) == reactions_before
+    assert len(rig.slack.made("reactions.remove")) == reactions_before
+    assert len(rig.thread_posts("100.1")) == 1  # still only the hand-off notice
