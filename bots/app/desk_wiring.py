@@ -22,6 +22,7 @@ from bots.desks.outbox import DeskOutbox
 from bots.desks.protocol import DeskClient
 from bots.desks.receiver import DeskWebhooks
 from bots.desks.relay import DeskEngine, DeskRelay, Show
+from bots.desks.requester import RequesterLookup
 from bots.desks.zendesk import ZendeskDesk
 from bots.ops.periodic import repeat
 from bots.store import Store
@@ -69,8 +70,13 @@ class DeskRun:
         webhooks = DeskWebhooks(self.relay, {self.client.name: secret})
         return {path: webhooks.handle for path in webhooks.paths}
 
-    def attach(self, show: Show, *, webhooks_served: bool) -> None:
-        """The platform bot exists: agents' replies go to it, and polling starts if set."""
+    def attach(
+        self, show: Show, *, webhooks_served: bool, requester: RequesterLookup | None = None
+    ) -> None:
+        """The platform bot exists: agents' replies go to it, tickets are requested by its
+        users (`requester`: their names from the platform), and polling starts if set."""
+        if requester is not None:
+            self.connector.use_requester_lookup(requester)
         if self.relay is None:
             return
         self.relay.attach(show)

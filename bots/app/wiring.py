@@ -19,6 +19,7 @@ from bots.app.desk_wiring import DeskRun, desk_run
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
 from bots.config import Settings
+from bots.desks.requester import RequesterLookup
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
 from bots.knowledge.persona import Persona, persona_files
@@ -314,7 +315,10 @@ async def slack_bot(
             is_staff=is_staff if staff else None,
             telemetry=app.telemetry,
         )
-        attach_desk(app, bot.render)
+        from bots.adapters.slack.people import SlackPeople
+
+        people = SlackPeople(bot.client, share_email=settings.desks.share_slack_email)
+        attach_desk(app, bot.render, people.requester)
         try:
             await bot.check_token()
             yield SlackRun(app, bot, None if http else slack.app_token)
@@ -356,15 +360,22 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
         )
-        attach_desk(app, bot.render)
+        from bots.adapters.discord.people import DiscordPeople
+
+        attach_desk(app, bot.render, DiscordPeople(bot.client).requester)
         try:
             yield DiscordRun(app, bot, config.bot_token)
         finally:
             await bot.close()
 
 
-def attach_desk(app: App, render: Callable[[EngineEvent, ThreadKey], Awaitable[None]]) -> None:
-    """Agents' replies from the help desk are shown by the platform bot, in their thread."""
+def attach_desk(
+    app: App,
+    render: Callable[[EngineEvent, ThreadKey], Awaitable[None]],
+    requester: RequesterLookup | None = None,
+) -> None:
+    """Agents' replies from the help desk are shown by the platform bot, in their thread;
+    `requester` names the platform's users on their tickets."""
     if app.desks is None:
         return
 
@@ -373,7 +384,8 @@ def attach_desk(app: App, render: Callable[[EngineEvent, ThreadKey], Awaitable[N
         if key is not None:
             await render(event, key)
 
-    app.desks.attach(show, webhooks_served=app.ops_port is not None and bool(app.desks.routes()))
+    served = app.ops_port is not None and bool(app.desks.routes())
+    app.desks.attach(show, webhooks_served=served, requester=requester)
 
 
 def discord_invite_url(settings: Settings, application_id: str | None) -> str:

@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from bots.desks.outbox import CREATE, DeskOutbox, request_payload
-from bots.desks.protocol import DeskClient, Requester, TicketRequest, TranscriptLine
+from bots.desks.protocol import DeskClient, TicketRequest, TranscriptLine
+from bots.desks.requester import IntakeEmail, RequesterLookup, requester_for
 from bots.desks.transcript import subject_from
 from bots.handoff.lifecycle import MODEL_SUMMARY_LABEL
 from bots.handoff.updates import MESSAGE, RESOLVED, HandoffUpdate
@@ -34,12 +35,16 @@ class DeskConnector:
         *,
         sources_of: SourcesOf = lambda persona, ids: tuple(ids),
         priorities: Mapping[str, str] | None = None,
+        requester_lookup: RequesterLookup | None = None,
+        intake_email: IntakeEmail | None = None,
     ) -> None:
         self._desk = desk
         self._store = store
         self._outbox = outbox
         self._sources_of = sources_of
         self._priorities = dict(priorities or {})
+        self._requester_lookup = requester_lookup
+        self._intake_email = intake_email
         # Conversations whose ticket is being queued right now (`deliver` runs in the
         # background): a message arriving meanwhile still becomes a comment.
         self._delivering: set[str] = set()
@@ -51,6 +56,10 @@ class DeskConnector:
             f"{self._desk.label} ticket: pending (queued; created as soon as "
             f"{self._desk.label} answers)"
         )
+
+    def use_requester_lookup(self, lookup: RequesterLookup) -> None:
+        """The platform bot exists: tickets are requested by its users' names from now on."""
+        self._requester_lookup = lookup
 
     async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
         """Queue the ticket for `record` (the outbox makes it); True once it is queued."""
@@ -111,7 +120,7 @@ class DeskConnector:
             subject=subject_from(question, f"Chat hand-off: {reason}"),
             transcript=transcript,
             summary=tuple(line for line in record.summary if line != self.notice_line),
-            requester=Requester(record.user_id),
+            requester=await requester_for(record, self._requester_lookup, self._intake_email),
             tags=(
                 "bots",
                 f"persona_{record.persona}",

@@ -84,6 +84,9 @@ class ZendeskDesk:
         if person.email:
             # Zendesk finds the user by e-mail, or creates them with this name.
             ticket["requester"] = {"name": person.name or person.email, "email": person.email}
+        elif person.name:
+            # No e-mail: Zendesk makes an end user of that name (a new one each time).
+            ticket["requester"] = {"name": person.name}
         created = await call(self._http, "POST", "/api/v2/tickets.json", body={"ticket": ticket})
         ticket_id = _dig(created, "ticket", "id")
         if ticket_id is None:

@@ -7,7 +7,9 @@ The Ticketing API calls the bot makes: `POST /api/v2/tickets.json` (201, `{"tick
 `plain_body`, `public`; sideloaded `users`), `DELETE
 /api/v2/tickets/{id}.json` (204). Basic auth as `{email}/token:{api_token}`, else 401. A
 ticket created without a `requester` is requested by the caller (the API user), as in
-Zendesk. Webhooks are signed as Zendesk signs them: base64(HMAC-SHA256(timestamp + body)) in
+Zendesk; a `requester` object (`name`, optional `email`, `locale_id`) is the user with that
+e-mail or a new end user, and a bad one is refused with 422 `RecordInvalid`.
+Webhooks are signed as Zendesk signs them: base64(HMAC-SHA256(timestamp + body)) in
 `X-Zendesk-Webhook-Signature`, the timestamp in `X-Zendesk-Webhook-Signature-Timestamp`.
 """
 
@@ -134,8 +136,11 @@ class FakeZendesk(FakeDeskServer):
     def _create(self, data: dict[str, Any]) -> tuple[int, Any]:
         requester = API_USER
         if "requester" in data:
-            requester = self._id()
-            self.users[requester] = {"id": requester, **data["requester"]}
+            found = self._requester(data["requester"])
+            if isinstance(found, str):
+                details = {"requester": [{"description": f"Requester: {found}"}]}
+                return 422, {"error": "RecordInvalid", "details": details}
+            requester = found
         ticket = Ticket(
             id=self._id(),
             subject=data.get("subject", ""),
@@ -150,6 +155,24 @@ class FakeZendesk(FakeDeskServer):
         )
         self.tickets[ticket.id] = ticket
         return 201, {"ticket": self._shown(ticket)}
+
+    def _requester(self, given: Any) -> int | str:
+        """Zendesk's requester object (`name`, `email`, `locale_id`): the user with that
+        e-mail, else a new end user of that name; a problem as Zendesk words it."""
+        if not isinstance(given, dict) or set(given) - {"name", "email", "locale_id"}:
+            return "is invalid"
+        name = given.get("name")
+        email = given.get("email")
+        if not isinstance(name, str) or not name.strip():
+            return "Name: is too short (minimum one character)"
+        if email is not None and (not isinstance(email, str) or "@" not in email):
+            return "Email: is invalid"
+        for user_id, user in self.users.items():
+            if email and str(user.get("email") or "").lower() == email.lower():
+                return user_id
+        user_id = self._id()
+        self.users[user_id] = {"id": user_id, "role": "end-user", **given}
+        return user_id
 
     @staticmethod
     def _shown(ticket: Ticket) -> dict[str, Any]:
