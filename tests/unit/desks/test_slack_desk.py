@@ -33,8 +33,8 @@ from tests.fakes.fake_zendesk import FakeZendesk
 from tests.unit.adapters.slack.test_adapter import (
     CHANNEL,
     SECRET,
-    USER,
     SUPPORT,
+    USER,
     Rig,
     copy_slack_persona,
     mention,
