@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bots.desks.outbox import CREATE, DeskOutbox, request_payload
 from bots.desks.protocol import DeskClient, TicketRequest, TranscriptLine
@@ -19,6 +20,20 @@ log = logging.getLogger(__name__)
 
 TRANSCRIPT_TURNS = 60
 _WHO = {Role.USER: "user", Role.ASSISTANT: "assistant", Role.STAFF: "staff"}
+
+
+@dataclass(frozen=True)
+class DeskChoice:
+    """What one persona chose (its `handoff.desk` and `handoff.desk_priority`)."""
+
+    desk: str | None = None
+    """"zendesk", "chatwoot", "none", or None: the settings' desk (BOTS_DESK)."""
+    priorities: Mapping[str, str] = field(default_factory=dict)
+    """Hand-off reason -> priority, before the settings' BOTS_DESK_PRIORITY."""
+
+
+ChoiceOf = Callable[[str], DeskChoice]
+"""A persona's name -> its choice (read at each hand-off, so a reloaded persona counts)."""
 
 SourcesOf = Callable[[str, Sequence[str]], tuple[str, ...]]
 """(persona, cited entry ids) -> the sources as people read them: "title (url)"."""
@@ -37,6 +52,7 @@ class DeskConnector:
         priorities: Mapping[str, str] | None = None,
         requester_lookup: RequesterLookup | None = None,
         intake_email: IntakeEmail | None = None,
+        choice_of: ChoiceOf = lambda persona: DeskChoice(),
     ) -> None:
         self._desk = desk
         self._store = store
@@ -45,6 +61,7 @@ class DeskConnector:
         self._priorities = dict(priorities or {})
         self._requester_lookup = requester_lookup
         self._intake_email = intake_email
+        self._choice_of = choice_of
         # Conversations whose ticket is being queued right now (`deliver` runs in the
         # background): a message arriving meanwhile still becomes a comment.
         self._delivering: set[str] = set()
@@ -57,12 +74,24 @@ class DeskConnector:
             f"{self._desk.label} answers)"
         )
 
+    def serves(self, persona: str) -> bool:
+        """Whether `persona`'s hand-offs become tickets here: it chose this desk, or left the
+        choice to the settings."""
+        return self._choice_of(persona).desk in (None, self._desk.name)
+
+    def notice_line_for(self, persona: str) -> str:
+        """The notice's ticket line, for a persona this desk serves; else none."""
+        return self.notice_line if self.serves(persona) else ""
+
     def use_requester_lookup(self, lookup: RequesterLookup) -> None:
         """The platform bot exists: tickets are requested by its users' names from now on."""
         self._requester_lookup = lookup
 
     async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
-        """Queue the ticket for `record` (the outbox makes it); True once it is queued."""
+        """Queue the ticket for `record` (the outbox makes it); True once it is queued, False
+        when its persona chose another desk (or none)."""
+        if not self.serves(record.persona):
+            return False
         self._delivering.add(record.conversation_id)
         try:
             request = await self._request(record, link)
@@ -127,7 +156,8 @@ class DeskConnector:
                 f"platform_{record.key.platform}",
                 f"handoff_{reason}",
             ),
-            priority=self._priorities.get(reason, "normal"),
+            priority=self._choice_of(record.persona).priorities.get(reason)
+            or self._priorities.get(reason, "normal"),
             link=link or record.link,
         )
 

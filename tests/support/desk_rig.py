@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bots.app.desk_wiring import knowledge_sources
+from bots.app.desk_wiring import knowledge_sources, persona_choices
 from bots.desks.connector import DeskConnector
 from bots.desks.outbox import DeskOutbox
 from bots.desks.protocol import DeskClient
@@ -82,6 +82,7 @@ async def desk_bot(
         outbox,
         sources_of=knowledge_sources(personas),
         priorities={"user_asked": "high"},
+        choice_of=persona_choices(personas),
     )
     engine = Engine(
         store=store,
