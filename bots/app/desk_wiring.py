@@ -166,5 +166,6 @@ def desk_run(
         sources_of=knowledge_sources(personas),
         priorities=settings.desks.priorities,
         choice_of=persona_choices(personas),
+        solve_on_resolve=settings.desks.solve_on_resolve,
     )
     return DeskRun(settings, client, store, outbox, connector, clock)

@@ -187,6 +187,14 @@ class ChatwootDesk:
         solved_by = replies[-1].author_name if replies else ""
         return TicketState(replies, status == "resolved", solved_by)
 
+    async def solve_ticket(self, ticket_id: str) -> None:
+        await call(
+            self._http,
+            "POST",
+            f"/conversations/{ticket_id}/toggle_status",
+            body={"status": "resolved"},
+        )
+
     async def delete_ticket(self, ticket_id: str) -> None:
         await call(self._http, "DELETE", f"/conversations/{ticket_id}")
 

@@ -53,6 +53,7 @@ class DeskConnector:
         requester_lookup: RequesterLookup | None = None,
         intake_email: IntakeEmail | None = None,
         choice_of: ChoiceOf = lambda persona: DeskChoice(),
+        solve_on_resolve: bool = False,
     ) -> None:
         self._desk = desk
         self._store = store
@@ -62,6 +63,7 @@ class DeskConnector:
         self._requester_lookup = requester_lookup
         self._intake_email = intake_email
         self._choice_of = choice_of
+        self._solve_on_resolve = solve_on_resolve
         # Conversations whose ticket is being queued right now (`deliver` runs in the
         # background): a message arriving meanwhile still becomes a comment.
         self._delivering: set[str] = set()
@@ -114,12 +116,15 @@ class DeskConnector:
                 conversation_id, self._desk.name, update.sender or "user", update.text
             )
         elif update.type == RESOLVED:
-            # Handed back in the chat: the ticket's later replies no longer go to the thread.
+            # Handed back in the chat: the ticket's later replies no longer go to the thread;
+            # with BOTS_DESK_SOLVE_ON_RESOLVE the ticket is solved too (through the outbox).
             for ticket in await self._store.desk_tickets_of(conversation_id):
                 if ticket.desk == self._desk.name and ticket.status == "open":
                     await self._store.set_desk_ticket_status(
                         ticket.desk, ticket.ticket_id, "closed_in_chat", update.at
                     )
+                    if self._solve_on_resolve:
+                        await self._outbox.solve(conversation_id, ticket.desk, ticket.ticket_id)
 
     async def _has_ticket(self, conversation_id: str) -> bool:
         """An open ticket of this desk, or one still queued (or being queued)."""

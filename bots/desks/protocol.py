@@ -101,6 +101,9 @@ class DeskClient(Protocol):
     async def ticket_state(self, ticket_id: str) -> TicketState:
         """The ticket's agents' public replies (oldest first) and whether it is solved."""
 
+    async def solve_ticket(self, ticket_id: str) -> None:
+        """Mark the ticket solved (Zendesk) or resolved (Chatwoot): the chat resolved it."""
+
     async def delete_ticket(self, ticket_id: str) -> None:
         """Delete the ticket in the desk (only when asked for: `bots forget`)."""
 

@@ -39,6 +39,8 @@ class DeskSettings:
     """0: no polling (webhooks only)."""
     priorities: Mapping[str, str] = field(default_factory=dict)
     """Hand-off reason -> Zendesk priority (BOTS_DESK_PRIORITY)."""
+    solve_on_resolve: bool = False
+    """BOTS_DESK_SOLVE_ON_RESOLVE: resolving the thread in the chat solves the ticket too."""
     share_slack_email: bool = False
     """SLACK_SHARE_EMAIL_WITH_DESK: the Slack user's profile e-mail goes on their ticket
     (needs the users:read.email scope); off by default."""
@@ -65,6 +67,7 @@ class DeskSettings:
             poll_seconds=_poll(environ, webhooks=bool(secret)),
             priorities=_priorities(environ),
             share_slack_email=_switch(environ, "SLACK_SHARE_EMAIL_WITH_DESK"),
+            solve_on_resolve=_switch(environ, "BOTS_DESK_SOLVE_ON_RESOLVE"),
         )
 
 

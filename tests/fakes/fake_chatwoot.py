@@ -7,7 +7,8 @@ unique per account, else 422), `GET /contacts/search?q=` (`{"payload": [...]}`),
 /contacts/{id}/contact_inboxes` (`{"source_id": ...}`), `POST /conversations` (the
 conversation, with `id`),
 `POST /conversations/{id}/messages` (`content`, `message_type` incoming|outgoing, `private`),
-`POST /conversations/{id}/labels`, `GET /conversations/{id}` (with `status`), `GET
+`POST /conversations/{id}/labels`, `POST /conversations/{id}/toggle_status`, `GET
+/conversations/{id}` (with `status`), `GET
 /conversations/{id}/messages` (`{"payload": [...]}`, `message_type` as a number: 0 incoming, 1
 outgoing), `DELETE /conversations/{id}`. Webhooks are signed as Chatwoot signs them:
 `X-Chatwoot-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`,
@@ -190,6 +191,11 @@ class FakeChatwoot(FakeDeskServer):
             message = self._message(body["content"], kind, bool(body.get("private")), sender)
             conversation.messages.append(message)
             return 200, message
+        if parts[2:] == ["toggle_status"] and method == "POST":
+            if body.get("status") not in ("open", "resolved", "pending", "snoozed"):
+                return 422, {"message": "Invalid status"}
+            conversation.status = body["status"]
+            return 200, {"payload": {"success": True, "current_status": conversation.status}}
         if parts[2:] == ["labels"] and method == "POST":
             conversation.labels = list(body["labels"])
             return 200, {"payload": conversation.labels}

@@ -2,7 +2,8 @@
 
 The Ticketing API calls the bot makes: `POST /api/v2/tickets.json` (201, `{"ticket":
 {...}}`), `GET /api/v2/tickets.json?external_id=`, `PUT /api/v2/tickets/{id}.json` with
-`{"ticket": {"comment": {...}}}`, `GET /api/v2/tickets/{id}.json`, `GET
+`{"ticket": {"comment": {...}}}` (and `status`: solving needs an assignee, else 422),
+`GET /api/v2/tickets/{id}.json`, `GET
 /api/v2/tickets/{id}/comments.json?include=users` (comments with `id`, `author_id`, `body`,
 `plain_body`, `public`; sideloaded `users`), `DELETE
 /api/v2/tickets/{id}.json` (204). Basic auth as `{email}/token:{api_token}`, else 401. A
@@ -38,6 +39,7 @@ class Ticket:
     external_id: str
     status: str = "new"
     comments: list[dict[str, Any]] = field(default_factory=list)
+    assignee_id: int | None = None
 
 
 class FakeZendesk(FakeDeskServer):
@@ -122,7 +124,18 @@ class FakeZendesk(FakeDeskServer):
         if method == "GET":
             return 200, {"ticket": self._shown(ticket)}
         if method == "PUT":
-            comment = body["ticket"].get("comment")
+            changes = body["ticket"]
+            if changes.get("assignee_email") == EMAIL:
+                ticket.assignee_id = API_USER
+            if "status" in changes:
+                if changes["status"] not in ("new", "open", "pending", "hold", "solved"):
+                    return 422, {"error": "RecordInvalid", "details": {"status": "is invalid"}}
+                if changes["status"] == "solved" and ticket.assignee_id is None:
+                    # Zendesk solves only assigned tickets.
+                    details = {"assignee": [{"description": "Assignee: is required"}]}
+                    return 422, {"error": "RecordInvalid", "details": details}
+                ticket.status = changes["status"]
+            comment = changes.get("comment")
             if comment:
                 author = int(comment.get("author_id") or API_USER)
                 public = bool(comment.get("public", True))
@@ -181,6 +194,7 @@ class FakeZendesk(FakeDeskServer):
             "subject": ticket.subject,
             "status": ticket.status,
             "requester_id": ticket.requester_id,
+            "assignee_id": ticket.assignee_id,
             "tags": ticket.tags,
             "priority": ticket.priority,
             "external_id": ticket.external_id,

@@ -71,7 +71,12 @@ class DeskBot:
 
 @asynccontextmanager
 async def desk_bot(
-    store: Store, runtime: PersonaRuntime, desk: DeskClient, clock: Clock | None = None
+    store: Store,
+    runtime: PersonaRuntime,
+    desk: DeskClient,
+    clock: Clock | None = None,
+    *,
+    solve_on_resolve: bool = False,
 ) -> AsyncIterator[DeskBot]:
     clock = clock or Clock()
     outbox = DeskOutbox(store, {desk.name: desk}, clock, jitter=lambda: 0.0)
@@ -83,6 +88,7 @@ async def desk_bot(
         sources_of=knowledge_sources(personas),
         priorities={"user_asked": "high"},
         choice_of=persona_choices(personas),
+        solve_on_resolve=solve_on_resolve,
     )
     engine = Engine(
         store=store,
