@@ -60,6 +60,28 @@ class IncomingMessage:
     against the size and type limits (`bots.turn.attachments`)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """The person a help-desk ticket is for: the chat user, with what is known of them.
+
+    Built at hand-off time (bots/desks/requester.py) from the platform's profile; an intake
+    form's e-mail can be laid over it with `with_email`.
+    """
+
+    user_id: str
+    name: str = ""
+    """The name the platform shows (Slack display or real name, Discord display name)."""
+    email: str = ""
+    """Only when the user gave it or the operator allowed sharing it (never guessed)."""
+
+    def with_email(self, email: str) -> Requester:
+        """This person with `email` (e.g. from an intake form) when it looks like one."""
+        email = email.strip()
+        if "@" not in email.strip("@") or any(c.isspace() for c in email):
+            return self
+        return Requester(self.user_id, self.name, email)
+
+
 class ConversationState(StrEnum):
     BOT = "bot"
     WAITING_FOR_HUMAN = "waiting_for_human"

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING
 
 from bots.config import Settings
 from bots.desks.chatwoot import ChatwootDesk
-from bots.desks.connector import DeskConnector, SourcesOf
+from bots.desks.connector import ChoiceOf, DeskChoice, DeskConnector, SourcesOf
 from bots.desks.outbox import DeskOutbox
 from bots.desks.protocol import DeskClient
 from bots.desks.receiver import DeskWebhooks
 from bots.desks.relay import DeskEngine, DeskRelay, Show
+from bots.desks.requester import RequesterLookup
 from bots.desks.zendesk import ZendeskDesk
 from bots.ops.periodic import repeat
 from bots.store import Store
@@ -69,8 +70,13 @@ class DeskRun:
         webhooks = DeskWebhooks(self.relay, {self.client.name: secret})
         return {path: webhooks.handle for path in webhooks.paths}
 
-    def attach(self, show: Show, *, webhooks_served: bool) -> None:
-        """The platform bot exists: agents' replies go to it, and polling starts if set."""
+    def attach(
+        self, show: Show, *, webhooks_served: bool, requester: RequesterLookup | None = None
+    ) -> None:
+        """The platform bot exists: agents' replies go to it, tickets are requested by its
+        users (`requester`: their names from the platform), and polling starts if set."""
+        if requester is not None:
+            self.connector.use_requester_lookup(requester)
         if self.relay is None:
             return
         self.relay.attach(show)
@@ -114,12 +120,41 @@ def knowledge_sources(personas: Mapping[str, PersonaRuntime]) -> SourcesOf:
     return sources_of
 
 
+def persona_choices(personas: Mapping[str, PersonaRuntime]) -> ChoiceOf:
+    """Each persona's `handoff.desk` and `handoff.desk_priority`, read at each hand-off."""
+
+    def choice_of(persona: str) -> DeskChoice:
+        runtime = personas.get(persona)
+        if runtime is None:
+            return DeskChoice()
+        handoff = runtime.persona.handoff
+        return DeskChoice(handoff.desk, dict(handoff.desk_priority))
+
+    return choice_of
+
+
+def warn_unmet_choices(settings: Settings, personas: Mapping[str, PersonaRuntime]) -> None:
+    """A persona that chose a desk the settings do not set up gets the chat notice only."""
+    configured = settings.desks.desk if settings.desks.token is not None else ""
+    for name, runtime in personas.items():
+        wanted = runtime.persona.handoff.desk
+        if wanted not in (None, "none", configured):
+            log.warning(
+                "persona %s chooses the %s desk (handoff.desk), but BOTS_DESK is %s: its "
+                "hand-offs get the chat notice only",
+                name,
+                wanted,
+                configured or "not set",
+            )
+
+
 def desk_run(
     settings: Settings,
     store: Store,
     personas: Mapping[str, PersonaRuntime],
     clock: Callable[[], datetime],
 ) -> DeskRun | None:
+    warn_unmet_choices(settings, personas)
     client = desk_client(settings)
     if client is None:
         return None
@@ -130,5 +165,7 @@ def desk_run(
         outbox,
         sources_of=knowledge_sources(personas),
         priorities=settings.desks.priorities,
+        choice_of=persona_choices(personas),
+        solve_on_resolve=settings.desks.solve_on_resolve,
     )
     return DeskRun(settings, client, store, outbox, connector, clock)

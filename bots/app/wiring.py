@@ -20,6 +20,7 @@ from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
 from bots.app.help_channel_wiring import help_channels_for
 from bots.config import Settings
+from bots.desks.requester import RequesterLookup
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
 from bots.knowledge.persona import Persona, persona_files
@@ -329,7 +330,10 @@ async def slack_bot(
                 downloads := Downloads(settings.attachments), slack.bot_token.reveal()
             ),
         )
-        attach_desk(app, bot.render)
+        from bots.adapters.slack.people import SlackPeople
+
+        people = SlackPeople(bot.client, share_email=settings.desks.share_slack_email)
+        attach_desk(app, bot.render, people.requester)
         try:
             await bot.check_token()
             yield SlackRun(app, bot, None if http else slack.app_token)
@@ -379,7 +383,9 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
             files=DiscordFiles(downloads := Downloads(settings.attachments)),
         )
-        attach_desk(app, bot.render)
+        from bots.adapters.discord.people import DiscordPeople
+
+        attach_desk(app, bot.render, DiscordPeople(bot.client).requester)
         try:
             yield DiscordRun(app, bot, config.bot_token)
         finally:
@@ -387,8 +393,13 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             await downloads.aclose()
 
 
-def attach_desk(app: App, render: Callable[[EngineEvent, ThreadKey], Awaitable[None]]) -> None:
-    """Agents' replies from the help desk are shown by the platform bot, in their thread."""
+def attach_desk(
+    app: App,
+    render: Callable[[EngineEvent, ThreadKey], Awaitable[None]],
+    requester: RequesterLookup | None = None,
+) -> None:
+    """Agents' replies from the help desk are shown by the platform bot, in their thread;
+    `requester` names the platform's users on their tickets."""
     if app.desks is None:
         return
 
@@ -397,7 +408,8 @@ def attach_desk(app: App, render: Callable[[EngineEvent, ThreadKey], Awaitable[N
         if key is not None:
             await render(event, key)
 
-    app.desks.attach(show, webhooks_served=app.ops_port is not None and bool(app.desks.routes()))
+    served = app.ops_port is not None and bool(app.desks.routes())
+    app.desks.attach(show, webhooks_served=served, requester=requester)
 
 
 def discord_invite_url(settings: Settings, application_id: str | None) -> str:

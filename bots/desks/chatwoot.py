@@ -2,7 +2,9 @@
 
 The calls (developers.chatwoot.com, Application API, header `api_access_token`):
 `POST /api/v1/accounts/{account}/contacts` makes the chat user a contact of the inbox (its
-answer carries the contact inbox's `source_id`), `POST .../conversations` opens the
+answer carries the contact inbox's `source_id`; with the user's name, and e-mail when known:
+e-mails are unique per account, so a known one is found with `GET .../contacts/search?q=` and
+given the inbox with `POST .../contacts/{id}/contact_inboxes`), `POST .../conversations` opens the
 conversation, `POST .../conversations/{id}/messages` adds a message, `GET
 .../conversations/{id}` reads its status and `GET .../conversations/{id}/messages` its
 messages. Written by hand over httpx for the same reason as bots/desks/zendesk.py: there is
@@ -97,12 +99,25 @@ class ChatwootDesk:
             "inbox_id": int(self._inbox) if self._inbox.isdigit() else self._inbox,
             "name": person.name or f"Chat user {person.user_id}",
         }
-        if person.email:
-            contact["email"] = person.email
-        made = await call(self._http, "POST", "/contacts", body=contact)
-        payload = made.get("payload") if isinstance(made, dict) else None
-        contact_id = _dig(payload, "contact", "id")
-        source_id = _dig(payload, "contact_inbox", "source_id")
+        known = await self._contact_by_email(person.email) if person.email else None
+        if known is not None:
+            # E-mails are unique in a Chatwoot account: the user's earlier contact gets
+            # this inbox (a contact inbox) instead of a second contact being refused.
+            contact_id = known
+            joined = await call(
+                self._http,
+                "POST",
+                f"/contacts/{known}/contact_inboxes",
+                body={"inbox_id": contact["inbox_id"]},
+            )
+            source_id = _dig(joined, "source_id") or _dig(joined, "payload", "source_id")
+        else:
+            if person.email:
+                contact["email"] = person.email
+            made = await call(self._http, "POST", "/contacts", body=contact)
+            payload = made.get("payload") if isinstance(made, dict) else None
+            contact_id = _dig(payload, "contact", "id")
+            source_id = _dig(payload, "contact_inbox", "source_id")
         if contact_id is None or source_id is None:
             raise DeskRefused("Chatwoot answered without a contact")
         opened = await call(
@@ -122,6 +137,17 @@ class ChatwootDesk:
         if conversation is None:
             raise DeskRefused("Chatwoot answered without a conversation id")
         return str(conversation)
+
+    async def _contact_by_email(self, email: str) -> Any:
+        """The id of the account's contact with this e-mail, or None."""
+        found = await call(self._http, "GET", "/contacts/search", params={"q": email})
+        listed = found.get("payload") if isinstance(found, dict) else None
+        for contact in listed or []:
+            if isinstance(contact, dict) and str(contact.get("email") or "").lower() == (
+                email.lower()
+            ):
+                return contact.get("id")
+        return None
 
     @staticmethod
     def _transcript(request: TicketRequest) -> list[tuple[str, bool, bool]]:
@@ -160,6 +186,14 @@ class ChatwootDesk:
         )
         solved_by = replies[-1].author_name if replies else ""
         return TicketState(replies, status == "resolved", solved_by)
+
+    async def solve_ticket(self, ticket_id: str) -> None:
+        await call(
+            self._http,
+            "POST",
+            f"/conversations/{ticket_id}/toggle_status",
+            body={"status": "resolved"},
+        )
 
     async def delete_ticket(self, ticket_id: str) -> None:
         await call(self._http, "DELETE", f"/conversations/{ticket_id}")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bots.desks.outbox import CREATE, DeskOutbox, request_payload
-from bots.desks.protocol import DeskClient, Requester, TicketRequest, TranscriptLine
+from bots.desks.protocol import DeskClient, TicketRequest, TranscriptLine
+from bots.desks.requester import IntakeEmail, RequesterLookup, requester_for
 from bots.desks.transcript import subject_from
 from bots.handoff.lifecycle import MODEL_SUMMARY_LABEL
 from bots.handoff.updates import MESSAGE, RESOLVED, HandoffUpdate
@@ -18,6 +20,20 @@ log = logging.getLogger(__name__)
 
 TRANSCRIPT_TURNS = 60
 _WHO = {Role.USER: "user", Role.ASSISTANT: "assistant", Role.STAFF: "staff"}
+
+
+@dataclass(frozen=True)
+class DeskChoice:
+    """What one persona chose (its `handoff.desk` and `handoff.desk_priority`)."""
+
+    desk: str | None = None
+    """"zendesk", "chatwoot", "none", or None: the settings' desk (BOTS_DESK)."""
+    priorities: Mapping[str, str] = field(default_factory=dict)
+    """Hand-off reason -> priority, before the settings' BOTS_DESK_PRIORITY."""
+
+
+ChoiceOf = Callable[[str], DeskChoice]
+"""A persona's name -> its choice (read at each hand-off, so a reloaded persona counts)."""
 
 SourcesOf = Callable[[str, Sequence[str]], tuple[str, ...]]
 """(persona, cited entry ids) -> the sources as people read them: "title (url)"."""
@@ -34,12 +50,20 @@ class DeskConnector:
         *,
         sources_of: SourcesOf = lambda persona, ids: tuple(ids),
         priorities: Mapping[str, str] | None = None,
+        requester_lookup: RequesterLookup | None = None,
+        intake_email: IntakeEmail | None = None,
+        choice_of: ChoiceOf = lambda persona: DeskChoice(),
+        solve_on_resolve: bool = False,
     ) -> None:
         self._desk = desk
         self._store = store
         self._outbox = outbox
         self._sources_of = sources_of
         self._priorities = dict(priorities or {})
+        self._requester_lookup = requester_lookup
+        self._intake_email = intake_email
+        self._choice_of = choice_of
+        self._solve_on_resolve = solve_on_resolve
         # Conversations whose ticket is being queued right now (`deliver` runs in the
         # background): a message arriving meanwhile still becomes a comment.
         self._delivering: set[str] = set()
@@ -52,8 +76,24 @@ class DeskConnector:
             f"{self._desk.label} answers)"
         )
 
+    def serves(self, persona: str) -> bool:
+        """Whether `persona`'s hand-offs become tickets here: it chose this desk, or left the
+        choice to the settings."""
+        return self._choice_of(persona).desk in (None, self._desk.name)
+
+    def notice_line_for(self, persona: str) -> str:
+        """The notice's ticket line, for a persona this desk serves; else none."""
+        return self.notice_line if self.serves(persona) else ""
+
+    def use_requester_lookup(self, lookup: RequesterLookup) -> None:
+        """The platform bot exists: tickets are requested by its users' names from now on."""
+        self._requester_lookup = lookup
+
     async def deliver(self, record: HandoffRecord, *, link: str | None = None) -> bool:
-        """Queue the ticket for `record` (the outbox makes it); True once it is queued."""
+        """Queue the ticket for `record` (the outbox makes it); True once it is queued, False
+        when its persona chose another desk (or none)."""
+        if not self.serves(record.persona):
+            return False
         self._delivering.add(record.conversation_id)
         try:
             request = await self._request(record, link)
@@ -76,12 +116,15 @@ class DeskConnector:
                 conversation_id, self._desk.name, update.sender or "user", update.text
             )
         elif update.type == RESOLVED:
-            # Handed back in the chat: the ticket's later replies no longer go to the thread.
+            # Handed back in the chat: the ticket's later replies no longer go to the thread;
+            # with BOTS_DESK_SOLVE_ON_RESOLVE the ticket is solved too (through the outbox).
             for ticket in await self._store.desk_tickets_of(conversation_id):
                 if ticket.desk == self._desk.name and ticket.status == "open":
                     await self._store.set_desk_ticket_status(
                         ticket.desk, ticket.ticket_id, "closed_in_chat", update.at
                     )
+                    if self._solve_on_resolve:
+                        await self._outbox.solve(conversation_id, ticket.desk, ticket.ticket_id)
 
     async def _has_ticket(self, conversation_id: str) -> bool:
         """An open ticket of this desk, or one still queued (or being queued)."""
@@ -111,14 +154,15 @@ class DeskConnector:
             subject=subject_from(question, f"Chat hand-off: {reason}"),
             transcript=transcript,
             summary=tuple(line for line in record.summary if line != self.notice_line),
-            requester=Requester(record.user_id),
+            requester=await requester_for(record, self._requester_lookup, self._intake_email),
             tags=(
                 "bots",
                 f"persona_{record.persona}",
                 f"platform_{record.key.platform}",
                 f"handoff_{reason}",
             ),
-            priority=self._priorities.get(reason, "normal"),
+            priority=self._choice_of(record.persona).priorities.get(reason)
+            or self._priorities.get(reason, "normal"),
             link=link or record.link,
         )
 

@@ -36,7 +36,7 @@ from bots.store.desk_queries import DeskJob
 
 log = logging.getLogger(__name__)
 
-CREATE, COMMENT, DELETE = "create", "comment", "delete"
+CREATE, COMMENT, DELETE, SOLVE = "create", "comment", "delete", "solve"
 MAX_WAIT = timedelta(minutes=15)
 """No wait between two tries of a call is longer than this, `Retry-After` included."""
 FIRST_WAIT = 2.0
@@ -111,6 +111,9 @@ class DeskOutbox:
 
     async def delete(self, conversation_id: str, desk: str, ticket_id: str) -> None:
         await self.enqueue(conversation_id, desk, DELETE, json.dumps(ticket_id))
+
+    async def solve(self, conversation_id: str, desk: str, ticket_id: str) -> None:
+        await self.enqueue(conversation_id, desk, SOLVE, json.dumps(ticket_id))
 
     async def run_due(self) -> int:
         """Make every call that is due now; how many were done (delivered or refused)."""
@@ -201,6 +204,9 @@ class DeskOutbox:
             return True
         if job.kind == DELETE:
             await desk.delete_ticket(str(data))
+            return True
+        if job.kind == SOLVE:
+            await desk.solve_ticket(str(data))
             return True
         raise DeskRefused(f"unknown desk call {job.kind!r}")
 

@@ -6,17 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+# Re-exported: the desks' name for it; the platform adapters build it (bots.models).
+from bots.models import Requester as Requester
+
 Opened = Callable[[str], Awaitable[None]]
 """Told the ticket's id the moment the desk has made it."""
-
-
-@dataclass(frozen=True, slots=True)
-class Requester:
-    """The person the ticket is for: the chat user, with what is known of them."""
-
-    user_id: str
-    name: str = ""
-    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +100,9 @@ class DeskClient(Protocol):
 
     async def ticket_state(self, ticket_id: str) -> TicketState:
         """The ticket's agents' public replies (oldest first) and whether it is solved."""
+
+    async def solve_ticket(self, ticket_id: str) -> None:
+        """Mark the ticket solved (Zendesk) or resolved (Chatwoot): the chat resolved it."""
 
     async def delete_ticket(self, ticket_id: str) -> None:
         """Delete the ticket in the desk (only when asked for: `bots forget`)."""

@@ -39,6 +39,11 @@ class DeskSettings:
     """0: no polling (webhooks only)."""
     priorities: Mapping[str, str] = field(default_factory=dict)
     """Hand-off reason -> Zendesk priority (BOTS_DESK_PRIORITY)."""
+    solve_on_resolve: bool = False
+    """BOTS_DESK_SOLVE_ON_RESOLVE: resolving the thread in the chat solves the ticket too."""
+    share_slack_email: bool = False
+    """SLACK_SHARE_EMAIL_WITH_DESK: the Slack user's profile e-mail goes on their ticket
+    (needs the users:read.email scope); off by default."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> DeskSettings:
@@ -61,6 +66,8 @@ class DeskSettings:
             webhook_secret=Secret(secret) if secret else None,
             poll_seconds=_poll(environ, webhooks=bool(secret)),
             priorities=_priorities(environ),
+            share_slack_email=_switch(environ, "SLACK_SHARE_EMAIL_WITH_DESK"),
+            solve_on_resolve=_switch(environ, "BOTS_DESK_SOLVE_ON_RESOLVE"),
         )
 
 
@@ -120,3 +127,12 @@ def _priorities(environ: Mapping[str, str]) -> dict[str, str]:
             )
         found[reason] = priority
     return found
+
+
+def _switch(environ: Mapping[str, str], name: str) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name} takes true or false, got {raw!r}")

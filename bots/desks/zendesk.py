@@ -46,6 +46,7 @@ class ZendeskDesk:
         timeout: float = 15.0,
     ) -> None:
         self._url = url.rstrip("/")
+        self._email = email
         self._http = httpx.AsyncClient(
             base_url=self._url,
             auth=httpx.BasicAuth(f"{email}/token", token.reveal()),
@@ -84,6 +85,9 @@ class ZendeskDesk:
         if person.email:
             # Zendesk finds the user by e-mail, or creates them with this name.
             ticket["requester"] = {"name": person.name or person.email, "email": person.email}
+        elif person.name:
+            # No e-mail: Zendesk makes an end user of that name (a new one each time).
+            ticket["requester"] = {"name": person.name}
         created = await call(self._http, "POST", "/api/v2/tickets.json", body={"ticket": ticket})
         ticket_id = _dig(created, "ticket", "id")
         if ticket_id is None:
@@ -124,6 +128,20 @@ class ZendeskDesk:
         )
         solved_by = replies[-1].author_name if replies else ""
         return TicketState(replies, status in SOLVED, solved_by)
+
+    async def solve_ticket(self, ticket_id: str) -> None:
+        """Solved, with an internal note; Zendesk solves only assigned tickets, so one with no
+        assignee is given to the bot's agent (the API token's e-mail)."""
+        shown = await call(self._http, "GET", f"/api/v2/tickets/{ticket_id}.json")
+        if _dig(shown, "ticket", "status") in SOLVED:
+            return  # solved in Zendesk meanwhile (or a retry after it went through)
+        update: dict[str, Any] = {
+            "status": "solved",
+            "comment": {"body": "Resolved in the chat by the support team.", "public": False},
+        }
+        if _dig(shown, "ticket", "assignee_id") is None:
+            update["assignee_email"] = self._email
+        await call(self._http, "PUT", f"/api/v2/tickets/{ticket_id}.json", body={"ticket": update})
 
     async def delete_ticket(self, ticket_id: str) -> None:
         await call(self._http, "DELETE", f"/api/v2/tickets/{ticket_id}.json")

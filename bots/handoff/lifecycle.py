@@ -165,7 +165,7 @@ class HandoffDesk:
             reason=reason,
             detail=detail,
             # A help desk's line ("Zendesk ticket: pending ...") is for the team's notice.
-            summary=(*summary, *_notice_lines(self._sinks)),
+            summary=(*summary, *_notice_lines(self._sinks, conversation.persona)),
             last_messages=_last_messages(turns),
             requested_at=now,
             out_of_hours=out_of_hours,
@@ -340,8 +340,16 @@ class HandoffDesk:
         return [line for line in lines if line][:SUMMARY_LINES]
 
 
-def _notice_lines(sinks: Sequence[HandoffSink]) -> list[str]:
-    return [line for sink in sinks if (line := str(getattr(sink, "notice_line", "")))]
+def _notice_lines(sinks: Sequence[HandoffSink], persona: str) -> list[str]:
+    """Each sink's line for the team's notice; `notice_line_for(persona)` when the sink
+    serves only some personas (a help desk a persona chose), else `notice_line`."""
+    lines = []
+    for sink in sinks:
+        line_for = getattr(sink, "notice_line_for", None)
+        line = line_for(persona) if callable(line_for) else getattr(sink, "notice_line", "")
+        if line:
+            lines.append(str(line))
+    return lines
 
 
 def _rough_tokens(text: str) -> int:

@@ -163,6 +163,21 @@ class DiscordDestination(_Section):
     _ids = field_validator("channel_id", "role_id", mode="before")(_id_as_text)
 
 
+# The help desks a persona can choose (bots/desks), and what it can set their priority from:
+# the hand-off reasons of bots/models.py HandoffReason (a test keeps the two lists equal).
+DeskChoice = Literal["zendesk", "chatwoot", "none"]
+DeskPriority = Literal["low", "normal", "high", "urgent"]
+HANDOFF_REASONS = (
+    "user_asked",
+    "model_tool",
+    "no_answer",
+    "llm_unavailable",
+    "feedback",
+    "staff",
+    "limit",
+)
+
+
 class HandoffTexts(_Section):
     message: str = Field(
         "I'm passing this conversation to a member of our team. Someone will reply here.",
@@ -201,10 +216,39 @@ class HandoffTexts(_Section):
     hours: SupportHours | None = Field(
         None, description="When the team answers; leave out if someone is always there."
     )
+    desk: DeskChoice | None = Field(
+        None,
+        description="The help desk that gets this persona's hand-offs as tickets: zendesk, "
+        "chatwoot, or none (the chat notice only). Leave out to use BOTS_DESK. The desk's "
+        "address and token stay in the settings.",
+    )
+    desk_priority: dict[str, DeskPriority] = Field(
+        default_factory=dict,
+        description="The ticket's priority by hand-off reason, e.g. llm_unavailable: high "
+        "(reasons: " + ", ".join(HANDOFF_REASONS) + "); others use BOTS_DESK_PRIORITY, "
+        "then normal.",
+        json_schema_extra={
+            "propertyNames": {"enum": list(HANDOFF_REASONS)},
+        },
+    )
     slack: SlackDestination = Field(SlackDestination(), description="Where hand-offs go on Slack.")
     discord: DiscordDestination = Field(
         DiscordDestination(), description="Where hand-offs go on Discord."
     )
+
+    @field_validator("desk_priority")
+    @classmethod
+    def _known_reasons(cls, value: dict[str, str]) -> dict[str, str]:
+        for reason in value:
+            if reason not in HANDOFF_REASONS:
+                close = difflib.get_close_matches(reason, HANDOFF_REASONS, n=1)
+                hint = (
+                    f"did you mean `{close[0]}`?"
+                    if close
+                    else ("the reasons are " + ", ".join(HANDOFF_REASONS))
+                )
+                raise ValueError(f"{reason!r} is not a hand-off reason; {hint}")
+        return value
 
 
 class FallbackTexts(_Section):

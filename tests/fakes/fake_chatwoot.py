@@ -2,9 +2,13 @@
 
 The Application API calls the bot makes, under `/api/v1/accounts/{account_id}` with the
 `api_access_token` header (else 401): `POST /contacts` (`{"payload": {"contact": {...},
-"contact_inbox": {"source_id": ...}}}`), `POST /conversations` (the conversation, with `id`),
+"contact_inbox": {"source_id": ...}}}`; only Chatwoot's contact fields, e-mails valid and
+unique per account, else 422), `GET /contacts/search?q=` (`{"payload": [...]}`), `POST
+/contacts/{id}/contact_inboxes` (`{"source_id": ...}`), `POST /conversations` (the
+conversation, with `id`),
 `POST /conversations/{id}/messages` (`content`, `message_type` incoming|outgoing, `private`),
-`POST /conversations/{id}/labels`, `GET /conversations/{id}` (with `status`), `GET
+`POST /conversations/{id}/labels`, `POST /conversations/{id}/toggle_status`, `GET
+/conversations/{id}` (with `status`), `GET
 /conversations/{id}/messages` (`{"payload": [...]}`, `message_type` as a number: 0 incoming, 1
 outgoing), `DELETE /conversations/{id}`. Webhooks are signed as Chatwoot signs them:
 `X-Chatwoot-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.{body}">`,
@@ -27,6 +31,17 @@ INBOX = "3"
 TOKEN = "chatwoot-access-token"
 API_USER = {"id": 1, "name": "Bot API", "type": "user"}
 _TYPES = {"incoming": 0, "outgoing": 1}
+_CONTACT_FIELDS = {
+    "inbox_id",
+    "name",
+    "email",
+    "phone_number",
+    "identifier",
+    "avatar_url",
+    "blocked",
+    "additional_attributes",
+    "custom_attributes",
+}
 
 
 @dataclass
@@ -44,11 +59,38 @@ class FakeChatwoot(FakeDeskServer):
         super().__init__()
         self.contacts: dict[int, dict[str, Any]] = {}
         self.conversations: dict[int, Conversation] = {}
+        self.contact_inboxes = 0
+        """Contact inboxes added to an existing contact (a known e-mail)."""
         self._next = 500
 
     def _id(self) -> int:
         self._next += 1
         return self._next
+
+    def _new_contact(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """Chatwoot's contact rules: only its fields; a name or an e-mail; e-mails valid and
+        unique in the account (422 otherwise, as Chatwoot answers)."""
+        unknown = set(body) - _CONTACT_FIELDS
+        if unknown:
+            return 422, {"message": f"unpermitted parameters: {sorted(unknown)}"}
+        if str(body.get("inbox_id")) != INBOX:
+            return 422, {"message": "Inbox not found"}
+        if not str(body.get("name") or "").strip() and not body.get("email"):
+            return 422, {"message": "Name or e-mail is required"}
+        email = str(body.get("email") or "")
+        if "email" in body and ("@" not in email or " " in email):
+            return 422, {"message": "Email Invalid", "attributes": ["email"]}
+        if email and any(_email(c) == email.lower() for c in self.contacts.values()):
+            return 422, {"message": "Email has already been taken", "attributes": ["email"]}
+        contact_id = self._id()
+        self.contacts[contact_id] = {"id": contact_id, **body}
+        source = str(uuid.uuid4())
+        return 200, {
+            "payload": {
+                "contact": self.contacts[contact_id],
+                "contact_inbox": {"inbox": {"id": int(INBOX)}, "source_id": source},
+            }
+        }
 
     # -- what agents do in the desk ------------------------------------------------------
 
@@ -110,17 +152,18 @@ class FakeChatwoot(FakeDeskServer):
             return 404, {"error": "not found"}
         parts = path.removeprefix(prefix).split("/")
         if parts == ["contacts"] and method == "POST":
+            return self._new_contact(body)
+        if parts == ["contacts", "search"] and method == "GET":
+            wanted = query.get("q", "").lower()
+            found = [c for c in self.contacts.values() if wanted and wanted in _email(c)]
+            return 200, {"meta": {"count": len(found)}, "payload": found}
+        if len(parts) == 3 and parts[0] == "contacts" and parts[2] == "contact_inboxes":
+            if not parts[1].isdigit() or int(parts[1]) not in self.contacts:
+                return 404, {"error": "Resource could not be found"}
             if str(body.get("inbox_id")) != INBOX:
                 return 422, {"message": "Inbox not found"}
-            contact_id = self._id()
-            self.contacts[contact_id] = {"id": contact_id, **body}
-            source = str(uuid.uuid4())
-            return 200, {
-                "payload": {
-                    "contact": self.contacts[contact_id],
-                    "contact_inbox": {"inbox": {"id": int(INBOX)}, "source_id": source},
-                }
-            }
+            self.contact_inboxes += 1
+            return 200, {"source_id": str(uuid.uuid4()), "inbox": {"id": int(INBOX)}}
         if parts == ["conversations"] and method == "POST":
             if int(body["contact_id"]) not in self.contacts or not body.get("source_id"):
                 return 422, {"message": "Contact not found"}
@@ -148,7 +191,16 @@ class FakeChatwoot(FakeDeskServer):
             message = self._message(body["content"], kind, bool(body.get("private")), sender)
             conversation.messages.append(message)
             return 200, message
+        if parts[2:] == ["toggle_status"] and method == "POST":
+            if body.get("status") not in ("open", "resolved", "pending", "snoozed"):
+                return 422, {"message": "Invalid status"}
+            conversation.status = body["status"]
+            return 200, {"payload": {"success": True, "current_status": conversation.status}}
         if parts[2:] == ["labels"] and method == "POST":
             conversation.labels = list(body["labels"])
             return 200, {"payload": conversation.labels}
         return 404, {"error": "not found"}
+
+
+def _email(contact: dict[str, Any]) -> str:
+    return str(contact.get("email") or "").lower()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import parse_qsl
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class FakeDeskServer:
         self, method: str, raw_path: str, body: bytes, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
         path, _, query_text = raw_path.partition("?")
-        query = dict(pair.partition("=")[::2] for pair in query_text.split("&") if pair)
+        query = dict(parse_qsl(query_text, keep_blank_values=True))  # decoded, as servers do
         data = json.loads(body) if body else None
         with self.lock:
             self.calls.append(Call(method, path, data))

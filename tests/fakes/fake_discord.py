@@ -83,6 +83,9 @@ class FakeDiscord:
         self._sockets: list[web.WebSocketResponse] = []
         self._seq = itertools.count(1)
         self._limits: list[_RateLimit] = []
+        self.members: dict[str, dict[str, Any]] = {}
+        """The guild's members by user id (`GET /guilds/{id}/members/{user}`, `/users/{id}`):
+        what `add_member` put there; others are Unknown Member (10007)."""
         self._runner: web.AppRunner | None = None
         self.api_url = ""
         self.gateway_url = ""
@@ -91,6 +94,10 @@ class FakeDiscord:
         self.cdn_requests: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def add_member(self, user_id: str, name: str, *, nick: str | None = None) -> None:
+        """A member of the fake guild, with a server nickname if given."""
+        self.members[user_id] = {**member(user_id, name, []), "nick": nick}
 
     async def start(self) -> None:
         app = web.Application()
@@ -324,6 +331,16 @@ class FakeDiscord:
                 for c in body or []
             ]
             return 200, commands, []
+        if match := re.fullmatch(r"/guilds/(\d+)/members/(\d+)", path):
+            found = self.members.get(match.group(2)) if match.group(1) == GUILD_ID else None
+            if found is None:
+                return 404, {"message": "Unknown Member", "code": 10007}, []
+            return 200, found, []
+        if match := re.fullmatch(r"/users/(\d+)", path):
+            known = self.members.get(match.group(1))
+            if known is None:
+                return 404, {"message": "Unknown User", "code": 10013}, []
+            return 200, known["user"], []
         if match := re.fullmatch(r"/channels/(\d+)/typing", path):
             return 204, None, []
         if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):

@@ -81,6 +81,21 @@ class FakeSlack:
         self.files: dict[str, tuple[bytes, str]] = {}
         self.downloads: list[tuple[str, str]] = []
         """Each file request as (path, its Authorization header)."""
+        self.users: dict[str, dict[str, Any]] = {}
+        """`users.info` answers by user id: `add_user` fills it."""
+        self.email_scope = False
+        """The app has `users:read.email`: only then does `users.info` include the e-mail."""
+
+    def add_user(self, user_id: str, *, display_name: str, real_name: str, email: str) -> None:
+        """A workspace member, as `users.info` describes them (api.slack.com/methods/users.info)."""
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": real_name.lower().replace(" ", "."),
+            "real_name": real_name,
+            "is_bot": False,
+            "profile": {"display_name": display_name, "real_name": real_name, "email": email},
+        }
 
     async def start(self) -> None:
         app = web.Application()
@@ -381,11 +396,22 @@ class FakeSlack:
             return self._history(channel, params)
         if method.startswith("assistant.threads.") or method.startswith("views."):
             return check_pane_call(method, params)
+        if method == "users.info":
+            return self._user_info(str(params.get("user", "")))
         if method == "chat.getPermalink":
             ts = str(params.get("message_ts", ""))
             link = f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"
             return {"ok": True, "channel": channel, "permalink": link}
         return {"ok": True}
+
+    def _user_info(self, user_id: str) -> dict[str, Any]:
+        user = self.users.get(user_id)
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        shown = {**user, "profile": dict(user["profile"])}
+        if not self.email_scope:
+            shown["profile"].pop("email", None)  # Slack omits it without users:read.email
+        return {"ok": True, "user": shown}
 
     def _stream(self, method: str, channel: str, params: dict[str, Any]) -> dict[str, Any]:
         if self.streaming_error:

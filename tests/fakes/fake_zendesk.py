@@ -2,12 +2,15 @@
 
 The Ticketing API calls the bot makes: `POST /api/v2/tickets.json` (201, `{"ticket":
 {...}}`), `GET /api/v2/tickets.json?external_id=`, `PUT /api/v2/tickets/{id}.json` with
-`{"ticket": {"comment": {...}}}`, `GET /api/v2/tickets/{id}.json`, `GET
+`{"ticket": {"comment": {...}}}` (and `status`: solving needs an assignee, else 422),
+`GET /api/v2/tickets/{id}.json`, `GET
 /api/v2/tickets/{id}/comments.json?include=users` (comments with `id`, `author_id`, `body`,
 `plain_body`, `public`; sideloaded `users`), `DELETE
 /api/v2/tickets/{id}.json` (204). Basic auth as `{email}/token:{api_token}`, else 401. A
 ticket created without a `requester` is requested by the caller (the API user), as in
-Zendesk. Webhooks are signed as Zendesk signs them: base64(HMAC-SHA256(timestamp + body)) in
+Zendesk; a `requester` object (`name`, optional `email`, `locale_id`) is the user with that
+e-mail or a new end user, and a bad one is refused with 422 `RecordInvalid`.
+Webhooks are signed as Zendesk signs them: base64(HMAC-SHA256(timestamp + body)) in
 `X-Zendesk-Webhook-Signature`, the timestamp in `X-Zendesk-Webhook-Signature-Timestamp`.
 """
 
@@ -36,6 +39,7 @@ class Ticket:
     external_id: str
     status: str = "new"
     comments: list[dict[str, Any]] = field(default_factory=list)
+    assignee_id: int | None = None
 
 
 class FakeZendesk(FakeDeskServer):
@@ -120,7 +124,18 @@ class FakeZendesk(FakeDeskServer):
         if method == "GET":
             return 200, {"ticket": self._shown(ticket)}
         if method == "PUT":
-            comment = body["ticket"].get("comment")
+            changes = body["ticket"]
+            if changes.get("assignee_email") == EMAIL:
+                ticket.assignee_id = API_USER
+            if "status" in changes:
+                if changes["status"] not in ("new", "open", "pending", "hold", "solved"):
+                    return 422, {"error": "RecordInvalid", "details": {"status": "is invalid"}}
+                if changes["status"] == "solved" and ticket.assignee_id is None:
+                    # Zendesk solves only assigned tickets.
+                    details = {"assignee": [{"description": "Assignee: is required"}]}
+                    return 422, {"error": "RecordInvalid", "details": details}
+                ticket.status = changes["status"]
+            comment = changes.get("comment")
             if comment:
                 author = int(comment.get("author_id") or API_USER)
                 public = bool(comment.get("public", True))
@@ -134,8 +149,11 @@ class FakeZendesk(FakeDeskServer):
     def _create(self, data: dict[str, Any]) -> tuple[int, Any]:
         requester = API_USER
         if "requester" in data:
-            requester = self._id()
-            self.users[requester] = {"id": requester, **data["requester"]}
+            found = self._requester(data["requester"])
+            if isinstance(found, str):
+                details = {"requester": [{"description": f"Requester: {found}"}]}
+                return 422, {"error": "RecordInvalid", "details": details}
+            requester = found
         ticket = Ticket(
             id=self._id(),
             subject=data.get("subject", ""),
@@ -151,6 +169,24 @@ class FakeZendesk(FakeDeskServer):
         self.tickets[ticket.id] = ticket
         return 201, {"ticket": self._shown(ticket)}
 
+    def _requester(self, given: Any) -> int | str:
+        """Zendesk's requester object (`name`, `email`, `locale_id`): the user with that
+        e-mail, else a new end user of that name; a problem as Zendesk words it."""
+        if not isinstance(given, dict) or set(given) - {"name", "email", "locale_id"}:
+            return "is invalid"
+        name = given.get("name")
+        email = given.get("email")
+        if not isinstance(name, str) or not name.strip():
+            return "Name: is too short (minimum one character)"
+        if email is not None and (not isinstance(email, str) or "@" not in email):
+            return "Email: is invalid"
+        for user_id, user in self.users.items():
+            if email and str(user.get("email") or "").lower() == email.lower():
+                return user_id
+        user_id = self._id()
+        self.users[user_id] = {"id": user_id, "role": "end-user", **given}
+        return user_id
+
     @staticmethod
     def _shown(ticket: Ticket) -> dict[str, Any]:
         return {
@@ -158,6 +194,7 @@ class FakeZendesk(FakeDeskServer):
             "subject": ticket.subject,
             "status": ticket.status,
             "requester_id": ticket.requester_id,
+            "assignee_id": ticket.assignee_id,
             "tags": ticket.tags,
             "priority": ticket.priority,
             "external_id": ticket.external_id,

@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bots.app.desk_wiring import knowledge_sources
+from bots.app.desk_wiring import knowledge_sources, persona_choices
 from bots.desks.connector import DeskConnector
 from bots.desks.outbox import DeskOutbox
 from bots.desks.protocol import DeskClient
@@ -71,7 +71,12 @@ class DeskBot:
 
 @asynccontextmanager
 async def desk_bot(
-    store: Store, runtime: PersonaRuntime, desk: DeskClient, clock: Clock | None = None
+    store: Store,
+    runtime: PersonaRuntime,
+    desk: DeskClient,
+    clock: Clock | None = None,
+    *,
+    solve_on_resolve: bool = False,
 ) -> AsyncIterator[DeskBot]:
     clock = clock or Clock()
     outbox = DeskOutbox(store, {desk.name: desk}, clock, jitter=lambda: 0.0)
@@ -82,6 +87,8 @@ async def desk_bot(
         outbox,
         sources_of=knowledge_sources(personas),
         priorities={"user_asked": "high"},
+        choice_of=persona_choices(personas),
+        solve_on_resolve=solve_on_resolve,
     )
     engine = Engine(
         store=store,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bots.adapters.discord.formatting import thread_link
+from bots.adapters.discord.people import DiscordPeople
 from bots.desks.chatwoot import ChatwootDesk
 from bots.desks.connector import DeskConnector
 from bots.desks.outbox import DeskOutbox
@@ -22,7 +23,7 @@ from bots.secret import Secret
 from bots.store.sqlite import SQLiteStore
 from tests.fakes import fake_chatwoot
 from tests.fakes.fake_chatwoot import FakeChatwoot
-from tests.fakes.fake_discord import GUILD_ID, SUPPORT_ID, user_message
+from tests.fakes.fake_discord import GUILD_ID, SUPPORT_ID, USER_ID, user_message
 from tests.support.discord_rig import running_bot
 from tests.unit.adapters.discord.test_adapter import ScriptedModel, contents
 
@@ -56,6 +57,8 @@ async def test_a_chatwoot_round_trip_on_discord(tmp_path: Path, store: SQLiteSto
                     await rig.bot.render(event, key)
 
             relay.attach(show)
+            rig.fake.add_member(USER_ID, "alice", nick="Alice from Lisbon")
+            connector.use_requester_lookup(DiscordPeople(rig.bot.client).requester)
             question = user_message("Can I talk to a human please?")
             await rig.send(question)
             thread = question["id"]
@@ -66,6 +69,9 @@ async def test_a_chatwoot_round_trip_on_discord(tmp_path: Path, store: SQLiteSto
             [conversation] = chatwoot.conversations.values()
             assert f"/channels/{GUILD_ID}/{thread}" in conversation.messages[0]["content"]
             assert conversation.messages[1]["content"] == "Can I talk to a human please?"
+            # The contact is the user, by their name in the server (Discord gives no e-mail).
+            contact = chatwoot.contacts[conversation.contact_id]
+            assert contact == {"id": contact["id"], "inbox_id": 3, "name": "Alice from Lisbon"}
 
             chatwoot.reply(str(conversation.id), "Bea", "Hi, Bea here. How can I help?")
             headers, body = chatwoot.webhook(str(conversation.id), HOOK_SECRET)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bots.adapters.slack.adapter import SlackBot
 from bots.adapters.slack.formatting import thread_link
+from bots.adapters.slack.people import SlackPeople
 from bots.app.desk_wiring import knowledge_sources
 from bots.desks.connector import DeskConnector
 from bots.desks.outbox import DeskOutbox
@@ -33,6 +34,7 @@ from tests.unit.adapters.slack.test_adapter import (
     CHANNEL,
     SECRET,
     SUPPORT,
+    USER,
     Rig,
     copy_slack_persona,
     mention,
@@ -41,6 +43,7 @@ from tests.unit.adapters.slack.test_adapter import (
 )
 
 HOOK_SECRET = "zendesk-hook-secret"
+ALICE = "alice@example.com"
 
 
 async def test_a_zendesk_ticket_round_trip_on_slack(tmp_path: Path, store: SQLiteStore) -> None:
@@ -83,6 +86,10 @@ async def test_a_zendesk_ticket_round_trip_on_slack(tmp_path: Path, store: SQLit
                 await bot.render(event, key)
 
         relay.attach(show)
+        # The user as Slack describes them, e-mail shared (SLACK_SHARE_EMAIL_WITH_DESK, scope).
+        slack.add_user(USER, display_name="Alice", real_name="Alice Liddell", email=ALICE)
+        slack.email_scope = True
+        connector.use_requester_lookup(SlackPeople(bot.client, share_email=True).requester)
         rig = Rig(slack, bot, store)
         try:
             await run_round_trip(rig, zendesk, webhooks, relay, outbox, engine)
@@ -114,6 +121,14 @@ async def run_round_trip(
     assert "User: I want a human, my order is missing" in ticket.comments[0]["body"]
     link = f"https://app.slack.com/client/{TEAM_ID}/{CHANNEL}/thread/{CHANNEL}-100.1"
     assert f"Chat thread: {link}" in ticket.comments[0]["body"]
+    # ... requested by the user: their Slack display name and e-mail, not the bot's agent.
+    assert ticket.requester_id != fake_zendesk.API_USER
+    assert zendesk.users[ticket.requester_id] | {"id": 0} == {
+        "id": 0,
+        "role": "end-user",
+        "name": "Alice",
+        "email": ALICE,
+    }
     # 3. The agent's public reply appears in the thread, under the agent's name.
     zendesk.reply(str(ticket.id), zendesk.agent("Ana Agent"), "Found it: it ships today.")
     headers, body = zendesk.webhook(str(ticket.id), HOOK_SECRET)
