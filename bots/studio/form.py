@@ -66,7 +66,11 @@ def _fields(node: Mapping[str, Any], defs: Mapping[str, Any], prefix: Key) -> tu
         elif kind == "array":
             found.append(Field(key, "list", label, help_text, list(default or ())))
         elif "enum" in spec:
-            found.append(Field(key, "choice", label, help_text, default, tuple(spec["enum"])))
+            # A choice the bot can do without (default None) offers "not set" first, so
+            # saving another field never writes the first option into the file.
+            unset = ("",) if default is None else ()
+            choices = (*unset, *spec["enum"])
+            found.append(Field(key, "choice", label, help_text, default, choices))
         elif kind in ("integer", "number"):
             found.append(Field(key, "number", label, help_text, default))
         elif kind == "boolean":
@@ -146,6 +150,8 @@ def _submitted(field: Field, form: FormData) -> Any:
         return _number(raw.strip())
     if field.kind == "textarea":
         return raw.replace("\r\n", "\n").rstrip("\n")
+    if field.kind == "choice" and not raw.strip():
+        return _ABSENT  # "not set": the file keeps what it has (nothing, or its value)
     return raw.strip()
 
 

@@ -325,6 +325,7 @@ async def test_intake_details_go_out_signed_as_handoff_details(
     assert verifies(request)
     assert json.loads(request.body) == {
         "type": "handoff.details",
+        "version": 1,
         "id": request.headers["x-bots-delivery"],
         "conversation_id": "slack/T01/C02/1700000000.0001",
         "platform": "slack",

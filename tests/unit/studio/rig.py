@@ -88,6 +88,8 @@ class _FormReader(HTMLParser):
         self.items: list[list[str]] = []
         self._textarea: list[str] | None = None
         self._select: list[str] | None = None
+        self._chosen = False
+        self._first_seen = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -102,13 +104,17 @@ class _FormReader(HTMLParser):
             self.items.append(self._textarea)
         elif tag == "select":
             self._select = [a["name"], ""]
+            # As a browser sends it: the selected option, else the first one.
+            self._chosen = False
+            self._first_seen = False
             self.items.append(self._select)
-        elif (
-            tag == "option"
-            and self._select is not None
-            and ("selected" in a or not self._select[1])
-        ):
-            self._select[1] = a.get("value", "")
+        elif tag == "option" and self._select is not None:
+            if "selected" in a and not self._chosen:
+                self._select[1] = a.get("value", "")
+                self._chosen = True
+            elif not self._first_seen and not self._chosen:
+                self._select[1] = a.get("value", "")
+            self._first_seen = True
 
     def handle_data(self, data: str) -> None:
         if self._textarea is not None:
