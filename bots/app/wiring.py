@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bots.app.faq_wiring import faq_suggestions
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
 from bots.config import Settings
@@ -40,6 +41,7 @@ from bots.store import Store, open_store
 from bots.store.privacy import PrivacySettings, Retention
 from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import DUE_GRACE, Engine, utc_now
+from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.library import PersonaLibrary
 from bots.turn.limits import Limits
 
@@ -85,6 +87,8 @@ class App:
     library: PersonaLibrary
     telemetry: Telemetry
     ops_port: int | None = None
+    faq: FaqSuggestions | None = None
+    """"Save as FAQ" and approving its pending entries (bots.turn.faq_suggestions)."""
 
 
 def retrieval_for(settings: Settings) -> RetrievalSetup:
@@ -123,6 +127,7 @@ async def build_app(
     await store.open()
     telemetry = telemetry_for(settings)
     llm = _llm_client(settings, telemetry)
+    faq = faq_suggestions(settings, store, library, name, guarded_llm(llm, settings.privacy))
     fit = await server_fit(settings, library[name].model)
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
@@ -148,7 +153,7 @@ async def build_app(
     try:
         async with ops_endpoint(settings, telemetry, store, failures) as ops_port:
             persona = library[name].persona
-            yield App(engine, persona, store, library, telemetry, ops_port)
+            yield App(engine, persona, store, library, telemetry, ops_port, faq)
     finally:
         await engine.aclose()
         if webhook is not None:
@@ -293,6 +298,7 @@ async def slack_bot(
             channel_personas=slack.channel_personas,
             is_staff=is_staff if staff else None,
             telemetry=app.telemetry,
+            faq=app.faq,
         )
         try:
             await bot.check_token()
@@ -334,6 +340,7 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             ignore_other_bots=config.ignore_other_bots,
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
+            faq=app.faq,
         )
         try:
             yield DiscordRun(app, bot, config.bot_token)

@@ -38,6 +38,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots.adapters.slack import command as slack_command
+from bots.adapters.slack import faq as slack_faq
 from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack.api import Sleep, make_client
 from bots.adapters.slack.http import events_app
@@ -63,6 +64,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -107,8 +109,10 @@ class SlackBot:
         telemetry: Telemetry = NO_TELEMETRY,
         sleep: Sleep = asyncio.sleep,
         stream_timing: StreamTiming | None = None,
+        faq: FaqSuggestions | None = None,
     ) -> None:
-        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers."""
+        """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers;
+        `faq` gives resolved hand-offs a "Save as FAQ" button (`slack_faq`)."""
         self._engine = engine
         self._telemetry = telemetry
         self._personas = personas
@@ -144,6 +148,11 @@ class SlackBot:
         self.app.action(fmt.FEEDBACK_UP_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
         self.app.command(COMMAND, middleware=track)(self._on_command)
+        self._faq = (
+            None if faq is None else slack_faq.FaqButtons(faq, self._send, self._team, is_staff)
+        )
+        self.app.action(fmt.SAVE_FAQ_ACTION, middleware=track)(self._on_faq_button)
+        self.app.action(fmt.APPROVE_FAQ_ACTION, middleware=track)(self._on_faq_button)
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -329,6 +338,17 @@ class SlackBot:
                 text="Nothing to do: this conversation is not waiting for the team.",
             )
 
+    async def _on_faq_button(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            action = str(((body.get("actions") or [{}])[0]).get("action_id", ""))
+            if self._faq is not None and action == fmt.SAVE_FAQ_ACTION:
+                await self._faq.save(body)
+            elif self._faq is not None:
+                await self._faq.approve(body)
+        finally:
+            self._done()
+
     # -- /support -------------------------------------------------------------------------
 
     async def _on_command(self, ack: Any, body: dict[str, Any], respond: Any) -> None:
@@ -441,7 +461,10 @@ class SlackBot:
         elif isinstance(event, HandoffResolved):
             await self._say(event.key, fmt.to_mrkdwn(event.message))
             who = fmt.user_mention(event.staff_id) if event.staff_id else "time-out"
-            await self._team.update(event.key, f"Resolved by {who}", resolvable=False)
+            savable = event.staff_answered and self._faq is not None
+            await self._team.update(
+                event.key, f"Resolved by {who}", resolvable=False, savable=savable
+            )
         elif isinstance(event, HandoffReminder):
             await self._team.remind(event)
         elif isinstance(event, StaleReply):
