@@ -20,6 +20,7 @@ from bots.knowledge.persona import load_persona
 from bots.llm.client import ChatModel
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.limits import Limits
 from bots.turn.runtime import PersonaRuntime
 from tests.conftest import DATA, RecordingSleep
@@ -98,16 +99,21 @@ async def running_bot(
     edit_interval: float = 1.0,
     limits: Limits | None = None,
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
+    personas_for: Callable[[Path], Mapping[str, PersonaRuntime]] | None = None,
+    faq: Callable[[Mapping[str, PersonaRuntime]], FaqSuggestions] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
-    `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
+    `engine_sleep` are the engine's time (the turn's deadline: 120 s). `personas_for` builds
+    the personas from the written persona file instead; `faq` builds "Save as FAQ" on them."""
     persona = load_persona(write_persona(tmp_path))
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
     # A second persona, so a test can see the channel mapping pick it over the default.
     bistro = persona.model_copy(update={"name": "bistro"})
     personas["bistro"] = PersonaRuntime.build(bistro, entries, None)
+    if personas_for is not None:  # e.g. a PersonaLibrary over the written persona
+        personas = personas_for(write_persona(tmp_path))  # type: ignore[assignment]
     engine = Engine(
         store=store,
         personas=personas,
@@ -138,6 +144,7 @@ async def running_bot(
         sleep=asyncio.sleep if real_time else sleep,
         edit_interval=edit_interval,
         guild_ready_timeout=0.01,
+        faq=faq(personas) if faq is not None else None,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)
     try:

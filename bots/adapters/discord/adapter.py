@@ -52,6 +52,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,11 @@ class DiscordBot:
         sleep: discord_stream.Sleep = asyncio.sleep,
         edit_interval: float = 1.0,
         guild_ready_timeout: float = 2.0,
+        faq: FaqSuggestions | None = None,
     ) -> None:
+        """`faq` gives resolved hand-off cards a "Save as FAQ" button (`discord_faq`)."""
         self._engine = engine
+        self._saving = faq is not None
         self._personas = personas
         self._default = default_persona
         self._store = store
@@ -170,6 +174,7 @@ class DiscordBot:
             say=self._say,
             remember_card=self._remember_card,
             finished=self._finished,
+            faq=faq,
         )
         self.tree = app_commands.CommandTree(self.client)
         self.tree.add_command(self.staff.commands())
@@ -184,7 +189,11 @@ class DiscordBot:
 
     async def _setup_hook(self) -> None:
         self.client.add_dynamic_items(
-            discord_ui.ClaimButton, discord_ui.ResolveButton, discord_ui.FeedbackButton
+            discord_ui.ClaimButton,
+            discord_ui.ResolveButton,
+            discord_ui.FeedbackButton,
+            discord_ui.SaveFaqButton,
+            discord_ui.ApproveFaqButton,
         )
         try:
             await self.tree.sync()
@@ -475,7 +484,11 @@ class DiscordBot:
             await self._safe_send(self._channel(event.key), fmt.safe_text(event.message))
             who = f"<@{event.staff_id}>" if event.staff_id else "time-out"
             await self._update_card(
-                event.key, f"Resolved by {who}", fmt.COLOUR_RESOLVED, resolvable=False
+                event.key,
+                f"Resolved by {who}",
+                fmt.COLOUR_RESOLVED,
+                resolvable=False,
+                savable=event.staff_answered and self._saving,
             )
         elif isinstance(event, HandoffReminder):
             await self._remind(event)
@@ -550,7 +563,13 @@ class DiscordBot:
         )
 
     async def _update_card(
-        self, key: ThreadKey, status: str, colour: discord.Colour, *, resolvable: bool
+        self,
+        key: ThreadKey,
+        status: str,
+        colour: discord.Colour,
+        *,
+        resolvable: bool,
+        savable: bool = False,
     ) -> None:
         post = self._support_posts.get(key)
         if post is None:
@@ -558,6 +577,8 @@ class DiscordBot:
             return
         post.embed = fmt.updated_embed(post.embed, status, colour)
         view = discord_ui.handoff_view(key, claimable=False) if resolvable else None
+        if savable:
+            view = discord_ui.save_faq_view(key)
         message = self.client.get_partial_messageable(post.channel_id).get_partial_message(
             post.message_id
         )
