@@ -19,7 +19,7 @@ from bots.models import (
     Usage,
     UsageEntry,
 )
-from bots.store.activity import Activity, RetrievalOutcome, UngroundedAnswer
+from bots.store.activity import Activity, EntryUse, RetrievalOutcome, UngroundedAnswer
 
 
 class Store(Protocol):
@@ -222,6 +222,18 @@ class Store(Protocol):
         self, since: datetime, until: datetime, *, limit: int = 50
     ) -> list[UngroundedAnswer]:
         """Replies of [since, until) marked ungrounded whose text is still kept, newest first."""
+
+    # -- which entries answered (migration 7) ----------------------------------------------
+
+    async def record_entry_uses(
+        self, conversation_id: str, entry_ids: Sequence[str], at: datetime
+    ) -> None:
+        """Count one answer of the conversation's persona for each entry it cited (once
+        each). Nothing is written for an unknown conversation or no ids."""
+
+    async def entry_uses(self, since: datetime, until: datetime) -> list[EntryUse]:
+        """Per persona and entry, the answers of [since, until) grounded in it (used ones
+        only: the caller knows which entries exist), by persona then entry id."""
 
 
 def open_store(url: str) -> Store:

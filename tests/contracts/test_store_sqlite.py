@@ -21,8 +21,10 @@ pytest.register_assert_rewrite(
     "tests.contracts.store_contract",
     "tests.contracts.store_privacy_contract",
     "tests.contracts.store_report_contract",
+    "tests.contracts.store_entry_use_contract",
 )
 from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_entry_use_contract import EntryUseStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_grounding_contract import GroundingStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402 - after register_assert_rewrite
@@ -38,7 +40,11 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 class TestSQLiteStoreContract(
-    StoreContract, PrivacyStoreContract, ReportStoreContract, GroundingStoreContract
+    StoreContract,
+    PrivacyStoreContract,
+    ReportStoreContract,
+    GroundingStoreContract,
+    EntryUseStoreContract,
 ):
     """Every contract case, on a temporary file and on ":memory:"."""
 
