@@ -140,7 +140,9 @@ class FaqSuggestions:
         except FileProblem as problem:
             log.warning("save as faq failed: %s", problem.describe())
             return FaqRefused(f"The entry could not be saved: {problem.describe()}")
-        log.info("saved faq suggestion id=%s set=%s", added.suggestion.entry.id, sets[0])
+        # The id is made from the user's question: message text stays out of INFO lines.
+        log.info("saved a faq suggestion set=%s", sets[0])
+        log.debug("saved faq suggestion id=%s", added.suggestion.entry.id)
         return await self._saved(
             added.suggestion, already=added.already, cleaned=draft.cleaned, note=draft.note
         )
@@ -183,7 +185,7 @@ class FaqSuggestions:
             moved = await asyncio.to_thread(self._pending.approve, entry_id)
         except FileProblem as problem:
             return FaqRefused(f"Not approved: {problem.describe()}")
-        log.info("approved faq suggestion id=%s by=%s", entry_id, staff_id)
+        log.info("approved a faq suggestion set=%s by=%s", moved.set_name, staff_id)
         if self._reload is not None:
             await self._reload()
         return FaqApproved(moved.entry.id, moved.set_name, moved.entry.question)
