@@ -41,8 +41,9 @@ class SuggestionCheck:
     """A few plain lines: what the check found, how many persona tests passed."""
 
 
-CheckSet = Callable[[str], SuggestionCheck]
-"""Runs the checks for the knowledge set of this name (blocking: called in a thread)."""
+CheckSet = Callable[[str, str], SuggestionCheck]
+"""Runs the checks for the knowledge set of this name, with the pending entry of this id
+tried as approved (blocking: called in a thread)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,7 @@ class FaqSuggestions:
     ) -> FaqSaved:
         check = None
         if self._check is not None:
-            check = await asyncio.to_thread(self._check, suggestion.set_name)
+            check = await asyncio.to_thread(self._check, suggestion.set_name, suggestion.entry.id)
         entry = suggestion.entry
         return FaqSaved(
             entry_id=entry.id,

@@ -57,7 +57,8 @@ async def test_save_and_approve_in_the_console(tmp_path: Path) -> None:
     assert "Q: Do you sell gift cards?" in saved
     assert "A: Yes, gift cards from $25 at the counter; they never expire." in saved
     assert "bots check: all good" in saved
-    assert "persona tests for cafe: 1 passed, 0 failed" in saved
+    assert "its question would be answered from it" in saved
+    assert "persona tests for cafe with it approved: 1 passed, 0 failed" in saved
     before_approval, after_approval = saved.split("[Approved: `sell-gift-cards`")
     assert "Sorry, I don't know that." in before_approval.split("bots knowledge approve")[-1]
     assert "gift cards from $25 at the counter" in after_approval.split("(new conversation")[1]

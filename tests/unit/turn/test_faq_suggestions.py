@@ -168,8 +168,8 @@ async def desk(tmp_path: Path, store: SQLiteStore) -> Desk:
     engine = Engine(store=store, personas=library, default_persona="cafe", llm=None)
     checks: list[str] = []
 
-    def check(set_name: str) -> SuggestionCheck:
-        checks.append(set_name)
+    def check(set_name: str, entry_id: str) -> SuggestionCheck:
+        checks.append(f"{set_name}/{entry_id}")
         return SuggestionCheck(True, "bots check: all good; persona tests: 3 passed, 0 failed")
 
     faq = FaqSuggestions(
@@ -217,7 +217,7 @@ async def test_save_writes_a_pending_entry_runs_the_checks_and_approve_answers_f
         "Do you sell gift cards?",
         "Yes, gift cards from $25 at the counter.",
     )
-    assert desk.checks == ["cafe"]
+    assert desk.checks == [f"cafe/{saved.entry_id}"]
     shown = saved_text(saved)
     assert "persona tests: 3 passed" in shown
     assert f"bots knowledge approve {saved.entry_id}" in shown

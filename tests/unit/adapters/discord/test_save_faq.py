@@ -101,7 +101,7 @@ async def test_save_as_faq_end_to_end(tmp_path: Path, store: SQLiteStore) -> Non
         assert "Saved as the pending FAQ entry `sell-gift-cards`" in result["content"]
         assert "Q: Do you sell gift cards?" in result["content"]
         assert "bots check: all good" in result["content"]
-        assert "persona tests for cafe: 1 passed, 0 failed" in result["content"]
+        assert "persona tests for cafe with it approved: 1 passed, 0 failed" in result["content"]
         assert custom_ids(result) == [approve_faq_id(key)]
         # As Discord documents it: an action row (1) holding a green (3) button (2), custom
         # id of at most 100 characters; the reply pings nobody.

@@ -126,7 +126,7 @@ async def test_save_as_faq_end_to_end(rig: Rig, tmp_path: Path) -> None:
     assert "Q: Do you sell gift cards?" in shown
     assert "gift cards from $25 at the counter" in shown
     assert "bots check: all good" in shown
-    assert "persona tests for cafe: 1 passed, 0 failed" in shown
+    assert "persona tests for cafe with it approved: 1 passed, 0 failed" in shown
     assert buttons(result) == [APPROVE_FAQ_ACTION]
     assert buttons(latest_card(rig)) == []  # saved once: the button is gone
     pending = (tmp_path / "knowledge" / "cafe" / "pending.yaml").read_text(encoding="utf-8")
