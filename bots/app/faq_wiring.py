@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
-from bots.app.suggestion_check import check_suggestion_set
 from bots.config import Settings
 from bots.errors import ConfigError, KnowledgeError
 from bots.knowledge.pending import PendingFaq
 from bots.llm.client import ChatModel
 from bots.store import Store
 from bots.turn.engine import utc_now
-from bots.turn.faq_suggestions import FaqSuggestions
+from bots.turn.faq_suggestions import CheckSet, FaqSuggestions, SuggestionCheck
 from bots.turn.library import PersonaLibrary
 
 
@@ -32,7 +30,7 @@ def faq_suggestions(
     default_persona: str,
     llm: ChatModel | None,
 ) -> FaqSuggestions:
-    check = partial(check_suggestion_set, library.personas_dir, library.knowledge_dir)
+    check = checks_for(library.personas_dir, library.knowledge_dir)
     return FaqSuggestions(
         store=store,
         personas=library,
@@ -43,3 +41,14 @@ def faq_suggestions(
         check=check,
         reload=library.reload,
     )
+
+
+def checks_for(personas_dir: Path, knowledge_dir: Path) -> CheckSet:
+    """The checks after a save; `bots check`'s code loads on the first save, not at start."""
+
+    def check(set_name: str, entry_id: str) -> SuggestionCheck:
+        from bots.app.suggestion_check import check_suggestion_set
+
+        return check_suggestion_set(personas_dir, knowledge_dir, set_name, entry_id)
+
+    return check

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
-from bots.app.faq_wiring import pending_faq
-from bots.app.wiring import existing_folder
 from bots.config import Settings
-from bots.knowledge.pending import LIVE_FILE, PendingFaq
+
+if TYPE_CHECKING:
+    from bots.knowledge.pending import PendingFaq
 
 
 def add_commands(knowledge: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,6 +32,10 @@ def add_commands(knowledge: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _pending(settings: Settings) -> PendingFaq:
+    # Imported here: `bots ask` and `bots chat` never load the review commands' code.
+    from bots.app.faq_wiring import pending_faq
+    from bots.app.wiring import existing_folder
+
     root = existing_folder(settings.knowledge_dir)
     return pending_faq(settings, root)
 
@@ -55,6 +60,8 @@ async def run_pending(settings: Settings, args: argparse.Namespace) -> int:
 
 async def run_approve(settings: Settings, args: argparse.Namespace) -> int:
     from bots.app.suggestion_check import check_suggestion_set
+    from bots.app.wiring import existing_folder
+    from bots.knowledge.pending import LIVE_FILE
 
     pending = _pending(settings)
     moved = await asyncio.to_thread(pending.approve, args.entry_id)

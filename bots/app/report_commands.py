@@ -6,11 +6,14 @@ import argparse
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bots.config import Settings
 from bots.errors import BotsError, FileProblem
-from bots.report.knowledge_use import KnownEntry, PendingSuggestion
 from bots.store import open_store
+
+if TYPE_CHECKING:
+    from bots.report.knowledge_use import KnownEntry, PendingSuggestion
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -86,6 +89,7 @@ def knowledge_for_report(settings: Settings) -> tuple[list[KnownEntry], list[Pen
     from bots.knowledge.files import load_knowledge
     from bots.knowledge.pending import PendingFaq
     from bots.knowledge.persona import load_persona, persona_files
+    from bots.report.knowledge_use import KnownEntry, PendingSuggestion
 
     root = existing_folder(settings.knowledge_dir)
     known: list[KnownEntry] = []

@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from bots.app.faq_wiring import faq_suggestions
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
 from bots.config import Settings
@@ -41,13 +40,13 @@ from bots.store import Store, open_store
 from bots.store.privacy import PrivacySettings, Retention
 from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import DUE_GRACE, Engine, utc_now
-from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.library import PersonaLibrary
 from bots.turn.limits import Limits
 
 if TYPE_CHECKING:
     from bots.adapters.discord.adapter import DiscordBot
     from bots.adapters.slack.adapter import SlackBot
+    from bots.turn.faq_suggestions import FaqSuggestions
 
 # A checkout run from elsewhere still finds its own personas/ and knowledge/ folders
 # (this file is bots/app/wiring.py: three levels below the checkout).
@@ -127,6 +126,8 @@ async def build_app(
     await store.open()
     telemetry = telemetry_for(settings)
     llm = _llm_client(settings, telemetry)
+    from bots.app.faq_wiring import faq_suggestions  # its file edits load only when used
+
     faq = faq_suggestions(settings, store, library, name, guarded_llm(llm, settings.privacy))
     fit = await server_fit(settings, library[name].model)
     webhook = _webhook(settings)

@@ -7,7 +7,8 @@ a `from:` group (the thread, its link, who saved it and when), which the live fi
 allow. Approving moves the entry into the set's `faq.yaml` (made if missing) with that
 origin as a comment above it, then removes it from the pending file.
 
-The files are edited with ruamel.yaml's round-trip mode, so the comments and layout people
+The files are edited with ruamel.yaml's round-trip mode (imported when a file is edited:
+`bots ask` and a bot that never saves one do not load it), so the comments and layout people
 wrote in them survive. (The studio has the same settings in `bots.studio.roundtrip`; the
 knowledge part may not import the studio, so the few lines are repeated here.) Each file is
 replaced whole and atomically (a temporary file in the same folder, then a rename), never
@@ -26,12 +27,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.scalarstring import LiteralScalarString
+from typing import TYPE_CHECKING, Any
 
 from bots.errors import KnowledgeError
 from bots.knowledge.files import (
@@ -45,6 +41,10 @@ from bots.knowledge.files import (
     set_folder_problem,
 )
 from bots.knowledge.reading import read_text_file
+
+if TYPE_CHECKING:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 LIVE_FILE = "faq.yaml"
 """Where approved entries go, in the suggestion's own set."""
@@ -170,6 +170,8 @@ class PendingFaq:
 
     def add(self, set_name: str, new: NewSuggestion) -> Added:
         """Write `new` to the set's pending file under a fresh id (unique in the folder)."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
         directory = self._set_folder(set_name)
         with _locked(directory):
             existing = self.from_thread(new.origin.thread, [set_name])
@@ -207,6 +209,8 @@ class PendingFaq:
 
         The live file is written first: if the process stops in between, the entry is in
         both files, `bots check` says so (the id twice), and approving again finishes it."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
         suggestion = self.find(entry_id, set_names)
         directory = self._set_folder(suggestion.set_name)
         with _locked(directory):
@@ -281,6 +285,8 @@ def _thread_of(suggestion: Suggestion) -> str | None:
 
 
 def _live_item(suggestion: Suggestion) -> CommentedMap:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     entry = suggestion.entry
     item = CommentedMap()
     item["id"] = entry.id
@@ -296,6 +302,8 @@ def _live_item(suggestion: Suggestion) -> CommentedMap:
 
 
 def _yaml() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long line someone wrote on one line
@@ -304,6 +312,9 @@ def _yaml() -> YAML:
 
 
 def _load(path: Path, directory: Path) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.error import YAMLError
+
     text = read_text_file(path, KnowledgeError, folder=directory)
     if not text.strip():
         return _new_pending_file() if is_pending_file(path) else CommentedMap()
@@ -320,12 +331,16 @@ def _dump(data: Any) -> str:
 
 
 def _new_pending_file() -> CommentedMap:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     data = CommentedMap(entries=CommentedSeq())
     data.yaml_set_start_comment(_HEADER)
     return data
 
 
 def _entries(data: Any, path: Path) -> CommentedSeq:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     if isinstance(data, CommentedMap) and "entries" not in data:
         data["entries"] = CommentedSeq()
     items = data.get("entries") if isinstance(data, CommentedMap) else data
@@ -342,6 +357,8 @@ def _item_id(item: Any) -> str | None:
 
 
 def _block(text: str) -> str:
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
     text = text.strip()
     return LiteralScalarString(text + "\n") if "\n" in text else text
 
