@@ -3,7 +3,7 @@
 Prints a Markdown table (and, with --json, one JSON object) on stdout; progress on stderr:
 
     python benchmarks/faults.py [--conversations 20] [--turns 5] [--kills 3] [--json]
-                                [--only llm,platform,store,process]
+                                [--only llm,platform,store,process,desk]
 
 Real conversations run through the Engine, the real OpenAI client (httpx, SSE) against the
 fake LLM server on 127.0.0.1 (tests/fakes/fake_llm.py), and a real store:
@@ -23,7 +23,12 @@ fake LLM server on 127.0.0.1 (tests/fakes/fake_llm.py), and a real store:
 - SQLite locked by another process (shorter, then longer than the busy timeout);
 - PostgreSQL restarted mid-run (a private cluster: initdb + pg_ctl in a temp dir on a free
   port; never the machine's shared server; skipped when the binaries are absent);
-- `bots chat` killed with SIGKILL while the model writes, then restarted with --resume.
+- `bots chat` killed with SIGKILL while the model writes, then restarted with --resume;
+- help desks (tests/support/desk_faults.py): Zendesk and Chatwoot down (503) or answering 429
+  with Retry-After on a share of calls, their webhooks redelivered or forged (a bad
+  signature), the bot restarted between the hand-off and the desk's answer. Each hand-off
+  is four items (the ticket, the agent's reply in the thread, the user's answer as a comment,
+  the hand-back), each counted as a reply once.
 
 Columns: faults injected, messages sent, replies, honest notices (the "service is down, here
 is the FAQ" answer, "please send it again", or a hand-off to people), nowhere to answer (the
@@ -47,10 +52,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.support import desk_faults as desk_faults  # noqa: E402 - needs the checkout on sys.path
 from tests.support import fault_harness as harness  # noqa: E402 - needs the checkout on sys.path
 from tests.support import platform_faults as platform_faults  # noqa: E402 - needs the checkout on sys.path
 
-KINDS = ("llm", "platform", "store", "process")
+KINDS = ("llm", "platform", "store", "process", "desk")
 
 
 def progress(line: str) -> None:
@@ -72,6 +78,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, harnes
         rows.append(("Discord", await platform_faults.discord_scenario(workdir, **size)))
         no_via = platform_faults.discord_no_via_scenario
         rows.append(("Discord", await no_via(workdir, **size)))
+        forum = platform_faults.discord_forum_scenario
+        rows.append(("Discord", await forum(workdir, **size)))
         deleted = platform_faults.discord_thread_deleted_scenario
         count = max(1, args.conversations // 4)  # each one is a bot started anew
         rows.append(("Discord", await deleted(workdir, conversations=count, progress=progress)))
@@ -85,6 +93,13 @@ async def run(args: argparse.Namespace, workdir: Path) -> list[tuple[str, harnes
             rows.append(("store", await restart(restarts=2, **size)))
         else:
             progress(f"skipped PostgreSQL restart: no binaries in {harness.PG_BIN}")
+    if "desk" in args.only:
+        for name in desk_faults.DESK_FAULTS:
+            part = name.split()[0]  # Zendesk or Chatwoot
+            tally = await desk_faults.desk_scenario(
+                name, workdir, conversations=args.conversations, progress=progress
+            )
+            rows.append((part, tally))
     if "process" in args.only:
         kill = harness.sigkill_scenario
         tally = await asyncio.to_thread(kill, workdir, kills=args.kills, progress=progress)

@@ -19,6 +19,7 @@ stdout, progress on stderr:
     python benchmarks/load.py --soak 100000 [--memory-every 2000] [--warmup 10000]
     python benchmarks/load.py --platform slack --processes 1 --soak 100000
     python benchmarks/load.py --platform discord --processes 1 --soak 100000
+    python benchmarks/load.py --entry forum [--conversations 200]   (Discord forum posts)
 
 - `turns_per_second`: completed turns over the wall time of the whole run.
 - `overhead_ms` p50/p99: from the driver sending the question (gateway MESSAGE_CREATE, or the
@@ -95,6 +96,7 @@ async def platform_for(
     if args.processes:
         url = await store_url(stack, tmp, args.database_url)
         options = ["--top", str(args.top)]
+        options += ["--forum"] if args.entry == "forum" else []
         # Tracing slows the bot down: only a soak, which reports it, turns it on.
         options += ["--no-tracemalloc"] if args.no_tracemalloc or not args.soak else []
         processes: AbstractAsyncContextManager[tuple[Platform, Probe]]
@@ -113,7 +115,9 @@ async def platform_for(
     if args.platform == "slack":
         here = slack_platform(store, model, answers, args.edit_interval)
     else:
-        here = discord_platform(tmp, store, model, answers, args.edit_interval)
+        here = discord_platform(
+            tmp, store, model, answers, args.edit_interval, forum=args.entry == "forum"
+        )
     async with here as platform:
         yield platform, None
 
@@ -266,6 +270,12 @@ async def store_url(stack: AsyncExitStack, tmp: Path, database_url: str | None) 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--platform", choices=("discord", "slack"), default="discord")
+    parser.add_argument(
+        "--entry",
+        choices=("mention", "forum"),
+        default="mention",
+        help="how a conversation starts: a mention, or (Discord) a post in a forum channel",
+    )
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=0, help="default: all at once")
@@ -287,6 +297,8 @@ async def main() -> None:
         "--processes", type=int, default=0, help="the bot in N processes of its own"
     )
     args = parser.parse_args()
+    if args.entry == "forum" and args.platform != "discord":
+        parser.error("--entry forum is Discord's (forum channels)")
     if args.processes > 1 and not args.database_url:
         parser.error("--processes above 1 needs --database-url postgresql://...")
 
@@ -342,6 +354,7 @@ async def main() -> None:
         f"Python {platform_module.python_version()}, "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (shared)",
         "platform": args.platform,
+        "entry": args.entry,
         "store": store_name,
         "conversations": conversations,
         "turns_each": args.turns,

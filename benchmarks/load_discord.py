@@ -8,6 +8,9 @@ a script), each identifying as shard `i` of `n` on one database, as a deployment
 fake has a single guild, so the driver sends each conversation to one process (conversation
 number modulo `n`), as each would get a share of the guilds. Every reply reaches the one fake
 in the driver, which counts replies, duplicates and lost answers as in a one-process run.
+
+`forum`: each conversation starts as a post in a forum channel the bot answers (THREAD_CREATE,
+then the starter MESSAGE_CREATE without a mention), and the bot also sets the post's tag.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from load_answers import Answers, TimedModel
 from load_memory import MemoryProbe, Probe, memory_served, remote
 
 from bots.store import Store, open_store
-from tests.fakes.fake_discord import Call, FakeDiscord, user_message
+from tests.fakes.fake_discord import FORUM_ID, Call, FakeDiscord, user_message
 from tests.support.discord_rig import running_bot
 
 
@@ -46,6 +49,14 @@ class CountingDiscord(FakeDiscord):
         self.answers = Answers()
         self.thread_messages = {}
         self.shard_sockets: dict[int, Any] = {}
+        self.tag_changes = 0
+
+    def _edit_thread(
+        self, thread_id: str, body: dict[str, Any]
+    ) -> tuple[int, Any, list[tuple[str, dict[str, Any]]]]:
+        status, answer, events = super()._edit_thread(thread_id, body)
+        self.tag_changes += status == 200 and "applied_tags" in body
+        return status, answer, events
 
     async def _record(self, call: Call) -> None:
         if call.status != 200 or call.method not in ("POST", "PATCH") or not call.body:
@@ -84,9 +95,11 @@ class DiscordLoad:
 
     name = "discord"
 
-    def __init__(self, fake: CountingDiscord, shards: int = 0) -> None:
+    def __init__(self, fake: CountingDiscord, shards: int = 0, *, forum: bool = False) -> None:
         self.fake = fake
         self.shards = shards
+        self.forum = forum
+        """Conversations start as forum posts, not mentions."""
         """Bot processes the conversations are spread over (0: the bot is in this one)."""
         self.processes: list[dict[str, Any]] = []
         """Each bot process's own figures, once it has stopped."""
@@ -94,22 +107,31 @@ class DiscordLoad:
 
     async def ask(self, c: int, k: int, text: str) -> None:
         author = str(800_000_000_000_000_000 + c)
-        if k == 0:
+        if k == 0 and self.forum:
+            post, message = self.fake.open_post(f"Question from user{c}", text, author=author)
+            self._threads[c] = message["id"]
+            await self._send(c, "THREAD_CREATE", post)
+        elif k == 0:
             message = user_message(text, author=author, name=f"user{c}")
             self._threads[c] = message["id"]
         else:
             thread = self._threads[c]
             message = user_message(text, channel=thread, author=author, mention_bot=False)
+        await self._send(c, "MESSAGE_CREATE", message)
+
+    async def _send(self, c: int, event: str, data: dict[str, Any]) -> None:
         if self.shards:
-            await self.fake.send_to(c % self.shards, "MESSAGE_CREATE", message)
+            await self.fake.send_to(c % self.shards, event, data)
         else:
-            await self.fake.dispatch("MESSAGE_CREATE", message)
+            await self.fake.dispatch(event, data)
 
     async def forget(self, c: int) -> None:
         await self.fake.retire(self._threads.pop(c))
 
     def figures(self) -> dict[str, Any]:
         figures: dict[str, Any] = {"rest_writes": self.fake.answers.writes}
+        if self.forum:
+            figures["forum_tag_changes"] = self.fake.tag_changes
         if self.processes:
             figures["bot_processes"] = self.processes
         return figures
@@ -117,15 +139,27 @@ class DiscordLoad:
 
 @asynccontextmanager
 async def discord_platform(
-    tmp: Path, store: Store, model: TimedModel, answers: Answers, edit_interval: float
+    tmp: Path,
+    store: Store,
+    model: TimedModel,
+    answers: Answers,
+    edit_interval: float,
+    *,
+    forum: bool = False,
 ) -> AsyncIterator[DiscordLoad]:
     """The fake Discord and the bot in this process, until the block ends."""
     fake = CountingDiscord()
     fake.answers = answers
     async with running_bot(
-        tmp, store, model, fake=fake, real_time=True, edit_interval=edit_interval
+        tmp,
+        store,
+        model,
+        fake=fake,
+        real_time=True,
+        edit_interval=edit_interval,
+        forum_channels=(FORUM_ID,) if forum else (),
     ):
-        yield DiscordLoad(fake)
+        yield DiscordLoad(fake, forum=forum)
 
 
 @asynccontextmanager
@@ -172,7 +206,7 @@ async def discord_processes(
             if not line.startswith(b"{"):
                 raise RuntimeError(f"a bot process did not start (said {line!r})")
             started.append(json.loads(line))
-        load = DiscordLoad(fake, shards=count)
+        load = DiscordLoad(fake, shards=count, forum="--forum" in options)
         async with aiohttp.ClientSession() as session:
             yield load, remote(session, started[0]["memory_url"])
         for bot in bots:
@@ -226,6 +260,7 @@ async def serve(args: argparse.Namespace) -> None:
                     edit_interval=args.edit_interval,
                     shard_count=count,
                     shard_ids=[index],
+                    forum_channels=(FORUM_ID,) if args.forum else (),
                 ),
                 memory_served(probe) as memory_url,
             ):
@@ -252,6 +287,7 @@ def main() -> None:
     parser.add_argument("--edit-interval", type=float, default=1.0)
     parser.add_argument("--no-tracemalloc", action="store_true")
     parser.add_argument("--top", type=int, default=0)
+    parser.add_argument("--forum", action="store_true", help="answer the fake's forum")
     asyncio.run(serve(parser.parse_args()))
 
 

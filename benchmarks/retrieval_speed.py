@@ -99,6 +99,7 @@ def main() -> None:
     )
     parser.add_argument("--questions", type=Path, help="ask these questions (eval JSONL)")
     args = parser.parse_args()
+    load_at_start = [round(n, 2) for n in os.getloadavg()]
     embedder: Embedder | None = None
     if args.semantic:
         from bots.retrieval.embeddings import local_embedder
@@ -148,11 +149,22 @@ def main() -> None:
                 "ms_per_query_mean": round(statistics.fmean(timings), 3),
                 "cpu_ms_per_query_p50": round(statistics.median(cpu), 3),
                 "cpu_ms_per_query_mean": round(statistics.fmean(cpu), 3),
+                "cpu_ms_per_query_p99": round(cpu[int(len(cpu) * 0.99) - 1], 3),
             }
         )
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     load = [round(n, 2) for n in os.getloadavg()]
-    print(json.dumps({"machine": machine, "load_average": load, "results": results}, indent=2))
+    print(
+        json.dumps(
+            {
+                "machine": machine,
+                "load_average_at_start": load_at_start,
+                "load_average": load,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -202,7 +202,11 @@ async def calls_for_one_answer(
         slack.streaming_error = "unknown_method"
     clock = SimClock()
     model = WritingModel(answer_text(chars), clock, 1 / pieces_per_second)
-    bot, _, store = await build(directory, model, slack, StreamTiming(interval=1.0, clock=clock))
+    # The hold and the 👀's delay run in real time, and this model writes in simulated time
+    # (at once, really): without zeroing them the whole answer would be one post. This
+    # counts what a streamed answer costs once the hold is over, 👀 included.
+    timing = StreamTiming(interval=1.0, clock=clock, first_hold=0.0, working_after=0.0)
+    bot, _, store = await build(directory, model, slack, timing)
     try:
         await bot.app.async_dispatch(signed(mention(0)[1]))
         await bot.wait_idle()

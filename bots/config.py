@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bots.desks.settings import DeskSettings
 from bots.errors import ConfigError
 from bots.llm.pricing import PriceTable
 from bots.secret import Secret
 from bots.store.privacy import PrivacySettings
+from bots.turn.attachments import AttachmentLimits
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT
 from bots.turn.limits import LimitSettings
 
@@ -46,6 +48,8 @@ class SlackSettings:
     api_url: str | None = None
     staff_users: frozenset[str] = frozenset()
     channel_personas: Mapping[str, str] = field(default_factory=dict)
+    help_channels: frozenset[str] = frozenset()
+    """SLACK_HELP_CHANNELS: every top-level question there is answered without a mention."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> SlackSettings:
@@ -60,6 +64,7 @@ class SlackSettings:
             api_url=environ.get("SLACK_API_URL", "").strip() or None,
             staff_users=frozenset(_words(environ.get("SLACK_STAFF_USERS", ""))),
             channel_personas=_pairs("SLACK_CHANNEL_PERSONAS", environ),
+            help_channels=frozenset(_words(environ.get("SLACK_HELP_CHANNELS", ""))),
         )
 
 
@@ -93,6 +98,10 @@ class DiscordSettings:
     guild_personas: Mapping[str, str] = field(default_factory=dict)
     message_content: bool = True
     ignore_other_bots: bool = True
+    forum_channels: tuple[str, ...] = ()
+    """Forum channels answered as a help desk (DISCORD_FORUM_CHANNELS), besides the personas'."""
+    help_channels: frozenset[str] = frozenset()
+    """DISCORD_HELP_CHANNELS: every top-level question there is answered without a mention."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> DiscordSettings:
@@ -116,6 +125,8 @@ class DiscordSettings:
             guild_personas=_pairs("DISCORD_GUILD_PERSONAS", environ),
             message_content=_switch(environ, "DISCORD_MESSAGE_CONTENT", default=True),
             ignore_other_bots=_switch(environ, "DISCORD_IGNORE_BOTS", default=True),
+            forum_channels=tuple(str(i) for i in _int_list(environ, "DISCORD_FORUM_CHANNELS")),
+            help_channels=frozenset(_words(environ.get("DISCORD_HELP_CHANNELS", ""))),
         )
 
 
@@ -173,7 +184,11 @@ class Settings:
     slack: SlackSettings = SlackSettings()
     discord: DiscordSettings = DiscordSettings()
     limits: LimitSettings = field(default_factory=LimitSettings)
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
+    """Which attached files are downloaded and read (BOTS_ATTACHMENT_*)."""
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    desks: DeskSettings = field(default_factory=DeskSettings)
+    """BOTS_DESK and its desk's settings: hand-offs as Zendesk or Chatwoot tickets."""
     semantic_retrieval: bool = True
     """Fuse local sentence embeddings into retrieval (BOTS_SEMANTIC)."""
     embedding_model: str = "use"
@@ -223,7 +238,9 @@ class Settings:
             slack=SlackSettings.from_env(environ),
             discord=DiscordSettings.from_env(environ),
             limits=LimitSettings.from_env(environ),
+            attachments=AttachmentLimits.from_env(environ),
             privacy=PrivacySettings.from_env(environ),
+            desks=DeskSettings.from_env(environ),
             semantic_retrieval=_switch(environ, "BOTS_SEMANTIC", default=True),
             link_hosts=_link_hosts(environ),
             embedding_model=_embedding_model(environ),

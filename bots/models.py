@@ -26,6 +26,24 @@ class ThreadKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a message, as the adapter downloaded it from the platform's own host.
+
+    `content` is empty when the file was not downloaded; `skipped` then says why in a few
+    words ("too large", "type not read", "download failed"), for the model and the user."""
+
+    name: str
+    media_type: str
+    size: int
+    content: bytes = b""
+    skipped: str = ""
+
+    @property
+    def is_image(self) -> bool:
+        return self.media_type.startswith("image/")
+
+
+@dataclass(frozen=True, slots=True)
 class IncomingMessage:
     """One user (or staff) message, already translated from the platform's event."""
 
@@ -37,6 +55,9 @@ class IncomingMessage:
     is_staff: bool = False
     addressed_to_bot: bool = False
     """The message names the bot (a mention, a DM): a staff member asking the bot, not the user."""
+    attachments: tuple[Attachment, ...] = ()
+    """Files that came with the message (screenshots, logs), already downloaded and checked
+    against the size and type limits (`bots.turn.attachments`)."""
 
 
 class ConversationState(StrEnum):
@@ -144,6 +165,9 @@ class Forgotten:
     events: int = 0
     usage_rows: int = 0
     """Usage-ledger rows kept for cost reports but no longer naming the user."""
+    desk_tickets: tuple[str, ...] = ()
+    """Help-desk tickets the conversations had, as `desk:ticket id`: their link is gone here,
+    the tickets themselves stay in the desk unless deleting them remotely was asked for."""
 
     def __add__(self, other: Forgotten) -> Forgotten:
         return Forgotten(
@@ -153,6 +177,7 @@ class Forgotten:
             self.feedback + other.feedback,
             self.events + other.events,
             self.usage_rows + other.usage_rows,
+            self.desk_tickets + other.desk_tickets,
         )
 
 
@@ -300,6 +325,17 @@ class StaleReply:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class StaffReply:
+    """A person of the support team answered from a help desk (bots/desks): adapters post
+    `text` into the thread, under `author_name` and `desk` ("Zendesk"); the bot stays quiet."""
+
+    key: ThreadKey
+    author_name: str
+    text: str
+    desk: str
+
+
 EngineEvent = (
     TextDelta
     | FinalReply
@@ -309,6 +345,7 @@ EngineEvent = (
     | HandoffReminder
     | Silent
     | StaleReply
+    | StaffReply
 )
 
 
@@ -316,6 +353,6 @@ def thread_of(event: EngineEvent) -> ThreadKey | None:
     """The thread a timed event from `Engine.tick` is about (None for the other events)."""
     if isinstance(event, HandoffReminder):
         return event.record.key
-    if isinstance(event, HandoffClaimed | HandoffResolved):
+    if isinstance(event, HandoffClaimed | HandoffResolved | StaffReply):
         return event.key
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.util import find_spec
 from typing import Any, Protocol
 
 # Chat formats wrap every message in a few tokens of role markup (OpenAI documents ~3-4).
@@ -50,8 +51,18 @@ class EncodingCounter:
         return self.margin == 1.0
 
     def count(self, text: str) -> int:
-        n: int = _encoding(self.encoding_name).count(text)
+        try:
+            encoding = _encoding(self.encoding_name)
+        except (ImportError, RuntimeError, OSError):
+            # A broken install: the estimate over-counts, so prompts stay within budget.
+            return CharEstimateCounter().count(text)
+        n: int = encoding.count(text)
         return n if self.margin == 1.0 else math.ceil(n * self.margin)
+
+    def at_most(self, text: str) -> int:
+        """A bound on `count(text)` without loading the encoding: byte-level BPE (every
+        encoding above) never makes more tokens than the text has UTF-8 bytes."""
+        return math.ceil(len(text.encode("utf-8")) * self.margin)
 
 
 @dataclass(frozen=True)
@@ -76,15 +87,14 @@ def encoding_for_model(model: str) -> str | None:
 
 def counter_for_model(model: str) -> TokenCounter:
     """An exact counter when the model's encoding is known, a padded estimate otherwise."""
-    encoding = encoding_for_model(model)
-    try:
-        if encoding is not None:
-            _encoding(encoding)
-            return EncodingCounter(encoding)
-        _encoding("cl100k_base")
-        return EncodingCounter("cl100k_base", margin=_UNKNOWN_MODEL_MARGIN)
-    except (ImportError, RuntimeError, OSError):
+    # The encoding itself loads at the first count (0.6 s of CPU): `bots ask` without a model
+    # never counts, and a persona's budget check rarely needs to (`EncodingCounter.at_most`).
+    if find_spec("quicktok") is None:
         return CharEstimateCounter()
+    encoding = encoding_for_model(model)
+    if encoding is not None:
+        return EncodingCounter(encoding)
+    return EncodingCounter("cl100k_base", margin=_UNKNOWN_MODEL_MARGIN)
 
 
 def most_counted(counter: TokenCounter, max_tokens: int) -> int:

@@ -1,4 +1,4 @@
-"""`bots eval handoff|retrieval`: the bot's own detector and retriever on labelled data."""
+"""`bots eval handoff|retrieval|help-channel|answers`: the bot's own parts on labelled data."""
 
 from __future__ import annotations
 
@@ -38,6 +38,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     retrieval.add_argument("--k", type=int, default=3, help="how many entries to retrieve")
     retrieval.add_argument("--json", action="store_true", help="print one JSON object only")
     retrieval.set_defaults(run=run_eval_retrieval)
+    help_channel = evaluations.add_parser(
+        "help-channel", help="score the help-channel question detector on labelled messages"
+    )
+    help_channel.add_argument("--data", required=True, type=Path, help="messages, JSON Lines")
+    help_channel.add_argument("--json", action="store_true", help="print one JSON object only")
+    help_channel.add_argument(
+        "--rules-only", action="store_true", help="score the rules without the examples"
+    )
+    help_channel.set_defaults(run=run_eval_help_channel)
     answers = evaluations.add_parser(
         "answers",
         help="check the bot's answers: cited entry, figures in the snippets, hand-off, latency",
@@ -94,6 +103,39 @@ async def run_eval_handoff(settings: Settings, args: argparse.Namespace) -> int:
     ):
         for text in texts:
             print(f"  {label}: {text}")
+    return 0
+
+
+async def run_eval_help_channel(settings: Settings, args: argparse.Namespace) -> int:
+    import json
+
+    from bots.app.help_channel_wiring import question_detector
+    from bots.evals.handoff import ProgressLine, load_jsonl
+    from bots.evals.help_channel import HELP_CHANNEL_FIELDS, evaluate_help_channel
+    from bots.turn.help_channel import ChannelMessage
+
+    detector = question_detector(settings, rules_only=args.rules_only)
+    progress = ProgressLine(f"eval help-channel {args.data.name}", every=50)
+    rows = load_jsonl(args.data, required=HELP_CHANNEL_FIELDS)
+    try:
+        result = evaluate_help_channel(
+            rows, lambda text, to_someone: detector(ChannelMessage(text, to_someone)), progress
+        )
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
+    print(f"help-channel question detector on {args.data}")
+    by_language, misses = result.pop("by_language"), result.pop("misses")
+    for key, value in result.items():
+        print(f"  {key:<24}{value}")
+    print("  by language (n, questions, precision, recall, F1, false-positive rate):")
+    for language, figures in by_language.items():
+        print(f"    {language:<6}" + "  ".join(str(v) for v in figures.values()))
+    for kind, texts in misses.items():
+        for text in texts:
+            print(f"  {kind.replace('_', ' ')[:-1]}: {text}")
     return 0
 
 

@@ -8,15 +8,17 @@ function that builds their bot, so `bots chat` and `bots ask` work without them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from bots.app.desk_wiring import DeskRun, desk_run
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
+from bots.app.help_channel_wiring import help_channels_for
 from bots.config import Settings
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
@@ -24,7 +26,7 @@ from bots.knowledge.persona import Persona, persona_files
 from bots.language.identify import LanguageIdentifier
 from bots.llm.client import ChatModel, OpenAIChatClient, RetryPolicy
 from bots.llm.outages import ServerFailures
-from bots.models import ThreadKey
+from bots.models import EngineEvent, ThreadKey, thread_of
 from bots.ops.health import (
     HealthCheck,
     LLMProbe,
@@ -34,11 +36,13 @@ from bots.ops.health import (
     store_probe,
 )
 from bots.ops.periodic import repeat, run_logged
+from bots.retrieval.embeddings import Embedder
 from bots.retrieval.setup import RetrievalSetup, retrieval_setup
 from bots.secret import Secret
 from bots.store import Store, open_store
 from bots.store.privacy import PrivacySettings, Retention
 from bots.telemetry import NO_TELEMETRY, Telemetry
+from bots.turn.downloads import Downloads
 from bots.turn.engine import DUE_GRACE, Engine, utc_now
 from bots.turn.library import PersonaLibrary
 from bots.turn.limits import Limits
@@ -46,6 +50,7 @@ from bots.turn.limits import Limits
 if TYPE_CHECKING:
     from bots.adapters.discord.adapter import DiscordBot
     from bots.adapters.slack.adapter import SlackBot
+    from bots.ops.server import Route
     from bots.turn.faq_suggestions import FaqSuggestions
 
 # A checkout run from elsewhere still finds its own personas/ and knowledge/ folders
@@ -86,6 +91,10 @@ class App:
     library: PersonaLibrary
     telemetry: Telemetry
     ops_port: int | None = None
+    desks: DeskRun | None = None
+    """The help desk (BOTS_DESK), when one is set up."""
+    embedder: Embedder | None = None
+    """The retriever's sentence embedder, which other detectors share (one copy a process)."""
     faq: FaqSuggestions | None = None
     """"Save as FAQ" and approving its pending entries (bots.turn.faq_suggestions)."""
 
@@ -133,12 +142,14 @@ async def build_app(
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
     failures = ServerFailures()  # the engine counts them, /healthz shows them
+    desks = desk_run(settings, store, library, utc_now)  # bots/app/desk_wiring.py
+    sinks = [sink for sink in (webhook, desks.connector if desks else None) if sink]
     engine = Engine(
         store=store,
         personas=library,
         default_persona=name,
         llm=guarded_llm(llm, settings.privacy),
-        handoff_sinks=[webhook] if webhook else [],
+        handoff_sinks=sinks,
         telemetry=telemetry,
         link_for=link_for or _no_link,
         limits=limits,
@@ -151,12 +162,19 @@ async def build_app(
         burst_window=timedelta(seconds=settings.burst_seconds if bursts else 0.0),
         fit=fit,
     )
+    if desks is not None:
+        desks.start(engine)
+    routes = desks.routes() if desks is not None else {}
     try:
-        async with ops_endpoint(settings, telemetry, store, failures) as ops_port:
+        async with ops_endpoint(settings, telemetry, store, failures, routes) as ops_port:
             persona = library[name].persona
-            yield App(engine, persona, store, library, telemetry, ops_port, faq)
+            yield App(
+                engine, persona, store, library, telemetry, ops_port, desks, retrieval.embedder, faq
+            )
     finally:
         await engine.aclose()
+        if desks is not None:
+            await desks.aclose()
         if webhook is not None:
             await webhook.aclose()
         if isinstance(llm, OpenAIChatClient):
@@ -231,9 +249,14 @@ def health_check(
 
 @asynccontextmanager
 async def ops_endpoint(
-    settings: Settings, telemetry: Telemetry, store: Store, failures: ServerFailures | None = None
+    settings: Settings,
+    telemetry: Telemetry,
+    store: Store,
+    failures: ServerFailures | None = None,
+    routes: Mapping[str, Route] | None = None,
 ) -> AsyncIterator[int | None]:
-    """Serve `/metrics` and `/healthz` while inside; yields the port (None when off)."""
+    """Serve `/metrics`, `/healthz` (and the desks' webhook `routes`) while inside; yields
+    the port (None when off)."""
     if settings.metrics_port is None:
         yield None
         return
@@ -245,7 +268,9 @@ async def ops_endpoint(
         return
     health = health_check(settings, store, failures)
     loop = asyncio.get_running_loop()
-    with serve_ops(settings.host, settings.metrics_port, telemetry.registry, health, loop) as port:
+    with serve_ops(
+        settings.host, settings.metrics_port, telemetry.registry, health, loop, routes
+    ) as port:
         yield port
 
 
@@ -271,6 +296,7 @@ async def slack_bot(
     """The Slack bot on a built app, its token checked against Slack; closed on the way out."""
     try:
         from bots.adapters.slack.adapter import SlackBot
+        from bots.adapters.slack.files import SlackFiles
     except ImportError:
         raise BotsError(_SLACK_NOT_INSTALLED) from None
     slack = settings.slack
@@ -283,12 +309,17 @@ async def slack_bot(
             "SLACK_APP_TOKEN is not set (an app-level token with connections:write, xapp-...); "
             "or run with --http"
         )
-    async with build_app(settings, persona) as app:
+    from bots.adapters.slack.formatting import thread_link
+
+    async with build_app(settings, persona, link_for=thread_link) as app:
         staff = slack.staff_users
 
         async def is_staff(user_id: str) -> bool:
             return user_id in staff
 
+        helped, help_personas = help_channels_for(
+            settings, slack.help_channels, app.library, app.embedder
+        )
         bot = SlackBot(
             app.engine,
             app.library,
@@ -296,16 +327,22 @@ async def slack_bot(
             signing_secret=slack.signing_secret.reveal() if slack.signing_secret else "",
             default_persona=app.persona.name,
             api_url=slack.api_url,
-            channel_personas=slack.channel_personas,
+            channel_personas={**help_personas, **slack.channel_personas},
+            help_channels=helped,
             is_staff=is_staff if staff else None,
             telemetry=app.telemetry,
+            files=SlackFiles(
+                downloads := Downloads(settings.attachments), slack.bot_token.reveal()
+            ),
             faq=app.faq,
         )
+        attach_desk(app, bot.render)
         try:
             await bot.check_token()
             yield SlackRun(app, bot, None if http else slack.app_token)
         finally:
             await bot.aclose()
+            await downloads.aclose()
 
 
 @dataclass(frozen=True)
@@ -322,6 +359,7 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
     """The Discord bot on a built app (hand-off records link to its threads); closed after."""
     try:
         from bots.adapters.discord.adapter import DiscordBot, point_at
+        from bots.adapters.discord.files import DiscordFiles
         from bots.adapters.discord.formatting import thread_link
     except ImportError:
         raise BotsError(_DISCORD_NOT_INSTALLED) from None
@@ -330,23 +368,44 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
         raise ConfigError("DISCORD_BOT_TOKEN is not set (Developer Portal > Bot > Reset Token)")
     point_at(config.api_url, config.gateway_url)
     async with build_app(settings, persona, link_for=thread_link) as app:
+        helped, help_personas = help_channels_for(
+            settings, config.help_channels, app.library, app.embedder
+        )
         bot = DiscordBot(
             app.engine,
             app.library,
             default_persona=app.persona.name,
             store=app.store,
-            channel_personas=config.channel_personas,
+            channel_personas={**help_personas, **config.channel_personas},
+            help_channels=helped,
             guild_personas=config.guild_personas,
             message_content=config.message_content,
             ignore_other_bots=config.ignore_other_bots,
+            forum_channels=config.forum_channels,
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
+            files=DiscordFiles(downloads := Downloads(settings.attachments)),
             faq=app.faq,
         )
+        attach_desk(app, bot.render)
         try:
             yield DiscordRun(app, bot, config.bot_token)
         finally:
             await bot.close()
+            await downloads.aclose()
+
+
+def attach_desk(app: App, render: Callable[[EngineEvent, ThreadKey], Awaitable[None]]) -> None:
+    """Agents' replies from the help desk are shown by the platform bot, in their thread."""
+    if app.desks is None:
+        return
+
+    async def show(event: EngineEvent) -> None:
+        key = thread_of(event)
+        if key is not None:
+            await render(event, key)
+
+    app.desks.attach(show, webhooks_served=app.ops_port is not None and bool(app.desks.routes()))
 
 
 def discord_invite_url(settings: Settings, application_id: str | None) -> str:

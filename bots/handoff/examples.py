@@ -100,6 +100,14 @@ ASKS: dict[str, tuple[str, ...]] = {
         hand me over to support
         get me to a real human
         connect me with a human being please
+        is any of your staff online right now?
+        I'd like to speak to one of your advisors
+        could a specialist from your side help me with this?
+        hello, is there a real person there?
+        I want someone from your company to deal with my complaint
+        is there a phone number where a person answers?
+        no more automated replies, I need real help
+        get me somebody who works there
     """),
     "es": _lines("""
         ¿me puede atender alguien de carne y hueso?

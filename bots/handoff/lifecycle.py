@@ -11,6 +11,7 @@ from typing import Protocol
 from bots.errors import LLMError
 from bots.handoff.detect import is_affirmative
 from bots.handoff.hours import describe_opening, next_opening
+from bots.handoff.updates import CLAIMED, MESSAGE, RESOLVED, HandoffUpdate, Updates
 from bots.knowledge.persona import Persona
 from bots.llm.client import ChatMessage, ChatModel, ChatRequest, Completed, ContentDelta
 from bots.models import (
@@ -22,7 +23,11 @@ from bots.models import (
     HandoffReminder,
     HandoffRequested,
     HandoffResolved,
+    IncomingMessage,
     Role,
+    SilenceReason,
+    Silent,
+    StaffReply,
     ThreadKey,
     Turn,
 )
@@ -119,6 +124,7 @@ class HandoffDesk:
         self._sinks = tuple(sinks)
         self._link_for = link_for
         self._deliveries: set[asyncio.Task[bool]] = set()
+        self._updates = Updates(self._sinks)
 
     async def hand_off(
         self,
@@ -151,7 +157,8 @@ class HandoffDesk:
             user_id=user_id,
             reason=reason,
             detail=detail,
-            summary=tuple(summary),
+            # A help desk's line ("Zendesk ticket: pending ...") is for the team's notice.
+            summary=(*summary, *_notice_lines(self._sinks)),
             last_messages=_last_messages(turns),
             requested_at=now,
             out_of_hours=out_of_hours,
@@ -165,7 +172,35 @@ class HandoffDesk:
         if not await self._store.claim_handoff(conversation.id, staff_id, self._clock()):
             return None
         log.info("claimed conversation=%s", conversation.id)
+        self._updates.send(HandoffUpdate(CLAIMED, conversation, self._clock(), by=staff_id))
         return HandoffClaimed(key=conversation.key, staff_id=staff_id)
+
+    async def people_message(self, conversation: Conversation, message: IncomingMessage) -> None:
+        """A message in a thread people have: the team's other tools hear of it."""
+        sender = "staff" if message.is_staff else "user"
+        update = HandoffUpdate(
+            MESSAGE, conversation, self._clock(), message.author_id, sender, message.text
+        )
+        self._updates.send(update)
+
+    async def desk_reply(
+        self, conversation: Conversation, event_id: str, author: str, text: str, desk: str
+    ) -> list[HandoffClaimed | StaffReply | Silent]:
+        """An agent answered in help desk `desk` ("zendesk"): recorded once (`event_id`),
+        the thread is theirs (claimed if it waited), and the reply goes into the thread."""
+        now = self._clock()
+        turn = Turn(Role.STAFF, text, f"{desk}:{author}", "", now, _rough_tokens(text))
+        if not await self._store.record_incoming(conversation.id, event_id, turn):
+            return [Silent(SilenceReason.DUPLICATE)]
+        who = f"{author} ({desk.title()})"
+        events: list[HandoffClaimed | StaffReply | Silent] = []
+        if await self._store.claim_handoff(conversation.id, who, now):  # False: claimed before
+            self._updates.send(HandoffUpdate(CLAIMED, conversation, now, by=who, origin=desk))
+            events.append(HandoffClaimed(key=conversation.key, staff_id=who))
+        update = HandoffUpdate(MESSAGE, conversation, now, who, "staff", text, origin=desk)
+        self._updates.send(update)
+        events.append(StaffReply(conversation.key, author, text, desk.title()))
+        return events
 
     async def resolve(
         self,
@@ -174,7 +209,9 @@ class HandoffDesk:
         staff_id: str | None,
         *,
         idle_since: datetime | None = None,
+        language: str = "en",
     ) -> HandoffResolved | None:
+        """Hand the thread back to the bot, telling the user so in `language`."""
         now = self._clock()
         handoff = await self._store.resolve_handoff(
             conversation.id, staff_id, now, idle_since=idle_since
@@ -186,12 +223,13 @@ class HandoffDesk:
             conversation.id, Turn(Role.NOTE, note, "system", "", now, _rough_tokens(note))
         )
         log.info("handed back conversation=%s by=%s", conversation.id, staff_id or "timer")
+        self._updates.send(HandoffUpdate(RESOLVED, conversation, now, by=staff_id or ""))
         turns = await self._store.recent_turns(conversation.id, STAFF_ANSWER_TURNS)
         answered = any(t.role is Role.STAFF and t.created_at >= handoff.requested_at for t in turns)
         return HandoffResolved(
             key=conversation.key,
             staff_id=staff_id,
-            message=persona.handoff.handback_message,
+            message=persona.text("handback", language),
             staff_answered=answered,
         )
 
@@ -225,9 +263,10 @@ class HandoffDesk:
 
     async def drain(self) -> None:
         """Wait for deliveries still in flight (at shutdown, and in tests), then give up."""
-        if not self._deliveries:
+        waiting = {*self._deliveries, *self._updates.tasks}
+        if not waiting:
             return
-        _, pending = await asyncio.wait(set(self._deliveries), timeout=DRAIN_SECONDS)
+        _, pending = await asyncio.wait(waiting, timeout=DRAIN_SECONDS)
         for task in pending:
             log.warning("hand-off delivery still failing at shutdown; giving up")
             task.cancel()
@@ -276,6 +315,10 @@ class HandoffDesk:
             if line.strip()
         ]
         return [line for line in lines if line][:SUMMARY_LINES]
+
+
+def _notice_lines(sinks: Sequence[HandoffSink]) -> list[str]:
+    return [line for sink in sinks if (line := str(getattr(sink, "notice_line", "")))]
 
 
 def _rough_tokens(text: str) -> int:

@@ -1,4 +1,4 @@
-"""The optional signed webhook that sends a hand-off record to an external help desk."""
+"""The optional signed webhook: each hand-off, and what follows it, to an external help desk."""
 
 from __future__ import annotations
 
@@ -20,13 +20,17 @@ import httpx
 import tenacity
 
 from bots.errors import ConfigError
+from bots.handoff.updates import MESSAGE, HandoffUpdate
 from bots.llm.client import parse_retry_after
 from bots.models import HandoffRecord
 from bots.secret import Secret
+from bots.text import neutralise_mentions
 
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "handoff.requested"
+FORMAT_VERSION = 1
+"""The payloads' `version`: a field added keeps it; a field changed or removed raises it."""
 TIMESTAMP_HEADER = "X-Bots-Timestamp"
 SIGNATURE_HEADER = "X-Bots-Signature"
 DELIVERY_HEADER = "X-Bots-Delivery"
@@ -109,7 +113,15 @@ class HandoffWebhook:
         HTTP and network failures are logged (status or exception type only) and never raised.
         """
         delivery_id = str(uuid.uuid4())
-        body = encode(payload(record, link, delivery_id=delivery_id))
+        return await self._send(payload(record, link, delivery_id=delivery_id), delivery_id)
+
+    async def update(self, update: HandoffUpdate) -> None:
+        """Send `handoff.claimed`, `handoff.message` or `handoff.resolved` (`update_payload`)."""
+        delivery_id = str(uuid.uuid4())
+        await self._send(update_payload(update, delivery_id=delivery_id), delivery_id)
+
+    async def _send(self, data: dict[str, object], delivery_id: str) -> bool:
+        body = encode(data)
         tried = 0
         try:
             async for attempt in self._retrying():
@@ -186,6 +198,7 @@ def payload(
     """The JSON object a receiver gets; `delivery_id` defaults to a fresh uuid4."""
     return {
         "type": EVENT_TYPE,
+        "version": FORMAT_VERSION,
         "id": delivery_id or str(uuid.uuid4()),
         "conversation_id": record.conversation_id,
         "platform": record.key.platform,
@@ -202,6 +215,30 @@ def payload(
         "out_of_hours": record.out_of_hours,
         "link": link,
     }
+
+
+def update_payload(update: HandoffUpdate, *, delivery_id: str | None = None) -> dict[str, object]:
+    """The JSON of a later step: `handoff.claimed` / `handoff.resolved` (`by`: who) and
+    `handoff.message` (`from`: "user" or "staff", `text`; `origin`: "chat" or the desk)."""
+    key = update.conversation.key
+    data: dict[str, object] = {
+        "type": update.type,
+        "version": FORMAT_VERSION,
+        "id": delivery_id or str(uuid.uuid4()),
+        "conversation_id": update.conversation.id,
+        "platform": key.platform,
+        "workspace": key.workspace,
+        "channel": key.channel,
+        "thread": key.thread,
+        "persona": update.conversation.persona,
+        "at": _utc_iso(update.at),
+        "by": update.by or None,
+        "origin": update.origin,
+    }
+    if update.type == MESSAGE:
+        data["from"] = update.sender
+        data["text"] = neutralise_mentions(update.text)
+    return data
 
 
 def encode(data: dict[str, object]) -> bytes:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bots.errors import PersonaError
+from bots.knowledge.forum_settings import ForumSettings
 from bots.knowledge.reading import listed_as_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 from bots.language.catalog import MESSAGE_NAMES, message, supported
@@ -41,6 +42,12 @@ class ModelSettings(_Section):
         True,
         description="Whether the server supports tool calls. Set false for servers that do "
         "not; the model then asks for a person with a [[handoff: reason]] marker instead.",
+    )
+    vision: bool = Field(
+        False,
+        description="Whether the model can read images (gpt-4o, gpt-4o-mini, llava...). When "
+        "true, screenshots attached to a question are sent to it; when false, the bot says it "
+        "cannot see images and offers a person.",
     )
 
     @model_validator(mode="after")
@@ -257,6 +264,12 @@ class Persona(_Section):
     model: ModelSettings = Field(
         ModelSettings(), description="Which AI model writes the answers, and how."
     )
+    help_channels: tuple[str, ...] = Field(
+        (),
+        description="Channels, by ID (Slack C0123..., Discord 1234...), where this persona "
+        "answers every question without a mention, each in a new thread; greetings, thanks "
+        "and members talking to each other are left alone.",
+    )
     knowledge: KnowledgeSettings = Field(
         KnowledgeSettings(), description="Which FAQ folders to answer from."
     )
@@ -265,6 +278,9 @@ class Persona(_Section):
     )
     fallback: FallbackTexts = Field(
         FallbackTexts(), description="What is said when the normal way of answering fails."
+    )
+    forum: ForumSettings = Field(
+        ForumSettings(), description="Discord forum channels as a help desk (docs/discord.md)."
     )
     messages: dict[str, dict[str, str]] = Field(
         default_factory=dict,
@@ -328,6 +344,7 @@ _PERSONA_FIELDS: dict[str, Callable[[Persona], str]] = {
     "unknown": lambda p: p.fallback.unknown,
     "llm_unavailable": lambda p: p.fallback.llm_unavailable,
     "knowledge_intro": lambda p: p.fallback.knowledge_intro,
+    "cut_short": lambda p: p.fallback.cut_short,
 }
 
 _PLAIN_MESSAGES = {

@@ -45,7 +45,11 @@ def read_yaml(
 
 
 def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) -> YamlDocument:
-    node: yaml.Node | None = None
+    parsed = _parse_fast(text)
+    if parsed is not None:
+        node, data = parsed
+        return _document(path, error, node, data)
+    node = None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -82,6 +86,34 @@ def parse_yaml(text: str, path: Path, error: type[FileProblem] = FileProblem) ->
             line=line,
             column=column,
         ) from None
+    return _document(path, error, node, data)
+
+
+def _parse_fast(text: str) -> tuple[yaml.Node | None, Any] | None:
+    """One parse with libyaml (PyYAML's C loader): the nodes, and the data built from them.
+
+    The pure-Python loader parsed each file twice (nodes for the positions, then the data)
+    and took most of a persona's load time. None when libyaml is not installed or the text
+    is not plain valid YAML: the pure loader then parses it and words the error, so every
+    message stays the same (`_plain_problem`'s wording is PyYAML's, not libyaml's).
+    """
+    loader_class = getattr(yaml, "CSafeLoader", None)
+    if loader_class is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except Exception:  # any failure is worded by the pure loader's parse below
+        return None
+    finally:
+        loader.dispose()
+    return node, data
+
+
+def _document(
+    path: Path, error: type[FileProblem], node: yaml.Node | None, data: Any
+) -> YamlDocument:
     locations: dict[PathKey, Location] = {}
     duplicates: list[tuple[PathKey, Location]] = []
     if node is not None:

@@ -22,6 +22,9 @@ MESSAGE_NAMES: Mapping[str, str] = {
     "user_budget": "Said when a user's daily allowance is spent.",
     "channel_budget": "Said when a channel's daily allowance is spent.",
     "store_trouble": "Said when the database fails in the middle of a turn.",
+    "cut_short": "Ends an answer that stopped before it was finished.",
+    "no_images": "Said when a picture comes with a question and the model cannot see images.",
+    "file_unread": "Added when an attached file could not be read ({file}).",
 }
 
 _EN = {
@@ -43,6 +46,9 @@ _EN = {
     "daily limit starts again at midnight UTC).",
     "store_trouble": "Sorry, something went wrong on my side and I could not answer that. "
     "Please send your message again in a moment.",
+    "cut_short": "(My answer was cut short.)",
+    "no_images": "I can't see images, so I could not look at the picture you attached.",
+    "file_unread": "(I could not read the attached file {file}.)",
 }
 
 # Written for these messages, not machine-translated word for word: each says what the English
@@ -72,6 +78,9 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "límite diario se renueva a medianoche UTC).",
         "store_trouble": "Lo siento, algo ha fallado por mi parte y no he podido responder. "
         "Vuelve a enviar tu mensaje dentro de un momento.",
+        "cut_short": "(Mi respuesta se ha cortado.)",
+        "no_images": "No puedo ver imágenes, así que no he podido mirar la imagen que adjuntaste.",
+        "file_unread": "(No he podido leer el archivo adjunto {file}.)",
     },
     "fr": {
         "handoff": "Je transmets cette conversation à un membre de notre équipe. Quelqu'un "
@@ -97,6 +106,10 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "aujourd'hui (ma limite quotidienne repart à minuit UTC).",
         "store_trouble": "Désolé, un problème de mon côté m'a empêché de répondre. Renvoyez "
         "votre message dans un instant.",
+        "cut_short": "(Ma réponse a été interrompue.)",
+        "no_images": "Je ne peux pas voir les images, je n'ai donc pas pu regarder celle que vous "
+        "avez jointe.",
+        "file_unread": "(Je n'ai pas pu lire le fichier joint {file}.)",
     },
     "de": {
         "handoff": "Ich gebe dieses Gespräch an ein Mitglied unseres Teams weiter. Jemand "
@@ -118,6 +131,10 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "kann (mein Tageslimit beginnt um Mitternacht UTC neu).",
         "store_trouble": "Entschuldigung, bei mir ist etwas schiefgelaufen und ich konnte nicht "
         "antworten. Bitte senden Sie Ihre Nachricht gleich noch einmal.",
+        "cut_short": "(Meine Antwort wurde abgeschnitten.)",
+        "no_images": "Ich kann keine Bilder sehen und konnte mir Ihr angehängtes Bild daher nicht "
+        "ansehen.",
+        "file_unread": "(Ich konnte die angehängte Datei {file} nicht lesen.)",
     },
     "pt": {
         "handoff": "Vou passar esta conversa para uma pessoa da nossa equipe. Alguém vai "
@@ -142,6 +159,9 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "limite diário recomeça à meia-noite UTC).",
         "store_trouble": "Desculpe, algo deu errado do meu lado e não consegui responder. Envie "
         "sua mensagem de novo daqui a pouco.",
+        "cut_short": "(Minha resposta foi interrompida.)",
+        "no_images": "Não consigo ver imagens, por isso não pude olhar a imagem que você anexou.",
+        "file_unread": "(Não consegui ler o arquivo anexado {file}.)",
     },
     "it": {
         "handoff": "Passo questa conversazione a una persona del nostro team. Qualcuno ti "
@@ -167,6 +187,10 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "mio limite giornaliero riparte a mezzanotte UTC).",
         "store_trouble": "Scusa, qualcosa è andato storto da parte mia e non ho potuto "
         "rispondere. Invia di nuovo il messaggio tra un momento.",
+        "cut_short": "(La mia risposta si è interrotta.)",
+        "no_images": "Non posso vedere le immagini, quindi non ho potuto guardare quella che hai "
+        "allegato.",
+        "file_unread": "(Non ho potuto leggere il file allegato {file}.)",
     },
     "nl": {
         "handoff": "Ik geef dit gesprek door aan iemand van ons team. Er reageert hier iemand.",
@@ -188,6 +212,10 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "(mijn daglimiet begint om middernacht UTC opnieuw).",
         "store_trouble": "Sorry, er ging aan mijn kant iets mis en ik kon niet antwoorden. "
         "Stuur uw bericht zo nog eens.",
+        "cut_short": "(Mijn antwoord is afgebroken.)",
+        "no_images": "Ik kan geen afbeeldingen zien, dus ik kon de afbeelding die u bijvoegde "
+        "niet bekijken.",
+        "file_unread": "(Ik kon het bijgevoegde bestand {file} niet lezen.)",
     },
     "ja": {
         "handoff": "この会話をチームの担当者に引き継ぎます。担当者がここで返信します。",
@@ -208,6 +236,9 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "午前0時にリセットされます）。",
         "store_trouble": "申し訳ありません。こちらで問題が発生し、お答えできませんでした。"
         "少ししてからもう一度送ってください。",
+        "cut_short": "（回答が途中で途切れました。）",
+        "no_images": "画像は見られないため、添付された画像を確認できませんでした。",
+        "file_unread": "（添付ファイル {file} を読めませんでした。）",
     },
     "zh": {
         "handoff": "我会把这个对话转给我们团队的工作人员，稍后会有人在这里回复你。",
@@ -225,6 +256,9 @@ _BUILT_IN: dict[str, dict[str, str]] = {
         "user_budget": "今天我已为你回答了上限数量的问题（每日上限在 UTC 午夜重置）。",
         "channel_budget": "今天我已在这个频道回答了上限数量的问题（每日上限在 UTC 午夜重置）。",
         "store_trouble": "抱歉，我这边出了问题，没能回答。请稍后再发送一次。",
+        "cut_short": "（我的回答被中断了。）",
+        "no_images": "我看不到图片，所以没能查看你附上的图片。",
+        "file_unread": "（我没能读取附件 {file}。）",
     },
 }
 

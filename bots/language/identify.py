@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 # The languages told apart: those with built-in messages and those the hand-off detector
 # has examples for; a message in any other language is read as the nearest of these.
@@ -70,15 +72,9 @@ class LanguageIdentifier:
     """
 
     def __init__(self, languages: Iterable[str] = IDENTIFIED, default: str = "en") -> None:
-        import py3langid
-        from py3langid.langid import MODEL_FILE
-        from py3langid.langid import LanguageIdentifier as _Model
-
         self.languages = tuple(languages)
         self.default = default
-        model_path = Path(py3langid.__file__).parent / MODEL_FILE
-        self._model = _Model.from_modelpath(model_path, norm_probs=True)
-        self._model.set_languages(list(self.languages))
+        self._model: Any = None  # loaded by the first message that needs statistics
 
     def identify(self, text: str) -> str:
         """A language code from `languages`; `default` when the text does not say."""
@@ -96,8 +92,27 @@ class LanguageIdentifier:
                     return self._pick(_TELLTALE[word])
             if len(_LETTERS.findall(sample)) < MIN_LETTERS:
                 return self.default
+        if self._model is None:
+            self._model = _model_for(self.languages)
         language, confidence = self._model.classify(sample)
         return self._pick(str(language)) if confidence >= MIN_CONFIDENCE else self.default
 
     def _pick(self, language: str) -> str:
         return language if language in self.languages else self.default
+
+
+@cache
+def _model_for(languages: tuple[str, ...]) -> Any:
+    """py3langid's model limited to `languages`, loaded once per process for each set.
+
+    Loading it (an LZMA-compressed file) takes about 0.45 s of CPU; the bot's reply language
+    and the hand-off detector each hold an identifier, and they share this one model.
+    """
+    import py3langid
+    from py3langid.langid import MODEL_FILE
+    from py3langid.langid import LanguageIdentifier as _Model
+
+    model_path = Path(py3langid.__file__).parent / MODEL_FILE
+    model = _Model.from_modelpath(model_path, norm_probs=True)
+    model.set_languages(list(languages))
+    return model

@@ -13,6 +13,8 @@ from bots.models import Usage
 class ChatMessage:
     role: str
     content: str
+    images: tuple[str, ...] = ()
+    """Image URLs (`data:` URLs) sent with the text as image content parts."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,15 @@ from bots.errors import (
     LLMStreamCut,
     ToolsRefused,
 )
-from bots.llm.types import ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall, ToolSpec
+from bots.llm.types import (
+    ChatMessage,
+    ChatRequest,
+    Completed,
+    ContentDelta,
+    LLMEvent,
+    ToolCall,
+    ToolSpec,
+)
 from bots.models import Usage
 from bots.secret import Secret
 
@@ -70,7 +78,7 @@ def request_body(request: ChatRequest) -> dict[str, object]:
     """The JSON body OpenAI-compatible servers expect; empty `stop`/`tools` are left out."""
     body: dict[str, object] = {
         "model": request.model,
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        "messages": [message_json(m) for m in request.messages],
         "temperature": request.temperature,
         "max_tokens": request.max_tokens,
         "top_p": request.top_p,
@@ -85,6 +93,16 @@ def request_body(request: ChatRequest) -> dict[str, object]:
     if request.stream:
         body["stream_options"] = {"include_usage": True}
     return body
+
+
+def message_json(message: ChatMessage) -> dict[str, object]:
+    """One message; with images, its content is a list of parts: the text, then each image
+    as an `image_url` part (OpenAI's vision format, also taken by vLLM, llama.cpp, Ollama)."""
+    if not message.images:
+        return {"role": message.role, "content": message.content}
+    parts: list[dict[str, object]] = [{"type": "text", "text": message.content}]
+    parts += [{"type": "image_url", "image_url": {"url": url}} for url in message.images]
+    return {"role": message.role, "content": parts}
 
 
 def unstreamed(body: dict[str, object]) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""The operations port: `/metrics` (Prometheus text) and `/healthz`, on a thread of its own.
+"""The operations port: `/metrics`, `/healthz` and the desks' webhooks, on a thread of its own.
 
 Served by prometheus_client's own WSGI pieces (its `make_wsgi_app` and threading WSGI
 server on the standard library's wsgiref), so the core needs no web framework and the
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -28,6 +28,11 @@ HEALTH_PATH = "/healthz"
 HEALTH_WAIT_SECONDS = 8.0
 
 StartResponse = Callable[..., Any]
+Route = Callable[[str, Mapping[str, str], bytes], tuple[int, bytes]]
+"""A POST handler (path, headers, raw body) -> (status, JSON body), run on the bot's loop:
+the desks' webhooks (bots/desks/receiver.py)."""
+MAX_BODY = 1024 * 1024
+_STATUS = {200: "200 OK", 400: "400 Bad Request", 401: "401 Unauthorized", 404: "404 Not Found"}
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -36,11 +41,22 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def ops_app(
-    registry: CollectorRegistry, health: HealthCheck, loop: asyncio.AbstractEventLoop
+    registry: CollectorRegistry,
+    health: HealthCheck,
+    loop: asyncio.AbstractEventLoop,
+    routes: Mapping[str, Route] | None = None,
 ) -> Callable[[dict[str, Any], StartResponse], Iterable[bytes]]:
     metrics = make_wsgi_app(registry)
+    posts = dict(routes or {})
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        route = posts.get(environ.get("PATH_INFO", ""))
+        if route is not None and environ.get("REQUEST_METHOD") == "POST":
+            code, answer = _post(route, environ, loop)
+            start_response(
+                _STATUS.get(code, f"{code} Error"), [("Content-Type", "application/json")]
+            )
+            return [answer]
         if environ.get("PATH_INFO") != HEALTH_PATH:
             return metrics(environ, start_response)  # type: ignore[no-any-return]
         result = _health_from_loop(health, loop)
@@ -50,6 +66,34 @@ def ops_app(
         return [body]
 
     return app
+
+
+def _post(
+    route: Route, environ: dict[str, Any], loop: asyncio.AbstractEventLoop
+) -> tuple[int, bytes]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if not 0 < length <= MAX_BODY:
+        return 400, b'{"error":"a body of 1 byte to 1 MB is expected"}'
+    body = environ["wsgi.input"].read(length)
+    headers = {
+        key[5:].replace("_", "-"): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    path = str(environ.get("PATH_INFO", ""))
+
+    async def on_loop() -> tuple[int, bytes]:
+        return route(path, headers, body)
+
+    future = asyncio.run_coroutine_threadsafe(on_loop(), loop)
+    try:
+        return future.result(HEALTH_WAIT_SECONDS)
+    except TimeoutError:
+        future.cancel()
+        return 503, b'{"error":"busy"}'
 
 
 def _health_from_loop(health: HealthCheck, loop: asyncio.AbstractEventLoop) -> Health:
@@ -68,11 +112,17 @@ def serve_ops(
     registry: CollectorRegistry,
     health: HealthCheck,
     loop: asyncio.AbstractEventLoop,
+    routes: Mapping[str, Route] | None = None,
 ) -> Iterator[int]:
-    """Serve `/metrics` and `/healthz` on `host:port` (0: any free port); yields the port."""
+    """Serve `/metrics`, `/healthz` and the POST `routes` on `host:port` (0: any free port);
+    yields the port."""
     try:
         server: WSGIServer = make_server(
-            host, port, ops_app(registry, health, loop), ThreadingWSGIServer, _QuietHandler
+            host,
+            port,
+            ops_app(registry, health, loop, routes),
+            ThreadingWSGIServer,
+            _QuietHandler,
         )
     except OSError as exc:
         raise ConfigError(

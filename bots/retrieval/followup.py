@@ -22,6 +22,18 @@ _WORD = re.compile(r"[^\W\d_]+|\d+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
+# A short message that opens with one of these carries on from the one before ("and the
+# toilets?", "what about on the terrace?", "¿y los postres?"), however well it matches an
+# entry alone: it is never read as a question of its own. In the languages with built-in
+# messages; elsewhere the length rule alone decides.
+_CONTINUES = re.compile(
+    r"^\W*(?:and|or|also|plus|but|what about|how about|and what about|"
+    r"y|o|también|qué tal|et|ou|aussi|und|oder|auch|was ist mit|e|ou|também|anche|"
+    r"en|of|ook|wat dan met)\b",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     text: str
@@ -39,6 +51,11 @@ def question_parts(question: str, earlier: Sequence[str]) -> tuple[Part, ...]:
             parts.append(Part(text, weight))
         weight *= DECAY
     return tuple(parts)
+
+
+def continues(question: str) -> bool:
+    """Whether `question` opens with a word that carries on from the message before."""
+    return _CONTINUES.match(question) is not None
 
 
 def is_follow_up(question: str, earlier: Sequence[str]) -> bool:

@@ -6,6 +6,8 @@ fused into one ranking. The bot, `bots eval retrieval` and the benchmarks all us
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -15,7 +17,7 @@ from bots.knowledge.files import KnowledgeEntry
 from bots.knowledge.persona import MatchLevel
 from bots.retrieval.embedding_cache import EmbeddingCache
 from bots.retrieval.embeddings import USE_MULTILINGUAL, Embedder, Progress
-from bots.retrieval.followup import Part, question_parts
+from bots.retrieval.followup import Part, continues, question_parts
 from bots.retrieval.lexical import LexicalIndex
 
 # "No confident match" below these bars, per the persona's `knowledge.match` setting.
@@ -38,6 +40,14 @@ MATCH_BARS: Mapping[str, Mapping[MatchLevel, float]] = {
 # at the strict bar, wrong answers to off-topic questions and paraphrases fell from 6.7% to
 # 4.4% at equal right answers. MiniLM's bars were set without it, so it keeps 0.
 LEAD_WEIGHT: Mapping[str, float] = {USE_MULTILINGUAL: 1.0}
+# A short message that alone matches an entry this surely (confidence, lead included) is a
+# question of its own, not a follow-up: "how do I delete my account?" after "can clients pay
+# online?". Unless it opens with "and", "what about"... (followup.continues): "what about on
+# the terrace?" after "are dogs allowed?" matches the terrace entry as surely. Measured on
+# evals/*/followups.jsonl (docs/benchmarks.md): every bar from 0.85 to 0.95 gave the same
+# R@1 (47 -> 48 of 54); lower bars cost more elliptical follow-ups than they won back.
+# USE only: the other modes' confidences are on other scales, and were not measured.
+STANDS_ALONE: Mapping[str, float] = {USE_MULTILINGUAL: 0.9}
 # Semantic mode ranks the CANDIDATES entries most alike to the question by
 # similarity + LEXICAL_WEIGHT x lexical confidence (coverage of the question's rare words):
 # the embeddings decide, shared rare words (names, codes, products) break near-ties.
@@ -70,6 +80,8 @@ NEIGHBOUR_SHARE = 0.5
 # recall, MRR and abstention on stackfaq and banking77.
 # Below PROJECT_FROM_VECTORS every vector is compared exactly: it is cheap.
 PROJECT_FROM_VECTORS = 20_000
+# Question vectors kept for reuse: a follow-up's earlier messages were searched before.
+RECENT_QUERIES = 256
 PROJECTED_DIMENSIONS = 64
 PROJECTED_ENTRIES = 200
 # The projection is fitted on this many vectors drawn at random (fixed seed: repeatable).
@@ -151,9 +163,15 @@ class Retriever:
         if not self.entries:
             return RetrievalResult(query=query, hits=(), confident=False)
         parts = question_parts(query, earlier)
+        if len(parts) == 1:
+            return self._search(query, parts, k)
+        alone = self._search(query, parts[:1], k)
+        bar = STANDS_ALONE.get(self._semantic.model) if self._semantic is not None else None
+        sure = alone.best is not None and bar is not None and alone.best.confidence >= bar
+        if sure and not continues(query):
+            return alone
         result = self._search(query, parts, k)
-        if len(parts) > 1 and not result.confident and result.best is not None:
-            alone = self._search(query, parts[:1], k)
+        if not result.confident and result.best is not None:
             same = alone.best is not None and alone.best.entry.id == result.best.entry.id
             if alone.confident and same:
                 return alone
@@ -221,6 +239,8 @@ class _SemanticIndex:
     ) -> None:
         self.model = embedder.name
         self._embedder = embedder
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
         texts = [text for entry in entries for text in entry.phrasings]
         counts = [len(entry.phrasings) for entry in entries]
         self._starts = np.cumsum([0, *counts[:-1]], dtype=np.int64)
@@ -254,7 +274,7 @@ class _SemanticIndex:
         the entries closest in it (at least `depth` of them) are compared exactly; the others
         are -inf, as are their phrasings.
         """
-        vectors = self._embedder.embed([part.text for part in parts])
+        vectors = self._vectors([part.text for part in parts])
         if len(parts) == 1:
             return self._similarity(vectors[0], depth)
         found = [self._similarity(vector, depth) for vector in vectors]
@@ -265,6 +285,22 @@ class _SemanticIndex:
             return np.asarray(weighted, dtype=np.float32) / total
 
         return blend(0), blend(1), blend(2)
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """The texts' vectors, embedding only those not among the RECENT_QUERIES last ones: a
+        follow-up is searched alone and with the earlier messages, which were themselves
+        searched a turn before."""
+        with self._recent_lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._recent))
+        fresh = self._embedder.embed(missing) if missing else ()
+        with self._recent_lock:
+            known = {**self._recent, **dict(zip(missing, fresh, strict=True))}
+            for text, vector in zip(missing, fresh, strict=True):
+                self._recent[text] = vector
+                self._recent.move_to_end(text)
+            while len(self._recent) > RECENT_QUERIES:
+                self._recent.popitem(last=False)
+        return np.stack([known[text] for text in texts])
 
     def _similarity(
         self, vector: np.ndarray, depth: int

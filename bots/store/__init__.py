@@ -20,6 +20,7 @@ from bots.models import (
     UsageEntry,
 )
 from bots.store.activity import Activity, EntryUse, RetrievalOutcome, UngroundedAnswer
+from bots.store.desk_queries import DeskJob, DeskTicket
 
 
 class Store(Protocol):
@@ -223,7 +224,52 @@ class Store(Protocol):
     ) -> list[UngroundedAnswer]:
         """Replies of [since, until) marked ungrounded whose text is still kept, newest first."""
 
-    # -- which entries answered (migration 7) ----------------------------------------------
+    # -- help-desk tickets and the desk outbox (migration 7, bots/store/desk_store.py) -------
+
+    async def enqueue_desk_job(
+        self, conversation_id: str, desk: str, kind: str, payload: str, now: datetime
+    ) -> None:
+        """Queue one desk call, due at once."""
+
+    async def due_desk_jobs(self, now: datetime, limit: int = 50) -> list[DeskJob]:
+        """Desk calls not done whose time has come, oldest first."""
+
+    async def lease_desk_job(self, job: DeskJob, until: datetime) -> bool:
+        """Take `job` until `until`; True for one caller only, across processes."""
+
+    async def finish_desk_job(self, job_id: int, now: datetime, error: str | None = None) -> None:
+        """Mark the call done (`error`: refused for good, and why)."""
+
+    async def retry_desk_job(
+        self, job_id: int, attempts: int, due_at: datetime, error: str
+    ) -> None:
+        """Try the call again at `due_at`."""
+
+    async def pending_desk_jobs(self, conversation_id: str) -> int:
+        """How many of the conversation's desk calls are not done yet."""
+
+    async def link_desk_ticket(
+        self, conversation_id: str, desk: str, ticket_id: str, now: datetime
+    ) -> None:
+        """Link ticket `ticket_id` of `desk` to the conversation (status open)."""
+
+    async def set_desk_ticket_status(
+        self, desk: str, ticket_id: str, status: str, now: datetime
+    ) -> bool:
+        """Set the ticket's status; False when it already had it or is unknown."""
+
+    async def mark_desk_replied(self, desk: str, ticket_id: str, reply: int) -> None:
+        """Agent reply `reply` was posted in the thread: never post it or an older one again."""
+
+    async def desk_ticket(self, desk: str, ticket_id: str) -> DeskTicket | None: ...
+
+    async def desk_tickets_of(self, conversation_id: str) -> list[DeskTicket]:
+        """The conversation's tickets, oldest first."""
+
+    async def open_desk_tickets(self) -> list[DeskTicket]:
+        """Every ticket still open, oldest first."""
+
+    # -- which entries answered (migration 8) ----------------------------------------------
 
     async def record_entry_uses(
         self, conversation_id: str, entry_ids: Sequence[str], at: datetime

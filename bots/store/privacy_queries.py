@@ -49,6 +49,10 @@ async def delete_turns_before(session: Session, cutoff: datetime) -> int:
     deleted = await session.execute("DELETE FROM turns WHERE created_at < ?", cutoff)
     await session.execute("DELETE FROM processed_events WHERE processed_at < ?", cutoff)
     await session.execute("DELETE FROM retrievals WHERE recorded_at < ?", cutoff)
+    # Desk calls made (or refused) long ago: their payloads hold message text.
+    await session.execute(
+        "DELETE FROM desk_outbox WHERE done_at IS NOT NULL AND created_at < ?", cutoff
+    )
     # Summaries and details are written from the messages: they go with them.
     await session.execute(
         "UPDATE handoffs SET summary = ?, detail = ''"
@@ -78,10 +82,21 @@ async def forget_conversations(session: Session, dialect: Dialect, ids: Sequence
         chosen,
         FORGOTTEN_USER,
     )
-    # The foreign keys cascade: turns, hand-offs, feedback, event ids and totals go too.
+    tickets = await session.fetch(
+        f"SELECT desk, ticket_id FROM desk_tickets WHERE conversation_id {among}"
+        " ORDER BY created_at, ticket_id",
+        chosen,
+    )
+    # Queued desk calls carry message text; a queued remote deletion stays (it removes some).
+    await session.execute(
+        f"DELETE FROM desk_outbox WHERE conversation_id {among} AND kind != 'delete'", chosen
+    )
+    # The foreign keys cascade: turns, hand-offs, feedback, event ids, totals and ticket
+    # links go too.
     conversations = await session.execute(f"DELETE FROM conversations WHERE id {among}", chosen)
     turns, handoffs, feedback, events = counts
-    return Forgotten(conversations, turns, handoffs, feedback, events, anonymised)
+    linked = tuple(f"{row[0]}:{row[1]}" for row in tickets)
+    return Forgotten(conversations, turns, handoffs, feedback, events, anonymised, linked)
 
 
 async def forget_user(session: Session, dialect: Dialect, user_id: str) -> Forgotten:

@@ -25,6 +25,7 @@ from bots.store import privacy_queries as privacy
 from bots.store import report_queries as report
 from bots.store import rows
 from bots.store.activity import Activity, EntryUse, RetrievalOutcome, UngroundedAnswer
+from bots.store.desk_store import DeskStore
 from bots.store.dialect import Dialect, Session
 from bots.store.handoff_queries import CLAIM, HAND_BACK, HAND_OVER, OWNED_BY_THE_BOT
 from bots.store.schema import CONVERSATION_COLUMNS, HANDOFF_COLUMNS, TURN_COLUMNS
@@ -34,7 +35,7 @@ def _prefixed(alias: str, columns: str) -> str:
     return ", ".join(f"{alias}.{column.strip()}" for column in columns.split(","))
 
 
-class SQLStore(ABC):
+class SQLStore(DeskStore, ABC):
     """The `Store` protocol's queries over a `Session`; a backend supplies the rest.
 
     A backend (bots/store/sqlite.py, postgres.py) opens and closes the database, applies the

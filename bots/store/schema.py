@@ -274,7 +274,42 @@ MIGRATIONS: Final[tuple[tuple[Statement, ...], ...]] = (
         # Partial: only ungrounded answers are written to it, not every message.
         "CREATE INDEX turns_ungrounded ON turns (created_at) WHERE ungrounded IS NOT NULL",
     ),
-    # 7: which knowledge entries answers were grounded in, for `bots report`'s use of each
+    # 7: help-desk tickets (Zendesk, Chatwoot) linked to conversations, and the outbox of
+    # desk calls still to make (bots/desks/outbox.py): a desk that is down or answers 429
+    # loses nothing, and a restart picks up where the last run stopped.
+    (
+        # Forgetting the conversation deletes the link (after `bots forget` has listed it).
+        """
+        CREATE TABLE desk_tickets (
+            desk            text NOT NULL,
+            ticket_id       text NOT NULL,
+            conversation_id text NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+            status          text NOT NULL,
+            last_reply      bigint,
+            created_at      {time} NOT NULL,
+            updated_at      {time} NOT NULL,
+            PRIMARY KEY (desk, ticket_id)
+        )
+        """,
+        "CREATE INDEX desk_tickets_by_conversation ON desk_tickets (conversation_id)",
+        # No foreign key: a job to delete a forgotten conversation's ticket outlives it.
+        """
+        CREATE TABLE desk_outbox (
+            id              {serial},
+            conversation_id text NOT NULL,
+            desk            text NOT NULL,
+            kind            text NOT NULL,
+            payload         text NOT NULL,
+            attempts        integer NOT NULL DEFAULT 0,
+            due_at          {time} NOT NULL,
+            created_at      {time} NOT NULL,
+            done_at         {time},
+            last_error      text
+        )
+        """,
+        "CREATE INDEX desk_outbox_due ON desk_outbox (due_at) WHERE done_at IS NULL",
+    ),
+    # 8: which knowledge entries answers were grounded in, for `bots report`'s use of each
     # entry. The turns keep `cited_ids` too, but retention deletes turns, and an entry unused
     # for longer than the retention period must not look the same as one never used. So one
     # row per cited entry per answer, with no text, user or conversation: nothing here is

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Literal
 
 import aiosqlite
 
@@ -30,6 +30,9 @@ WRITER_AUTOCHECKPOINT_PAGES: Final = 4_000
 WAL_SIZE_LIMIT_BYTES: Final = 64 * 1024 * 1024
 
 
+Synchronous = Literal["OFF", "NORMAL", "FULL"]
+
+
 class SQLiteStore(SQLStore):
     """The `Store` protocol on one SQLite database: a file, or ":memory:" for throwaway runs.
 
@@ -47,10 +50,19 @@ class SQLiteStore(SQLStore):
     def shared(self) -> bool:
         return False  # one bot process per file: the engine orders its own turns
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> None:
-        """`busy_timeout_ms`: how long a write waits for another process's lock."""
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = BUSY_TIMEOUT_MS,
+        synchronous: Synchronous = "NORMAL",
+    ) -> None:
+        """`busy_timeout_ms`: how long a write waits for another process's lock.
+        `synchronous`: SQLite's setting; only `benchmarks/sqlite_synchronous.py` changes it
+        (what each costs and risks: docs/benchmarks.md)."""
         self.path: Final[Path | str] = path if str(path) == MEMORY else Path(path)
         self._busy_timeout_ms = busy_timeout_ms
+        self._synchronous = synchronous
         self._held: _Session | None = None  # the one connection, once open
         self._lock = asyncio.Lock()
         self._checkpointer: aiosqlite.Connection | None = None
@@ -116,7 +128,7 @@ class SQLiteStore(SQLStore):
     async def _configure(self, db: aiosqlite.Connection) -> None:
         try:
             await db.execute("PRAGMA journal_mode = WAL")
-            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute(f"PRAGMA synchronous = {self._synchronous}")
             await db.execute(f"PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES}")
             await db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
             await db.execute("PRAGMA foreign_keys = ON")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 
-from bots.errors import ContextTooLong, ToolsRefused
+from bots.errors import ContextTooLong, LLMBadResponse, ToolsRefused
 from bots.grounding import Grounding, check_grounding
 from bots.llm.client import ChatModel, ChatRequest, Completed, ContentDelta, LLMEvent, ToolCall
 from bots.llm.fit import ServerFit, Sizes
@@ -14,6 +15,7 @@ from bots.models import Citation, FinalReply, ReplySource, Role, TextDelta, Turn
 from bots.retrieval.search import RetrievalResult
 from bots.text import StreamCleaner, clean_reply, neutralise_mentions
 from bots.tokens import TokenCounter, most_counted
+from bots.turn.attachments import IMAGE_TOKENS, TurnFiles, with_files
 from bots.turn.deadline import Deadline, until
 from bots.turn.endings import broken_off, marked_cut_short
 from bots.turn.offline import citation_for, offline_reply
@@ -49,14 +51,23 @@ class ModelAnswer:
         user_text: str,
         deadline: Deadline | None = None,
         fit: ServerFit | None = None,
+        language: str = "en",
+        files: TurnFiles | None = None,
     ) -> None:
+        """`language` is the user's, for the bot's own words (the cut-short note). `files` are
+        the message's attachments as the model gets them: text files join the user's message
+        (as data), images go with it as image parts."""
         self._llm = llm
+        self._language = language
+        self._files = files or TurnFiles()
+        self.images_refused = False
+        """The server refused the images (a text-only model): they went unseen."""
         self._deadline = deadline
         self._fit = fit or ServerFit()
         self._runtime = runtime
         self._retrieval = retrieval
         self._history = history
-        self._user_text = user_text[:MAX_INPUT_CHARS]
+        self._user_text = with_files(user_text[:MAX_INPUT_CHARS], self._files)
         self.text = ""
         self.usage = Usage()
         self.prompt: Prompt | None = None
@@ -119,6 +130,14 @@ class ModelAnswer:
                     raise
                 self._fit.refuse_tools()
                 continue
+            except LLMBadResponse:
+                if not self._files.images or self.shown:
+                    raise
+                # A model that cannot see, marked `vision: true`: ask again without the images,
+                # and the reply says they were not seen.
+                self._files = replace(self._files, images=(), unseen_images=len(self._files.images))
+                self.images_refused = True
+                continue
             except BaseException:
                 # An LLM error, the deadline, a cancel: keep what the cleaners still hold, for
                 # `broken_reply` (the guard drops it if it leaks).
@@ -136,6 +155,11 @@ class ModelAnswer:
                 if self.handoff_reason is not None and forged_handoff(self.text, self._data()):
                     self.handoff_reason = None  # a marker echoed from a message or an entry
             return
+
+    @property
+    def files(self) -> TurnFiles:
+        """The message's files as the model finally got them."""
+        return self._files
 
     def _warn_if_rules_overflow(self, sizes: Sizes) -> None:
         """The fixed rules and instructions alone overflow this window: no shrinking helps,
@@ -176,7 +200,7 @@ class ModelAnswer:
         text, cited = clean_reply(self.text, self.prompt.entry_ids, runtime.links.vetted)
         text = text.strip()
         if text and self.finish_reason == LENGTH:
-            text = marked_cut_short(runtime.persona, text)
+            text = marked_cut_short(runtime.persona, text, self._language)
         return FinalReply(
             text=text,
             source=ReplySource.LLM,
@@ -193,7 +217,14 @@ class ModelAnswer:
             return None
         _, cited = clean_reply(self._written, self.prompt.entry_ids)
         persona = self._runtime.persona
-        return broken_off(persona, self._retrieval, written, self._citations(cited), self.spent())
+        return broken_off(
+            persona,
+            self._retrieval,
+            written,
+            self._citations(cited),
+            self.spent(),
+            self._language,
+        )
 
     def grounding(self, text: str) -> Grounding:
         """Which facts of `text` the prompt's snippets do not hold. The persona's own
@@ -225,6 +256,17 @@ class ModelAnswer:
         return tuple(citation_for(by_id[i]) for i in cited)
 
     def _build(self, budget: int, tools: bool) -> Prompt:
+        # Images take at most half the budget (the rest is for the rules, the FAQ, the text).
+        images = self._files.images[: max(budget // 2, 0) // IMAGE_TOKENS]
+        prompt = self._build_text(budget - IMAGE_TOKENS * len(images), tools)
+        if not images:
+            return prompt
+        *earlier, last = prompt.messages
+        messages = (*earlier, replace(last, images=images))
+        count = prompt.token_count + IMAGE_TOKENS * len(images)
+        return replace(prompt, messages=messages, token_count=count)
+
+    def _build_text(self, budget: int, tools: bool) -> Prompt:
         return build_prompt(
             persona=self._runtime.persona,
             counter=self._runtime.counter,

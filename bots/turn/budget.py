@@ -5,7 +5,14 @@ from __future__ import annotations
 from bots.knowledge.finding import Finding
 from bots.knowledge.persona import Persona
 from bots.knowledge.yamlfile import YamlDocument
-from bots.tokens import REPLY_PRIMER, TokenCounter, counter_for_model, message_tokens
+from bots.tokens import (
+    MESSAGE_OVERHEAD,
+    REPLY_PRIMER,
+    EncodingCounter,
+    TokenCounter,
+    counter_for_model,
+    message_tokens,
+)
 from bots.turn.prompt import NO_ENTRIES_BLOCK, system_text
 
 # Above this share of the prompt budget, the fixed rules + instructions leave little room for
@@ -21,9 +28,14 @@ def instructions_budget(
     `counter` counts for the model that will answer (by default the persona's own)."""
     counter = counter or counter_for_model(persona.model.name)
     system = system_text(persona, NO_ENTRIES_BLOCK, "entry-id")
-    used = REPLY_PRIMER + message_tokens(counter, system)
     model = persona.model
     budget = model.context_window - model.max_tokens
+    if isinstance(counter, EncodingCounter):
+        # A bound well inside the budget settles it without loading the encoding (0.6 s).
+        at_most = REPLY_PRIMER + counter.at_most(system) + MESSAGE_OVERHEAD
+        if at_most <= budget * INSTRUCTIONS_WARNING_SHARE:
+            return []
+    used = REPLY_PRIMER + message_tokens(counter, system)
     if used <= budget * INSTRUCTIONS_WARNING_SHARE:
         return []
     where = (

@@ -23,6 +23,7 @@ from bots.handoff.unknown import admits_not_knowing
 from bots.knowledge.persona import Persona
 from bots.language.catalog import language_name, supported
 from bots.language.catalog import message as catalog_message
+from bots.language.conversation import conversation_language, reply_language
 from bots.llm.client import ChatModel
 from bots.llm.fit import ServerFit
 from bots.llm.outages import ServerFailures
@@ -52,6 +53,7 @@ from bots.telemetry import NO_TELEMETRY, Telemetry, outcome_of
 from bots.text import safe_text
 from bots.tokens import message_tokens
 from bots.turn.answer import ModelAnswer
+from bots.turn.attachments import HeldFiles, cannot_see, noted, turn_files
 from bots.turn.burst import BURST_LIMIT, burst_ending
 from bots.turn.deadline import DEFAULT_TURN_TIMEOUT, Deadline, Sleep, deadline_in
 from bots.turn.limits import Limits, LimitSettings, LLMBusy
@@ -64,6 +66,8 @@ log = logging.getLogger(__name__)
 HISTORY_LIMIT = 60
 # Told to the user when the database fails mid-turn: honest, and nothing about internals.
 STORE_TROUBLE = catalog_message("store_trouble", "en")
+# The turns read for the user's language when the bot speaks unprompted (a hand-back).
+_LANGUAGE_TURNS = 12
 # Left in the model's history when a message is answered after a restart (see `resume`).
 RESUMED_NOTE = "The assistant was restarted while answering the message above."
 _PEOPLE_HAVE_IT = (ConversationState.WAITING_FOR_HUMAN, ConversationState.HUMAN)
@@ -140,6 +144,7 @@ class Engine:
         self._language_of = language_of or (lambda text: "en")
         self._wants_person = wants_person
         self._burst_window = burst_window
+        self._held_files = HeldFiles()  # a burst's files, until its last message answers
         self._fit = fit or ServerFit()
         self._desk = HandoffDesk(
             store=store, llm=llm, clock=clock, sinks=handoff_sinks, link_for=link_for
@@ -177,7 +182,7 @@ class Engine:
     ) -> AsyncGenerator[EngineEvent, None]:
         """The turn itself, under the conversation's locks (see `handle`)."""
         message = replace(message, text=safe_text(message.text))
-        if not message.text.strip():
+        if not message.text.strip() and not message.attachments:
             yield Silent(SilenceReason.EMPTY)
             return
         # The store's hold keeps other processes sharing the database out of this
@@ -198,6 +203,7 @@ class Engine:
                 for event in refused:
                     yield event
                 return
+            self._held_files.hold(key_id, message.message_id, message.attachments)
             await self._sleep(self._burst_window.total_seconds())
             async with self._locks.hold(key_id):
                 turn = self._held(key_id, self._answer_burst(message, persona))
@@ -282,7 +288,8 @@ class Engine:
             yield Silent(SilenceReason.MERGED_INTO_NEXT)
             return
         text = "\n".join(t.text for t in burst)
-        combined = replace(message, text=text)
+        files = self._held_files.take(message.key.as_id(), [t.message_id for t in burst])
+        combined = replace(message, text=text, attachments=files)
         history = turns[:start][-HISTORY_LIMIT:]
         runtime = self._runtime(conversation)
         language = self._language_of(text)
@@ -374,7 +381,9 @@ class Engine:
             return
         if newest.reply_id:
             # The dead run's half-streamed answer: marked before the new one starts.
-            yield StaleReply(newest.reply_id, runtime.persona.fallback.cut_short)
+            said = [turn.text for turn in turns if turn.role is Role.USER]
+            language = conversation_language(said, self._language_of)
+            yield StaleReply(newest.reply_id, runtime.persona.text("cut_short", language))
         message = replace(message, text=newest.text, author_id=newest.author_id)
         deadline = self._deadline()
         language = self._language_of(message.text)
@@ -392,12 +401,15 @@ class Engine:
         deadline: Deadline,
         language: str,
     ) -> AsyncIterator[EngineEvent]:
+        said = [turn.text for turn in history if turn.role is Role.USER]
+        language = reply_language(message.text, language, said, self._language_of)
         state = conversation.state
         if message.is_staff and state is ConversationState.WAITING_FOR_HUMAN:
             claimed = await self._desk.claim(conversation, message.author_id)
             yield claimed or Silent(SilenceReason.HUMAN_OWNS_THREAD)
             return
         if state in _PEOPLE_HAVE_IT:
+            await self._desk.people_message(conversation, message)  # e.g. to the desk's ticket
             yield Silent(SilenceReason.HUMAN_OWNS_THREAD)
             return
         if message.is_staff and not message.addressed_to_bot:
@@ -475,7 +487,14 @@ class Engine:
         cut: bool = False,
     ) -> AsyncIterator[EngineEvent]:
         unanswered: HandoffReason | None = None  # why the turn counts as not answered
-        if self._llm is None:
+        vision = self._llm is not None and runtime.persona.model.vision
+        files = turn_files(message.attachments, vision=vision)
+        only_unseen = bool(files.unseen_images) and not message.text.strip() and not files.text
+        if only_unseen:
+            # Only a picture, and nothing here can see it: say so and offer a person.
+            reply = FinalReply(cannot_see(runtime.persona, language), ReplySource.FALLBACK)
+            unanswered = HandoffReason.NO_ANSWER
+        elif self._llm is None:
             reply = self._offline(runtime, retrieval, language, llm_down=False)
         else:
             answer = ModelAnswer(
@@ -486,6 +505,8 @@ class Engine:
                 message.text,
                 deadline=deadline,
                 fit=self._fit,
+                language=language,
+                files=files,
             )
             try:
                 async with self._limits.llm_slot():
@@ -534,6 +555,7 @@ class Engine:
                     )
                     return
                 reply = answer.reply()
+                files = answer.files  # without the images, if the server refused them
                 if reply.text and reply.ungrounded:
                     self._telemetry.ungrounded_answer(runtime.persona.name)
                     log.info(
@@ -549,6 +571,9 @@ class Engine:
                     reply = _with_offer(reply, runtime.persona.text("offer", language))
         if unanswered is None and reply.source is ReplySource.FALLBACK:
             unanswered = HandoffReason.NO_ANSWER
+        if (files.unseen_images or files.unread) and not only_unseen:
+            reply = replace(reply, text=noted(reply.text, runtime.persona, files, language))
+            unanswered = unanswered or (HandoffReason.NO_ANSWER if files.unseen_images else None)
         if cut:
             limit = self._limits.max_input_chars
             shown = f"{limit:,}" if language == "en" else str(limit)
@@ -665,6 +690,12 @@ class Engine:
         )
         return reply
 
+    async def _user_language(self, conversation: Conversation) -> str:
+        """The language of the user's newest messages, for what the bot says unprompted."""
+        turns = await self._store.recent_turns(conversation.id, _LANGUAGE_TURNS)
+        said = [turn.text for turn in turns if turn.role is Role.USER]
+        return conversation_language(said, self._language_of)
+
     async def knows(self, key: ThreadKey) -> bool:
         """Whether the bot is in this thread: adapters pass on follow-ups without a mention."""
         return await self._store.get_conversation(key) is not None
@@ -692,9 +723,25 @@ class Engine:
             if conversation is None:
                 return Silent(SilenceReason.NOT_HANDED_OFF)
             resolved = await self._desk.resolve(
-                conversation, self._runtime(conversation).persona, staff_id
+                conversation,
+                self._runtime(conversation).persona,
+                staff_id,
+                language=await self._user_language(conversation),
             )
             return resolved or Silent(SilenceReason.NOT_HANDED_OFF)
+
+    async def desk_reply(
+        self, key: ThreadKey, event_id: str, author: str, text: str, desk: str
+    ) -> list[EngineEvent]:
+        """An agent's public reply in help desk `desk` (bots/desks), once per `event_id`: a
+        `StaffReply` for the adapter to post into the thread (after a `HandoffClaimed` when
+        it claims the thread); the bot stays quiet there."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.get_conversation(key)
+            if conversation is None or conversation.state not in _PEOPLE_HAVE_IT:
+                return [Silent(SilenceReason.NOT_HANDED_OFF)]
+            text = safe_text(text)
+            return [*await self._desk.desk_reply(conversation, event_id, author, text, desk)]
 
     async def staff_handoff(self, key: ThreadKey, staff_id: str, reason: str) -> EngineEvent:
         """Staff move a thread to the team themselves (a command on the thread)."""
@@ -702,7 +749,18 @@ class Engine:
             conversation = await self._store.ensure_conversation(key, self._default, self._clock())
             runtime = self._runtime(conversation)
             detail = f"{reason} (by {staff_id})" if reason else f"by {staff_id}"
-            return await self._hand_off(conversation, runtime, HandoffReason.STAFF, detail, "")
+            language = await self._user_language(conversation)
+            return await self._hand_off(
+                conversation, runtime, HandoffReason.STAFF, detail, "", language
+            )
+
+    async def person_asked(self, key: ThreadKey, user_id: str, detail: str) -> EngineEvent:
+        """The user asked for a person with a button, not in a message (a private /ask)."""
+        async with self._locks.hold(key.as_id()):
+            conversation = await self._store.ensure_conversation(key, self._default, self._clock())
+            runtime = self._runtime(conversation)
+            reason = HandoffReason.USER_ASKED
+            return await self._hand_off(conversation, runtime, reason, detail, user_id)
 
     async def feedback(
         self, key: ThreadKey, message_id: str, user_id: str, positive: bool
@@ -722,7 +780,8 @@ class Engine:
                 failed_turns=conversation.failed_turns,
                 offer_reason=HandoffReason.FEEDBACK.value,
             )
-            offer = self._runtime(conversation).persona.handoff.offer
+            language = await self._user_language(conversation)
+            offer = self._runtime(conversation).persona.text("offer", language)
             return FinalReply(text=offer, source=ReplySource.FALLBACK)
 
     async def tick(self) -> list[EngineEvent]:
@@ -745,7 +804,11 @@ class Engine:
                 continue
             async with self._locks.hold(conversation.key.as_id()):
                 resolved = await self._desk.resolve(
-                    conversation, persona, None, idle_since=now - timedelta(minutes=limit)
+                    conversation,
+                    persona,
+                    None,
+                    idle_since=now - timedelta(minutes=limit),
+                    language=await self._user_language(conversation),
                 )
             if resolved is not None:
                 events.append(resolved)

@@ -22,8 +22,10 @@ pytest.register_assert_rewrite(
     "tests.contracts.store_privacy_contract",
     "tests.contracts.store_report_contract",
     "tests.contracts.store_entry_use_contract",
+    "tests.contracts.store_desk_contract",
 )
 from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_desk_contract import DeskStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_entry_use_contract import EntryUseStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_grounding_contract import GroundingStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402 - after register_assert_rewrite
@@ -44,6 +46,7 @@ class TestSQLiteStoreContract(
     PrivacyStoreContract,
     ReportStoreContract,
     GroundingStoreContract,
+    DeskStoreContract,
     EntryUseStoreContract,
 ):
     """Every contract case, on a temporary file and on ":memory:"."""

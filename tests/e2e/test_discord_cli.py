@@ -118,6 +118,7 @@ def test_invite_url_has_exactly_the_needed_permissions_and_scopes() -> None:
         "create_public_threads",
         "embed_links",
         "read_message_history",
+        "manage_threads",  # forum posts: their tags, archiving and locking when solved
     }
 
 

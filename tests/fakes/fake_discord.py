@@ -29,6 +29,12 @@ APP_ID = "900000000000000101"
 USER_ID = "900000000000000200"
 STAFF_ID = "900000000000000201"
 OTHER_BOT_ID = "900000000000000300"
+FORUM_ID = "900000000000000040"
+"""A forum channel (type 15) with the default stage tags and two of its own."""
+STRICT_FORUM_ID = "900000000000000050"
+"""A forum that requires a tag on every post (flag REQUIRE_TAG): 40067 when a change removes all."""
+REQUIRE_TAG = 1 << 4
+TAG_UNSOLVED, TAG_WAITING, TAG_SOLVED, TAG_BILLING = (f"90000000000000060{n}" for n in range(4))
 TOKEN = "fake-bot-token"
 MESSAGE_CONTENT = 1 << 15
 
@@ -78,6 +84,9 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.api_url = ""
         self.gateway_url = ""
+        self.cdn_url = ""
+        self.cdn: dict[str, tuple[bytes, str]] = {}
+        self.cdn_requests: list[str] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -85,13 +94,47 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{path:.*}", self._rest)
+        app.router.add_get("/attachments/{channel}/{id}/{name}", self._attachment)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         port = self._runner.addresses[0][1]
         self.api_url = f"http://127.0.0.1:{port}/api/v10"
+        self.cdn_url = f"http://127.0.0.1:{port}/attachments"
         self.gateway_url = f"ws://127.0.0.1:{port}/gateway"
+
+    def attachment(
+        self, name: str, content: bytes, content_type: str | None, *, channel: str = GENERAL_ID
+    ) -> dict[str, Any]:
+        """An attachment object as MESSAGE_CREATE carries it (Discord's `Attachment`: id,
+        filename, size, url, proxy_url, content_type; width and height for images), served
+        from the fake's CDN path (the real one is cdn.discordapp.com, signed with ex/is/hm)."""
+        attachment_id = snowflake()
+        self.cdn[attachment_id] = (content, content_type or "application/octet-stream")
+        url = f"{self.cdn_url}/{channel}/{attachment_id}/{name}?ex=1&is=1&hm=abc"
+        data: dict[str, Any] = {
+            "id": attachment_id,
+            "filename": name,
+            "size": len(content),
+            "url": url,
+            "proxy_url": url,
+        }
+        if content_type is not None:
+            data["content_type"] = content_type
+        if content_type and content_type.startswith("image/"):
+            data |= {"width": 800, "height": 600}
+        return data
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        async with self._changed:
+            self.cdn_requests.append(request.path)
+            self._changed.notify_all()
+        found = self.cdn.get(request.match_info["id"])
+        if found is None:
+            return web.Response(status=404, text="Not Found")
+        content, content_type = found
+        return web.Response(body=content, content_type=content_type)
 
     async def close(self) -> None:
         for socket in list(self._sockets):
@@ -267,8 +310,15 @@ class FakeDiscord:
             limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
             return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}, []
         if match := re.fullmatch(r"/applications/\d+(?:/guilds/\d+)?/commands", path):
+            # Discord answers "description": "" for message and user commands (type 3, 2).
             commands = [
-                {**c, "id": snowflake(), "application_id": APP_ID, "version": "1"}
+                {
+                    "description": "",
+                    **c,
+                    "id": snowflake(),
+                    "application_id": APP_ID,
+                    "version": "1",
+                }
                 for c in body or []
             ]
             return 200, commands, []
@@ -283,6 +333,12 @@ class FakeDiscord:
             return 204, None, []
         if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
             return self._edit(match.group(1), match.group(2), body)
+        if (match := re.fullmatch(r"/channels/(\d+)", path)) and method == "PATCH":
+            return self._edit_thread(match.group(1), body or {})
+        if (match := re.fullmatch(r"/channels/(\d+)", path)) and method == "GET":
+            if match.group(1) in self.threads:
+                return 200, self.threads[match.group(1)], []
+            return 404, {"message": "Unknown Channel", "code": 10003}, []
         if match := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path):
             return self._interaction_callback(match.group(1), body)
         if match := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(?:/messages/@original)?", path):
@@ -340,6 +396,51 @@ class FakeDiscord:
             "resource": {"type": kind},
         }
         return 200, answer, []
+
+    def _edit_thread(
+        self, thread_id: str, body: dict[str, Any]
+    ) -> tuple[int, Any, list[tuple[str, dict[str, Any]]]]:
+        """PATCH /channels/{thread}: `applied_tags` (<= 5 of the forum's; a REQUIRE_TAG forum
+        refuses none with 40067), `archived`, `locked`; announced with THREAD_UPDATE."""
+        thread = self.threads.get(thread_id)
+        if thread is None or thread.get("deleted"):
+            return 404, {"message": "Unknown Channel", "code": 10003}, []
+        if "applied_tags" in body:
+            tags = [str(t) for t in body["applied_tags"]]
+            forum = FORUMS.get(str(thread["parent_id"]))
+            if forum is not None and int(forum["flags"]) & REQUIRE_TAG and not tags:
+                error = {"message": "A tag is required to create a forum post in this channel"}
+                return 400, {**error, "code": 40067}, []
+            known = {t["id"] for t in (forum or {}).get("available_tags", [])}
+            if len(tags) > 5 or not set(tags) <= known:
+                return 400, {"message": "Invalid Form Body", "code": 50035}, []
+            thread["applied_tags"] = tags
+        for flag in ("archived", "locked"):
+            if flag in body:
+                thread["thread_metadata"][flag] = bool(body[flag])
+        return 200, dict(thread), [("THREAD_UPDATE", dict(thread))]
+
+    def open_post(
+        self,
+        title: str,
+        text: str,
+        *,
+        forum: str = FORUM_ID,
+        author: str = USER_ID,
+        name: str = "alice",
+        tags: list[str] | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A member's new forum post: THREAD_CREATE's data and the starter MESSAGE_CREATE's.
+
+        The post is a public thread (type 11) in the forum whose id is its starter message's
+        id; its owner is the member who posted it."""
+        post_id = snowflake()
+        thread = thread_payload(post_id, forum, title)
+        thread |= {"owner_id": author, "applied_tags": list(tags or []), "message_count": 1}
+        self.threads[post_id] = thread
+        starter = user_message(text, channel=post_id, author=author, name=name, mention_bot=False)
+        starter["id"] = post_id
+        return {**thread, "newly_created": True}, starter
 
     def archive_thread(self, thread_id: str) -> dict[str, Any]:
         """Archive and lock the thread (later posts get 400) and return THREAD_UPDATE's data."""
@@ -447,6 +548,7 @@ def guild_payload(threads: list[dict[str, Any]]) -> dict[str, Any]:
         "channels": [
             text_channel(GENERAL_ID, "general", 0),
             text_channel(SUPPORT_ID, "support", 1),
+            *FORUMS.values(),
         ],
         "threads": [t for t in threads if not t.get("deleted")],
         "members": [],
@@ -460,6 +562,51 @@ def guild_payload(threads: list[dict[str, Any]]) -> dict[str, Any]:
         "system_channel_flags": 0,
         "preferred_locale": "en-US",
     }
+
+
+def forum_channel(
+    channel_id: str, name: str, tags: list[tuple[str, str]], *, flags: int = 0
+) -> dict[str, Any]:
+    """A GUILD_FORUM channel (type 15) with its `available_tags` (id, name) and `flags`."""
+    return {
+        "id": channel_id,
+        "type": 15,
+        "name": name,
+        "position": 5,
+        "permission_overwrites": [],
+        "guild_id": GUILD_ID,
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "flags": flags,
+        "rate_limit_per_user": 0,
+        "default_auto_archive_duration": 1440,
+        "default_thread_rate_limit_per_user": 0,
+        "default_reaction_emoji": None,
+        "default_sort_order": None,
+        "default_forum_layout": 0,
+        "available_tags": [
+            {"id": tag, "name": label, "moderated": False, "emoji_id": None, "emoji_name": None}
+            for tag, label in tags
+        ],
+    }
+
+
+FORUMS: dict[str, dict[str, Any]] = {
+    FORUM_ID: forum_channel(
+        FORUM_ID,
+        "help",
+        [
+            (TAG_UNSOLVED, "Unsolved"),
+            (TAG_WAITING, "Waiting for staff"),
+            (TAG_SOLVED, "Solved"),
+            (TAG_BILLING, "billing"),
+        ],
+    ),
+    STRICT_FORUM_ID: forum_channel(
+        STRICT_FORUM_ID, "questions", [("900000000000000700", "question")], flags=REQUIRE_TAG
+    ),
+}
 
 
 def thread_payload(thread_id: str, parent: str, name: str) -> dict[str, Any]:
@@ -600,6 +747,41 @@ def slash(
         "options": [{"type": 1, "name": sub, "options": options or []}],
     }
     return interaction(2, data, channel=channel, author=author, roles=roles)
+
+
+def ask_command(
+    question: str, *, channel: str = GENERAL_ID, author: str = USER_ID, channel_type: int = 0
+) -> dict[str, Any]:
+    """`/ask question:<question>` typed in `channel` (a chat input command, type 1)."""
+    data = {
+        "id": snowflake(),
+        "name": "ask",
+        "type": 1,
+        "options": [{"type": 3, "name": "question", "value": question}],
+    }
+    return interaction(2, data, channel=channel, author=author, channel_type=channel_type)
+
+
+def message_command(
+    name: str,
+    target: dict[str, Any],
+    *,
+    author: str = USER_ID,
+    roles: list[str] | None = None,
+    channel_type: int = 0,
+) -> dict[str, Any]:
+    """A message context-menu command (interaction type 2, command type 3) on `target`, a
+    message payload: `target_id` and the message under `resolved.messages`."""
+    data = {
+        "id": snowflake(),
+        "name": name,
+        "type": 3,
+        "target_id": target["id"],
+        "resolved": {"messages": {target["id"]: target}},
+    }
+    return interaction(
+        2, data, channel=target["channel_id"], author=author, roles=roles, channel_type=channel_type
+    )
 
 
 def custom_ids(message: dict[str, Any]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections import deque
@@ -173,8 +174,52 @@ TOOLS_REFUSAL = _error(
 
 def prompt_tokens(body: dict[str, Any]) -> int:
     """The fake's token count: a little under the bot's own counting, as real vocabularies
-    for English often are, so a prompt the bot fitted to a window is accepted."""
-    return sum(len(str(m.get("content", ""))) for m in body.get("messages", [])) // 5
+    for English often are, so a prompt the bot fitted to a window is accepted. An image part
+    counts as OpenAI's low-detail image (85 tokens), not as its base64 text."""
+    messages = body.get("messages", [])
+    text = sum(len(message_text(m)) for m in messages) // 5
+    return text + 85 * sum(len(image_urls(m)) for m in messages)
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """A message's text: its `content` string, or its text parts joined."""
+    content = message.get("content", "")
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+    return str(content or "")
+
+
+def image_urls(message: dict[str, Any]) -> list[str]:
+    """The URLs of a message's `image_url` content parts (OpenAI's vision format)."""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return []
+    return [
+        str((p.get("image_url") or {}).get("url", ""))
+        for p in content
+        if p.get("type") == "image_url"
+    ]
+
+
+def _bad_image_part(body: dict[str, Any]) -> str | None:
+    """What OpenAI would refuse in the request's image parts: an unknown part type, or an
+    `image_url` that is not a base64 data URL of an image (the bot sends only those)."""
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        for part in content:
+            if part.get("type") not in ("text", "image_url"):
+                return f"Invalid content part type: {part.get('type')!r}"
+        for url in image_urls(message):
+            head, _, data = url.partition(",")
+            if not head.startswith("data:image/") or not head.endswith(";base64"):
+                return "Invalid image_url: expected a data:image/...;base64 URL"
+            try:
+                base64.b64decode(data, validate=True)
+            except ValueError:
+                return "Invalid image_url: the base64 data does not decode"
+    return None
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -407,6 +452,7 @@ class FakeLLMServer:
         self.context_window: int | None = None
         self.refusal_style = "openai"
         self.refuses_tools = False
+        self.refuses_images = False  # a text-only model: image parts are refused, as OpenAI does
         self.model_card: dict[str, Any] = {}  # merged into GET /v1/models' card (vLLM's)
         self.props: dict[str, Any] | None = None  # GET /props (llama.cpp's server)
         self.ollama_show: dict[str, Any] | None = None  # POST /api/show (Ollama)
@@ -429,6 +475,12 @@ class FakeLLMServer:
     def _refusal(self, body: dict[str, Any]) -> Step | _Refusal | None:
         if self.refuses_tools and body.get("tools"):
             return _Refusal(400, TOOLS_REFUSAL)
+        if (bad := _bad_image_part(body)) is not None:
+            return _Refusal(400, _error(bad, "invalid_request_error", "invalid_value"))
+        has_images = any(image_urls(m) for m in body.get("messages", []))
+        if self.refuses_images and has_images:
+            message = "Invalid content type. image_url is only supported by certain models."
+            return _Refusal(400, _error(message, "invalid_request_error", None))
         window = self.context_window
         asked = prompt_tokens(body) + int(body.get("max_tokens") or 0)
         if window is None or asked <= window:
@@ -451,8 +503,8 @@ class FakeLLMServer:
         from tests.support import log_scan  # imported late: pytest loads it as a plugin first
 
         for message in request.body.get("messages", []):
-            if message.get("role") == "user" and isinstance(message.get("content"), str):
-                log_scan.remember_user_text(message["content"])
+            if message.get("role") == "user" and message_text(message):
+                log_scan.remember_user_text(message_text(message))
         with self._lock:
             self.requests.append(request)
             self._arrived.notify_all()

@@ -76,12 +76,20 @@ class FakeSlack:
         self.acks: list[dict[str, Any]] = []
         self.responses: list[dict[str, Any]] = []
         self._sockets: list[web.WebSocketResponse] = []
+        self.file_token = ""
+        """The bot token file downloads must carry as `Authorization: Bearer` (set by tests)."""
+        self.files: dict[str, tuple[bytes, str]] = {}
+        self.downloads: list[tuple[str, str]] = []
+        """Each file request as (path, its Authorization header)."""
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_get("/link", self._socket)
         app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_get("/files-pri/{id}/{name}", self._file)
+        app.router.add_get("/redirect/{id}/{name}", self._file_redirect)
+        app.router.add_get("/away/{id}/{name}", self._away)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -230,6 +238,63 @@ class FakeSlack:
             self.responses.append(dict(body))
             self._changed.notify_all()
         return web.Response(text="ok")
+
+    # -- files -----------------------------------------------------------------------------
+
+    def add_file(
+        self, name: str, content: bytes, mimetype: str, *, via: str = "files-pri"
+    ) -> dict[str, Any]:
+        """A file shared in Slack, as the `files` items of a `file_share` message event show it
+        (https://docs.slack.dev/reference/objects/file-object). `via` "redirect" serves its
+        download URL as a 302 to the file, "away" as a 302 to a host that is not Slack's."""
+        file_id = f"F0{len(self.files) + 1:07d}"
+        self.files[file_id] = (content, mimetype)
+        base = f"http://{self.root}"
+        return {
+            "id": file_id,
+            "created": 1700000000,
+            "timestamp": 1700000000,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1],
+            "pretty_type": mimetype,
+            "user": "U0ALICE",
+            "mode": "hosted",
+            "editable": False,
+            "is_external": False,
+            "external_type": "",
+            "is_public": True,
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "size": len(content),
+            "url_private": f"{base}/files-pri/{file_id}/{name}",
+            "url_private_download": f"{base}/{via}/{file_id}/{name}",
+            "permalink": f"https://fake.slack.com/files/U0ALICE/{file_id}/{name}",
+        }
+
+    async def _file(self, request: web.Request) -> web.Response:
+        auth = request.headers.get("Authorization", "")
+        async with self._changed:
+            self.downloads.append((request.path, auth))
+            self._changed.notify_all()
+        found = self.files.get(request.match_info["id"])
+        if not self.file_token or auth != f"Bearer {self.file_token}" or found is None:
+            # What Slack serves a download without a valid token with files:read: its sign-in
+            # page, with status 200.
+            page = "<!DOCTYPE html><html><body>Sign in to Slack</body></html>"
+            return web.Response(text=page, content_type="text/html")
+        content, mimetype = found
+        return web.Response(body=content, content_type=mimetype)
+
+    async def _file_redirect(self, request: web.Request) -> web.Response:
+        file_id, name = request.match_info["id"], request.match_info["name"]
+        raise web.HTTPFound(f"/files-pri/{file_id}/{name}")
+
+    async def _away(self, request: web.Request) -> web.Response:
+        async with self._changed:
+            self.downloads.append((request.path, request.headers.get("Authorization", "")))
+        raise web.HTTPFound("http://files.example.net/steal")
 
     # -- web api -------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,12 +15,16 @@ import discord
 import yaml
 
 from bots.adapters.discord.adapter import DiscordBot, point_at
+from bots.adapters.discord.files import DiscordFiles
+from bots.handoff.lifecycle import HandoffSink
 from bots.knowledge.files import load_knowledge
 from bots.knowledge.persona import load_persona
 from bots.llm.client import ChatModel
+from bots.models import ThreadKey
 from bots.store import Store
 from bots.turn.engine import Engine
 from bots.turn.faq_suggestions import FaqSuggestions
+from bots.turn.help_channel import HelpChannels
 from bots.turn.limits import Limits
 from bots.turn.runtime import PersonaRuntime
 from tests.conftest import DATA, RecordingSleep
@@ -69,8 +73,15 @@ class Rig:
         await self.bot.wait_done(data["id"])
 
 
-def write_persona(tmp_path: Path, *, channel: str = SUPPORT_ID, role: str = ROLE_ID) -> Path:
-    """A copy of the test persona with the Discord hand-off destination filled in."""
+def write_persona(
+    tmp_path: Path,
+    *,
+    channel: str = SUPPORT_ID,
+    role: str = ROLE_ID,
+    changes: Mapping[str, Any] | None = None,
+) -> Path:
+    """A copy of the test persona with the Discord hand-off destination filled in (and
+    `changes`, top-level sections replaced)."""
     target = tmp_path / "personas"
     target.mkdir(exist_ok=True)
     document = yaml.safe_load((DATA / "personas" / "cafe.yaml").read_text(encoding="utf-8"))
@@ -78,6 +89,7 @@ def write_persona(tmp_path: Path, *, channel: str = SUPPORT_ID, role: str = ROLE
     # Room for the long answers that test Discord's 2,000 characters: the bot stops a reply
     # at the persona's max_tokens (200 in the original), whatever the model sends.
     document["model"] |= {"max_tokens": 4000, "context_window": 16000}
+    document |= dict(changes or {})
     (target / "cafe.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
     return target / "cafe.yaml"
 
@@ -99,6 +111,14 @@ async def running_bot(
     edit_interval: float = 1.0,
     limits: Limits | None = None,
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
+    handoff_sinks: Sequence[HandoffSink] = (),
+    link_for: Callable[[ThreadKey], str | None] | None = None,
+    forum_channels: tuple[str, ...] = (),
+    wall_clock: Callable[[], datetime] | None = None,
+    persona_changes: Mapping[str, Any] | None = None,
+    files: Callable[[FakeDiscord], DiscordFiles] | None = None,
+    vision: bool = False,
+    help_channels: HelpChannels | None = None,
     personas_for: Callable[[Path], Mapping[str, PersonaRuntime]] | None = None,
     faq: Callable[[Mapping[str, PersonaRuntime]], FaqSuggestions] | None = None,
 ) -> AsyncIterator[Rig]:
@@ -106,7 +126,10 @@ async def running_bot(
     `limits` are the engine's (default: none but the input length); `engine_clock` and
     `engine_sleep` are the engine's time (the turn's deadline: 120 s). `personas_for` builds
     the personas from the written persona file instead; `faq` builds "Save as FAQ" on them."""
-    persona = load_persona(write_persona(tmp_path))
+    persona = load_persona(write_persona(tmp_path, changes=persona_changes))
+    if vision:
+        model = persona.model.model_copy(update={"vision": True})
+        persona = persona.model_copy(update={"model": model})
     entries = load_knowledge(DATA / "knowledge", persona.knowledge.sets)
     personas = {"cafe": PersonaRuntime.build(persona, entries, None)}
     # A second persona, so a test can see the channel mapping pick it over the default.
@@ -123,6 +146,8 @@ async def running_bot(
         turn_timeout=120,
         **({"clock": engine_clock} if engine_clock is not None else {}),
         **({"sleep": engine_sleep} if engine_sleep is not None else {}),
+        handoff_sinks=handoff_sinks,  # a help desk's connector (tests/unit/desks)
+        **({"link_for": link_for} if link_for is not None else {}),
     )
     fake = fake or FakeDiscord()
     await fake.start()
@@ -144,6 +169,10 @@ async def running_bot(
         sleep=asyncio.sleep if real_time else sleep,
         edit_interval=edit_interval,
         guild_ready_timeout=0.01,
+        forum_channels=forum_channels,
+        **({"wall_clock": wall_clock} if wall_clock is not None else {}),
+        files=files(fake) if files is not None else None,
+        help_channels=help_channels,
         faq=faq(personas) if faq is not None else None,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)

@@ -410,6 +410,99 @@ async def discord_scenario(
     return tally
 
 
+DISCORD_FORUM_FAULTS = (
+    "none",
+    "429 on the first post",
+    "429 on an edit",
+    "429 on the tag change",
+    "429 without Via on the tag change",
+    "starter message redelivered",
+    "post redelivered (THREAD_CREATE and the starter again), the first post rate limited",
+)
+
+
+async def discord_forum_scenario(
+    workdir: Path, *, conversations: int, turns: int, progress: Progress, seed: int = 11
+) -> Tally:
+    """Discord forum posts answered in their own threads; each message meets one of
+    DISCORD_FORUM_FAULTS at random (seeded). A post whose tag is not `unsolved` at the end
+    (the tag change lost) counts as lost, as does any answer not in the history."""
+    from bots.adapters.discord.formatting import thread_key
+    from tests.fakes.fake_discord import FORUM_ID, GUILD_ID, TAG_UNSOLVED, user_message
+    from tests.support.discord_rig import running_bot
+
+    tally = Tally("Discord forum posts: 429s on the post, edit and tag change; redeliveries")
+    rng = random.Random(seed)
+    folder = Path(tempfile.mkdtemp(prefix="discord-forum-", dir=workdir))
+    store = SQLiteStore(folder / "bots.sqlite3")
+    await store.open()
+    answered: dict[ThreadKey, list[str]] = {}
+    untagged = 0
+    try:
+        async with running_bot(folder, store, Streamed(), forum_channels=(FORUM_ID,)) as rig:
+            fake = rig.fake
+
+            def bot_messages(thread: str) -> list[str]:
+                return [
+                    str(m["content"])
+                    for m in fake.messages.values()
+                    if m["channel_id"] == thread and m["author"]["bot"]
+                ]
+
+            async def one(n: int) -> None:
+                nonlocal untagged
+                post: dict[str, Any] = {}
+                thread = ""
+                for t in range(turns):
+                    faults = DISCORD_FORUM_FAULTS
+                    fault = rng.choice(faults if t == 0 else faults[:3])
+                    if t == 0:
+                        post, question = fake.open_post(f"post {n}", f"question {t} of {n}?")
+                        thread = question["id"]
+                        key = thread_key(GUILD_ID, thread)
+                        answered[key] = []
+                    else:
+                        question = user_message(
+                            f"question {t} of {n}?", channel=thread, mention_bot=False
+                        )
+                    before = len(bot_messages(thread))
+                    posts = f"/channels/{thread}/messages"
+                    if fault == "429 on the first post" or fault.startswith("post redelivered"):
+                        fake.rate_limit_next("POST", posts, retry_after=0.5)
+                    elif fault == "429 on an edit":
+                        fake.rate_limit_next("PATCH", posts + "/\\d+", retry_after=0.5)
+                    elif fault == "429 on the tag change":
+                        fake.rate_limit_next("PATCH", f"/channels/{thread}", retry_after=0.5)
+                    elif fault == "429 without Via on the tag change":
+                        fake.rate_limit_next(
+                            "PATCH", f"/channels/{thread}", retry_after=0.5, via=False
+                        )
+                    tally.sent += 1
+                    tally.faults += fault != "none"
+                    if t == 0:
+                        await fake.dispatch("THREAD_CREATE", post)
+                    await fake.dispatch("MESSAGE_CREATE", question)
+                    if fault.startswith("post redelivered"):
+                        await fake.dispatch("THREAD_CREATE", post)
+                    if fault.startswith(("starter message redelivered", "post redelivered")):
+                        await fake.dispatch("MESSAGE_CREATE", question)
+                        await rig.bot.wait_done(question["id"], 30, times=2)
+                    else:
+                        await rig.bot.wait_done(question["id"], 30)
+                    if count_turn(tally, bot_messages(thread)[before:]):
+                        answered[key].append(question["id"])
+                if fake.threads[thread].get("applied_tags") != [TAG_UNSOLVED]:
+                    untagged += 1
+                progress(f"{tally.scenario}: post {n + 1}/{conversations} done")
+
+            await asyncio.gather(*(one(n) for n in range(conversations)))
+        await audit_history(store, answered, tally)
+        tally.lost += untagged
+    finally:
+        await store.close()
+    return tally
+
+
 DISCORD_NO_VIA_FAULTS = (
     "429 without Via on the first post (Retry-After header)",
     "429 without Via on the thread's creation (retry_after in the body only)",

@@ -146,3 +146,10 @@ def test_model_size_overrides_for_servers_that_say_nothing(tmp_path: Path) -> No
 def test_bad_model_sizes_are_plain_errors(env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         Settings.from_env(env, data_dir=Path("."))
+
+
+def test_discord_forum_channels_are_read_as_ids_and_bad_ones_are_named() -> None:
+    settings = Settings.from_env({"DISCORD_FORUM_CHANNELS": "123, 456"})
+    assert settings.discord.forum_channels == ("123", "456")
+    with pytest.raises(ConfigError, match="DISCORD_FORUM_CHANNELS"):
+        Settings.from_env({"DISCORD_FORUM_CHANNELS": "help-forum"})

@@ -18,21 +18,25 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack, aclosing
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
 import yarl
 from discord import app_commands
 
+from bots.adapters.discord import actions as discord_actions
 from bots.adapters.discord import formatting as fmt
+from bots.adapters.discord import forums as discord_forums
 from bots.adapters.discord import gateway as discord_gateway
+from bots.adapters.discord import private_ask as discord_private_ask
 from bots.adapters.discord import ratelimits
 from bots.adapters.discord import staff as discord_staff
 from bots.adapters.discord import stream as discord_stream
 from bots.adapters.discord import ui as discord_ui
+from bots.adapters.discord.files import DiscordFiles
 from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
@@ -44,6 +48,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    StaffReply,
     StaleReply,
     TextDelta,
     ThreadKey,
@@ -53,6 +58,7 @@ from bots.ops.periodic import repeat
 from bots.store import Store
 from bots.turn.engine import Engine
 from bots.turn.faq_suggestions import FaqSuggestions
+from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -93,6 +99,8 @@ def needed_permissions() -> discord.Permissions:
         create_public_threads=True,
         embed_links=True,
         read_message_history=True,
+        # Forum posts: setting their tags, archiving or locking them when solved.
+        manage_threads=True,
     )
 
 
@@ -122,11 +130,19 @@ class DiscordBot:
         sleep: discord_stream.Sleep = asyncio.sleep,
         edit_interval: float = 1.0,
         guild_ready_timeout: float = 2.0,
+        forum_channels: Iterable[str] = (),
+        wall_clock: Callable[[], datetime] = discord_forums.utc_now,
+        files: DiscordFiles | None = None,
+        help_channels: HelpChannels | None = None,
         faq: FaqSuggestions | None = None,
     ) -> None:
-        """`faq` gives resolved hand-off cards a "Save as FAQ" button (`discord_faq`)."""
-        self._engine = engine
+        """`files` downloads a message's attachments (None: they are not read);
+        `help_channels` are answered without a mention (`bots.turn.help_channel`);
+        `faq` gives resolved hand-off cards a "Save as FAQ" button (`discord_faq`)."""
+        self._files = files
+        self._help = help_channels
         self._saving = faq is not None
+        self._engine = engine
         self._personas = personas
         self._default = default_persona
         self._store = store
@@ -176,8 +192,46 @@ class DiscordBot:
             finished=self._finished,
             faq=faq,
         )
+        self.forums = discord_forums.ForumDesk(
+            self.client,
+            engine,
+            personas,
+            channels=forum_channels,
+            store=store,
+            persona_for=self._persona_for,
+            is_staff=self._is_staff,
+            render=self.render,
+            finished=self._finished,
+            sleep=sleep,
+            clock=wall_clock,
+        )
+        setattr(self.client, discord_forums.HANDLER_ATTRIBUTE, self.forums)
         self.tree = app_commands.CommandTree(self.client)
         self.tree.add_command(self.staff.commands())
+        self.actions = discord_actions.MessageActions(
+            engine,
+            bot_name=personas[default_persona].persona.display_name,
+            is_staff=self._is_staff,
+            persona_for=self._persona_for,
+            open_thread=self._open_thread,
+            run_turn=self._run_turn,
+            render=self.render,
+            say=self._say,
+            finished=self._finished,
+        )
+        for menu in self.actions.commands():
+            self.tree.add_command(menu)
+        self.private_ask = discord_private_ask.PrivateAsk(
+            engine,
+            store,
+            is_staff=self._is_staff,
+            persona_for=self._persona_for,
+            render=self.render,
+            finished=self._finished,
+            sleep=sleep,
+        )
+        self.tree.add_command(self.private_ask.command())
+        setattr(self.client, discord_private_ask.HANDLER_ATTRIBUTE, self.private_ask)
         # discord.py looks up `on_<event>` and `setup_hook` on the client instance.
         setattr(self.client, "setup_hook", self._setup_hook)  # noqa: B010 - mypy refuses assigning to a method
         setattr(self.client, "on_message", self._on_message)  # noqa: B010 - mypy refuses assigning to a method
@@ -192,6 +246,9 @@ class DiscordBot:
             discord_ui.ClaimButton,
             discord_ui.ResolveButton,
             discord_ui.FeedbackButton,
+            discord_forums.SolvedButton,
+            discord_private_ask.PostPublicButton,
+            discord_private_ask.AskPersonButton,
             discord_ui.SaveFaqButton,
             discord_ui.ApproveFaqButton,
         )
@@ -281,11 +338,15 @@ class DiscordBot:
             key, parent = fmt.thread_key(guild, str(channel.id)), channel.id
         elif isinstance(channel, discord.Thread):
             key, parent = fmt.thread_key(guild, str(channel.id)), channel.parent_id
-            if not mentioned and not await self._engine.knows(key):
+            new_post = self.forums.is_new_post(message)
+            if not mentioned and not new_post and not await self._engine.knows(key):
                 return
         elif isinstance(channel, discord.TextChannel):
-            if not mentioned or not fmt.strip_mention(message.content, me.id):
+            bare = not fmt.strip_mention(message.content, me.id) and not message.attachments
+            if mentioned and bare:
                 return  # a bare mention has nothing to answer: no empty thread
+            if not mentioned and not self._help_question(message, channel, me.id):
+                return
             thread = await self._open_thread(message, channel)
             if thread is None:
                 return
@@ -297,10 +358,19 @@ class DiscordBot:
             if not await self._engine.knows(key):
                 return
         text = fmt.strip_mention(message.content, me.id)
+        forum_post = isinstance(channel, discord.Thread) and self.forums.is_new_post(message)
+        if forum_post and isinstance(channel, discord.Thread):
+            text = self.forums.question(channel.name, text)
         if not text and not mentioned and not self.client.intents.message_content:
             await self._ask_for_mention(key)
             return
-        persona = self._persona_for(guild, str(parent))
+        persona = (
+            self.forums.persona_of(guild, str(parent))
+            if self.forums.post_of(channel) is not None
+            else self._persona_for(guild, str(parent))
+        )
+        files = message.attachments
+        attachments = await self._files.attachments(files) if self._files and files else ()
         incoming = IncomingMessage(
             key=key,
             author_id=str(message.author.id),
@@ -308,9 +378,23 @@ class DiscordBot:
             message_id=str(message.id),
             author_name=message.author.display_name,
             is_staff=self._is_staff(message.author),
-            addressed_to_bot=mentioned or message.guild is None,
+            addressed_to_bot=mentioned or message.guild is None or forum_post,
+            attachments=attachments,
         )
         await self._run_turn(incoming, persona)
+
+    def _help_question(
+        self, message: discord.Message, channel: discord.TextChannel, me: int
+    ) -> bool:
+        """A top-level message in a help channel that asks something (the detector decides;
+        a reply to someone, or a message naming another member, is people talking)."""
+        if self._help is None or str(channel.id) not in self._help:
+            return False
+        to_someone = message.reference is not None or any(
+            user != me for user in message.raw_mentions
+        )
+        question = ChannelMessage(message.content, to_someone=to_someone)
+        return self._help.answers(str(channel.id), question)
 
     async def _open_thread(
         self, message: discord.Message, channel: discord.TextChannel
@@ -404,6 +488,7 @@ class DiscordBot:
                             await stream.add(event.text)
                         elif isinstance(event, FinalReply):
                             await self._finish(stream, event, message)
+                            await self.forums.after(event, key)
                         else:
                             await stream.discard()
                             await self.render(event, key)
@@ -439,6 +524,7 @@ class DiscordBot:
         view = None
         if reply.source in _RATEABLE:
             view = discord_ui.feedback_view(message.key, message.message_id, message.author_id)
+        view = self.forums.add_solved(view, message.key)
         await stream.finish(fmt.reply_messages(reply.text, reply.citations), view)
 
     def _channel(self, key: ThreadKey) -> discord.PartialMessageable:
@@ -474,15 +560,20 @@ class DiscordBot:
             for piece in fmt.reply_messages(event.text, event.citations):
                 await self._safe_send(self._channel(key), piece)
         elif isinstance(event, HandoffRequested):
-            await self._safe_send(self._channel(key), fmt.safe_text(event.message))
+            # In a forum post the notice carries Solved: the asker may close a waiting post.
+            solved = self.forums.add_solved(None, key)
+            await self._safe_send(self._channel(key), fmt.safe_text(event.message), solved)
             if event.record is not None:
                 await self._notify_team(event.record)
         elif isinstance(event, HandoffClaimed):
-            status = f"Claimed by <@{event.staff_id}>"
+            who = event.staff_id
+            status = f"Claimed by {f'<@{who}>' if who.isdigit() else fmt.safe_text(who)}"
             await self._update_card(event.key, status, fmt.COLOUR_CLAIMED, resolvable=True)
         elif isinstance(event, HandoffResolved):
             await self._safe_send(self._channel(event.key), fmt.safe_text(event.message))
             who = f"<@{event.staff_id}>" if event.staff_id else "time-out"
+            if event.staff_id and not event.staff_id.isdigit():  # an agent in a help desk
+                who = fmt.safe_text(event.staff_id)
             await self._update_card(
                 event.key,
                 f"Resolved by {who}",
@@ -494,6 +585,11 @@ class DiscordBot:
             await self._remind(event)
         elif isinstance(event, StaleReply):
             await self._mark_stale(key, event)
+        elif isinstance(event, StaffReply):  # an agent answered from the help desk
+            text = f"**{event.author_name}** ({event.desk}):\n{event.text}"
+            for piece in fmt.split_message(fmt.safe_text(text)):
+                await self._safe_send(self._channel(event.key), piece)
+        await self.forums.after(event, key)
 
     async def _mark_stale(self, key: ThreadKey, event: StaleReply) -> None:
         """A reply a dead process left half-written: its text becomes the cut-short note."""
@@ -513,12 +609,22 @@ class DiscordBot:
     async def _say(self, key: ThreadKey, content: str) -> None:
         await self._safe_send(self._channel(key), content)
 
-    async def _safe_send(self, channel: discord.abc.Messageable, content: str) -> None:
+    async def _safe_send(
+        self,
+        channel: discord.abc.Messageable,
+        content: str,
+        view: discord.ui.View | None = None,
+    ) -> None:
+        """Send `content` (split to fit), `view` under its last piece; a refusal is logged."""
         try:
-            for piece in fmt.split_message(content) or ["…"]:
+            pieces = fmt.split_message(content) or ["…"]
+            for number, piece in enumerate(pieces, 1):
+                last = view if number == len(pieces) else None
 
-                def send(piece: str = piece) -> Awaitable[discord.Message]:
-                    return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+                def send(piece: str = piece, last: Any = last) -> Awaitable[discord.Message]:
+                    if last is None:
+                        return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS)
+                    return channel.send(piece, allowed_mentions=discord_stream.NO_PINGS, view=last)
 
                 await ratelimits.retry_unretried_429(send, self._sleep, "a message")
         except discord.HTTPException as exc:
@@ -615,6 +721,7 @@ class DiscordBot:
         for event in await self._engine.tick():
             if (key := thread_of(event)) is not None:
                 await self.render(event, key)
+        await self.forums.nudge()
 
     async def tick_forever(self, seconds: float = 60.0) -> None:
         """Run `tick` every `seconds` until cancelled; a failing tick is logged, not fatal."""

@@ -41,11 +41,14 @@ from bots.adapters.slack import command as slack_command
 from bots.adapters.slack import faq as slack_faq
 from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack.api import Sleep, make_client
+from bots.adapters.slack.files import SlackFiles
 from bots.adapters.slack.http import events_app
 from bots.adapters.slack.send import Sender
+from bots.adapters.slack.shortcuts import ASK_CALLBACK, HANDOFF_CALLBACK, MessageShortcuts
 from bots.adapters.slack.stream import ReplyStream, StreamSupport, StreamTiming, mark_stale
 from bots.adapters.slack.support_posts import SupportPost
 from bots.adapters.slack.team import SupportTeam
+from bots.adapters.slack.working import WorkingSign
 from bots.errors import ConfigError
 from bots.models import (
     EngineEvent,
@@ -56,6 +59,7 @@ from bots.models import (
     HandoffResolved,
     IncomingMessage,
     ReplySource,
+    StaffReply,
     StaleReply,
     TextDelta,
     ThreadKey,
@@ -65,6 +69,7 @@ from bots.ops.periodic import repeat
 from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import Engine
 from bots.turn.faq_suggestions import FaqSuggestions
+from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
 log = logging.getLogger(__name__)
@@ -74,7 +79,6 @@ _BOLT_LOG = logging.getLogger(__name__ + ".bolt")
 _BOLT_LOG.setLevel(logging.WARNING)
 
 PLATFORM = "slack"
-WORKING_REACTION = "eyes"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 COMMAND = "/support"
@@ -109,10 +113,16 @@ class SlackBot:
         telemetry: Telemetry = NO_TELEMETRY,
         sleep: Sleep = asyncio.sleep,
         stream_timing: StreamTiming | None = None,
+        files: SlackFiles | None = None,
+        help_channels: HelpChannels | None = None,
         faq: FaqSuggestions | None = None,
     ) -> None:
         """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers;
+        `files` downloads a message's attachments (None: they are not read);
+        `help_channels` are answered without a mention (`bots.turn.help_channel`);
         `faq` gives resolved hand-offs a "Save as FAQ" button (`slack_faq`)."""
+        self._files = files
+        self._help = help_channels
         self._engine = engine
         self._telemetry = telemetry
         self._personas = personas
@@ -153,6 +163,20 @@ class SlackBot:
         )
         self.app.action(fmt.SAVE_FAQ_ACTION, middleware=track)(self._on_faq_button)
         self.app.action(fmt.APPROVE_FAQ_ACTION, middleware=track)(self._on_faq_button)
+        self._shortcuts = MessageShortcuts(
+            engine,
+            is_staff=is_staff,
+            run_turn=self._run_turn,
+            render=self.render,
+            say=self._say,
+            call=self._call,
+        )
+        for callback_id in (ASK_CALLBACK, HANDOFF_CALLBACK):
+            shortcut: dict[str, str | re.Pattern[str]] = {
+                "type": "message_action",
+                "callback_id": callback_id,
+            }
+            self.app.shortcut(shortcut, middleware=track)(self._on_shortcut)
         # Answers already rated in this process (thread id, answered ts): a second click on a
         # stale copy of the buttons, or a double click racing the update, does nothing.
         self._rated: OrderedDict[tuple[str, str], None] = OrderedDict()
@@ -207,9 +231,19 @@ class SlackBot:
             return True  # the app_mention copy is the same message: the engine answers once
         thread = event.get("thread_ts")
         if not thread:
-            return False
+            return self._help_question(event, bot_user_id)
         key = ThreadKey(PLATFORM, _team(body, event), str(event.get("channel", "")), str(thread))
         return await self._engine.knows(key)
+
+    def _help_question(self, event: dict[str, Any], bot_user_id: str | None) -> bool:
+        """A top-level message in a help channel that asks something (the detector decides;
+        a message naming another member is people talking to each other)."""
+        if self._help is None or event.get("channel") not in self._help:
+            return False
+        text = str(event.get("text") or "")
+        others = {user for user in re.findall(r"<@([A-Z0-9]+)", text) if user != bot_user_id}
+        message = ChannelMessage(text, to_someone=bool(others))
+        return self._help.answers(str(event["channel"]), message)
 
     async def _incoming(
         self, body: dict[str, Any], event: dict[str, Any], bot_user_id: str | None
@@ -233,6 +267,7 @@ class SlackBot:
             PLATFORM, _team(body, event), str(event["channel"]), str(event.get("thread_ts") or ts)
         )
         staff = await self._is_staff(user) if self._is_staff is not None else False
+        files = await self._files.attachments(event) if self._files is not None else ()
         return IncomingMessage(
             key=key,
             author_id=user,
@@ -240,6 +275,7 @@ class SlackBot:
             message_id=ts,
             is_staff=staff,
             addressed_to_bot=addressed,
+            attachments=files,
         )
 
     async def answer_interrupted(self, *, min_age: timedelta = timedelta(0)) -> int:
@@ -260,10 +296,6 @@ class SlackBot:
 
     async def _run_turn(self, message: IncomingMessage, *, resumed: bool = False) -> None:
         persona = self._channel_personas.get(message.key.channel, self._default)
-        # A reaction on the question shows the bot is working while the model writes.
-        where = {"channel": message.key.channel, "timestamp": message.message_id}
-        # Not awaited first: the answer's first words should not wait for the reaction.
-        reacting = asyncio.create_task(self._call("reactions_add", name=WORKING_REACTION, **where))
         stream = ReplyStream(
             self._send,
             message.key,
@@ -272,6 +304,15 @@ class SlackBot:
             timing=self._stream_timing,
             started=lambda ts: self._engine.reply_started(message, ts),
         )
+        # A reaction on the question shows the bot is working, when the answer is slow to show.
+        working = WorkingSign(
+            self._call,
+            channel=message.key.channel,
+            timestamp=message.message_id,
+            after=self._stream_timing.working_after,
+            showing=lambda: stream.under_way,
+        )
+        working.start()
         try:
             turn = (
                 self._engine.resume(message) if resumed else self._engine.handle(message, persona)
@@ -280,14 +321,14 @@ class SlackBot:
                 async for event in events:
                     if isinstance(event, TextDelta):
                         await stream.add(event.text)
-                    elif isinstance(event, FinalReply) and stream.started:
+                    elif isinstance(event, FinalReply) and await stream.opened():
                         await stream.finish(event, self._feedback_value(event, message))
                     else:
                         await stream.abandon()
                         await self.render(event, message.key, answering=message)
         finally:
-            await reacting
-            await self._call("reactions_remove", name=WORKING_REACTION, **where)
+            stream.call_off()
+            await working.end()
 
     # -- staff buttons -------------------------------------------------------------------
 
@@ -346,6 +387,18 @@ class SlackBot:
                 await self._faq.save(body)
             elif self._faq is not None:
                 await self._faq.approve(body)
+        finally:
+            self._done()
+
+    # -- message shortcuts (`slack_shortcuts`) ------------------------------------------
+
+    async def _on_shortcut(self, ack: Any, body: dict[str, Any], context: Any) -> None:
+        try:
+            await ack()
+            if body.get("callback_id") == ASK_CALLBACK:
+                await self._shortcuts.ask(body, context.bot_user_id)
+            else:
+                await self._shortcuts.hand_to_support(body)
         finally:
             self._done()
 
@@ -469,6 +522,10 @@ class SlackBot:
             await self._team.remind(event)
         elif isinstance(event, StaleReply):
             await mark_stale(self._send, key, event.message_id, event.text)
+        elif isinstance(event, StaffReply):  # an agent answered from the help desk
+            await self._say(
+                event.key, fmt.to_mrkdwn(f"**{event.author_name}** ({event.desk}): {event.text}")
+            )
 
     @staticmethod
     def _feedback_value(reply: FinalReply, answering: IncomingMessage | None) -> str | None:

@@ -190,6 +190,12 @@ def user_mention(user_id: str) -> str:
     return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
 
 
+def thread_link(key: ThreadKey) -> str:
+    """A web link to the thread that needs no API call (the hand-off record's, for help
+    desks): Slack's web client opens it for anyone in the workspace."""
+    return f"https://app.slack.com/client/{key.workspace}/{key.channel}/thread/{key.channel}-{key.thread}"
+
+
 def encode_key(key: ThreadKey) -> str:
     """A thread key as a button value (Slack allows 2,000 chars; ids are short)."""
     return json.dumps(list(key.astuple()))

@@ -11,6 +11,11 @@ We drive the three streaming methods ourselves rather than through slack_sdk's
 `chat_stream` helper: the helper buffers by size (nothing shows until 256 characters have
 arrived) while we want the first words at once and later pieces coalesced by time.
 
+A short answer is one `chat.postMessage` (issue 22): the first words wait `first_hold`
+seconds for the rest, and an answer complete by then is posted whole (with its sources and
+buttons) by the adapter, instead of `chat.startStream` + `chat.stopStream`. A longer one
+starts streaming when the hold is over, with everything that arrived meanwhile.
+
 The live message shows at most one message's worth (`PREVIEW_LIMIT`); the final reply is
 authoritative (`FinalReply`): the live message becomes its first piece, the other pieces
 follow as new messages, and the last carries the sources and the 👍/👎 buttons.
@@ -18,6 +23,7 @@ follow as new messages, and the last carries the sources and the 👍/👎 butto
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -58,6 +64,12 @@ class StreamTiming:
     interval: float = 1.0
     """Seconds between two calls for one message (coalescing what arrived meanwhile)."""
     clock: Callable[[], float] = field(default=time.monotonic)
+    first_hold: float = 0.8
+    """Seconds the first words wait for the whole answer (0: they go out at once). A model
+    writing 30 tokens a second or more finishes a short answer within it; one call then
+    carries the answer instead of two or three (measured in benchmarks/floor.py)."""
+    working_after: float = 1.5
+    """Seconds into a turn before the 👀 reaction shows, if nothing else does (0: at once)."""
 
 
 class ReplyStream:
@@ -87,37 +99,74 @@ class ReplyStream:
         self._streaming = False
         self._next_at = 0.0
         self._frozen = False
+        self._opener: asyncio.Task[None] | None = None
+        self._opening = False
 
     @property
     def started(self) -> bool:
         return self._ts is not None
+
+    @property
+    def under_way(self) -> bool:
+        """Whether the answer shows, or its first words are held and will show by the hold's
+        end: either way the person needs no 👀 to know the bot is working."""
+        return self._ts is not None or self._opener is not None
 
     async def add(self, delta: str) -> None:
         self._text += delta
         if not self._text.strip():
             return
         if self._ts is None:
-            await self._open()
+            if self._timing.first_hold <= 0 or (self._opener and self._opener.done()):
+                await self._open()
+            elif self._opener is None:
+                self._opener = asyncio.create_task(self._open_after_hold())
+            # else: the hold is running; what arrives meanwhile goes out with the first call
         elif not self._frozen and self._timing.clock() >= self._next_at:
             await self._push()
+
+    async def _open_after_hold(self) -> None:
+        await asyncio.sleep(self._timing.first_hold)
+        self._opening = True
+        await self._open()
+
+    async def opened(self) -> bool:
+        """Whether a live message shows (waiting for one being opened); a hold still running
+        is called off: the caller posts the answer whole."""
+        opener = self._opener
+        if opener is not None:
+            if not self._opening:
+                opener.cancel()
+            await asyncio.wait([opener])  # `wait`: the opener's cancellation is not ours
+            if not opener.cancelled() and opener.exception() is not None:
+                problem = type(opener.exception()).__name__
+                log.warning("the live Slack message could not be opened (%s)", problem)
+        return self.started
+
+    def call_off(self) -> None:
+        """The turn is over: a hold still running never opens a message."""
+        if self._opener is not None and not self._opening:
+            self._opener.cancel()
 
     async def _open(self) -> None:
         key = self._key
         self._next_at = self._timing.clock() + self._timing.interval
+        # Captured before the call: with a hold, more text may arrive while it is made.
+        text = self._text
         if self._support.available:
             started = await attempt(
                 self._send.client,
                 "chat_startStream",
                 channel=key.channel,
                 thread_ts=key.thread,
-                markdown_text=self._text[:PREVIEW_LIMIT],
+                markdown_text=text[:PREVIEW_LIMIT],
                 recipient_user_id=self._recipient or None,
                 recipient_team_id=key.workspace or None,
             )
             if started.ok and started.data is not None and started.data.get("ts"):
                 self._ts, self._streaming = str(started.data["ts"]), True
-                self._shown = self._text[:PREVIEW_LIMIT]
-                self._frozen = len(self._text) > PREVIEW_LIMIT
+                self._shown = text[:PREVIEW_LIMIT]
+                self._frozen = len(text) > PREVIEW_LIMIT
                 await self._tell_started()
                 return
             if started.error in STREAM_UNAVAILABLE:
@@ -128,12 +177,13 @@ class ReplyStream:
                 )
             else:
                 report("chat.startStream", started, key.channel)
+        text = self._text
         preview, _ = self._preview()
         posted = await self._send.post(
             key.channel, preview, _section(preview), thread_ts=key.thread
         )
         if posted.ok and posted.data is not None:
-            self._ts, self._shown = str(posted.data.get("ts")), self._text
+            self._ts, self._shown = str(posted.data.get("ts")), text
             await self._tell_started()
 
     async def _tell_started(self) -> None:
@@ -203,7 +253,7 @@ class ReplyStream:
 
     async def abandon(self) -> None:
         """No reply after all (a hand-off, or people took the thread): remove the partial one."""
-        if self._ts is None:
+        if not await self.opened():
             return
         if self._streaming:
             await self._send.call("chat_stopStream", channel=self._key.channel, ts=self._ts)

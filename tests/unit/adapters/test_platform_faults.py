@@ -68,3 +68,15 @@ def test_a_partial_answer_counts_as_lost_and_two_answers_as_a_duplicate() -> Non
     assert faults.count_turn(tally, [whole, whole])
     assert faults.count_turn(tally, ["A person from our team will take it from here."])
     assert (tally.replies, tally.notices, tally.lost, tally.duplicates) == (2, 1, 2, 1)
+
+
+async def test_discord_forum_posts_are_answered_once_under_429s_and_redelivery(
+    tmp_path: Path,
+) -> None:
+    tally = await faults.discord_forum_scenario(
+        tmp_path, conversations=6, turns=2, progress=no_progress
+    )
+    assert tally.faults > 0, tally
+    assert tally.duplicates == 0, tally
+    assert tally.lost == 0, tally  # every post tagged, every answer in the history
+    assert tally.replies + tally.notices == tally.sent, tally

@@ -41,6 +41,7 @@ def detector(embedder: KeywordEmbedder) -> HandoffDetector:
         min_similarity=0.9,
         min_similarity_with_rules=0.9,
         min_margin=0.05,
+        neighbours=1,
     )
     found.warm()
     return found
@@ -86,11 +87,36 @@ def test_languages_without_full_rules_get_the_lower_bar() -> None:
         min_similarity=0.5,
         min_similarity_with_rules=0.9,
         min_margin=0.0,
+        neighbours=1,
         language_of=lambda text: "ko" if "ko:" in text else "en",
     )
     strict.warm()
     assert strict.wants_human("ko: person hours")
     assert not strict.wants_human("en: person hours")
+
+
+def test_several_neighbours_vote_so_one_stray_example_does_not_decide() -> None:
+    embedder = KeywordEmbedder()
+    asks = {"en": ["a person please", "person, need one", "I need a person"]}
+    # One non-ask happens to sit right on "person need": alone it would veto the ask.
+    not_asks = {"en": ["person need", "opening hours", "hours"]}
+
+    def built(neighbours: int) -> HandoffDetector:
+        found = HandoffDetector(
+            embedder,
+            asks=asks,
+            not_asks=not_asks,
+            min_similarity=0.6,
+            min_similarity_with_rules=0.6,
+            min_margin=0.05,
+            neighbours=neighbours,
+        )
+        found.warm()
+        return found
+
+    assert not built(1).wants_human("person need?")
+    assert built(3).wants_human("person need?")
+    assert not built(3).wants_human("what are your hours?")
 
 
 def test_until_the_examples_are_loaded_the_rules_answer() -> None:

@@ -101,6 +101,7 @@ async def test_body_carries_every_field_of_the_record(
     body = json.loads(request.body)
     assert body == {
         "type": "handoff.requested",
+        "version": 1,
         "id": request.headers["x-bots-delivery"],
         "conversation_id": "slack/T01/C02/1700000000.0001",
         "platform": "slack",

@@ -186,3 +186,19 @@ def test_rewrite_followups_rejects_other_values_with_the_line(tmp_path: Path) ->
         load_persona(path)
     assert caught.value.line == 5
     assert "'off' or 'on'" in str(caught.value)
+
+
+def test_forum_settings_read_ids_and_name_a_bad_one(tmp_path: Path) -> None:
+    persona = load_persona(
+        write(tmp_path, VALID + "forum:\n  channels: [123456789012345678]\n  on_solved: lock\n")
+    )
+    assert persona.forum.channels == ("123456789012345678",)
+    assert persona.forum.tags.waiting == "waiting for staff"
+    path = write(tmp_path, VALID + "forum:\n  channels: ['#help']\n", name="shop.yaml")
+    with pytest.raises(PersonaError) as caught:
+        load_persona(path)
+    assert caught.value.line == 5
+    assert "forum.channels" in str(caught.value.field)
+    assert "numeric ID" in str(caught.value)
+    with pytest.raises(PersonaError, match="on_solved"):
+        load_persona(write(tmp_path, VALID + "forum:\n  on_solved: close\n"))

@@ -89,3 +89,15 @@ def test_when_the_team_is_back_is_said_in_the_users_language() -> None:
         "Unser Team ist gerade nicht da; jemand antwortet Ihnen hier am Montag um 09:00 "
         "(Europe/Paris)."
     )
+
+
+def test_identifiers_share_one_model_loaded_only_when_statistics_are_needed() -> None:
+    from bots.language.identify import LanguageIdentifier
+
+    first, second = LanguageIdentifier(), LanguageIdentifier()
+    assert first.identify("こんにちは、駐車場はありますか") == "ja"  # the script says it
+    assert first.identify("ok") == "en"  # too short: the default
+    assert first._model is None
+    assert first.identify("¿Hay un aparcamiento cerca del restaurante?") == "es"
+    assert second.identify("Gibt es einen Parkplatz in der Nähe?") == "de"
+    assert first._model is second._model

@@ -293,8 +293,13 @@ async def make_rig(
     now: Callable[[], datetime] | None = None,
     is_staff: Callable[[str], Awaitable[bool]] | None = None,
     engine_sleep: Callable[[float], Awaitable[None]] | None = None,
+    timing: StreamTiming | None = None,
 ) -> AsyncIterator[Rig]:
     """A bot over `store` and a fake Slack (`streaming`: whether it has chat.*Stream).
+
+    `timing` defaults to no hold and the 👀 at once, so the streaming path and the reaction
+    are exercised on every answer however fast the fake model is; the production timing
+    (a short answer posted whole, the reaction only when slow) has its own tests.
 
     A given `slack` is reused and left running (a restart keeps talking to the same Slack);
     `now` is the engine's clock (reminders, the turn's deadline), `engine_sleep` its wait."""
@@ -329,7 +334,10 @@ async def make_rig(
         api_url=slack.base_url,
         is_staff=is_staff or staff_only,
         sleep=sleep or RecordingSleep(),
-        stream_timing=StreamTiming(interval=1.0, clock=clock or FakeClock()),
+        stream_timing=timing
+        or StreamTiming(
+            interval=1.0, clock=clock or FakeClock(), first_hold=0.0, working_after=0.0
+        ),
     )
     try:
         yield Rig(slack, bot, store)
