@@ -155,6 +155,8 @@ class Settings:
     database_url: str = ""
     personas_dir: Path = Path("personas")
     knowledge_dir: Path = Path("knowledge")
+    pending_file: str = "pending.yaml"
+    """Where "Save as FAQ" writes suggested entries in a set (BOTS_PENDING_FILE)."""
     default_persona: str = "restaurant"
     llm_timeout_seconds: float = 60.0
     llm_max_attempts: int = 4
@@ -222,6 +224,7 @@ class Settings:
             database_url=database_url,
             personas_dir=Path(environ.get("BOTS_PERSONAS_DIR", "") or "personas"),
             knowledge_dir=Path(environ.get("BOTS_KNOWLEDGE_DIR", "") or "knowledge"),
+            pending_file=environ.get("BOTS_PENDING_FILE", "").strip() or "pending.yaml",
             default_persona=environ.get("BOTS_PERSONA", "").strip() or "restaurant",
             llm_timeout_seconds=_positive_float(environ, "BOTS_LLM_TIMEOUT", 60.0),
             llm_max_attempts=int(_positive_float(environ, "BOTS_LLM_ATTEMPTS", 4)),

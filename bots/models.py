@@ -319,6 +319,9 @@ class HandoffResolved:
     key: ThreadKey
     staff_id: str | None
     message: str
+    staff_answered: bool = False
+    """Someone from the team wrote in the thread during the hand-off: adapters offer "Save
+    as FAQ" (bots.turn.faq_suggestions)."""
 
 
 @dataclass(frozen=True, slots=True)

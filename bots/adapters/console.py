@@ -25,6 +25,7 @@ from bots.models import (
 )
 from bots.ops.periodic import repeat
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions, approved_text, saved_text
 
 PLATFORM = "console"
 ReadLine = Callable[[str], Awaitable[str | None]]
@@ -48,7 +49,8 @@ def message_for(key: ThreadKey, user: str, text: str, *, staff: bool = False) ->
 STAFF_ID = "console-staff"
 HELP = (
     "(commands: /new start over, /quit leave; to play the support team: /claim, /resolve, "
-    "/staff TEXT, /handoff [REASON]; feedback on the last answer: /good, /bad)\n"
+    "/staff TEXT, /handoff [REASON], after a resolve /save (the staff answer as an FAQ) and "
+    "/approve; feedback on the last answer: /good, /bad)\n"
 )
 
 
@@ -142,10 +144,12 @@ async def chat(
     resumed: bool = False,
     tick_seconds: float = 30.0,
     current_persona: Callable[[], Persona] | None = None,
+    faq: FaqSuggestions | None = None,
 ) -> None:
     """The interactive loop. Ends on EOF, `/quit` or `/exit`; `/new` starts a new conversation.
 
-    `current_persona` gives the live persona after hot reloads (its name may change).
+    `current_persona` gives the live persona after hot reloads (its name may change); `faq`
+    saves the staff's answer as a pending FAQ entry (`/save`) and approves it (`/approve`).
     """
     renderer = ConsoleRenderer(out, persona.display_name)
     if resumed:
@@ -172,18 +176,34 @@ async def chat(
                 current[0] = key
                 out.write(f"(new conversation {key.thread})\n")
             elif line.startswith("/") and line.split()[0] in _COMMANDS:
-                await _command(engine, key, user, persona.name, line, renderer)
+                await _command(engine, key, user, persona.name, line, renderer, faq)
             else:
                 await run_turn(engine, message_for(key, user, line), persona.name, renderer)
     finally:
         ticker.cancel()
 
 
-_COMMANDS = ("/claim", "/resolve", "/staff", "/handoff", "/good", "/bad", "/help")
+_COMMANDS = (
+    "/claim",
+    "/resolve",
+    "/staff",
+    "/handoff",
+    "/good",
+    "/bad",
+    "/help",
+    "/save",
+    "/approve",
+)
 
 
 async def _command(
-    engine: Engine, key: ThreadKey, user: str, persona: str, line: str, renderer: ConsoleRenderer
+    engine: Engine,
+    key: ThreadKey,
+    user: str,
+    persona: str,
+    line: str,
+    renderer: ConsoleRenderer,
+    faq: FaqSuggestions | None = None,
 ) -> None:
     """Console stand-ins for the buttons and slash commands of the chat platforms."""
     name, _, rest = line.strip().partition(" ")
@@ -200,6 +220,12 @@ async def _command(
                 if not isinstance(event, Silent):  # the bot keeping quiet is the point here
                     renderer.render(event)
         renderer.write(f"[{STAFF_ID} wrote in the thread: {rest.strip()}]\n")
+    elif name in ("/save", "/approve") and faq is None:
+        renderer.write("[saving answers as FAQ entries is not set up here]\n")
+    elif name == "/save" and faq is not None:
+        renderer.write(f"[{saved_text(await faq.save(key, STAFF_ID))}]\n")
+    elif name == "/approve" and faq is not None:
+        renderer.write(f"[{approved_text(await faq.approve_thread(key, STAFF_ID))}]\n")
     elif name in ("/good", "/bad"):
         offer = await engine.feedback(key, "", user, positive=name == "/good")
         if offer is not None:

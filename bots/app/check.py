@@ -11,6 +11,7 @@ from bots.knowledge.files import (
     KNOWLEDGE_SUFFIXES,
     PlacedEntry,
     duplicate_id_problems,
+    is_pending_file,
     knowledge_files,
     read_knowledge_file,
     set_folder_problem,
@@ -227,8 +228,8 @@ def check_knowledge_set(directory: Path, files: Sequence[Path]) -> tuple[list[Fi
         found = read_knowledge_file(path, folder=directory)
         findings += [Finding.of(problem) for problem in found.problems]
         placed += found.entries
-        if not found.entries and not found.problems:
-            findings.append(_empty_file(path))
+        if not found.entries and not found.problems and not is_pending_file(path):
+            findings.append(_empty_file(path))  # (no suggestion waiting is no mistake)
         if not found.problems:
             findings += _instruction_warnings(path, directory)
     findings += [Finding.of(problem) for problem in duplicate_id_problems(placed)]

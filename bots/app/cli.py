@@ -14,6 +14,7 @@ from pathlib import Path
 from bots.app import discord_commands as discord_cli
 from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
+from bots.app import knowledge_review_commands as knowledge_review_cli
 from bots.app import report_commands as report_cli
 from bots.app import slack_commands as slack_cli
 from bots.app import studio_command as studio_cli
@@ -73,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     upgrade.set_defaults(run=_db_upgrade)
     forget_cli.add_parser(commands)
+    knowledge = commands.add_parser("knowledge", help="suggested FAQ entries: list, approve")
+    knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    knowledge_review_cli.add_commands(knowledge_commands)
     report_cli.add_parser(commands)
     studio_cli.add_parser(commands)
 
@@ -129,6 +133,7 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
                 sys.stdout,
                 resumed=resumed,
                 current_persona=lambda: app.library[app.persona.name].persona,
+                faq=app.faq,
             )
         finally:
             stop_watching.set()

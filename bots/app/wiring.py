@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from bots.adapters.discord.adapter import DiscordBot
     from bots.adapters.slack.adapter import SlackBot
     from bots.ops.server import Route
+    from bots.turn.faq_suggestions import FaqSuggestions
 
 # A checkout run from elsewhere still finds its own personas/ and knowledge/ folders
 # (this file is bots/app/wiring.py: three levels below the checkout).
@@ -95,6 +96,8 @@ class App:
     """The help desk (BOTS_DESK), when one is set up."""
     embedder: Embedder | None = None
     """The retriever's sentence embedder, which other detectors share (one copy a process)."""
+    faq: FaqSuggestions | None = None
+    """"Save as FAQ" and approving its pending entries (bots.turn.faq_suggestions)."""
 
 
 def retrieval_for(settings: Settings) -> RetrievalSetup:
@@ -133,6 +136,9 @@ async def build_app(
     await store.open()
     telemetry = telemetry_for(settings)
     llm = _llm_client(settings, telemetry)
+    from bots.app.faq_wiring import faq_suggestions  # its file edits load only when used
+
+    faq = faq_suggestions(settings, store, library, name, guarded_llm(llm, settings.privacy))
     fit = await server_fit(settings, library[name].model)
     webhook = _webhook(settings)
     limits, retention = limits_and_retention(settings, store)
@@ -164,7 +170,7 @@ async def build_app(
         async with ops_endpoint(settings, telemetry, store, failures, routes) as ops_port:
             persona = library[name].persona
             yield App(
-                engine, persona, store, library, telemetry, ops_port, desks, retrieval.embedder
+                engine, persona, store, library, telemetry, ops_port, desks, retrieval.embedder, faq
             )
     finally:
         await engine.aclose()
@@ -329,6 +335,7 @@ async def slack_bot(
             files=SlackFiles(
                 downloads := Downloads(settings.attachments), slack.bot_token.reveal()
             ),
+            faq=app.faq,
         )
         from bots.adapters.slack.people import SlackPeople
 
@@ -382,6 +389,7 @@ async def discord_bot(settings: Settings, persona: str | None) -> AsyncIterator[
             shard_count=config.shard_count,
             shard_ids=list(config.shard_ids) if config.shard_ids is not None else None,
             files=DiscordFiles(downloads := Downloads(settings.attachments)),
+            faq=app.faq,
         )
         from bots.adapters.discord.people import DiscordPeople
 

@@ -39,6 +39,8 @@ from bots.text import clean_reply, neutralise_mentions
 log = logging.getLogger(__name__)
 
 LAST_MESSAGES = 6
+# How far back a hand-back looks for a staff message (whether to offer "Save as FAQ").
+STAFF_ANSWER_TURNS = 60
 # At shutdown, how long hand-off deliveries (webhooks) may still take before they are dropped.
 DRAIN_SECONDS = 15.0
 SUMMARY_SECONDS = 5.0
@@ -231,8 +233,13 @@ class HandoffDesk:
         )
         log.info("handed back conversation=%s by=%s", conversation.id, staff_id or "timer")
         self._updates.send(HandoffUpdate(RESOLVED, conversation, now, by=staff_id or ""))
+        turns = await self._store.recent_turns(conversation.id, STAFF_ANSWER_TURNS)
+        answered = any(t.role is Role.STAFF and t.created_at >= handoff.requested_at for t in turns)
         return HandoffResolved(
-            key=conversation.key, staff_id=staff_id, message=persona.text("handback", language)
+            key=conversation.key,
+            staff_id=staff_id,
+            message=persona.text("handback", language),
+            staff_answered=answered,
         )
 
     async def reminders(self, persona_of: Callable[[str], Persona]) -> list[HandoffReminder]:

@@ -36,6 +36,19 @@ class KnowledgeEntry:
 
 KNOWLEDGE_SUFFIXES = (".yaml", ".yml", ".md")
 _FIELDS = ("id", "question", "also_asked", "answer", "url", "tags")
+PENDING_FILE = "pending.yaml"
+PENDING_SUFFIX = ".pending.yaml"
+ORIGIN_FIELD = "from"
+"""Only in pending files: where a suggested entry came from (its thread, who saved it)."""
+
+
+def is_pending_file(path: Path) -> bool:
+    """Suggested entries waiting for a person's approval (bots.knowledge.pending): checked
+    by `bots check`, never answered from. The name says so, so no setting is needed to
+    tell a pending file from a live one: `pending.yaml`, or any name ending `.pending.yaml`."""
+    return path.name == PENDING_FILE or path.name.endswith(PENDING_SUFFIX)
+
+
 _REQUIRED_HINTS = {
     "id": "a short unique name, e.g. opening-hours",
     "question": "the question as people ask it",
@@ -88,6 +101,8 @@ def _load_placed(root: Path, name: str) -> list[PlacedEntry]:
         raise problem
     placed: list[PlacedEntry] = []
     for path in knowledge_files(directory):
+        if is_pending_file(path):
+            continue  # suggestions wait for approval: nothing is answered from them
         found = read_knowledge_file(path, folder=directory)
         _raise_first(found.problems)
         placed.extend(found.entries)
@@ -226,10 +241,15 @@ def _yaml_entry(
 
     if not isinstance(item, dict):
         return None, [fail(None, "each entry must be a group of `key: value` lines")]
+    pending = is_pending_file(document.path)
+    known = (*_FIELDS, ORIGIN_FIELD) if pending else _FIELDS
     problems = [
         fail(str(key), "this field is not known" + _suggestion(str(key)))
-        for key in sorted(set(item) - set(_FIELDS), key=str)
+        for key in sorted(set(item) - set(known), key=str)
     ]
+    origin = item.get(ORIGIN_FIELD)
+    if pending and origin is not None and not _texts_by_name(origin):
+        problems.append(fail(ORIGIN_FIELD, "expected `name: text` lines (thread, link, ...)"))
     texts = {name: _text_problem(name, item.get(name)) for name in _REQUIRED_HINTS}
     problems += [fail(name, message) for name, message in texts.items() if message]
     entry_id = str(item.get("id")).strip()
@@ -259,6 +279,10 @@ def _yaml_entry(
         source=str(document.path),
     )
     return PlacedEntry(entry, line, column), []
+
+
+def _texts_by_name(value: Any) -> bool:
+    return isinstance(value, dict) and not any(isinstance(v, list | dict) for v in value.values())
 
 
 def _suggestion(key: str) -> str:

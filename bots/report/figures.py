@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process, utils
 
 from bots.llm.pricing import PriceTable
 from bots.models import Usage
+from bots.report.knowledge_use import EntryUsage, KnownEntry, PendingSuggestion, entry_usage
 from bots.store import Store
 from bots.store.activity import Activity, HandoffTimes, UngroundedAnswer, UnmatchedQuestion
 
@@ -129,6 +130,10 @@ class Report:
     """Set when messages older than this are deleted and the period reaches back further."""
     ungrounded: tuple[UngroundedAnswer, ...] = ()
     """The newest model answers stating facts no retrieved snippet held (newest first)."""
+    entries: tuple[EntryUsage, ...] = ()
+    """Every live knowledge entry with how often it answered (most first, unused last)."""
+    pending: tuple[PendingSuggestion, ...] = ()
+    """Suggested entries from staff answers, waiting for approval."""
 
     @property
     def handoffs(self) -> int:
@@ -147,12 +152,21 @@ async def read_report(
     *,
     retention_days: int | None = None,
     top: int = TOP_GAPS,
+    known: Sequence[KnownEntry] = (),
+    pending: Sequence[PendingSuggestion] = (),
 ) -> Report:
-    """The report for [since, until) from an open store."""
+    """The report for [since, until) from an open store; `known` are the live entries (from
+    the files) whose use is listed, `pending` the suggestions waiting for approval."""
     activity = await store.activity(since, until, unmatched_limit=UNMATCHED_READ)
     report = build_report(activity, since, until, prices, retention_days=retention_days, top=top)
     ungrounded = await store.ungrounded_answers(since, until, limit=UNGROUNDED_LISTED)
-    return replace(report, ungrounded=tuple(ungrounded))
+    uses = await store.entry_uses(since, until)
+    return replace(
+        report,
+        ungrounded=tuple(ungrounded),
+        entries=entry_usage(known, uses),
+        pending=tuple(pending),
+    )
 
 
 def build_report(

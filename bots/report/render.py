@@ -18,6 +18,7 @@ from html import escape
 from typing import Any
 
 from bots.models import HandoffReason
+from bots.report import knowledge_use
 from bots.report.figures import Report
 
 EXAMPLE_CHARS = 90
@@ -140,6 +141,7 @@ def render_text(report: Report) -> str:
         )
     lines.append("")
     lines += _ungrounded_lines(report)
+    lines += knowledge_use.text_lines(report.entries, report.pending)
     lines += ["Cost (BOTS_PRICES)"]
     lines += _table(
         ["model", "calls", "tokens in", "tokens out", "cost"],
@@ -306,6 +308,7 @@ def render_html(report: Report) -> str:
         f"<p>{len(report.ungrounded)} model answers stated figures, times, prices, addresses "
         "or links that none of their snippets held (newest first).</p>",
         _ungrounded_table(report),
+        knowledge_use.html(report.entries, report.pending),
         "<h2>Cost</h2>",
         _cost_table(report),
         *(f"<p class='note'>Note: {escape(note)}</p>" for note in notes(report)),

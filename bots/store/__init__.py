@@ -21,7 +21,7 @@ from bots.models import (
     Usage,
     UsageEntry,
 )
-from bots.store.activity import Activity, RetrievalOutcome, UngroundedAnswer
+from bots.store.activity import Activity, EntryUse, RetrievalOutcome, UngroundedAnswer
 from bots.store.desk_queries import DeskJob, DeskTicket
 
 
@@ -222,7 +222,7 @@ class Store(Protocol):
 
     async def save_intake(self, details: IntakeDetails) -> None:
         """Keep the intake form's answers of `details.conversation_id`, replacing any earlier
-        ones (migration 7). StoreError if no such conversation."""
+        ones (migration 8). StoreError if no such conversation."""
 
     async def intake_of(self, conversation_id: str) -> tuple[IntakeAnswer, ...]:
         """The conversation's intake answers in the form's order (empty: none)."""
@@ -281,6 +281,18 @@ class Store(Protocol):
 
     async def open_desk_tickets(self) -> list[DeskTicket]:
         """Every ticket still open, oldest first."""
+
+    # -- which entries answered (migration 9) ----------------------------------------------
+
+    async def record_entry_uses(
+        self, conversation_id: str, entry_ids: Sequence[str], at: datetime
+    ) -> None:
+        """Count one answer of the conversation's persona for each entry it cited (once
+        each). Nothing is written for an unknown conversation or no ids."""
+
+    async def entry_uses(self, since: datetime, until: datetime) -> list[EntryUse]:
+        """Per persona and entry, the answers of [since, until) grounded in it (used ones
+        only: the caller knows which entries exist), by persona then entry id."""
 
 
 def open_store(url: str) -> Store:

@@ -96,3 +96,13 @@ class Activity:
     unmatched: tuple[UnmatchedQuestion, ...]
     """Newest first, at most the `unmatched_limit` asked for; text still kept only."""
     usage: tuple[ModelUsage, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryUse:
+    """How often one persona's answers were grounded in one knowledge entry (migration 9)."""
+
+    persona: str
+    entry_id: str
+    answers: int
+    last_used: datetime

@@ -1,4 +1,4 @@
-"""The intake form's answers in the store: saving, reading, forgetting (migration 7)."""
+"""The intake form's answers in the store: saving, reading, forgetting (migration 8)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ from bots.store import intake_queries as intake
 from bots.store import privacy_queries as privacy
 from bots.store import report_queries as report
 from bots.store import rows
-from bots.store.activity import Activity, RetrievalOutcome, UngroundedAnswer
+from bots.store.activity import Activity, EntryUse, RetrievalOutcome, UngroundedAnswer
 from bots.store.desk_store import DeskStore
 from bots.store.dialect import Dialect, Session
 from bots.store.handoff_queries import CLAIM, HAND_BACK, HAND_OVER, OWNED_BY_THE_BOT
@@ -444,6 +444,18 @@ class SQLStore(DeskStore, ABC):
     async def record_retrieval(self, conversation_id: str, outcome: RetrievalOutcome) -> None:
         async with self._session("record how well the knowledge matched", writes=True) as session:
             await report.record_retrieval(session, conversation_id, outcome)
+
+    async def record_entry_uses(
+        self, conversation_id: str, entry_ids: Sequence[str], at: datetime
+    ) -> None:
+        if not entry_ids:
+            return
+        async with self._session("record which entries answered", writes=True) as session:
+            await report.record_entry_uses(session, conversation_id, tuple(entry_ids), at)
+
+    async def entry_uses(self, since: datetime, until: datetime) -> list[EntryUse]:
+        async with self._session("read how often each entry answered") as session:
+            return await report.entry_uses(session, self.dialect, since, until)
 
     async def activity(
         self, since: datetime, until: datetime, *, unmatched_limit: int = 2000

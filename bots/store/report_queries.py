@@ -7,6 +7,7 @@ from datetime import datetime
 from bots.store.activity import (
     Activity,
     ConversationCounts,
+    EntryUse,
     HandoffTimes,
     ModelUsage,
     RetrievalOutcome,
@@ -145,3 +146,32 @@ async def most_asked_entries(
         limit,
     )
     return [str(row[0]) for row in rows]
+
+
+# The persona is the conversation's: entry ids are unique within a persona's sets only.
+RECORD_ENTRY_USE = (
+    "INSERT INTO entry_uses (persona, entry_id, used_at)"
+    " SELECT persona, ?, ? FROM conversations WHERE id = ?"
+)
+ENTRY_USES = """
+    SELECT persona, entry_id, count(*), max(used_at) FROM entry_uses
+     WHERE used_at >= ? AND used_at < ?
+     GROUP BY persona, entry_id ORDER BY persona, entry_id
+"""
+
+
+async def record_entry_uses(
+    session: Session, conversation_id: str, entry_ids: tuple[str, ...], at: datetime
+) -> None:
+    for entry_id in dict.fromkeys(entry_ids):
+        await session.execute(RECORD_ENTRY_USE, entry_id, at, conversation_id)
+
+
+async def entry_uses(
+    session: Session, dialect: Dialect, since: datetime, until: datetime
+) -> list[EntryUse]:
+    rows = await session.fetch(ENTRY_USES, since, until)
+    return [
+        EntryUse(str(persona), str(entry), int(count), dialect.read_time(last))
+        for persona, entry, count, last in rows
+    ]

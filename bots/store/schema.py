@@ -327,6 +327,21 @@ MIGRATIONS: Final[tuple[tuple[Statement, ...], ...]] = (
         """,
         "CREATE INDEX intake_answers_by_user ON intake_answers (user_id)",
     ),
+    # 9: which knowledge entries answers were grounded in, for `bots report`'s use of each
+    # entry. The turns keep `cited_ids` too, but retention deletes turns, and an entry unused
+    # for longer than the retention period must not look the same as one never used. So one
+    # row per cited entry per answer, with no text, user or conversation: nothing here is
+    # personal, and neither retention nor `bots forget` needs to touch it.
+    (
+        """
+        CREATE TABLE entry_uses (
+            persona  text NOT NULL,
+            entry_id text NOT NULL,
+            used_at  {time} NOT NULL
+        )
+        """,
+        "CREATE INDEX entry_uses_by_time ON entry_uses (used_at)",
+    ),
 )
 
 CONVERSATION_COLUMNS: Final = (

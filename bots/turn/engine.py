@@ -901,6 +901,8 @@ class Engine:
             cited_ids=tuple(c.entry_id for c in reply.citations),
         )
         await self._store.append_turn(conversation.id, turn)
+        if turn.cited_ids:  # for `bots report`: how often each entry answers
+            await self._store.record_entry_uses(conversation.id, turn.cited_ids, turn.created_at)
         if reply.ungrounded:
             await self._store.mark_ungrounded(conversation.id, reply.ungrounded)
         if reply.usage != Usage():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bots.errors import FileProblem
-from bots.knowledge.files import load_knowledge
+from bots.knowledge.files import is_pending_file, load_knowledge
 from bots.knowledge.persona import persona_files
 from bots.knowledge.persona_file import DEFAULT_READER, PersonaReader
 from bots.retrieval.setup import RetrievalSetup
@@ -135,7 +135,29 @@ class PersonaLibrary(Mapping[str, PersonaRuntime]):
 
         roots = [p for p in (self.personas_dir, self.knowledge_dir) if p.is_dir()]
         async for _changes in awatch(
-            *roots, stop_event=stop, debounce=DEBOUNCE_MS, step=50, recursive=True
+            *roots,
+            stop_event=stop,
+            debounce=DEBOUNCE_MS,
+            step=50,
+            recursive=True,
+            watch_filter=changes_that_matter(),
         ):
             result = await self.reload()
             log.info("reloaded personas=%d problems=%d", len(result.loaded), len(result.problems))
+
+
+def changes_that_matter() -> Callable[[object, str], bool]:
+    """watchfiles' default filter (no .git, caches, editors' swap files), and no pending
+    suggestions or dotfiles either: nothing is answered from those, so saving a suggestion
+    ("Save as FAQ") rebuilds no persona. Approving it changes `faq.yaml`, which reloads."""
+    from watchfiles import DefaultFilter
+
+    default = DefaultFilter()
+
+    def matters(change: object, path: str) -> bool:
+        name = Path(path)
+        if name.name.startswith(".") or is_pending_file(name):
+            return False
+        return bool(default(change, path))  # type: ignore[arg-type]  # its Change enum
+
+    return matters

@@ -29,12 +29,14 @@ pytest.register_assert_rewrite(
     "tests.contracts.store_contract",
     "tests.contracts.store_privacy_contract",
     "tests.contracts.store_report_contract",
+    "tests.contracts.store_entry_use_contract",
     "tests.contracts.store_desk_contract",
     "tests.contracts.store_entry_contract",
 )
 from tests.contracts.store_contract import KEY, T0, StoreContract, at, make_turn  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_desk_contract import DeskStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_entry_contract import EntryPointsStoreContract  # noqa: E402 - after register_assert_rewrite
+from tests.contracts.store_entry_use_contract import EntryUseStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_grounding_contract import GroundingStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_privacy_contract import PrivacyStoreContract  # noqa: E402 - after register_assert_rewrite
 from tests.contracts.store_report_contract import ReportStoreContract  # noqa: E402 - after register_assert_rewrite
@@ -98,6 +100,7 @@ class TestPostgresStoreContract(
     GroundingStoreContract,
     DeskStoreContract,
     EntryPointsStoreContract,
+    EntryUseStoreContract,
 ):
     """Every contract case, each in a fresh schema."""
 

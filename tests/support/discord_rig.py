@@ -23,6 +23,7 @@ from bots.llm.client import ChatModel
 from bots.models import ThreadKey
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.help_channel import HelpChannels
 from bots.turn.limits import Limits
 from bots.turn.runtime import PersonaRuntime
@@ -118,10 +119,13 @@ async def running_bot(
     files: Callable[[FakeDiscord], DiscordFiles] | None = None,
     vision: bool = False,
     help_channels: HelpChannels | None = None,
+    personas_for: Callable[[Path], Mapping[str, PersonaRuntime]] | None = None,
+    faq: Callable[[Mapping[str, PersonaRuntime]], FaqSuggestions] | None = None,
 ) -> AsyncIterator[Rig]:
     """A connected bot; `real_time` throttles with the real clock and sleep (benchmarks);
     `limits` are the engine's (default: none but the input length); `engine_clock` and
-    `engine_sleep` are the engine's time (the turn's deadline: 120 s)."""
+    `engine_sleep` are the engine's time (the turn's deadline: 120 s). `personas_for` builds
+    the personas from the written persona file instead; `faq` builds "Save as FAQ" on them."""
     persona = load_persona(write_persona(tmp_path, changes=persona_changes))
     if vision:
         model = persona.model.model_copy(update={"vision": True})
@@ -131,6 +135,8 @@ async def running_bot(
     # A second persona, so a test can see the channel mapping pick it over the default.
     bistro = persona.model_copy(update={"name": "bistro"})
     personas["bistro"] = PersonaRuntime.build(bistro, entries, None)
+    if personas_for is not None:  # e.g. a PersonaLibrary over the written persona
+        personas = personas_for(write_persona(tmp_path))  # type: ignore[assignment]
     engine = Engine(
         store=store,
         personas=personas,
@@ -167,6 +173,7 @@ async def running_bot(
         **({"wall_clock": wall_clock} if wall_clock is not None else {}),
         files=files(fake) if files is not None else None,
         help_channels=help_channels,
+        faq=faq(personas) if faq is not None else None,
     )
     rig = Rig(fake, bot, store, engine, clock, sleep)
     try:

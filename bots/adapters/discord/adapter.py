@@ -59,6 +59,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
@@ -135,11 +136,14 @@ class DiscordBot:
         wall_clock: Callable[[], datetime] = discord_forums.utc_now,
         files: DiscordFiles | None = None,
         help_channels: HelpChannels | None = None,
+        faq: FaqSuggestions | None = None,
     ) -> None:
         """`files` downloads a message's attachments (None: they are not read);
-        `help_channels` are answered without a mention (`bots.turn.help_channel`)."""
+        `help_channels` are answered without a mention (`bots.turn.help_channel`);
+        `faq` gives resolved hand-off cards a "Save as FAQ" button (`discord_faq`)."""
         self._files = files
         self._help = help_channels
+        self._saving = faq is not None
         self._engine = engine
         self._personas = personas
         self._default = default_persona
@@ -188,6 +192,7 @@ class DiscordBot:
             say=self._say,
             remember_card=self._remember_card,
             finished=self._finished,
+            faq=faq,
         )
         self.forums = discord_forums.ForumDesk(
             self.client,
@@ -250,6 +255,8 @@ class DiscordBot:
             discord_private_ask.PostPublicButton,
             discord_private_ask.AskPersonButton,
             discord_intake.IntakeButton,
+            discord_ui.SaveFaqButton,
+            discord_ui.ApproveFaqButton,
         )
         try:
             await self.tree.sync()
@@ -575,7 +582,11 @@ class DiscordBot:
             if event.staff_id and not event.staff_id.isdigit():  # an agent in a help desk
                 who = fmt.safe_text(event.staff_id)
             await self._update_card(
-                event.key, f"Resolved by {who}", fmt.COLOUR_RESOLVED, resolvable=False
+                event.key,
+                f"Resolved by {who}",
+                fmt.COLOUR_RESOLVED,
+                resolvable=False,
+                savable=event.staff_answered and self._saving,
             )
         elif isinstance(event, HandoffReminder):
             await self._remind(event)
@@ -695,7 +706,13 @@ class DiscordBot:
         )
 
     async def _update_card(
-        self, key: ThreadKey, status: str, colour: discord.Colour, *, resolvable: bool
+        self,
+        key: ThreadKey,
+        status: str,
+        colour: discord.Colour,
+        *,
+        resolvable: bool,
+        savable: bool = False,
     ) -> None:
         post = self._support_posts.get(key)
         if post is None:
@@ -703,6 +720,8 @@ class DiscordBot:
             return
         post.embed = fmt.updated_embed(post.embed, status, colour)
         view = discord_ui.handoff_view(key, claimable=False) if resolvable else None
+        if savable:
+            view = discord_ui.save_faq_view(key)
         message = self.client.get_partial_messageable(post.channel_id).get_partial_message(
             post.message_id
         )

@@ -29,9 +29,13 @@ DM_WORKSPACE = "@me"
 CLAIM_PREFIX = "bots:claim"
 RESOLVE_PREFIX = "bots:resolve"
 FEEDBACK_PREFIX = "bots:fb"
+SAVE_FAQ_PREFIX = "bots:faqsave"
+APPROVE_FAQ_PREFIX = "bots:faqok"
 KEY_PATTERN = r"(?P<workspace>@me|\d+):(?P<thread>\d+)"
 CLAIM_TEMPLATE = CLAIM_PREFIX + ":" + KEY_PATTERN
 RESOLVE_TEMPLATE = RESOLVE_PREFIX + ":" + KEY_PATTERN
+SAVE_FAQ_TEMPLATE = SAVE_FAQ_PREFIX + ":" + KEY_PATTERN
+APPROVE_FAQ_TEMPLATE = APPROVE_FAQ_PREFIX + ":" + KEY_PATTERN
 FEEDBACK_TEMPLATE = (
     FEEDBACK_PREFIX + r":(?P<vote>up|down):" + KEY_PATTERN + r":(?P<message>\d+):(?P<asker>\d+)"
 )
@@ -122,6 +126,14 @@ def claim_id(key: ThreadKey) -> str:
 
 def resolve_id(key: ThreadKey) -> str:
     return f"{RESOLVE_PREFIX}:{key_part(key)}"
+
+
+def save_faq_id(key: ThreadKey) -> str:
+    return f"{SAVE_FAQ_PREFIX}:{key_part(key)}"
+
+
+def approve_faq_id(key: ThreadKey) -> str:
+    return f"{APPROVE_FAQ_PREFIX}:{key_part(key)}"
 
 
 def feedback_id(vote: str, key: ThreadKey, message_id: str, asker: str) -> str:

@@ -14,9 +14,11 @@ import discord
 from discord import app_commands
 
 from bots.adapters.discord import formatting as fmt
+from bots.adapters.discord.faq import FaqClicks
 from bots.models import EngineEvent, HandoffClaimed, HandoffRequested, HandoffResolved, ThreadKey
 from bots.store import Store
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions
 
 NO_PINGS = discord.AllowedMentions.none()
 
@@ -43,7 +45,9 @@ class StaffDesk:
         say: Callable[[ThreadKey, str], Awaitable[None]],
         remember_card: Callable[[ThreadKey, SupportCard], None],
         finished: Callable[[int], Awaitable[None]],
+        faq: FaqSuggestions | None = None,
     ) -> None:
+        self._faq = None if faq is None else FaqClicks(faq, is_staff)
         self._engine = engine
         self._store = store
         self._is_staff = is_staff
@@ -106,6 +110,19 @@ class StaffDesk:
             offer = await self._engine.feedback(key, message_id, asker, positive)
             if offer is not None:
                 await self._say(key, fmt.safe_text(offer.text))
+        finally:
+            await self._finished(interaction.id)
+
+    async def on_faq_button(
+        self, interaction: discord.Interaction, key: ThreadKey, *, approve: bool
+    ) -> None:
+        try:
+            if self._faq is None:
+                await interaction.response.send_message(
+                    "Saving answers as FAQ entries is not set up.", ephemeral=True
+                )
+                return
+            await self._faq.click(interaction, key, approve=approve)
         finally:
             await self._finished(interaction.id)
 

@@ -1,4 +1,5 @@
-"""Discord buttons: Claim/Resolve on the hand-off card and 👍/👎 under answers.
+"""Discord buttons: Claim/Resolve/Save as FAQ on the hand-off card, Approve under a saved
+FAQ entry, and 👍/👎 under answers.
 
 They are discord.py `DynamicItem`s: the custom id carries the thread key (and for feedback the
 answered message and its asker), so a click is understood after a restart without any view
@@ -31,6 +32,10 @@ class ClickHandler(Protocol):
         message_id: str,
         asker: str,
         positive: bool,
+    ) -> None: ...
+
+    async def on_faq_button(
+        self, interaction: discord.Interaction, key: ThreadKey, *, approve: bool
     ) -> None: ...
 
 
@@ -74,6 +79,48 @@ class ResolveButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=fmt
             await bot.on_staff_button(interaction, self.key, claim=False)
 
 
+class SaveFaqButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=fmt.SAVE_FAQ_TEMPLATE):
+    def __init__(self, key: ThreadKey) -> None:
+        self.key = key
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label="Save as FAQ", style=discord.ButtonStyle.primary, custom_id=fmt.save_faq_id(key)
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> SaveFaqButton:
+        return cls(fmt.key_from(match))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = _bot_of(interaction)
+        if bot is not None:
+            await bot.on_faq_button(interaction, self.key, approve=False)
+
+
+class ApproveFaqButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=fmt.APPROVE_FAQ_TEMPLATE
+):
+    def __init__(self, key: ThreadKey) -> None:
+        self.key = key
+        button: discord.ui.Button[Any] = discord.ui.Button(
+            label="Approve", style=discord.ButtonStyle.success, custom_id=fmt.approve_faq_id(key)
+        )
+        super().__init__(button)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ApproveFaqButton:
+        return cls(fmt.key_from(match))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot = _bot_of(interaction)
+        if bot is not None:
+            await bot.on_faq_button(interaction, self.key, approve=True)
+
+
 class FeedbackButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]], template=fmt.FEEDBACK_TEMPLATE
 ):
@@ -110,6 +157,18 @@ def handoff_view(key: ThreadKey, *, claimable: bool = True) -> discord.ui.View:
     if claimable:
         view.add_item(ClaimButton(key))
     view.add_item(ResolveButton(key))
+    return view
+
+
+def save_faq_view(key: ThreadKey) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(SaveFaqButton(key))
+    return view
+
+
+def approve_faq_view(key: ThreadKey) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ApproveFaqButton(key))
     return view
 
 

@@ -38,6 +38,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bots.adapters.slack import command as slack_command
+from bots.adapters.slack import faq as slack_faq
 from bots.adapters.slack import formatting as fmt
 from bots.adapters.slack import intake
 from bots.adapters.slack.api import Sleep, make_client
@@ -73,6 +74,7 @@ from bots.models import (
 from bots.ops.periodic import repeat
 from bots.telemetry import NO_TELEMETRY, Telemetry
 from bots.turn.engine import Engine
+from bots.turn.faq_suggestions import FaqSuggestions
 from bots.turn.help_channel import ChannelMessage, HelpChannels
 from bots.turn.runtime import PersonaRuntime
 
@@ -119,10 +121,12 @@ class SlackBot:
         stream_timing: StreamTiming | None = None,
         files: SlackFiles | None = None,
         help_channels: HelpChannels | None = None,
+        faq: FaqSuggestions | None = None,
     ) -> None:
         """`sleep` waits out Slack's `Retry-After`; `stream_timing` paces streamed answers;
         `files` downloads a message's attachments (None: they are not read);
-        `help_channels` are answered without a mention (`bots.turn.help_channel`)."""
+        `help_channels` are answered without a mention (`bots.turn.help_channel`);
+        `faq` gives resolved hand-offs a "Save as FAQ" button (`slack_faq`)."""
         self._files = files
         self._help = help_channels
         self._engine = engine
@@ -173,6 +177,11 @@ class SlackBot:
         self.app.action(fmt.FEEDBACK_DOWN_ACTION, middleware=track)(self._on_feedback)
         self.app.action(fmt.FEEDBACK_NATIVE_ACTION, middleware=track)(self._on_native_feedback)
         self.app.command(COMMAND, middleware=track)(self._on_command)
+        self._faq = (
+            None if faq is None else slack_faq.FaqButtons(faq, self._send, self._team, is_staff)
+        )
+        self.app.action(fmt.SAVE_FAQ_ACTION, middleware=track)(self._on_faq_button)
+        self.app.action(fmt.APPROVE_FAQ_ACTION, middleware=track)(self._on_faq_button)
         self._shortcuts = MessageShortcuts(
             engine,
             is_staff=is_staff,
@@ -453,6 +462,17 @@ class SlackBot:
                 text="Nothing to do: this conversation is not waiting for the team.",
             )
 
+    async def _on_faq_button(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            await ack()
+            action = str(((body.get("actions") or [{}])[0]).get("action_id", ""))
+            if self._faq is not None and action == fmt.SAVE_FAQ_ACTION:
+                await self._faq.save(body)
+            elif self._faq is not None:
+                await self._faq.approve(body)
+        finally:
+            self._done()
+
     # -- message shortcuts (`slack_shortcuts`) ------------------------------------------
 
     async def _on_shortcut(self, ack: Any, body: dict[str, Any], context: Any) -> None:
@@ -607,7 +627,10 @@ class SlackBot:
         elif isinstance(event, HandoffResolved):
             await self._say(event.key, fmt.to_mrkdwn(event.message))
             who = fmt.user_mention(event.staff_id) if event.staff_id else "time-out"
-            await self._team.update(event.key, f"Resolved by {who}", resolvable=False)
+            savable = event.staff_answered and self._faq is not None
+            await self._team.update(
+                event.key, f"Resolved by {who}", resolvable=False, savable=savable
+            )
         elif isinstance(event, HandoffReminder):
             await self._team.remind(event)
         elif isinstance(event, StaleReply):

@@ -26,6 +26,9 @@ CLAIM_ACTION = "handoff_claim"
 RESOLVE_ACTION = "handoff_resolve"
 ACTIONS_BLOCK = "handoff_actions"
 STATUS_BLOCK = "handoff_status"
+SAVE_FAQ_ACTION = "handoff_save_faq"
+APPROVE_FAQ_ACTION = "faq_approve"
+FAQ_ACTIONS_BLOCK = "faq_actions"
 FEEDBACK_UP_ACTION = "feedback_up"
 FEEDBACK_DOWN_ACTION = "feedback_down"
 FEEDBACK_BLOCK = "feedback_actions"
@@ -297,14 +300,42 @@ def handoff_fallback_text(record: HandoffRecord, mention_group: str) -> str:
 
 
 def updated_handoff_blocks(
-    blocks: Sequence[Block], *, status: str, key: ThreadKey | None, resolvable: bool
+    blocks: Sequence[Block],
+    *,
+    status: str,
+    key: ThreadKey | None,
+    resolvable: bool,
+    savable: bool = False,
 ) -> list[Block]:
-    """The support message after a click: the status line, and Resolve while still open."""
+    """The support message after a click: the status line, and Resolve while still open;
+    once resolved after a staff answer (`savable`), the "Save as FAQ" button."""
     kept = [b for b in blocks if b.get("block_id") not in (ACTIONS_BLOCK, STATUS_BLOCK)]
     kept.append({"type": "context", "block_id": STATUS_BLOCK, "elements": [_mrkdwn(status)]})
     if resolvable and key is not None:
         button = _button("Resolve", RESOLVE_ACTION, encode_key(key))
         kept.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [button]})
+    elif savable and key is not None:
+        button = _button("Save as FAQ", SAVE_FAQ_ACTION, encode_key(key), style="primary")
+        kept.append({"type": "actions", "block_id": ACTIONS_BLOCK, "elements": [button]})
+    return kept
+
+
+def faq_result_blocks(markdown: str, key: ThreadKey | None) -> list[Block]:
+    """A "Save as FAQ" result for the support thread; with `key`, an Approve button."""
+    blocks: list[Block] = [
+        {"type": "section", "text": _mrkdwn(piece)} for piece in split_text(to_mrkdwn(markdown))
+    ]
+    if key is not None:
+        button = _button("Approve", APPROVE_FAQ_ACTION, encode_key(key), style="primary")
+        blocks.append({"type": "actions", "block_id": FAQ_ACTIONS_BLOCK, "elements": [button]})
+    return blocks[:50]
+
+
+def approved_blocks(blocks: Sequence[Block], status: str) -> list[Block]:
+    """The result message once approved: the button replaced by `status` (already safe
+    mrkdwn: who approved it)."""
+    kept = [b for b in blocks if b.get("block_id") != FAQ_ACTIONS_BLOCK]
+    kept.append({"type": "context", "elements": [_mrkdwn(_clip(status))]})
     return kept
 
 

@@ -67,19 +67,25 @@ class SupportTeam:
         runtime = self._personas.get(persona) or self._personas[self._default]
         return runtime.persona.handoff.reminder_minutes
 
+    async def permalink(self, key: ThreadKey) -> str | None:
+        """The web link to the user's thread (None when Slack will not say)."""
+        return await self._permalink(key)
+
     async def _permalink(self, key: ThreadKey) -> str | None:
         response = await self._send.call(
             "chat_getPermalink", channel=key.channel, message_ts=key.thread
         )
         return str(response.data["permalink"]) if response.data is not None else None
 
-    async def update(self, key: ThreadKey, status: str, *, resolvable: bool) -> None:
+    async def update(
+        self, key: ThreadKey, status: str, *, resolvable: bool, savable: bool = False
+    ) -> None:
         post = await self.posts.find(key, self._support_channels())
         if post is None:
             log.info("no support message found for %s: nothing to update", key.as_id())
             return
         post.blocks = fmt.updated_handoff_blocks(
-            post.blocks, status=status, key=key, resolvable=resolvable
+            post.blocks, status=status, key=key, resolvable=resolvable, savable=savable
         )
         await self._send.update(post.channel, post.ts, status, post.blocks, thread_ts=None)
         if not resolvable:

@@ -322,7 +322,10 @@ async def test_resolve_hands_back_with_a_note_for_the_model(
     clock.advance(3)
     resolved = await online.resolve(KEY, "alice")
     assert resolved == HandoffResolved(
-        KEY, "alice", "You're back with the assistant. Ask me anything else!"
+        KEY,
+        "alice",
+        "You're back with the assistant. Ask me anything else!",
+        staff_answered=True,  # Alice wrote in the thread: the team is offered "Save as FAQ"
     )
     assert await state(store) is ConversationState.RESOLVED
     llm_server.script(Reply("Sure, we have free wifi [wifi]."))

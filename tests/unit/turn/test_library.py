@@ -133,3 +133,17 @@ async def test_instructions_too_long_for_the_model_are_refused(files: tuple[Path
     assert [p.field for p in result.problems] == ["instructions"]
     assert "more than the prompt budget" in str(result.problems[0])
     assert "Be nice." not in shelf["cafe"].persona.instructions  # the last good one stays
+
+
+def test_saving_a_suggestion_reloads_nothing_approving_it_does() -> None:
+    from watchfiles import Change
+
+    from bots.turn.library import changes_that_matter
+
+    matters = changes_that_matter()
+    assert not matters(Change.modified, "/k/cafe/pending.yaml")
+    assert not matters(Change.added, "/k/cafe/staff.pending.yaml")
+    assert not matters(Change.added, "/k/cafe/.pending.yaml.x1y2z3")  # its temporary copy
+    assert matters(Change.modified, "/k/cafe/faq.yaml")
+    assert matters(Change.modified, "/p/cafe.yaml")
+    assert not matters(Change.modified, "/k/.git/index")
