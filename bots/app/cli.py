@@ -14,6 +14,7 @@ from pathlib import Path
 from bots.app import discord_commands as discord_cli
 from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
+from bots.app import knowledge_import_commands as knowledge_import_cli
 from bots.app import report_commands as report_cli
 from bots.app import slack_commands as slack_cli
 from bots.app import studio_command as studio_cli
@@ -75,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     forget_cli.add_parser(commands)
     report_cli.add_parser(commands)
     studio_cli.add_parser(commands)
+    knowledge = commands.add_parser("knowledge", help="import and sync knowledge files")
+    knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    knowledge_import_cli.add_commands(knowledge_commands)
 
     check = commands.add_parser(
         "check", help="check persona and knowledge files and list every problem"

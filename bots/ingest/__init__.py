@@ -1,0 +1,1 @@
+"""Importing a team's existing docs into knowledge files: fetching, crawling, extracting, syncing."""
