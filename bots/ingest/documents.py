@@ -42,7 +42,9 @@ def document_for(page: Page, stem: str) -> Document:
 
 def _markdown_body(page: Page) -> str:
     body = page.markdown
-    if not body.lstrip().startswith("# ") and page.title:
+    first = body.lstrip().split("\n", 1)[0]
+    if page.title and first.strip() != f"# {page.title}":
+        # The loader takes the first `# ` heading as the page's title: make it the title.
         body = f"# {page.title}\n\n{body}"
     return body
 

@@ -19,11 +19,14 @@ def stem_for(address: str, root: str) -> str:
     if "://" in address:
         parts = urlsplit(address)
         path = unquote(parts.path)
-        base = unquote(urlsplit(root).path) if "://" in root else ""
+        root_path = unquote(urlsplit(root).path) if "://" in root else ""
+        base = root_path[: root_path.rfind("/") + 1]  # the start page's folder
         query = parts.query
     else:
         path, base, query = address, root, ""
-    if base and path.startswith(base.rstrip("/") + "/"):
+    if base and path in (base, base.rstrip("/")):  # a single file (or the start page itself)
+        path = PurePosixPath(path).name
+    elif base and path.startswith(base.rstrip("/") + "/"):
         path = path[len(base.rstrip("/")) + 1 :]
     pure = PurePosixPath(path.strip("/"))
     text = str(pure.with_suffix("")) if pure.suffix else str(pure)
