@@ -27,25 +27,55 @@ def add_commands(knowledge: argparse._SubParsersAction[argparse.ArgumentParser])
         "import",
         help="import a site, sitemap, folder, PDF or Zendesk help centre into a knowledge set",
     )
-    imports.add_argument("source", help="a URL (page, site, sitemap.xml, Zendesk articles.json) "
-                         "or a local file or folder (HTML, Markdown, text, PDF, Zendesk export)")
-    imports.add_argument("--set", required=True, dest="set_name", metavar="NAME",
-                         help="the knowledge set (folder under the knowledge folder) to write")
+    imports.add_argument(
+        "source",
+        help="a URL (page, site, sitemap.xml, Zendesk articles.json) "
+        "or a local file or folder (HTML, Markdown, text, PDF, Zendesk export)",
+    )
+    imports.add_argument(
+        "--set",
+        required=True,
+        dest="set_name",
+        metavar="NAME",
+        help="the knowledge set (folder under the knowledge folder) to write",
+    )
     imports.add_argument("--max-pages", type=_positive, default=500, help="default 500")
-    imports.add_argument("--max-depth", type=_not_negative, default=5,
-                         help="links away from the start page (default 5)")
-    imports.add_argument("--concurrency", type=_positive, default=2,
-                         help="pages fetched at once (default 2)")
-    imports.add_argument("--delay", type=float, default=0.5, metavar="SECONDS",
-                         help="between requests (default 0.5; robots.txt Crawl-delay if longer)")
-    imports.add_argument("--whole-site", action="store_true",
-                         help="follow links anywhere on the site, not only below the start path")
-    imports.add_argument("--max-size", type=_positive, default=5, metavar="MIB",
-                         help="largest page or file read (default 5 MiB)")
-    imports.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
-                         help="per request (default 20)")
-    imports.add_argument("--allow-private-network", action="store_true",
-                         help="allow loopback and private-network addresses (a local docs server)")
+    imports.add_argument(
+        "--max-depth",
+        type=_not_negative,
+        default=5,
+        help="links away from the start page (default 5)",
+    )
+    imports.add_argument(
+        "--concurrency", type=_positive, default=2, help="pages fetched at once (default 2)"
+    )
+    imports.add_argument(
+        "--delay",
+        type=float,
+        default=0.5,
+        metavar="SECONDS",
+        help="between requests (default 0.5; robots.txt Crawl-delay if longer)",
+    )
+    imports.add_argument(
+        "--whole-site",
+        action="store_true",
+        help="follow links anywhere on the site, not only below the start path",
+    )
+    imports.add_argument(
+        "--max-size",
+        type=_positive,
+        default=5,
+        metavar="MIB",
+        help="largest page or file read (default 5 MiB)",
+    )
+    imports.add_argument(
+        "--timeout", type=float, default=20.0, metavar="SECONDS", help="per request (default 20)"
+    )
+    imports.add_argument(
+        "--allow-private-network",
+        action="store_true",
+        help="allow loopback and private-network addresses (a local docs server)",
+    )
     _common(imports)
     imports.set_defaults(run=run_import_command)
 
@@ -58,9 +88,14 @@ def add_commands(knowledge: argparse._SubParsersAction[argparse.ArgumentParser])
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true", help="say what would change; write nothing")
-    parser.add_argument("--force", action="store_true",
-                        help="overwrite or remove imported files even if edited by hand")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="say what would change; write nothing"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite or remove imported files even if edited by hand",
+    )
 
 
 def _positive(text: str) -> int:
@@ -104,9 +139,13 @@ async def run_sync_command(settings: Settings, args: argparse.Namespace) -> int:
     from bots.ingest.manifest import read_manifest
 
     root = settings.knowledge_dir
-    names = [args.set_name] if args.set_name else sorted(
-        p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink()
-    ) if root.is_dir() else []
+    names = (
+        [args.set_name]
+        if args.set_name
+        else sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+        if root.is_dir()
+        else []
+    )
     done = 0
     for name in names:
         folder = _set_folder(settings, name)
@@ -117,7 +156,9 @@ async def run_sync_command(settings: Settings, args: argparse.Namespace) -> int:
             print(_load_check(root, name, args.dry_run))
     if not done:
         where = f"the set {args.set_name!r}" if args.set_name else str(root)
-        print(f"nothing to sync: no imports recorded in {where} (run `bots knowledge import` first)")
+        print(
+            f"nothing to sync: no imports recorded in {where} (run `bots knowledge import` first)"
+        )
     return 0
 
 
@@ -162,14 +203,12 @@ def _load_check(root: Path, name: str, dry_run: bool) -> str:
 
 
 def _needs_extra() -> None:
-    try:
-        import markdownify  # noqa: F401 - only to say early that the extra is missing
-        import protego  # noqa: F401 - same
-        import pypdf  # noqa: F401 - same
-        import readability  # noqa: F401 - same
-        import tqdm  # noqa: F401 - same
-    except ImportError as exc:
-        raise BotsError(f"{_EXTRA_HINT} ({exc.name} is missing)") from None
+    """Say early, in one line, that the `import` extra is missing (not a traceback later)."""
+    from importlib.util import find_spec
+
+    for module in ("readability", "lxml_html_clean", "markdownify", "pypdf", "protego", "tqdm"):
+        if find_spec(module) is None:
+            raise BotsError(f"{_EXTRA_HINT} ({module} is missing)")
 
 
 class _Bar:
@@ -178,8 +217,9 @@ class _Bar:
     def __init__(self) -> None:
         from tqdm import tqdm
 
-        self._bar: Any = tqdm(total=0, unit="page", file=sys.stderr, dynamic_ncols=True,
-                              mininterval=0.5, leave=False)
+        self._bar: Any = tqdm(
+            total=0, unit="page", file=sys.stderr, dynamic_ncols=True, mininterval=0.5, leave=False
+        )
 
     def total(self, count: int) -> None:
         if count > self._bar.total:

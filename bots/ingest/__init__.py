@@ -1,1 +1,1 @@
-"""Importing a team's existing docs into knowledge files: fetching, crawling, extracting, syncing."""
+"""Importing a team's docs into knowledge files: fetch, crawl, extract, convert, sync."""

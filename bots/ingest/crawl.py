@@ -28,9 +28,33 @@ from bots.ingest.sitemap import looks_like_sitemap, read_sitemap
 from bots.ingest.web_pages import HTML_TYPES, convert
 
 MAX_ROBOTS_DELAY = 10.0
-_NOT_PAGES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".ico", ".css", ".js",
-              ".zip", ".gz", ".tgz", ".bz2", ".xz", ".tar", ".mp4", ".mp3", ".woff", ".woff2",
-              ".ttf", ".exe", ".dmg", ".deb", ".rpm", ".bin"}
+_NOT_PAGES = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".svg",
+    ".webp",
+    ".ico",
+    ".css",
+    ".js",
+    ".zip",
+    ".gz",
+    ".tgz",
+    ".bz2",
+    ".xz",
+    ".tar",
+    ".mp4",
+    ".mp3",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".exe",
+    ".dmg",
+    ".deb",
+    ".rpm",
+    ".bin",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +99,9 @@ class _Pacer:
             self._next = max(now, self._next) + self.seconds
 
 
-async def crawl(start: str, fetcher: Fetcher, site: Site, limits: CrawlLimits,
-                progress: Progress) -> CrawlResult:
+async def crawl(
+    start: str, fetcher: Fetcher, site: Site, limits: CrawlLimits, progress: Progress
+) -> CrawlResult:
     return await _Crawl(fetcher, site, limits, progress).run(normalized(start))
 
 
@@ -99,7 +124,9 @@ class _Crawl:
         if asked is not None and asked > self.pacer.seconds:
             self.pacer.seconds = min(asked, MAX_ROBOTS_DELAY)
         self._enqueue(start, 0, follow=True)
-        workers = [asyncio.create_task(self._work()) for _ in range(max(1, self.limits.concurrency))]
+        workers = [
+            asyncio.create_task(self._work()) for _ in range(max(1, self.limits.concurrency))
+        ]
         try:
             await self.queue.join()
         finally:
@@ -117,11 +144,15 @@ class _Crawl:
             self.result.skipped.append(Skipped(url, "not a page (file type)"))
             return
         if depth > self.limits.max_depth:
-            self.result.skipped.append(Skipped(url, f"deeper than --max-depth {self.limits.max_depth}"))
+            self.result.skipped.append(
+                Skipped(url, f"deeper than --max-depth {self.limits.max_depth}")
+            )
             return
         if self._queued >= self.limits.max_pages:
             self.result.truncated = True
-            self.result.skipped.append(Skipped(url, f"over the --max-pages {self.limits.max_pages} limit"))
+            self.result.skipped.append(
+                Skipped(url, f"over the --max-pages {self.limits.max_pages} limit")
+            )
             return
         self._queued += 1
         self.progress.total(self._queued)
@@ -132,8 +163,10 @@ class _Crawl:
             url, depth, follow = await self.queue.get()
             try:
                 await self._visit(url, depth, follow)
-            except Exception as exc:  # noqa: BLE001 - one bad page must not end the crawl; it is reported
-                self.result.skipped.append(Skipped(url, f"could not be read ({type(exc).__name__})"))
+            except Exception as exc:
+                self.result.skipped.append(
+                    Skipped(url, f"could not be read ({type(exc).__name__})")
+                )
             finally:
                 self.progress.advance(url)
                 self.queue.task_done()
@@ -160,7 +193,11 @@ class _Crawl:
             self.result.pages.append(page)
         if follow and got.content_type in HTML_TYPES:
             for link in _links(got):
-                if self.site.within(link) if not self.limits.whole_site else self.site.same_site(link):
+                if (
+                    self.site.within(link)
+                    if not self.limits.whole_site
+                    else self.site.same_site(link)
+                ):
                     self._enqueue(link, depth + 1, follow=True)
 
     def _sitemap(self, got: Fetched, depth: int) -> None:
@@ -172,7 +209,9 @@ class _Crawl:
             if self.site.same_site(page):
                 self._enqueue(normalized(page), 0, follow=False)
             else:
-                self.result.skipped.append(Skipped(page, "listed in the sitemap but on another site"))
+                self.result.skipped.append(
+                    Skipped(page, "listed in the sitemap but on another site")
+                )
 
 
 def _links(got: Fetched) -> list[str]:

@@ -28,4 +28,6 @@ def decode(body: bytes, charset: str | None) -> tuple[str, str | None]:
     try:
         return body.decode("utf-8"), None
     except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace"), "not UTF-8, no charset declared; read as Windows-1252"
+        return body.decode(
+            "cp1252", errors="replace"
+        ), "not UTF-8, no charset declared; read as Windows-1252"

@@ -95,8 +95,11 @@ def _yaml_body(page: Page, stem: str, pairs: list[tuple[str, str]]) -> str:
         if page.address.startswith(("http://", "https://")):
             entry["url"] = page.address
         entries.append(entry)
-    return str(yaml.dump({"entries": entries}, Dumper=_Dumper, sort_keys=False,
-                         allow_unicode=True, width=100))
+    return str(
+        yaml.dump(
+            {"entries": entries}, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+        )
+    )
 
 
 def _slug(text: str) -> str:

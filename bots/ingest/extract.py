@@ -17,16 +17,31 @@ import re
 import lxml.html
 from lxml.etree import ParserError, _Element
 
-_BOILERPLATE_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside",
-                     "form", "template", "svg", "iframe", "button")
+_BOILERPLATE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "template",
+    "svg",
+    "iframe",
+    "button",
+)
 _BOILERPLATE_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary")
 _BOILERPLATE_NAMES = re.compile(
     r"(^|[\s_-])(cookie|consent|gdpr|breadcrumbs?|sidebar|sidenav|navbar|menu|toc|skip-link|"
     r"edit-?(this-)?page|edit-link|page-edit|footer|header|banner)([\s_-]|$)",
     re.I,
 )
-_EDIT_LINK_TEXT = re.compile(r"^\s*(edit (this|the) page|edit on github|improve this page|"
-                             r"suggest (an )?edit)\b", re.I)
+_EDIT_LINK_TEXT = re.compile(
+    r"^\s*(edit (this|the) page|edit on github|improve this page|"
+    r"suggest (an )?edit)\b",
+    re.I,
+)
 
 
 def html_to_markdown(html: str, *, whole_document: bool = True) -> tuple[str, str]:
@@ -42,7 +57,9 @@ def html_to_markdown(html: str, *, whole_document: bool = True) -> tuple[str, st
         return "", ""
     title = _title(tree)
     _drop_boilerplate(tree)
-    content = _main_content(tree) if whole_document else lxml.html.tostring(tree, encoding="unicode")
+    content = (
+        _main_content(tree) if whole_document else lxml.html.tostring(tree, encoding="unicode")
+    )
     markdown = markdownify(
         content,
         heading_style="ATX",
@@ -77,7 +94,10 @@ def _drop_boilerplate(tree: _Element) -> None:
             element.tag in _BOILERPLATE_TAGS
             or element.get("role", "") in _BOILERPLATE_ROLES
             or element.get("aria-hidden") == "true"
-            or (element.tag not in ("html", "body", "main", "article") and _BOILERPLATE_NAMES.search(names))
+            or (
+                element.tag not in ("html", "body", "main", "article")
+                and _BOILERPLATE_NAMES.search(names)
+            )
             or (element.tag == "a" and _EDIT_LINK_TEXT.match(element.text_content() or ""))
         ):
             doomed.append(element)

@@ -111,8 +111,9 @@ class Fetcher:
             if len(body) > limit:
                 return Skipped(asked, f"larger than the {_size(limit)} limit")
         content_type = response.headers.get("content-type", "")
-        return Fetched(url, content_type.split(";")[0].strip().lower(), bytes(body),
-                       response.charset_encoding)
+        return Fetched(
+            url, content_type.split(";")[0].strip().lower(), bytes(body), response.charset_encoding
+        )
 
 
 def _size(count: int) -> str:

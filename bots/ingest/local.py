@@ -63,7 +63,9 @@ def _files(source: Path, result: CrawlResult) -> list[Path]:
     for folder, names, _ in os.walk(source, followlinks=False):
         for name in names:
             if (Path(folder) / name).is_symlink():
-                result.skipped.append(Skipped(str(Path(folder) / name), "a link; links are not followed"))
+                result.skipped.append(
+                    Skipped(str(Path(folder) / name), "a link; links are not followed")
+                )
     return sorted(found)
 
 

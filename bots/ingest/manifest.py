@@ -39,7 +39,9 @@ def read_manifest(folder: Path) -> list[ImportOptions]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         return [ImportOptions(**item) for item in data.get("imports", [])]
     except (OSError, yaml.YAMLError, TypeError, AttributeError) as exc:
-        raise BotsError(f"{path}: cannot read the list of imports ({exc}); fix or delete it") from None
+        raise BotsError(
+            f"{path}: cannot read the list of imports ({exc}); fix or delete it"
+        ) from None
 
 
 def remember(folder: Path, options: ImportOptions) -> None:

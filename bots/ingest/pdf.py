@@ -24,7 +24,8 @@ def pdf_page(data: bytes, address: str, name: str) -> Page | Skipped:
             return Skipped(address, "the PDF is encrypted")
         texts = [(page.extract_text() or "").strip() for page in reader.pages]
         headings = _outline_starts(reader)
-        title = str((reader.metadata or {}).get("/Title") or "").strip() or name
+        metadata = reader.metadata
+        title = str((metadata.get("/Title") if metadata else None) or "").strip() or name
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         return Skipped(address, f"not a readable PDF ({type(exc).__name__})")
     if not any(texts):
@@ -58,7 +59,7 @@ def _outline_starts(reader: Any) -> dict[int, str]:
                 continue
             try:
                 number = reader.get_destination_page_number(item)
-            except Exception:  # noqa: BLE001 - a broken bookmark only loses its heading
+            except Exception:
                 continue
             title = " ".join(str(getattr(item, "title", "") or "").split())
             if number is not None and number >= 0 and title:
@@ -66,6 +67,6 @@ def _outline_starts(reader: Any) -> dict[int, str]:
 
     try:
         walk(reader.outline)
-    except Exception:  # noqa: BLE001 - a broken outline leaves pages as sections
+    except Exception:
         return {}
     return starts

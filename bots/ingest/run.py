@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,15 +91,12 @@ async def run_import(
     )
 
 
-async def _read(options: ImportOptions, key: str, progress: Progress,
-                transport: httpx.AsyncBaseTransport | None) -> CrawlResult:
+async def _read(
+    options: ImportOptions, key: str, progress: Progress, transport: httpx.AsyncBaseTransport | None
+) -> CrawlResult:
     if not key.startswith(("http://", "https://")):
-        path = Path(key)
-        if not path.exists():
-            raise BotsError(f"{options.source}: no such file or folder")
-        if looks_like_export(path):
-            return read_export(path, options.max_pages, progress)
-        return read_local(path, options.max_bytes, options.max_pages, progress)
+        # Files are read on a worker thread: the running bot's sync must not stall its loop.
+        return await asyncio.to_thread(_read_files, options, Path(key), progress)
     site = Site.of(key, whole_site=options.whole_site)
     if not options.allow_private_network:
         address = await private_address(site.host)
@@ -125,6 +123,14 @@ async def _read(options: ImportOptions, key: str, progress: Progress,
             whole_site=options.whole_site,
         )
         return await crawl(key, fetcher, site, crawl_limits, progress)
+
+
+def _read_files(options: ImportOptions, path: Path, progress: Progress) -> CrawlResult:
+    if not path.exists():
+        raise BotsError(f"{options.source}: no such file or folder")
+    if looks_like_export(path):
+        return read_export(path, options.max_pages, progress)
+    return read_local(path, options.max_bytes, options.max_pages, progress)
 
 
 def _entries(changes: list[sync.Change], folder: Path) -> int:

@@ -12,24 +12,30 @@ EXAMPLES = 3
 def render(report: ImportReport) -> str:
     would = "would be " if report.dry_run else ""
     lines = [
-        f"{report.source} -> {report.folder}" + ("  (dry run: nothing written)" if report.dry_run else ""),
-        f"  pages fetched: {report.pages_fetched}; entries {'to write' if report.dry_run else 'written'}: "
-        f"{report.entries_written}",
+        f"{report.source} -> {report.folder}"
+        + ("  (dry run: nothing written)" if report.dry_run else ""),
+        f"  pages fetched: {report.pages_fetched}; entries "
+        f"{'to write' if report.dry_run else 'written'}: {report.entries_written}",
         f"  {would}added {report.count('added')}, {would}changed {report.count('changed')}, "
         f"{would}removed {report.count('removed')}, unchanged {report.count('unchanged')}",
     ]
     for change in report.changes:
         if change.action in ("added", "changed", "removed"):
-            lines.append(f"    {change.action:<8} {change.path.name}  ({change.address})"
-                         + (f": {change.why}" if change.why else ""))
+            lines.append(
+                f"    {change.action:<8} {change.path.name}  ({change.address})"
+                + (f": {change.why}" if change.why else "")
+            )
     edited = [c for c in report.changes if c.action == "kept-edited"]
     for change in edited:
-        lines.append(f"  kept as you edited it: {change.path.name} ({change.why}); "
-                     "--force overwrites it")
+        lines.append(
+            f"  kept as you edited it: {change.path.name} ({change.why}); --force overwrites it"
+        )
     unreached = [c for c in report.changes if c.action == "kept-unreached"]
     if unreached:
-        lines.append(f"  kept {len(unreached)} file(s) of pages not fetched this time "
-                     f"(e.g. {unreached[0].path.name})")
+        lines.append(
+            f"  kept {len(unreached)} file(s) of pages not fetched this time "
+            f"(e.g. {unreached[0].path.name})"
+        )
     lines += _skips(report)
     for note in report.notes[:20]:
         lines.append(f"  note: {note.address}: {note.text}")

@@ -79,11 +79,11 @@ def plan(
     that keep their files; `keep_all_missing`: the crawl stopped early, so keep every file."""
     existing = existing_files(folder, import_from)
     taken = {path.name for path in folder.iterdir()} if folder.is_dir() else set()
-    for old in existing.values():
-        taken.discard(old.path.name)
+    for mine in existing.values():
+        taken.discard(mine.path.name)
     changes: list[Change] = []
     for page in sorted(pages, key=lambda p: p.address):
-        old = existing.pop(page.address, None)
+        old: Existing | None = existing.pop(page.address, None)
         stem = old.path.stem if old is not None else stem_for(page.address, import_from)
         document = document_for(page, stem)
         suffix = "." + document.kind
@@ -96,7 +96,9 @@ def plan(
         path = folder / _free_name(stem, suffix, taken)
         if path.stem != stem:
             document = document_for(page, path.stem)
-        changes.append(Change("added", path, page.address, provenance.render(document, import_from, fetched)))
+        changes.append(
+            Change("added", path, page.address, provenance.render(document, import_from, fetched))
+        )
     kept = set(keep)
     for address, old in sorted(existing.items()):
         if keep_all_missing or address in kept:
@@ -106,14 +108,20 @@ def plan(
     return changes
 
 
-def _update(old: Existing, document: Document, import_from: str, fetched: datetime, force: bool) -> Change:
+def _update(
+    old: Existing, document: Document, import_from: str, fetched: datetime, force: bool
+) -> Change:
     new_hash = provenance.digest(document.body)
     if new_hash == old.provenance.sha256 and not old.edited:
         return Change("unchanged", old.path, document.address)
     if old.edited and not force:
-        why = "edited by hand; the source " + ("changed too" if new_hash != old.provenance.sha256 else "did not change")
+        why = "edited by hand; the source " + (
+            "changed too" if new_hash != old.provenance.sha256 else "did not change"
+        )
         return Change("kept-edited", old.path, document.address, why=why)
-    return Change("changed", old.path, document.address, provenance.render(document, import_from, fetched))
+    return Change(
+        "changed", old.path, document.address, provenance.render(document, import_from, fetched)
+    )
 
 
 def _remove(old: Existing, force: bool, why: str) -> Change:

@@ -32,7 +32,9 @@ def looks_like_export(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() == ".json"
 
 
-async def read_articles_api(start: str, fetcher: Fetcher, max_pages: int, progress: Progress) -> CrawlResult:
+async def read_articles_api(
+    start: str, fetcher: Fetcher, max_pages: int, progress: Progress
+) -> CrawlResult:
     result = CrawlResult()
     url: str | None = start
     seen: set[str] = set()
@@ -42,7 +44,9 @@ async def read_articles_api(start: str, fetcher: Fetcher, max_pages: int, progre
         seen.add(url)
         got = await fetcher.get(url)
         if isinstance(got, Skipped):
-            result.skipped.append(Skipped(url, f"the articles API page could not be read: {got.reason}"))
+            result.skipped.append(
+                Skipped(url, f"the articles API page could not be read: {got.reason}")
+            )
             result.truncated = True  # an unread page must not make its articles look gone
             break
         response = _json(got, result)
@@ -104,7 +108,9 @@ def _add_articles(articles: Iterable[Any], result: CrawlResult, max_pages: int) 
     for article in articles:
         if not isinstance(article, dict):
             continue
-        address = str(article.get("html_url") or article.get("url") or f"article-{article.get('id')}")
+        address = str(
+            article.get("html_url") or article.get("url") or f"article-{article.get('id')}"
+        )
         if article.get("draft"):
             result.skipped.append(Skipped(address, "a draft article"))
             continue
@@ -117,4 +123,6 @@ def _add_articles(articles: Iterable[Any], result: CrawlResult, max_pages: int) 
         if not markdown.strip():
             result.skipped.append(Skipped(address, "the article has no text"))
             continue
-        result.pages.append(Page(address, title or address, f"# {title}\n\n{markdown}" if title else markdown))
+        result.pages.append(
+            Page(address, title or address, f"# {title}\n\n{markdown}" if title else markdown)
+        )

@@ -24,7 +24,9 @@ knowledge:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, Path, dict[str, str]]]:
+def workspace(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Site, Path, dict[str, str]]]:
     docs = need(SQLITE_DOCS, "sqlite3-doc")
     root = tmp_path_factory.mktemp("import")
     site_folder = root / "site"
@@ -43,10 +45,24 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, 
 
 def bots_import(site: Site, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return run_bots(
-        ["knowledge", "import", f"{site.base_url}/docs/index.html", "--set", "sqlite",
-         "--allow-private-network", "--delay", "0", "--concurrency", "4",
-         "--max-pages", "1000", "--max-depth", "10"],
-        env, timeout=600,
+        [
+            "knowledge",
+            "import",
+            f"{site.base_url}/docs/index.html",
+            "--set",
+            "sqlite",
+            "--allow-private-network",
+            "--delay",
+            "0",
+            "--concurrency",
+            "4",
+            "--max-pages",
+            "1000",
+            "--max-depth",
+            "10",
+        ],
+        env,
+        timeout=600,
     )
 
 

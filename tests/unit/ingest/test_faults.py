@@ -31,13 +31,27 @@ def site(tmp_path: Path) -> Iterator[Site]:
     root.mkdir(parents=True)
     links = "".join(
         f'<a href="{href}">{href}</a> '
-        for href in ("a.html", "loop1.html", "private/secret.html", "away", "big.html",
-                     "slow.html", "latin.html", "missing.html", "d1.html", "logo.png")
+        for href in (
+            "a.html",
+            "loop1.html",
+            "private/secret.html",
+            "away",
+            "big.html",
+            "slow.html",
+            "latin.html",
+            "missing.html",
+            "d1.html",
+            "logo.png",
+        )
     )
     (root / "index.html").write_text(page("Start", links), encoding="utf-8")
     (root / "a.html").write_text(page("Page A", "<p>Alpha content.</p>"), encoding="utf-8")
-    (root / "loop1.html").write_text(page("Loop one", '<a href="loop2.html">2</a>'), encoding="utf-8")
-    (root / "loop2.html").write_text(page("Loop two", '<a href="loop1.html">1</a>'), encoding="utf-8")
+    (root / "loop1.html").write_text(
+        page("Loop one", '<a href="loop2.html">2</a>'), encoding="utf-8"
+    )
+    (root / "loop2.html").write_text(
+        page("Loop two", '<a href="loop1.html">1</a>'), encoding="utf-8"
+    )
     (root / "private").mkdir()
     (root / "private" / "secret.html").write_text(page("Secret", "hidden"), encoding="utf-8")
     (root / "latin.html").write_bytes(page("Menu", "<p>Caf\u00e9 cr\u00e8me</p>").encode("cp1252"))
@@ -50,24 +64,45 @@ def site(tmp_path: Path) -> Iterator[Site]:
         return 200, {"Content-Type": "text/html"}, page("Slow", "late").encode()
 
     with serve_site(tmp_path / "site") as served:
-        served.routes.update({
-            "/robots.txt": (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /docs/private/\n"),
-            "/docs/away": (302, {"Location": "http://example.invalid/elsewhere"}, b""),
-            "/docs/big.html": (200, {"Content-Type": "text/html"}, b"<html>" + b"x" * (2 * 1024 * 1024)),
-            "/docs/slow.html": slow,
-        })
+        served.routes.update(
+            {
+                "/robots.txt": (
+                    200,
+                    {"Content-Type": "text/plain"},
+                    b"User-agent: *\nDisallow: /docs/private/\n",
+                ),
+                "/docs/away": (302, {"Location": "http://example.invalid/elsewhere"}, b""),
+                "/docs/big.html": (
+                    200,
+                    {"Content-Type": "text/html"},
+                    b"<html>" + b"x" * (2 * 1024 * 1024),
+                ),
+                "/docs/slow.html": slow,
+            }
+        )
         yield served
         release.set()
 
 
 async def crawl(site: Site, folder: Path, **options: object) -> ImportReport:
-    settings = {"max_depth": 2, "delay_seconds": 0.0, "concurrency": 3, "timeout_seconds": 0.5,
-                "max_bytes": 1024 * 1024, "allow_private_network": True, **options}
-    return await run_import(ImportOptions(source=f"{site.base_url}/docs/index.html", **settings),  # type: ignore[arg-type]
-                            folder)
+    settings = {
+        "max_depth": 2,
+        "delay_seconds": 0.0,
+        "concurrency": 3,
+        "timeout_seconds": 0.5,
+        "max_bytes": 1024 * 1024,
+        "allow_private_network": True,
+        **options,
+    }
+    return await run_import(
+        ImportOptions(source=f"{site.base_url}/docs/index.html", **settings),  # type: ignore[arg-type]
+        folder,
+    )
 
 
-async def test_every_fault_gets_a_clear_line_and_the_rest_is_imported(site: Site, tmp_path: Path) -> None:
+async def test_every_fault_gets_a_clear_line_and_the_rest_is_imported(
+    site: Site, tmp_path: Path
+) -> None:
     report = await crawl(site, tmp_path / "k" / "docs")
     reasons = {s.address.rsplit("/", 1)[-1]: s.reason for s in report.skipped}
     assert reasons["secret.html"] == "disallowed by robots.txt"
@@ -81,7 +116,9 @@ async def test_every_fault_gets_a_clear_line_and_the_rest_is_imported(site: Site
     assert names == ["a.md", "d1.md", "d2.md", "index.md", "latin.md", "loop1.md", "loop2.md"]
     # Each loop page was fetched once, however often it is linked.
     assert site.requests.count("/docs/loop1.html") == 1
-    assert "Caf\u00e9 cr\u00e8me" in (tmp_path / "k" / "docs" / "latin.md").read_text(encoding="utf-8")
+    assert "Caf\u00e9 cr\u00e8me" in (tmp_path / "k" / "docs" / "latin.md").read_text(
+        encoding="utf-8"
+    )
     summary = render(report)
     assert "1 disallowed by robots.txt" in summary
     assert "1 timed out: " in summary

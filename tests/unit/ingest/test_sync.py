@@ -25,7 +25,10 @@ Yes, all major cards.
 
 Every month, by email.
 """
-GUIDE = "# Getting started\n\nInstall it.\n\n## Configure\n\nSet the `TOKEN`.\n\n```\n# not a heading\n```\n"
+GUIDE = (
+    "# Getting started\n\nInstall it.\n\n## Configure\n\nSet the `TOKEN`.\n\n"
+    "```\n# not a heading\n```\n"
+)
 
 
 def source(tmp_path: Path) -> Path:
@@ -39,8 +42,10 @@ def source(tmp_path: Path) -> Path:
 
 async def sync(docs: Path, knowledge: Path, day: int = 1, **flags: bool) -> ImportReport:
     return await run_import(
-        ImportOptions(source=str(docs)), knowledge / "docs",
-        clock=lambda: datetime(2026, 1, day, tzinfo=UTC), **flags,
+        ImportOptions(source=str(docs)),
+        knowledge / "docs",
+        clock=lambda: datetime(2026, 1, day, tzinfo=UTC),
+        **flags,
     )
 
 
@@ -53,7 +58,12 @@ async def test_import_writes_loadable_files_with_provenance(tmp_path: Path) -> N
     report = await sync(docs, knowledge)
     assert report.count("added") == 3
     folder = knowledge / "docs"
-    assert sorted(p.name for p in folder.iterdir()) == [".import.yaml", "faq.yaml", "guides-start.md", "notes.md"]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        ".import.yaml",
+        "faq.yaml",
+        "guides-start.md",
+        "notes.md",
+    ]
     entries = {e.id: e for e in load_knowledge_set(knowledge, "docs")}
     assert entries["faq-how-do-i-get-a-refund"].question == "How do I get a refund?"
     assert entries["faq-how-do-i-get-a-refund"].answer == "Write to billing within 30 days."
@@ -99,7 +109,10 @@ async def test_hand_edits_are_kept_unless_forced(tmp_path: Path) -> None:
     report = await sync(docs, knowledge, day=2)
     assert "Ask Sam." in notes.read_text(encoding="utf-8")
     summary = render(report)
-    assert "kept as you edited it: notes.md (edited by hand; the source changed too); --force" in summary
+    assert (
+        "kept as you edited it: notes.md (edited by hand; the source changed too); --force"
+        in summary
+    )
     forced = await sync(docs, knowledge, day=3, force=True)
     assert forced.count("changed") == 1
     assert "Ask Sam." not in notes.read_text(encoding="utf-8")
