@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
+from bots.app.knowledge_sync_wiring import sync_knowledge_forever
 from bots.config import Settings
 from bots.errors import BotsError, ConfigError
 from bots.handoff.webhook import HandoffWebhook
@@ -376,7 +377,8 @@ async def background_work(
     settings: Settings, personas: WatchedPersonas, bot: PlatformBot
 ) -> AsyncIterator[None]:
     """While inside: reload changed personas, run the bot's minute tick (reminders, quiet
-    threads), and answer what a stopped run left. All of it stops on the way out."""
+    threads), re-sync imported knowledge on schedule, and answer what a stopped run left.
+    All of it stops on the way out."""
     stop = asyncio.Event()
     watcher = asyncio.create_task(personas.watch(stop))
     endless = [
@@ -384,6 +386,7 @@ async def background_work(
         asyncio.create_task(
             answer_interrupted_forever(bot.answer_interrupted, resume_after(settings))
         ),
+        asyncio.create_task(sync_knowledge_forever(personas)),  # knowledge.sync_every
     ]
     try:
         yield
