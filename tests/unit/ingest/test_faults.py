@@ -146,3 +146,29 @@ async def test_loopback_is_refused_without_the_flag(site: Site, tmp_path: Path) 
     with pytest.raises(BotsError, match="--allow-private-network"):
         await crawl(site, tmp_path / "k" / "docs", allow_private_network=False)
     assert not (tmp_path / "k" / "docs").exists()
+
+
+async def test_a_sitemap_lists_the_pages_to_import(site: Site, tmp_path: Path) -> None:
+    base = site.base_url
+    site.routes["/sitemap.xml"] = (
+        200,
+        {"Content-Type": "application/xml"},
+        (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"<url><loc>{base}/docs/a.html</loc></url>"
+            f"<url><loc>{base}/docs/loop1.html</loc></url>"
+            "<url><loc>https://elsewhere.example/x.html</loc></url>"
+            "</urlset>"
+        ).encode(),
+    )
+    options = ImportOptions(
+        source=f"{base}/sitemap.xml", allow_private_network=True, delay_seconds=0.0
+    )
+    report = await run_import(options, tmp_path / "k" / "docs")
+    # Only the listed pages: a sitemap's pages are not crawled further.
+    assert sorted(p.name for p in (tmp_path / "k" / "docs").glob("*.md")) == [
+        "docs-a.md",
+        "docs-loop1.md",
+    ]
+    assert [s.reason for s in report.skipped] == ["listed in the sitemap but on another site"]
