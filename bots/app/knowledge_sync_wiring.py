@@ -73,6 +73,12 @@ async def sync_knowledge_forever(
                 last[set_name] = now
                 try:
                     await sync_set(personas.knowledge_dir, set_name)
+                except ImportError as exc:
+                    log.warning(
+                        'knowledge sync needs the `import` extra (pip install "bots[import]"): '
+                        "%s is missing",
+                        exc.name,
+                    )
                 except Exception:
                     log.exception(
                         "knowledge sync of set %s failed; next try in %ss", set_name, seconds
