@@ -14,6 +14,7 @@ from pathlib import Path
 from bots.app import discord_commands as discord_cli
 from bots.app import eval_commands as eval_cli
 from bots.app import forget_commands as forget_cli
+from bots.app import knowledge_import_commands as knowledge_import_cli
 from bots.app import knowledge_review_commands as knowledge_review_cli
 from bots.app import report_commands as report_cli
 from bots.app import slack_commands as slack_cli
@@ -74,8 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     upgrade.set_defaults(run=_db_upgrade)
     forget_cli.add_parser(commands)
-    knowledge = commands.add_parser("knowledge", help="suggested FAQ entries: list, approve")
+    knowledge = commands.add_parser(
+        "knowledge",
+        help="knowledge files: import and sync docs, list and approve suggested entries",
+    )
     knowledge_commands = knowledge.add_subparsers(dest="knowledge_command", required=True)
+    knowledge_import_cli.add_commands(knowledge_commands)
     knowledge_review_cli.add_commands(knowledge_commands)
     report_cli.add_parser(commands)
     studio_cli.add_parser(commands)

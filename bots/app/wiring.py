@@ -19,6 +19,7 @@ from bots.app.desk_wiring import DeskRun, desk_run
 from bots.app.fit_wiring import server_fit
 from bots.app.handoff_wiring import handoff_detector
 from bots.app.help_channel_wiring import help_channels_for
+from bots.app.knowledge_sync_wiring import sync_knowledge_forever
 from bots.config import Settings
 from bots.desks.requester import RequesterLookup
 from bots.errors import BotsError, ConfigError
@@ -455,7 +456,8 @@ async def background_work(
     settings: Settings, personas: WatchedPersonas, bot: PlatformBot
 ) -> AsyncIterator[None]:
     """While inside: reload changed personas, run the bot's minute tick (reminders, quiet
-    threads), and answer what a stopped run left. All of it stops on the way out."""
+    threads), re-sync imported knowledge on schedule, and answer what a stopped run left.
+    All of it stops on the way out."""
     stop = asyncio.Event()
     watcher = asyncio.create_task(personas.watch(stop))
     endless = [
@@ -463,6 +465,7 @@ async def background_work(
         asyncio.create_task(
             answer_interrupted_forever(bot.answer_interrupted, resume_after(settings))
         ),
+        asyncio.create_task(sync_knowledge_forever(personas)),  # knowledge.sync_every
     ]
     try:
         yield

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bots.errors import KnowledgeError
+from bots.knowledge.front_matter import split_front_matter
 from bots.knowledge.reading import listed_as_file, read_text_file
 from bots.knowledge.yamlfile import YamlDocument, read_yaml
 
@@ -328,6 +329,9 @@ def markdown_entries(text: str, path: Path) -> list[KnowledgeEntry]:
 
 def _markdown_placed(text: str, path: Path) -> list[PlacedEntry]:
     """The entries of `markdown_entries`, each with the line of its heading."""
+    fields, text = split_front_matter(text)
+    source = fields.get("source")
+    url = source if isinstance(source, str) and source.startswith(("http://", "https://")) else None
     sections: list[tuple[str, int, list[str]]] = [("", 1, [])]
     title = ""
     in_fence = False
@@ -352,7 +356,9 @@ def _markdown_placed(text: str, path: Path) -> list[PlacedEntry]:
         candidate = path.stem if number == 0 else f"{path.stem}-{_slug(heading_text)}"
         entry_id = _unique(candidate, used)
         question = f"{title}: {heading_text}" if title and heading_text != title else heading_text
-        entry = KnowledgeEntry(id=entry_id, question=question, answer=answer, source=str(path))
+        entry = KnowledgeEntry(
+            id=entry_id, question=question, answer=answer, url=url, source=str(path)
+        )
         entries.append(PlacedEntry(entry, start, 1))
     return entries
 

@@ -90,6 +90,23 @@ class KnowledgeSettings(_Section):
         ),
     )
 
+    sync_every: str = Field(
+        "",
+        pattern=r"^$|^[1-9][0-9]*[smhd]$",
+        description=(
+            "How often the running bot re-syncs this persona's imported knowledge sets "
+            '(`bots knowledge import`): e.g. "6h", "30m", "1d"; "" (the default) never.'
+        ),
+    )
+
+    @property
+    def sync_seconds(self) -> float | None:
+        """`sync_every` in seconds, or None when the bot never re-syncs on its own."""
+        if not self.sync_every:
+            return None
+        scale = {"s": 1, "m": 60, "h": 3600, "d": 86400}[self.sync_every[-1]]
+        return float(int(self.sync_every[:-1]) * scale)
+
     @field_validator("rewrite_followups", mode="before")
     @classmethod
     def _yaml_switch(cls, value: object) -> object:
