@@ -146,6 +146,7 @@ async def build_app(
     failures = ServerFailures()  # the engine counts them, /healthz shows them
     desks = desk_run(settings, store, library, utc_now)  # bots/app/desk_wiring.py
     sinks = [sink for sink in (webhook, desks.connector if desks else None) if sink]
+    wants_person = handoff_detector(settings, shared=retrieval.embedder)
     engine = Engine(
         store=store,
         personas=library,
@@ -160,7 +161,7 @@ async def build_app(
         failures=failures,
         llm_server=settings.base_url,
         language_of=LanguageIdentifier().identify,
-        wants_person=handoff_detector(settings, shared=retrieval.embedder),
+        wants_person=wants_person,
         burst_window=timedelta(seconds=settings.burst_seconds if bursts else 0.0),
         fit=fit,
     )
@@ -175,6 +176,7 @@ async def build_app(
             )
     finally:
         await engine.aclose()
+        await asyncio.to_thread(wants_person.stop)  # never exit inside its model's native code
         if desks is not None:
             await desks.aclose()
         if webhook is not None:

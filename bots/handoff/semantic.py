@@ -35,6 +35,12 @@ FULL_RULE_LANGUAGES = frozenset({"en", "es", "fr", "de", "pt", "it"})
 # A request for a person is short; a long message is a question that may mention one, and
 # the rules still read it.
 MAX_CHARS = 200
+WARM_BATCH = 64
+"""Examples embedded at a time while warming: `stop` waits for one batch at most."""
+
+
+class _Stopped(Exception):
+    """The warm-up was stopped (the process is ending) before the examples were embedded."""
 
 
 class HandoffDetector:
@@ -70,6 +76,8 @@ class HandoffDetector:
         self._asks: np.ndarray | None = None
         self._not_asks: np.ndarray | None = None
         self._ready = threading.Event()
+        self._stopping = threading.Event()
+        self._warming: threading.Thread | None = None
 
     def __call__(self, text: str) -> bool:
         return self.wants_human(text)
@@ -109,17 +117,33 @@ class HandoffDetector:
         def load() -> None:
             try:
                 self.warm()
+            except _Stopped:
+                return
             except Exception as exc:  # the rules still work: say so, and carry on
                 log.warning("hand-off examples not loaded, rules only: %s", type(exc).__name__)
 
         thread = threading.Thread(target=load, name="handoff-examples", daemon=True)
+        self._warming = thread
         thread.start()
         return thread
+
+    def stop(self) -> None:
+        """End a background warm-up and wait for it: a process that exits while the thread is
+        inside the model's native code aborts ("terminate called without an active exception")."""
+        self._stopping.set()
+        if self._warming is not None:
+            self._warming.join()
 
     def _example_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         if self._asks is None or self._not_asks is None:
             assert self._embedder is not None
-            vectors = self._embedder.embed([*self._ask_texts, *self._not_texts])
+            texts = [*self._ask_texts, *self._not_texts]
+            batches = []
+            for start in range(0, len(texts), WARM_BATCH):
+                if self._stopping.is_set():
+                    raise _Stopped
+                batches.append(self._embedder.embed(texts[start : start + WARM_BATCH]))
+            vectors = np.concatenate(batches) if batches else np.zeros((0, 0))
             self._asks = vectors[: len(self._ask_texts)]
             self._not_asks = vectors[len(self._ask_texts) :]
             self._ready.set()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from bots.handoff.examples import ASKS, NOT_ASKS
-from bots.handoff.semantic import MAX_CHARS, HandoffDetector
+from bots.handoff.semantic import MAX_CHARS, WARM_BATCH, HandoffDetector
 from bots.retrieval.embeddings import Progress
 
 HELD_OUT = Path(__file__).parents[3] / "benchmarks" / "handoff"
@@ -166,3 +167,34 @@ def test_the_held_out_sets_have_three_asks_and_negatives_per_language() -> None:
         mine = [r for r in rows if r["lang"] == language]
         assert sum(r["wants_human"] for r in mine) >= 3
         assert sum(not r["wants_human"] for r in mine) >= 3
+
+
+class GatedEmbedder(KeywordEmbedder):
+    """Each batch waits for the test to let it through, like a slow model still loading."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Event()
+        self.go_on = threading.Event()
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        self.started.set()
+        assert self.go_on.wait(10), "the test never let the batch through"
+        return super().embed(texts, progress)
+
+
+def test_stop_ends_a_background_warm_up_after_its_current_batch() -> None:
+    embedder = GatedEmbedder()
+    many = [f"a person please {n}" for n in range(3 * WARM_BATCH)]
+    slow = HandoffDetector(embedder, asks={"en": many}, not_asks={"en": ["opening hours"]})
+    thread = slow.warm_in_background()
+    assert embedder.started.wait(10)
+    stopper = threading.Thread(target=slow.stop)
+    stopper.start()
+    assert slow._stopping.wait(10)  # asked to stop while a batch is under way
+    embedder.go_on.set()  # that batch finishes; no further batch starts
+    stopper.join(10)
+    assert not stopper.is_alive()
+    assert not thread.is_alive()
+    assert len(embedder.calls) == 1
+    assert not slow.wants_human("hi there")  # not ready: the rules alone answer
